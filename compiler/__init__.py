@@ -1,0 +1,20 @@
+"""FlexML Designer's compiler: flows (networkx graphs) to linked FlexML documents.
+
+Pure library: no UI, HTTP or database imports. The pipeline::
+
+    load (flow.py) → validate (validate.py) → plan (plan.py) → emit (emit.py)
+      → grammar check (grammar.py) → bundle (bundle.py)
+"""
+
+from .bundle import BundleError, read_zip, write_dir, write_zip
+from .catalogue import STEPS, VERBS, Attr, Step
+from .compile import CompiledFlow, CompileError, Router, compile_flow
+from .flow import FlowError, dumps, load, loads, save
+from .grammar import GrammarError, check_document
+from .validate import Problem, errors, validate
+
+__all__ = [
+    "Attr", "BundleError", "CompileError", "CompiledFlow", "FlowError", "GrammarError", "Problem", "Router",
+    "STEPS", "Step", "VERBS", "check_document", "compile_flow", "dumps", "errors", "load", "loads",
+    "read_zip", "save", "validate", "write_dir", "write_zip",
+]

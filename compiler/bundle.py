@@ -1,0 +1,141 @@
+"""Export bundles: a zip with the flow file, every document and a manifest.
+
+Layout::
+
+    manifest.json          start document, documents (with their steps), routers
+    flow.json              the flow, as saved by the designer
+    documents/<name>.xml   one FlexML document each
+
+A host serves a flow from the manifest and documents alone. Zips are
+byte-stable (sorted entries, fixed timestamps). Reading checks sizes and
+names, so a hostile zip cannot exhaust memory or escape a folder.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import networkx as nx
+
+from . import flow as flowfile
+from .compile import CompiledFlow, Router
+from .grammar import check_document
+
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+MAX_ENTRY_BYTES = 5 * 1024 * 1024
+MAX_TOTAL_BYTES = 100 * 1024 * 1024
+MAX_ENTRIES = 20_000
+
+
+class BundleError(Exception):
+    """A bundle that cannot be read; the message names the entry."""
+
+
+def write_zip(compiled: CompiledFlow, graph: nx.DiGraph) -> bytes:
+    entries = {
+        "manifest.json": (json.dumps(compiled.manifest(), indent=2, sort_keys=True) + "\n").encode(),
+        "flow.json": flowfile.dumps(graph).encode(),
+        **{f"documents/{name}.xml": data for name, data in compiled.documents.items()},
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, entries[name])
+    return buf.getvalue()
+
+
+def write_dir(compiled: CompiledFlow, graph: nx.DiGraph, out: str | Path) -> list[Path]:
+    out = Path(out)
+    (out / "documents").mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in sorted(compiled.documents.items()):
+        p = out / "documents" / f"{name}.xml"
+        p.write_bytes(data)
+        written.append(p)
+    (out / "manifest.json").write_text(json.dumps(compiled.manifest(), indent=2, sort_keys=True) + "\n")
+    flowfile.save(graph, out / "flow.json")
+    return written + [out / "manifest.json", out / "flow.json"]
+
+
+def safe_entries(zf: zipfile.ZipFile, where: str) -> dict[str, bytes]:
+    """Every file entry of a zip, refusing path escapes, too many or too large entries."""
+    infos = zf.infolist()
+    if len(infos) > MAX_ENTRIES:
+        raise BundleError(f"{where}: {len(infos):,} entries; at most {MAX_ENTRIES:,} are read")
+    total = 0
+    out: dict[str, bytes] = {}
+    for info in infos:
+        if info.is_dir():
+            continue
+        path = PurePosixPath(info.filename.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or info.filename.startswith(("/", "\\")) or ":" in path.parts[0]:
+            raise BundleError(f"{where}: entry {info.filename!r} points outside the bundle")
+        if info.file_size > MAX_ENTRY_BYTES:
+            raise BundleError(f"{where}: entry {info.filename!r} is {info.file_size:,} bytes; "
+                              f"at most {MAX_ENTRY_BYTES:,}")
+        total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise BundleError(f"{where}: the bundle unpacks to more than {MAX_TOTAL_BYTES:,} bytes")
+        with zf.open(info) as fh:
+            data = fh.read(MAX_ENTRY_BYTES + 1)
+        if len(data) > MAX_ENTRY_BYTES:
+            raise BundleError(f"{where}: entry {info.filename!r} is larger than it claims")
+        out[str(path)] = data
+    return out
+
+
+def open_zip(data: bytes, where: str = "bundle") -> dict[str, bytes]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return safe_entries(zf, where)
+    except zipfile.BadZipFile:
+        raise BundleError(f"{where}: not a zip file") from None
+
+
+def read_zip(data: bytes, where: str = "bundle") -> CompiledFlow:
+    """A compiled flow from a bundle, every document checked against the grammar."""
+    entries = open_zip(data, where)
+    if "manifest.json" not in entries:
+        raise BundleError(f"{where}: no manifest.json; is this a bundle exported by FlexML Designer?")
+    try:
+        manifest = json.loads(entries["manifest.json"])
+        documents = {}
+        steps = {}
+        templated = set()
+        for name, info in manifest["documents"].items():
+            path = info["path"]
+            if path not in entries:
+                raise BundleError(f"{where}: manifest lists {path}, which is not in the bundle")
+            check_document(entries[path], f"{where}: {path}")
+            documents[name] = entries[path]
+            steps[name] = list(info.get("steps", []))
+            if info.get("templated"):
+                templated.add(name)
+        if manifest["start"] not in documents:
+            raise BundleError(f"{where}: the start document {manifest['start']!r} is missing")
+        return CompiledFlow(
+            flow=str(manifest["flow"]), name=str(manifest.get("name", manifest["flow"])),
+            revision=str(manifest["revision"]), start=str(manifest["start"]),
+            base_url=str(manifest.get("base_url", "")), documents=documents, steps=steps,
+            routers={k: Router.from_json(v) for k, v in manifest.get("routers", {}).items()},
+            templated=templated,
+        )
+    except BundleError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BundleError(f"{where}: manifest.json is not readable: {exc!r}") from None
+    except Exception as exc:  # noqa: BLE001 - grammar errors and the like, with their message
+        raise BundleError(f"{where}: {exc}") from None
+
+
+def flow_from_zip(data: bytes, where: str = "bundle") -> nx.DiGraph:
+    entries = open_zip(data, where)
+    if "flow.json" not in entries:
+        raise BundleError(f"{where}: no flow.json in the bundle")
+    return flowfile.loads(entries["flow.json"], f"{where}: flow.json")

@@ -1,0 +1,294 @@
+"""The step catalogue: every FlexML verb and designer step, with its attributes.
+
+This one table drives validation, the designer's palette and property forms,
+the importer and the generated docs. Facts come from flexml-reference.txt.
+
+Attribute kinds:
+  int     whole number, optional ``minimum``/``maximum``
+  bool    true/false
+  enum    one of ``choices``
+  key     one DTMF key (0-9, * or #)
+  keys    one or more DTMF keys, or the word ``none`` (Record finishOnKey)
+  url     absolute http(s) URL or a path
+  phone   E.164 number
+  string  free text
+A ``managed`` attribute is written by the compiler from the step's
+connections (action URLs and their methods); users never set it by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DTMF_KEYS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#")
+METHODS = ("POST", "GET")
+
+
+@dataclass(frozen=True)
+class Attr:
+    name: str
+    kind: str
+    help: str
+    default: Any = None
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    managed: bool = False
+
+    def describe_range(self) -> str:
+        if self.minimum is not None and self.maximum is not None:
+            return f"from {self.minimum} to {self.maximum}"
+        if self.minimum is not None:
+            return f"{self.minimum} or more"
+        if self.maximum is not None:
+            return f"at most {self.maximum}"
+        return ""
+
+
+@dataclass(frozen=True)
+class Step:
+    type: str
+    label: str  # plain name shown in the palette
+    icon: str  # Material icon name
+    help: str
+    attrs: tuple[Attr, ...] = ()
+    # element content: None, or what `text` holds ("speech", "url", "message")
+    text: str | None = None
+    text_required: bool = False
+    text_max: int | None = None
+    children: tuple[str, ...] = ()  # verbs allowed nested inside (Gather prompt)
+    child_element: str | None = None  # Dial: <Number>
+    # fixed branches; Gather adds digit branches on top of these
+    branches: tuple[str, ...] = ("next",)
+    digit_branches: bool = False
+    terminal: bool = False  # ends a path: no outgoing connections
+    designer_only: bool = False  # not a FlexML verb (Goto)
+    extra_fields: tuple[Attr, ...] = ()  # designer fields kept beside attrs
+    can_template: bool = False  # text may use {{ call variables }}
+
+    def attr(self, name: str) -> Attr | None:
+        return _ATTR_INDEX[self.type].get(name)
+
+    @property
+    def user_attrs(self) -> tuple[Attr, ...]:
+        return tuple(a for a in self.attrs if not a.managed)
+
+
+def _key(name: str, help: str) -> Attr:
+    return Attr(name, "key", help, choices=DTMF_KEYS)
+
+
+def _method(name: str = "method", help: str = "HTTP method for the action URL.") -> Attr:
+    return Attr(name, "enum", help, default="POST", choices=METHODS, managed=True)
+
+
+def _action(name: str = "action", help: str = "URL requested next; set from the step's connections.") -> Attr:
+    return Attr(name, "url", help, managed=True)
+
+
+SAY = Step(
+    "Say", "Speak text", "record_voice_over",
+    "Reads text to the caller with a synthetic voice (at most 1,024 characters).",
+    attrs=(
+        Attr("loop", "int", "How many times to speak the text; 0 repeats until the call ends.",
+             default=1, minimum=0, maximum=100),
+        Attr("loopPause", "int", "Seconds of silence between repetitions.", default=0, minimum=0, maximum=300),
+        Attr("voice", "enum", "The voice that reads the text.", default="man", choices=("man", "woman")),
+    ),
+    text="speech", text_required=True, text_max=1024, can_template=True,
+)
+
+PLAY = Step(
+    "Play", "Play audio", "music_note",
+    "Plays an audio file (wav, mp3, ogg, …) or stream to the caller.",
+    attrs=(
+        _action(),
+        Attr("controlSkip", "int", "Seconds skipped by the forward and rewind keys.", default=60, minimum=1),
+        _action("errorAction", "URL requested when the file cannot be played; set from the error connection."),
+        _method("errorMethod", "HTTP method for the error URL."),
+        _key("forwardOnKey", "Key that skips forward by controlSkip seconds."),
+        Attr("loop", "int", "How many times to play the file; 0 repeats until the call ends.",
+             default=1, minimum=0, maximum=100),
+        Attr("loopPause", "int", "Seconds of silence between repetitions.", default=0, minimum=0, maximum=300),
+        _method(),
+        Attr("minorControlSkip", "int", "Seconds skipped by the minor forward and rewind keys.", minimum=1),
+        _key("minorForwardOnKey", "Key that skips forward by minorControlSkip seconds."),
+        _key("minorRewindOnKey", "Key that skips back by minorControlSkip seconds."),
+        _key("pauseOnKey", "Key that pauses playback."),
+        _key("restartOnKey", "Key that resumes paused playback."),
+        _key("rewindOnKey", "Key that skips back by controlSkip seconds."),
+        _key("stopOnKey", "Key that stops playback."),
+        Attr("streaming", "bool", "On for a live stream (needed for hls:// and rtmp:// URLs).", default=False),
+        Attr("timeLimit", "int", "Seconds of a stream to play; 0 means no limit.", default=0, minimum=0),
+    ),
+    text="url", text_required=True,
+    branches=("next", "error"),
+)
+
+PAUSE = Step(
+    "Pause", "Pause", "hourglass_empty",
+    "Waits in silence before the next step.",
+    attrs=(Attr("length", "int", "Seconds of silence.", default=1, minimum=1),),
+)
+
+GATHER = Step(
+    "Gather", "Menu / collect digits", "dialpad",
+    "Plays a prompt and collects keys the caller presses; each option leads to its own step.",
+    attrs=(
+        _action(help="Router URL on the host; set by the compiler."),
+        Attr("finishOnKey", "key", "Key that submits the digits pressed so far.", default="#", choices=DTMF_KEYS),
+        _method(),
+        Attr("numDigits", "int", "How many digits to collect; empty collects until timeout or the finish key.",
+             minimum=1),
+        Attr("timeout", "int", "Seconds to wait for the caller's next key.", default=5, minimum=1),
+    ),
+    children=("Say", "Play"),
+    branches=("timeout", "invalid"),
+    digit_branches=True,
+    extra_fields=(
+        Attr("retries", "int", "Times the menu is asked again after a wrong key when there is no "
+             "'invalid' connection, before the no-input path.", default=2, minimum=0, maximum=5),
+        Attr("retryText", "string", "Said before the menu is asked again after a wrong key.",
+             default="Sorry, that is not a valid choice."),
+    ),
+)
+
+DIAL = Step(
+    "Dial", "Transfer call", "phone_forwarded",
+    "Connects the caller to one or more phone numbers.",
+    attrs=(
+        _action(help="URL requested when the transferred call ends; not used by the designer."),
+        Attr("hangupOnStar", "bool", "Let the caller end the transfer by pressing *.", default=False),
+        _method(),
+        Attr("timeout", "int", "Seconds to wait for an answer.", default=30, minimum=1),
+        Attr("timeLimit", "int", "Longest the transferred call may last, in seconds; 0 means no limit.",
+             default=0, minimum=0),
+    ),
+    child_element="Number",
+)
+
+RECORD = Step(
+    "Record", "Voicemail / record", "voicemail",
+    "Records the caller, for example a voicemail message.",
+    attrs=(
+        _action(help="URL requested when the recording ends; set from the connections."),
+        Attr("callbackUrl", "url", "URL told about the recording once it is stored."),
+        Attr("containerSid", "string", "Storage container for the recording."),
+        Attr("direction", "enum", "Which side to record: in (caller) or out (called party); both when empty.",
+             choices=("in", "out")),
+        _action("errorAction", "URL requested when recording fails; set from the error connection."),
+        _method("errorMethod", "HTTP method for the error URL."),
+        Attr("fileFormat", "enum", "Audio format of the recording.", default="wav", choices=("wav", "mp3", "ul")),
+        Attr("fileMode", "enum", "Append to or overwrite an existing file.", default="append",
+             choices=("append", "overwrite")),
+        Attr("fileSid", "string", "Existing storage file to record into (overrides the container)."),
+        Attr("finishOnKey", "keys", "Keys that end the recording (e.g. # or 123); 'none' disables; "
+             "any key when empty."),
+        Attr("integerKey1", "int", "Your own number stored with the recording."),
+        Attr("integerKey2", "int", "Your own number stored with the recording."),
+        Attr("maxLength", "int", "Longest recording, in seconds.", default=3600, minimum=1),
+        _method(),
+        Attr("playBeep", "bool", "Beep before recording starts.", default=True),
+        Attr("timeout", "int", "Seconds of silence that end the recording.", default=5, minimum=1),
+        Attr("trim", "enum", "Remove silence at the start and end.", default="trim-silence",
+             choices=("trim-silence", "do-not-trim")),
+        Attr("recordSession", "bool", "Record the whole call in the background.", default=False),
+        Attr("stringKey1", "string", "Your own label stored with the recording."),
+        Attr("stringKey2", "string", "Your own label stored with the recording."),
+    ),
+    branches=("next", "error"),
+)
+
+SMS = Step(
+    "Sms", "Send text", "sms",
+    "Sends a text message during the call.",
+    attrs=(
+        _action(help="URL requested after sending; not used by the designer."),
+        Attr("from", "phone", "Number the text comes from (E.164); the caller's number when empty."),
+        _method(),
+        Attr("to", "phone", "Number the text goes to (E.164); the called number when empty."),
+    ),
+    text="message", text_required=True, can_template=True,
+)
+
+REDIRECT = Step(
+    "Redirect", "Redirect", "call_split",
+    "Hands the call to FlexML at another URL.",
+    attrs=(Attr("method", "enum", "HTTP method for the URL.", default="POST", choices=METHODS),),
+    text="url", text_required=True, branches=(), terminal=True,
+)
+
+REJECT = Step(
+    "Reject", "Reject", "phone_disabled",
+    "Refuses the call without answering it (only as the first step).",
+    attrs=(Attr("reason", "enum", "What the carrier is told.", default="rejected", choices=("rejected", "busy")),),
+    branches=(), terminal=True,
+)
+
+HANGUP = Step(
+    "Hangup", "Hang up", "call_end",
+    "Ends the call.",
+    branches=(), terminal=True,
+)
+
+OVERRIDE = Step(
+    "Override", "Status callback", "settings_phone",
+    "Sends this call's status callback to another URL.",
+    attrs=(
+        Attr("statusCallbackUrl", "url", "URL told when the call ends."),
+        Attr("statusCallbackMethod", "enum", "HTTP method for the status callback.", default="POST",
+             choices=METHODS),
+    ),
+)
+
+GOTO = Step(
+    "Goto", "Go to", "redo",
+    "Jumps to another step, for example back to a menu.",
+    branches=(), terminal=True, designer_only=True,
+    extra_fields=(Attr("target", "string", "The step to jump to."),),
+)
+
+STEPS: dict[str, Step] = {
+    s.type: s
+    for s in (SAY, PLAY, GATHER, DIAL, RECORD, SMS, PAUSE, GOTO, REDIRECT, HANGUP, REJECT, OVERRIDE)
+}
+VERBS: tuple[str, ...] = tuple(t for t, s in STEPS.items() if not s.designer_only)
+PALETTE_ORDER: tuple[str, ...] = (
+    "Say", "Play", "Gather", "Dial", "Record", "Sms", "Pause", "Goto", "Redirect", "Hangup", "Reject", "Override",
+)
+
+_ATTR_INDEX: dict[str, dict[str, Attr]] = {
+    s.type: {a.name: a for a in (*s.attrs, *s.extra_fields)} for s in STEPS.values()
+}
+
+# Call variables a Say or Sms text may use: the request fields of the reference.
+CALL_VARIABLES: tuple[str, ...] = (
+    "AccountSid", "ApiVersion", "CallerName", "CallSid", "CallStatus", "Direction", "ForwardedFrom",
+    "From", "OriginalFrom", "OriginalTo", "RequestUrl", "To", "Digits",
+    "RecordingUrl", "RecordingFileSid", "RecordingDuration",
+)
+
+
+def step(type_: str) -> Step | None:
+    return STEPS.get(type_)
+
+
+def canonical_verb(name: str) -> str | None:
+    """The catalogue's spelling of a verb name in any letter case (``HangUp`` → ``Hangup``)."""
+    return _LOWER.get(name.lower())
+
+
+_LOWER = {t.lower(): t for t in STEPS}
+
+
+def branches_of(node: dict) -> list[str]:
+    """Outputs a node offers: fixed branches plus, for a menu, its digit options."""
+    spec = STEPS.get(node.get("type", ""))
+    if spec is None:
+        return []
+    out = []
+    if spec.digit_branches:
+        out.extend(str(o) for o in node.get("options", []) or [])
+    out.extend(spec.branches)
+    return out

@@ -1,0 +1,167 @@
+"""The compiler: a validated flow to grammar-checked FlexML documents and a routing table.
+
+    flow (DiGraph) → validate → plan (split into documents) → emit → grammar check
+
+``compile_flow`` refuses a flow with errors (``CompileError`` carries the
+problems). The result is everything a host needs, without the graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from . import templating
+from .emit import Urls, document, step_element, verb
+from .flow import flow_id, start_of
+from .grammar import check_document
+from .plan import Plan, make_plan, walk
+from .validate import Problem, errors, validate
+
+RETRY_SUFFIX = ".retry"
+
+
+class CompileError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(str(p) for p in problems[:20])
+        more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"the flow has {len(problems)} error(s):\n{lines}{more}")
+
+
+@dataclass
+class Router:
+    """How a menu's router answers: digits → document name."""
+
+    branches: dict[str, str]
+    timeout: str | None
+    invalid: str | None
+    retries: int
+    retry_docs: list[str]
+    finish_on_key: str = "#"
+
+    def route(self, digits: str, attempt: int = 1) -> str | None:
+        """The document to answer with, or None to end the call.
+
+        Empty digits take the timeout branch; digits that match no option take
+        the invalid branch, else the menu is asked again (up to ``retries``
+        times), then the timeout branch.
+        """
+        if self.finish_on_key and digits.endswith(self.finish_on_key) and digits not in self.branches:
+            digits = digits[: -len(self.finish_on_key)]
+        if digits == "":
+            return self.timeout
+        if digits in self.branches:
+            return self.branches[digits]
+        if self.invalid is not None:
+            return self.invalid
+        if 1 <= attempt <= len(self.retry_docs):
+            return self.retry_docs[attempt - 1]
+        return self.timeout
+
+    def to_json(self) -> dict:
+        return {"branches": self.branches, "timeout": self.timeout, "invalid": self.invalid,
+                "retries": self.retries, "retry_docs": self.retry_docs, "finishOnKey": self.finish_on_key}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Router":
+        return cls(branches={str(k): str(v) for k, v in data["branches"].items()},
+                   timeout=data.get("timeout"), invalid=data.get("invalid"),
+                   retries=int(data.get("retries", 0)), retry_docs=list(data.get("retry_docs", [])),
+                   finish_on_key=str(data.get("finishOnKey", "#")))
+
+
+@dataclass
+class CompiledFlow:
+    flow: str
+    name: str
+    revision: str
+    start: str
+    base_url: str
+    documents: dict[str, bytes]  # name → document bytes
+    steps: dict[str, list[str]]  # document name → the steps it plays, in order
+    routers: dict[str, Router]
+    templated: set[str] = field(default_factory=set)  # documents whose text uses call variables
+
+    def manifest(self) -> dict:
+        return {
+            "format": 1,
+            "flow": self.flow,
+            "name": self.name,
+            "revision": self.revision,
+            "base_url": self.base_url,
+            "start": self.start,
+            "documents": {
+                name: {"path": f"documents/{name}.xml", "steps": self.steps[name],
+                       "templated": name in self.templated}
+                for name in sorted(self.documents)
+            },
+            "routers": {name: self.routers[name].to_json() for name in sorted(self.routers)},
+        }
+
+
+def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
+                 problems: list[Problem] | None = None) -> CompiledFlow:
+    """Compile a flow; ``problems`` may pass an earlier ``validate`` result to skip re-validating."""
+    found = errors(validate(graph) if problems is None else problems)
+    if found:
+        raise CompileError(found)
+    urls = Urls(flow_id(graph), str(revision), base_url)
+    plan = make_plan(graph)
+    nodes = graph.nodes
+    documents: dict[str, bytes] = {}
+    steps: dict[str, list[str]] = {}
+    templated: set[str] = set()
+    routers: dict[str, Router] = {}
+
+    def build(name: str, root: str, prefix: list | None = None, attempt: int = 1) -> None:
+        path = walk(plan, root)
+        verbs = list(prefix or [])
+        for i, node in enumerate(path):
+            verbs.append(step_element(node, nodes[node], urls, plan.branches[node], attempt if i == 0 else 1))
+        last_next = plan.cont.get(path[-1])
+        if last_next is not None:
+            verbs.append(verb("Redirect", urls.document(last_next)))
+        data = document(verbs)
+        check_document(data, name)
+        documents[name] = data
+        steps[name] = path
+        if any(_uses_template(nodes[n]) for n in path):
+            templated.add(name)
+
+    for root in plan.roots:
+        build(root, root)
+    for node in plan.roots:
+        data = nodes[node]
+        if data.get("type") != "Gather":
+            continue
+        routers[node] = _router(node, data, plan)
+        retry_text = data.get("retryText", "Sorry, that is not a valid choice.")
+        for k, doc in enumerate(routers[node].retry_docs, start=1):
+            prefix = [verb("Say", retry_text)] if retry_text else []
+            build(doc, node, prefix, attempt=k + 1)
+
+    return CompiledFlow(flow=urls.flow, name=str(graph.graph.get("name") or urls.flow), revision=urls.revision,
+                        start=start_of(graph) or "", base_url=base_url, documents=documents, steps=steps,
+                        routers=routers, templated=templated)
+
+
+def _router(node: str, data: dict, plan: Plan) -> Router:
+    branches = plan.branches[node]
+    attrs = data.get("attrs") or {}
+    has_invalid = "invalid" in branches
+    retries = 0 if has_invalid else int(data.get("retries", 2))
+    return Router(
+        branches={b: t for b, t in branches.items() if b not in ("timeout", "invalid", "next")},
+        timeout=branches.get("timeout"),
+        invalid=branches.get("invalid"),
+        retries=retries,
+        retry_docs=[f"{node}{RETRY_SUFFIX}{k}" for k in range(1, retries + 1)],
+        finish_on_key=str(attrs.get("finishOnKey", "#")),
+    )
+
+
+def _uses_template(data: dict) -> bool:
+    texts = [data.get("text")] + [c.get("text") for c in data.get("prompt") or [] if isinstance(c, dict)]
+    return any(isinstance(t, str) and templating.is_template(t) for t in texts)

@@ -1,0 +1,93 @@
+"""XML emission: steps to FlexML elements, documents to bytes.
+
+Byte-stable: attributes in catalogue order, booleans as true/false, absent
+values dropped, two-space indentation. Emission never changes the flow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from .catalogue import STEPS, Step
+
+XML_HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Where a flow's documents and routers live on the host."""
+
+    flow: str
+    revision: str
+    base_url: str = ""
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.base_url.rstrip('/')}/flexml/{self.flow}/{self.revision}"
+
+    def document(self, name: str) -> str:
+        return f"{self.prefix}/{name}"
+
+    def router(self, gather: str, attempt: int = 1) -> str:
+        url = f"{self.prefix}/{gather}/gather"
+        return url if attempt <= 1 else f"{url}?attempt={attempt}"
+
+
+def attr_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value.strip()
+    return str(value)
+
+
+def set_attrs(el: etree._Element, spec: Step, attrs: dict | None, managed: dict[str, str] | None = None) -> None:
+    """Write user attributes and compiler-managed ones in catalogue order."""
+    attrs = attrs or {}
+    managed = managed or {}
+    for a in spec.attrs:
+        if a.name in managed:
+            el.set(a.name, managed[a.name])
+        elif a.name in attrs and not a.managed and attrs[a.name] not in (None, ""):
+            el.set(a.name, attr_text(attrs[a.name]))
+
+
+def verb(type_: str, text: str | None = None, attrs: dict | None = None,
+         managed: dict[str, str] | None = None) -> etree._Element:
+    """One simple verb element (Say, Play, Pause, Redirect, …)."""
+    spec = STEPS[type_]
+    el = etree.Element(type_)
+    set_attrs(el, spec, attrs, managed)
+    if text is not None and spec.text is not None:
+        el.text = text.strip() if spec.text == "url" else text
+    return el
+
+
+def step_element(node: str, data: dict, urls: Urls, branches: dict[str, str], attempt: int = 1) -> etree._Element:
+    """The verb a flow step compiles to (a Goto becomes a Redirect)."""
+    type_ = data["type"]
+    if type_ == "Goto":
+        return verb("Redirect", urls.document(str(data["target"])))
+    spec = STEPS[type_]
+    managed: dict[str, str] = {}
+    if type_ == "Gather":
+        managed["action"] = urls.router(node, attempt)
+    if "error" in branches and type_ in ("Play", "Record"):
+        managed["errorAction"] = urls.document(branches["error"])
+    el = verb(type_, data.get("text"), data.get("attrs"), managed)
+    if type_ == "Gather":
+        for child in data.get("prompt") or []:
+            el.append(verb(child["type"], child.get("text"), child.get("attrs")))
+    elif type_ == "Dial":
+        for number in data.get("numbers") or []:
+            etree.SubElement(el, spec.child_element).text = str(number).strip()
+    return el
+
+
+def document(verbs: list[etree._Element]) -> bytes:
+    root = etree.Element("Response")
+    root.extend(verbs)
+    etree.indent(root, space="  ")
+    return XML_HEAD + etree.tostring(root, encoding="UTF-8") + b"\n"

@@ -1,0 +1,55 @@
+"""Call variables in Say and Sms text: ``Hello {{ From }}``.
+
+Texts are jinja2 templates run in a sandbox. Mistakes are found when the
+flow is validated (``check``); on a live call ``render`` never raises: a
+failing expression renders as empty text. XML escaping happens when the
+rendered text is put into the document.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from jinja2 import TemplateSyntaxError, meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .catalogue import CALL_VARIABLES
+
+_env = ImmutableSandboxedEnvironment(autoescape=False)
+MAX_RENDERED = 4096
+
+
+def is_template(text: str) -> bool:
+    return "{{" in text or "{%" in text or "{#" in text
+
+
+def check(text: str) -> str | None:
+    """A plain-language problem with a template text, or None when it is fine."""
+    try:
+        ast = _env.parse(text)
+    except TemplateSyntaxError as exc:
+        return f"call variable text has a mistake on line {exc.lineno}: {exc.message}"
+    unknown = sorted(meta.find_undeclared_variables(ast) - set(CALL_VARIABLES))
+    if unknown:
+        return (f"unknown call variable {', '.join(repr(u) for u in unknown)}; "
+                f"use one of {', '.join(CALL_VARIABLES)}")
+    try:
+        _compiled(text)
+    except Exception as exc:  # noqa: BLE001 - any compile failure is a user mistake
+        return f"call variable text cannot be used: {exc}"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _compiled(text: str):
+    return _env.from_string(text)
+
+
+def render(text: str, variables: dict[str, str]) -> str:
+    """Render for a live call; never raises. Unknown or failing parts become empty."""
+    safe = {k: str(variables.get(k, "") or "") for k in CALL_VARIABLES}
+    try:
+        out = _compiled(text).render(safe)
+    except Exception:  # noqa: BLE001 - a live call must go on
+        return ""
+    return out[:MAX_RENDERED]

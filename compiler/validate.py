@@ -1,0 +1,344 @@
+"""Validation: every problem in a flow, each with node id, field and a plain message.
+
+``validate(graph)`` returns all problems, errors first in node order, then
+warnings. Field names are the flow file's: ``type``, ``text``, ``attrs.timeout``,
+``numbers[0]``, ``prompt[1].text``, ``branch 1``, ``target``, ``start`` …
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from . import templating
+from .catalogue import DTMF_KEYS, STEPS, Attr, Step
+from .flow import edge_branches, start_of
+
+NODE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+FLOW_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+E164 = re.compile(r"^\+?[1-9][0-9]{6,14}$")
+DIGIT_BRANCH = re.compile(r"^[0-9*#]{1,32}$")
+URL = re.compile(r"^(https?|hls|rtmp)://[^\s<>\"]+$|^/[^\s<>\"]*$")
+MEDIA_URL = re.compile(r"^(https?|hls|rtmp)://[^\s<>\"]+$")
+RESERVED_FLOW_IDS = {"status"}
+MAX_NUMBERS = 10
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    node: str | None  # None: the flow as a whole
+    field: str
+    message: str
+    severity: str = "error"  # or "warning"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def __str__(self) -> str:
+        where = f"node {self.node}" if self.node is not None else "flow"
+        tail = "" if self.is_error else " (warning)"
+        return f"{where}: {self.field}: {self.message}{tail}"
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.is_error]
+
+
+def validate(graph: nx.DiGraph) -> list[Problem]:
+    out: list[Problem] = []
+    out += _check_flow(graph)
+    for node, data in graph.nodes(data=True):
+        out += _check_node(graph, node, data)
+    out += _check_cycles(graph)
+    out += _check_reachability(graph)
+    errs = [p for p in out if p.is_error]
+    warns = [p for p in out if not p.is_error]
+    return errs + warns
+
+
+# --- the flow as a whole -------------------------------------------------------------
+
+
+def _check_flow(graph: nx.DiGraph) -> list[Problem]:
+    out = []
+    fid = graph.graph.get("id")
+    if not fid:
+        out.append(Problem(None, "id", "the flow has no id; give it one of lower-case letters, digits and -"))
+    elif not isinstance(fid, str) or not FLOW_ID.match(fid):
+        out.append(Problem(None, "id", f"flow id {fid!r} may use only a-z, 0-9 and - (at most 63, "
+                                       "starting with a letter or digit)"))
+    elif fid in RESERVED_FLOW_IDS:
+        out.append(Problem(None, "id", f"flow id {fid!r} is reserved by the host; choose another"))
+    start = start_of(graph)
+    if start is None:
+        out.append(Problem(None, "start", "the flow has no start step; choose where calls begin"))
+    elif start not in graph or _is_phantom(graph, start):
+        out.append(Problem(None, "start", f"the start step {start!r} does not exist"))
+    return out
+
+
+def _is_phantom(graph: nx.DiGraph, node: str) -> bool:
+    """A node that exists only because a connection points at it."""
+    return not graph.nodes[node]
+
+
+# --- one step --------------------------------------------------------------------------
+
+
+def _check_node(graph: nx.DiGraph, node: str, data: dict) -> list[Problem]:
+    if _is_phantom(graph, node):
+        return [
+            Problem(src, f"branch {b}", f"connects to step {node!r}, which does not exist")
+            for src, _, d in graph.in_edges(node, data=True) for b in edge_branches(d)
+        ] or [Problem(node, "type", "the step has no type")]
+    out = []
+    if not NODE_ID.match(node):
+        out.append(Problem(node, "id", f"step id {node!r} may use only letters, digits, - and _ (at most 64)"))
+    type_ = data.get("type")
+    spec = STEPS.get(type_) if isinstance(type_, str) else None
+    if spec is None:
+        known = ", ".join(STEPS)
+        what = "the step has no type" if type_ is None else f"unknown step type {type_!r}"
+        return out + [Problem(node, "type", f"{what}; use one of {known}")]
+    out += _check_attrs(node, spec, data.get("attrs"), "attrs")
+    for extra in spec.extra_fields:
+        if extra.name in data and extra.name != "target":
+            msg = _check_value(extra, data[extra.name])
+            if msg:
+                out.append(Problem(node, extra.name, msg))
+    out += _check_text(node, spec, data.get("text"), "text")
+    if spec.type == "Gather":
+        out += _check_prompt(node, data.get("prompt"))
+    if spec.type == "Dial":
+        out += _check_numbers(node, data.get("numbers"))
+    if spec.type == "Goto":
+        target = data.get("target")
+        if not target:
+            out.append(Problem(node, "target", "choose the step to go to"))
+        elif str(target) not in graph or _is_phantom(graph, str(target)):
+            out.append(Problem(node, "target", f"goes to step {target!r}, which does not exist"))
+        elif str(target) == node:
+            out.append(Problem(node, "target", "a Go to step cannot go to itself"))
+    out += _check_branches(graph, node, spec, data)
+    if spec.type == "Reject" and start_of(graph) != node:
+        out.append(Problem(node, "type", "Reject leaves a call unanswered only as the first step; here "
+                                         "the call is already answered, so it acts as a hang-up", "warning"))
+    return out
+
+
+def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]:
+    if attrs is None:
+        return []
+    if not isinstance(attrs, dict):
+        return [Problem(node, where, f"must be a set of name: value pairs, found {attrs!r}")]
+    out = []
+    for name, value in attrs.items():
+        attr = spec.attr(name)
+        field = f"{where}.{name}"
+        if attr is None or attr in spec.extra_fields:
+            known = ", ".join(a.name for a in spec.user_attrs) or "none"
+            out.append(Problem(node, field, f"{spec.type} has no attribute {name!r}; it has: {known}"))
+        elif attr.managed:
+            out.append(Problem(node, field, f"{name} is set from the step's connections; remove it and "
+                                            "connect the step instead"))
+        else:
+            msg = _check_value(attr, value)
+            if msg:
+                out.append(Problem(node, field, msg))
+    if spec.type == "Play" and isinstance(attrs, dict) and attrs.get("timeLimit") not in (None, 0) \
+            and not attrs.get("streaming"):
+        out.append(Problem(node, f"{where}.timeLimit", "timeLimit only applies when streaming is on",
+                           "warning"))
+    return out
+
+
+def _check_value(attr: Attr, value: Any) -> str | None:
+    """Why ``value`` does not fit ``attr``, or None."""
+    kind = attr.kind
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return f"{value!r} is not a whole number"
+        if isinstance(value, str):
+            if not re.fullmatch(r"-?[0-9]+", value.strip()):
+                return f"{value!r} is not a whole number"
+            value = int(value)
+        lo, hi = attr.minimum, attr.maximum
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            return f"{value} is out of range: use a whole number {attr.describe_range()}"
+        return None
+    if kind == "bool":
+        if isinstance(value, bool) or value in ("true", "false"):
+            return None
+        return f"{value!r} is not true or false"
+    if not isinstance(value, str):
+        return f"{value!r} must be text"
+    if kind == "enum":
+        if value not in attr.choices:
+            return f"{value!r} is not allowed; use one of {', '.join(attr.choices)}"
+    elif kind == "key":
+        if value not in DTMF_KEYS:
+            return f"{value!r} is not a phone key; use one of {' '.join(DTMF_KEYS)}"
+    elif kind == "keys":
+        if value != "none" and not re.fullmatch(r"[0-9*#]+", value):
+            return f"{value!r} must be phone keys (0-9, *, #) or the word none"
+    elif kind == "phone":
+        if not E164.match(value):
+            return f"{value!r} is not a phone number in E.164 form (like 15162065340 or +15162065340)"
+    elif kind == "url":
+        if not URL.match(value):
+            return f"{value!r} is not a URL (http://…, https://… or a path starting with /)"
+    return None
+
+
+def _check_text(node: str, spec: Step, text: Any, field: str) -> list[Problem]:
+    if spec.text is None:
+        if text not in (None, ""):
+            return [Problem(node, field, f"{spec.type} takes no text")]
+        return []
+    if text is None or (isinstance(text, str) and not text.strip()):
+        if spec.text_required:
+            what = {"speech": "the text to speak", "url": "the URL", "message": "the message"}[spec.text]
+            return [Problem(node, field, f"{spec.type} needs {what}")]
+        return []
+    if not isinstance(text, str):
+        return [Problem(node, field, f"{text!r} must be text")]
+    out = []
+    if spec.text_max is not None and len(text) > spec.text_max:
+        out.append(Problem(node, field, f"is {len(text):,} characters; {spec.type} speaks at most "
+                                        f"{spec.text_max:,}"))
+    if spec.text == "url":
+        pattern = MEDIA_URL if spec.type == "Play" else URL
+        if not pattern.match(text.strip()):
+            kinds = "http://, https://, hls:// or rtmp://" if spec.type == "Play" else \
+                "http://, https:// or a path starting with /"
+            out.append(Problem(node, field, f"{text.strip()!r} is not a URL; use {kinds}"))
+    if spec.can_template and templating.is_template(text):
+        msg = templating.check(text)
+        if msg:
+            out.append(Problem(node, field, msg))
+    return out
+
+
+def _check_prompt(node: str, prompt: Any) -> list[Problem]:
+    if prompt is None:
+        return [Problem(node, "prompt", "the menu has no prompt; callers will hear silence", "warning")]
+    if not isinstance(prompt, list):
+        return [Problem(node, "prompt", "must be a list of Say or Play steps")]
+    out = []
+    for i, child in enumerate(prompt):
+        where = f"prompt[{i}]"
+        if not isinstance(child, dict) or child.get("type") not in STEPS["Gather"].children:
+            found = child.get("type") if isinstance(child, dict) else child
+            out.append(Problem(node, f"{where}.type", f"{found!r} cannot be part of a menu prompt; "
+                                                     "use Say or Play"))
+            continue
+        spec = STEPS[child["type"]]
+        out += _check_attrs(node, spec, child.get("attrs"), f"{where}.attrs")
+        out += _check_text(node, spec, child.get("text"), f"{where}.text")
+    return out
+
+
+def _check_numbers(node: str, numbers: Any) -> list[Problem]:
+    if not numbers:
+        return [Problem(node, "numbers", "Transfer needs at least one phone number")]
+    if not isinstance(numbers, list):
+        return [Problem(node, "numbers", "must be a list of phone numbers")]
+    out = []
+    if len(numbers) > MAX_NUMBERS:
+        out.append(Problem(node, "numbers", f"{len(numbers)} numbers; dial at most {MAX_NUMBERS} at once"))
+    for i, num in enumerate(numbers):
+        if not isinstance(num, str) or not E164.match(num):
+            out.append(Problem(node, f"numbers[{i}]", f"{num!r} is not a phone number in E.164 form "
+                                                      "(like 15162065340 or +15162065340)"))
+    return out
+
+
+def _check_branches(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> list[Problem]:
+    out = []
+    seen: dict[str, str] = {}
+    attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
+    num_digits = attrs.get("numDigits")
+    num_digits = int(num_digits) if isinstance(num_digits, int) or (
+        isinstance(num_digits, str) and num_digits.isdigit()) else None
+    finish = attrs.get("finishOnKey", "#")
+    for _, target, edata in graph.out_edges(node, data=True):
+        for branch in edge_branches(edata):
+            field = f"branch {branch}"
+            if spec.terminal:
+                out.append(Problem(node, field, f"{spec.label} ends the call's path; it cannot connect "
+                                                f"to {target!r}"))
+                continue
+            if branch in seen:
+                out.append(Problem(node, field, f"connects to both {seen[branch]!r} and {target!r}; "
+                                                "one output leads to one step"))
+                continue
+            seen[branch] = target
+            if branch in spec.branches:
+                continue
+            if spec.digit_branches and DIGIT_BRANCH.match(branch):
+                if num_digits is not None and len(branch) > num_digits:
+                    out.append(Problem(node, field, f"option {branch!r} has {len(branch)} keys but the menu "
+                                                    f"takes {num_digits} (numDigits); it can never match"))
+                elif isinstance(finish, str) and finish and finish in branch:
+                    out.append(Problem(node, field, f"option {branch!r} contains {finish!r}, the key that "
+                                                    "ends input (finishOnKey); it can never match"))
+                continue
+            allowed = ", ".join(spec.branches) if spec.branches else "none"
+            if spec.digit_branches:
+                allowed = f"digit options (like 1, 42, *), {allowed}"
+            out.append(Problem(node, field, f"{spec.label} has no output {branch!r}; its outputs are {allowed}"))
+    if spec.type == "Gather":
+        if "timeout" not in seen:
+            out.append(Problem(node, "branch timeout", "no path when the caller presses nothing: the call "
+                                                       "ends; connect 'no input'", "warning"))
+        if "invalid" not in seen and not data.get("retries", 2):
+            out.append(Problem(node, "branch invalid", "no path for a wrong key and no retries: the call "
+                                                       "takes the no-input path; connect 'invalid'", "warning"))
+        if not any(DIGIT_BRANCH.match(b) for b in seen):
+            out.append(Problem(node, "options", "the menu has no options connected", "warning"))
+    return out
+
+
+# --- the graph -------------------------------------------------------------------------
+
+
+def _check_cycles(graph: nx.DiGraph) -> list[Problem]:
+    out = []
+    for component in nx.strongly_connected_components(graph):
+        if len(component) == 1:
+            (only,) = component
+            if not graph.has_edge(only, only):
+                continue
+        sub = graph.subgraph(component)
+        cycle = nx.find_cycle(sub)
+        names = [u for u, _ in cycle] + [cycle[0][0]]
+        back_from, back_to = cycle[-1][0], cycle[-1][1]
+        out.append(Problem(back_from, "connections",
+                           f"steps {' → '.join(names)} form a loop; connect {back_from!r} to a 'Go to' step "
+                           f"that jumps to {back_to!r} instead"))
+    return out
+
+
+def _check_reachability(graph: nx.DiGraph) -> list[Problem]:
+    start = start_of(graph)
+    if start is None or start not in graph:
+        return []
+    reached = set()
+    todo = [start]
+    while todo:
+        n = todo.pop()
+        if n in reached:
+            continue
+        reached.add(n)
+        todo.extend(graph.successors(n))
+        target = graph.nodes[n].get("target") if graph.nodes[n].get("type") == "Goto" else None
+        if target is not None and str(target) in graph:
+            todo.append(str(target))
+    return [
+        Problem(n, "connections", "no path from the start reaches this step", "warning")
+        for n in graph.nodes if n not in reached and not _is_phantom(graph, n)
+    ]

@@ -1,0 +1,62 @@
+"""The ``flexml-designer`` command line.
+
+Each subcommand lives in ``designer/commands/<name>.py`` with ``HELP``,
+``add_arguments(parser)`` and ``run(args) -> int``. Expected failures raise
+``UserError`` (or a compiler error) and print one clear line; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from compiler import BundleError, CompileError, FlowError
+
+COMMANDS = ("serve", "validate", "compile", "host", "simulate", "import", "sandbox")
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as it is, exit status 1."""
+
+
+def _modules():
+    for name in COMMANDS:
+        try:
+            yield name, importlib.import_module(f"designer.commands.{name.replace('-', '_')}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"designer.commands.{name}":
+                raise
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="flexml-designer", description="Draw, compile, host and test FlexML call flows.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in _modules():
+        sp = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(sp)
+        sp.set_defaults(_run=module.run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    if not getattr(args, "_run", None):
+        p.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except (UserError, FlowError, BundleError) as exc:
+        print(f"flexml-designer {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except CompileError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

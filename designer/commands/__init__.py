@@ -1,0 +1,1 @@
+"""One module per ``flexml-designer`` subcommand (see designer/cli.py)."""

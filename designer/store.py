@@ -1,0 +1,340 @@
+"""The store: flows, immutable published revisions, DID bindings, call events, status callbacks, settings.
+
+``Store`` is the small interface the rest of the app uses; ``SQLiteStore`` is
+the embedded default (one file, WAL). A PostgreSQL store implements the same
+methods. Flows are saved as their node-link JSON text; a revision also keeps
+its export bundle, so the host serves it without recompiling.
+
+Every flow save carries the version the editor last saw; a save against a
+newer version raises ``StaleFlow`` (a second tab must not silently overwrite).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class StoreError(Exception):
+    """A store operation that cannot be done; the message says which object."""
+
+
+class StaleFlow(StoreError):
+    """The flow changed since the editor loaded it (another tab or user saved)."""
+
+
+@dataclass
+class FlowRecord:
+    id: str
+    name: str
+    graph_json: str
+    version: int
+    updated_at: float
+    published_rev: int | None = None
+    numbers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Revision:
+    flow_id: str
+    rev: int
+    graph_json: str
+    bundle: bytes
+    created_at: float
+    note: str = ""
+
+
+@dataclass
+class CallEvent:
+    call_sid: str
+    flow_id: str
+    rev: str
+    kind: str  # "document", "router", "error", "status"
+    target: str  # document name or router node, or the reason for an error
+    digits: str | None
+    at: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    # flows
+    def list_flows(self) -> list[FlowRecord]: ...
+    def get_flow(self, flow_id: str) -> FlowRecord | None: ...
+    def create_flow(self, flow_id: str, name: str, graph_json: str) -> FlowRecord: ...
+    def save_flow(self, flow_id: str, graph_json: str, expected_version: int, name: str | None = None) -> int: ...
+    def rename_flow(self, flow_id: str, name: str) -> None: ...
+    def delete_flow(self, flow_id: str) -> None: ...
+    # revisions
+    def publish(self, flow_id: str, graph_json: str, bundle_for_rev, note: str = "") -> Revision: ...
+    def list_revisions(self, flow_id: str) -> list[Revision]: ...
+    def get_revision(self, flow_id: str, rev: int) -> Revision | None: ...
+    def published_revisions(self) -> list[Revision]: ...
+    def set_published(self, flow_id: str, rev: int) -> None: ...
+    # numbers
+    def bind_did(self, number: str, flow_id: str) -> None: ...
+    def unbind_did(self, number: str) -> None: ...
+    def dids(self) -> dict[str, str]: ...
+    # calls
+    def record_events(self, events: list[CallEvent]) -> None: ...
+    def recent_calls(self, limit: int = 50, flow_id: str | None = None) -> list[dict]: ...
+    def call_events(self, call_sid: str) -> list[CallEvent]: ...
+    # settings
+    def get_setting(self, key: str, default: str | None = None) -> str | None: ...
+    def set_setting(self, key: str, value: str) -> None: ...
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS flows (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    graph_json TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    updated_at REAL NOT NULL,
+    published_rev INTEGER
+);
+CREATE TABLE IF NOT EXISTS revisions (
+    flow_id TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    graph_json TEXT NOT NULL,
+    bundle BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (flow_id, rev)
+);
+CREATE TABLE IF NOT EXISTS dids (
+    number TEXT PRIMARY KEY,
+    flow_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_sid TEXT NOT NULL,
+    flow_id TEXT NOT NULL,
+    rev TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    digits TEXT,
+    at REAL NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS events_call ON events (call_sid, id);
+CREATE INDEX IF NOT EXISTS events_at ON events (at);
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+class SQLiteStore:
+    """Embedded SQLite (WAL). Safe to share between threads; each thread has its own connection."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        with self._conn() as c:
+            c.executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    def _write(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        with self._write_lock:
+            return self._conn().execute(sql, params)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # --- flows -------------------------------------------------------------------------
+
+    def _numbers_by_flow(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for row in self._conn().execute("SELECT number, flow_id FROM dids ORDER BY number"):
+            out.setdefault(row["flow_id"], []).append(row["number"])
+        return out
+
+    def _record(self, row: sqlite3.Row, numbers: dict[str, list[str]]) -> FlowRecord:
+        return FlowRecord(id=row["id"], name=row["name"], graph_json=row["graph_json"], version=row["version"],
+                          updated_at=row["updated_at"], published_rev=row["published_rev"],
+                          numbers=numbers.get(row["id"], []))
+
+    def list_flows(self) -> list[FlowRecord]:
+        numbers = self._numbers_by_flow()
+        rows = self._conn().execute("SELECT * FROM flows ORDER BY updated_at DESC, id").fetchall()
+        return [self._record(r, numbers) for r in rows]
+
+    def get_flow(self, flow_id: str) -> FlowRecord | None:
+        row = self._conn().execute("SELECT * FROM flows WHERE id = ?", (flow_id,)).fetchone()
+        return None if row is None else self._record(row, self._numbers_by_flow())
+
+    def create_flow(self, flow_id: str, name: str, graph_json: str) -> FlowRecord:
+        now = time.time()
+        try:
+            self._write("INSERT INTO flows (id, name, graph_json, version, updated_at) VALUES (?, ?, ?, 1, ?)",
+                        (flow_id, name, graph_json, now))
+        except sqlite3.IntegrityError:
+            raise StoreError(f"a flow with id {flow_id!r} already exists") from None
+        return FlowRecord(flow_id, name, graph_json, 1, now)
+
+    def save_flow(self, flow_id: str, graph_json: str, expected_version: int, name: str | None = None) -> int:
+        """Save a draft; returns the new version. Raises StaleFlow when someone saved in between."""
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT version FROM flows WHERE id = ?", (flow_id,)).fetchone()
+                if row is None:
+                    raise StoreError(f"flow {flow_id!r} does not exist (was it deleted?)")
+                if row["version"] != expected_version:
+                    raise StaleFlow(f"flow {flow_id!r} was changed elsewhere (version {row['version']}, "
+                                    f"this editor has {expected_version})")
+                conn.execute("UPDATE flows SET graph_json = ?, version = version + 1, updated_at = ?, "
+                             "name = COALESCE(?, name) WHERE id = ?", (graph_json, time.time(), name, flow_id))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return expected_version + 1
+
+    def rename_flow(self, flow_id: str, name: str) -> None:
+        self._write("UPDATE flows SET name = ?, updated_at = ? WHERE id = ?", (name, time.time(), flow_id))
+
+    def delete_flow(self, flow_id: str) -> None:
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DELETE FROM dids WHERE flow_id = ?", (flow_id,))
+            conn.execute("DELETE FROM revisions WHERE flow_id = ?", (flow_id,))
+            conn.execute("DELETE FROM flows WHERE id = ?", (flow_id,))
+            conn.execute("COMMIT")
+
+    # --- revisions ---------------------------------------------------------------------
+
+    def publish(self, flow_id: str, graph_json: str, bundle_for_rev, note: str = "") -> Revision:
+        """Store a new immutable revision; ``bundle_for_rev(rev) -> bytes`` builds its bundle."""
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if conn.execute("SELECT 1 FROM flows WHERE id = ?", (flow_id,)).fetchone() is None:
+                    raise StoreError(f"flow {flow_id!r} does not exist")
+                row = conn.execute("SELECT COALESCE(MAX(rev), 0) + 1 AS rev FROM revisions WHERE flow_id = ?",
+                                   (flow_id,)).fetchone()
+                rev = int(row["rev"])
+                bundle = bundle_for_rev(rev)
+                now = time.time()
+                conn.execute("INSERT INTO revisions (flow_id, rev, graph_json, bundle, created_at, note) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", (flow_id, rev, graph_json, bundle, now, note))
+                conn.execute("UPDATE flows SET published_rev = ? WHERE id = ?", (rev, flow_id))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return Revision(flow_id, rev, graph_json, bundle, now, note)
+
+    def _revision(self, row: sqlite3.Row) -> Revision:
+        return Revision(row["flow_id"], row["rev"], row["graph_json"], bytes(row["bundle"]), row["created_at"],
+                        row["note"])
+
+    def list_revisions(self, flow_id: str) -> list[Revision]:
+        rows = self._conn().execute("SELECT * FROM revisions WHERE flow_id = ? ORDER BY rev DESC", (flow_id,))
+        return [self._revision(r) for r in rows]
+
+    def get_revision(self, flow_id: str, rev: int) -> Revision | None:
+        row = self._conn().execute("SELECT * FROM revisions WHERE flow_id = ? AND rev = ?",
+                                   (flow_id, rev)).fetchone()
+        return None if row is None else self._revision(row)
+
+    def published_revisions(self) -> list[Revision]:
+        """Every revision of every flow (the host keeps old ones for calls in progress)."""
+        rows = self._conn().execute("SELECT r.* FROM revisions r JOIN flows f ON f.id = r.flow_id "
+                                    "ORDER BY r.flow_id, r.rev")
+        return [self._revision(r) for r in rows]
+
+    def set_published(self, flow_id: str, rev: int) -> None:
+        """Make an existing revision the one new calls get (a rollback)."""
+        if self.get_revision(flow_id, rev) is None:
+            raise StoreError(f"flow {flow_id!r} has no revision {rev}")
+        self._write("UPDATE flows SET published_rev = ? WHERE id = ?", (rev, flow_id))
+
+    # --- numbers -----------------------------------------------------------------------
+
+    def bind_did(self, number: str, flow_id: str) -> None:
+        if self.get_flow(flow_id) is None:
+            raise StoreError(f"flow {flow_id!r} does not exist")
+        self._write("INSERT INTO dids (number, flow_id) VALUES (?, ?) "
+                    "ON CONFLICT(number) DO UPDATE SET flow_id = excluded.flow_id", (number, flow_id))
+
+    def unbind_did(self, number: str) -> None:
+        self._write("DELETE FROM dids WHERE number = ?", (number,))
+
+    def dids(self) -> dict[str, str]:
+        return {r["number"]: r["flow_id"] for r in self._conn().execute("SELECT * FROM dids ORDER BY number")}
+
+    # --- calls -------------------------------------------------------------------------
+
+    def record_events(self, events: list[CallEvent]) -> None:
+        if not events:
+            return
+        rows = [(e.call_sid, e.flow_id, e.rev, e.kind, e.target, e.digits, e.at, json.dumps(e.params))
+                for e in events]
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO events (call_sid, flow_id, rev, kind, target, digits, at, params) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.execute("COMMIT")
+
+    def recent_calls(self, limit: int = 50, flow_id: str | None = None) -> list[dict]:
+        """Calls, newest first: call_sid, flow_id, rev, started, ended, events, status, from, to."""
+        where = "WHERE flow_id = ?" if flow_id else ""
+        params: tuple = (flow_id, limit) if flow_id else (limit,)
+        rows = self._conn().execute(
+            f"SELECT call_sid, MIN(at) AS started, MAX(at) AS ended, COUNT(*) AS n FROM events {where} "
+            "GROUP BY call_sid ORDER BY started DESC LIMIT ?", params).fetchall()
+        out = []
+        for r in rows:
+            events = self.call_events(r["call_sid"])
+            first = next((e for e in events if e.kind != "status"), events[0])
+            status = next((e for e in reversed(events) if e.kind == "status"), None)
+            out.append({
+                "call_sid": r["call_sid"], "flow_id": first.flow_id, "rev": first.rev,
+                "started": r["started"], "ended": r["ended"], "events": r["n"],
+                "from": first.params.get("From", ""), "to": first.params.get("To", ""),
+                "status": status.params.get("CallStatus", "") if status else "",
+                "duration": status.params.get("CallDuration", "") if status else "",
+            })
+        return out
+
+    def call_events(self, call_sid: str) -> list[CallEvent]:
+        rows = self._conn().execute("SELECT * FROM events WHERE call_sid = ? ORDER BY id", (call_sid,))
+        return [CallEvent(r["call_sid"], r["flow_id"], r["rev"], r["kind"], r["target"], r["digits"], r["at"],
+                          json.loads(r["params"])) for r in rows]
+
+    # --- settings ----------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        row = self._conn().execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return default if row is None else row["value"]
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._write("INSERT INTO settings (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))

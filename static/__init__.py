@@ -1,0 +1,5 @@
+"""The project's own JavaScript and CSS for the flow canvas (shipped with the package)."""
+
+from pathlib import Path
+
+STATIC_DIR = Path(__file__).parent

@@ -1,0 +1,1 @@
+"""Shared fixtures. Helpers for building flows in tests live in tests/flows.py."""

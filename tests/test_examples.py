@@ -1,0 +1,25 @@
+"""The shipped example flows are valid and compile to grammar-valid documents."""
+
+import pytest
+
+from compiler import compile_flow, errors, validate
+from compiler.examples import EXAMPLES, example
+from compiler.grammar import problems as grammar_problems
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_example_is_valid_and_compiles(name):
+    graph = example(name)
+    assert errors(validate(graph)) == []
+    compiled = compile_flow(graph)
+    assert compiled.start in compiled.documents
+    for doc, data in compiled.documents.items():
+        assert grammar_problems(data) == [], doc
+
+
+def test_main_menu_press_1_is_two_fetches():
+    compiled = compile_flow(example("main-menu"))
+    entry = compiled.documents["welcome"].decode()
+    assert "<Gather action=\"/flexml/main-menu/1/menu/gather\"" in entry
+    assert compiled.routers["menu"].route("1") == "sales"
+    assert b"<Number>15162065340</Number>" in compiled.documents["sales"]
