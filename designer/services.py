@@ -1,0 +1,461 @@
+"""What the designer's pages do, without UI: create, copy, import, publish, export, bind numbers, read calls.
+
+Every function takes the ``AppContext`` and raises ``ServiceError`` (a
+one-line message naming the object and the problem) for anything a user can
+get wrong. Pages show that message; tests call these functions directly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import secrets
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import networkx as nx
+
+from compiler import BundleError, CompiledFlow, FlowError, Problem, compile_flow, errors, validate, write_zip
+from compiler import flow as flowfile
+from compiler.bundle import flow_from_zip, open_zip
+from compiler.examples import EXAMPLES, example
+from compiler.validate import E164, FLOW_ID, RESERVED_FLOW_IDS
+
+from .context import AppContext
+from .store import FlowRecord, Revision, StoreError
+
+MAX_UPLOAD_BYTES = flowfile.MAX_FLOW_BYTES
+SECRET_SETTING = "storage_secret"
+PUBLIC_URL_SETTING = "public_url"
+
+
+class ServiceError(Exception):
+    """Something the user asked for that cannot be done; the message says what and why."""
+
+
+class PublishRefused(ServiceError):
+    """The flow still has errors; ``problems`` lists them."""
+
+    def __init__(self, flow_id: str, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"flow {flow_id!r} has {len(problems)} error(s); fix them before publishing")
+
+
+# --- ids and names ---------------------------------------------------------------------
+
+
+def slugify(name: str) -> str:
+    """A URL-safe flow id from a name: 'Acme Main Line!' → 'acme-main-line'."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:50].strip("-")
+    return slug or "flow"
+
+
+def unique_flow_id(ctx: AppContext, name: str) -> str:
+    base = slugify(name)
+    if base in RESERVED_FLOW_IDS:
+        base = f"{base}-flow"
+    taken = {f.id for f in ctx.store.list_flows()}
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate = f"{base}-{n}"
+        n += 1
+    return candidate
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError("a flow needs a name")
+    if len(name) > 120:
+        raise ServiceError(f"the name is {len(name)} characters; use at most 120")
+    return name
+
+
+def _get(ctx: AppContext, flow_id: str) -> FlowRecord:
+    record = ctx.store.get_flow(flow_id)
+    if record is None:
+        raise ServiceError(f"there is no flow {flow_id!r} (was it deleted?)")
+    return record
+
+
+def draft_graph(ctx: AppContext, flow_id: str) -> nx.DiGraph:
+    return flowfile.loads(_get(ctx, flow_id).graph_json, f"flow {flow_id}")
+
+
+def _store_new(ctx: AppContext, graph: nx.DiGraph, name: str, wanted_id: str = "") -> FlowRecord:
+    name = _clean_name(name)
+    free = FLOW_ID.match(wanted_id) and wanted_id not in RESERVED_FLOW_IDS and ctx.store.get_flow(wanted_id) is None
+    graph.graph["id"] = wanted_id if free else unique_flow_id(ctx, name)
+    graph.graph["name"] = name
+    graph.graph.setdefault("format", flowfile.FORMAT)
+    try:
+        return ctx.store.create_flow(graph.graph["id"], name, flowfile.dumps(graph))
+    except StoreError as exc:
+        raise ServiceError(str(exc)) from None
+
+
+# --- create, copy, rename, delete ------------------------------------------------------
+
+
+def blank_graph() -> nx.DiGraph:
+    graph = nx.DiGraph(start="welcome", format=flowfile.FORMAT)
+    graph.add_node("welcome", type="Say", text="Hello, thank you for calling.", x=40, y=40)
+    return graph
+
+
+def create_blank(ctx: AppContext, name: str) -> FlowRecord:
+    """A new flow with one greeting step to start from."""
+    return _store_new(ctx, blank_graph(), name)
+
+
+def examples() -> dict[str, str]:
+    """Example name → description, in the order they are offered."""
+    return dict(EXAMPLES)
+
+
+def example_title(name: str) -> str:
+    return str(example(name).graph.get("name") or name)
+
+
+def create_from_example(ctx: AppContext, name: str, flow_name: str | None = None) -> FlowRecord:
+    if name not in EXAMPLES:
+        raise ServiceError(f"there is no example {name!r}; choose one of {', '.join(EXAMPLES)}")
+    graph = example(name)
+    return _store_new(ctx, graph, flow_name or str(graph.graph.get("name") or name))
+
+
+def duplicate(ctx: AppContext, flow_id: str, name: str | None = None) -> FlowRecord:
+    record = _get(ctx, flow_id)
+    graph = flowfile.loads(record.graph_json, f"flow {flow_id}")
+    return _store_new(ctx, graph, name or f"Copy of {record.name}")
+
+
+def rename(ctx: AppContext, flow_id: str, name: str) -> FlowRecord:
+    """Rename a flow (its id, and so its host URL, stays)."""
+    name = _clean_name(name)
+    record = _get(ctx, flow_id)
+    graph = flowfile.loads(record.graph_json, f"flow {flow_id}")
+    graph.graph["name"] = name
+    try:
+        ctx.store.save_flow(flow_id, flowfile.dumps(graph), record.version, name=name)
+    except StoreError as exc:
+        raise ServiceError(str(exc)) from None
+    return _get(ctx, flow_id)
+
+
+def delete(ctx: AppContext, flow_id: str) -> None:
+    """Delete a flow, its revisions and its numbers; the host stops answering for it."""
+    record = _get(ctx, flow_id)
+    for number in record.numbers:
+        _table_call(ctx, "unbind", number)
+    ctx.store.delete_flow(flow_id)
+    _table_call(ctx, "remove", flow_id)
+
+
+def _table_call(ctx: AppContext, method: str, *args) -> None:
+    fn = getattr(ctx.table, method, None) if ctx.table is not None else None
+    if fn is not None:
+        fn(*args)
+
+
+# --- import ----------------------------------------------------------------------------
+
+
+def parse_upload(data: bytes, filename: str) -> nx.DiGraph:
+    """A flow graph from an uploaded flow file (.json), bundle (.zip) or FlexML document (.xml)."""
+    where = PurePath(filename or "upload").name
+    if not data:
+        raise ServiceError(f"{where}: the file is empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ServiceError(f"{where}: the file is {len(data):,} bytes; at most {MAX_UPLOAD_BYTES:,} are accepted")
+    try:
+        if data[:2] == b"PK":
+            return flow_from_zip(data, where)
+        if data.lstrip()[:1] == b"<":
+            return _import_flexml(data, where)
+        return flowfile.loads(data, where)
+    except (FlowError, BundleError) as exc:
+        raise ServiceError(str(exc)) from None
+
+
+def _importer():
+    """``compiler.importer`` once it exists, else None."""
+    try:
+        return importlib.import_module("compiler.importer")
+    except ModuleNotFoundError as exc:
+        if exc.name != "compiler.importer":
+            raise
+        return None
+
+
+def flexml_import_available() -> bool:
+    return _importer() is not None
+
+
+def _import_flexml(data: bytes, where: str) -> nx.DiGraph:
+    importer = _importer()
+    if importer is None:
+        raise ServiceError(f"{where}: looks like FlexML, but this version cannot import FlexML yet; "
+                           "upload a flow file (.json) or a bundle (.zip)")
+    for name in ("import_flexml", "import_xml", "from_flexml", "loads", "import_document"):
+        fn = getattr(importer, name, None)
+        if callable(fn):
+            break
+    else:
+        raise ServiceError(f"{where}: the FlexML importer has no entry point this designer knows")
+    try:
+        result = fn(data)
+    except (FlowError, BundleError, ValueError) as exc:
+        raise ServiceError(f"{where}: {exc}") from None
+    graph = result[0] if isinstance(result, tuple) else getattr(result, "graph", result)
+    if not isinstance(graph, nx.DiGraph):
+        raise ServiceError(f"{where}: the importer did not produce a flow")
+    return graph
+
+
+def import_flow(ctx: AppContext, data: bytes, filename: str) -> FlowRecord:
+    """Import an uploaded file as a new flow (a fresh id if the file's is taken)."""
+    graph = parse_upload(data, filename)
+    stem = PurePath(filename or "imported").stem
+    name = str(graph.graph.get("name") or graph.graph.get("id") or stem or "Imported flow")
+    # keep the file's own id when it is free, so its host URL stays the same
+    return _store_new(ctx, graph, name, wanted_id=str(graph.graph.get("id") or ""))
+
+
+# --- publish, revisions, export --------------------------------------------------------
+
+
+def problems(ctx: AppContext, flow_id: str) -> list[Problem]:
+    return validate(draft_graph(ctx, flow_id))
+
+
+def publish(ctx: AppContext, flow_id: str, note: str = "") -> Revision:
+    """Validate, compile, store an immutable revision with its bundle, and make the host serve it."""
+    graph = draft_graph(ctx, flow_id)
+    graph.graph["id"] = flow_id
+    found = errors(validate(graph))
+    if found:
+        raise PublishRefused(flow_id, found)
+    compiled: list[CompiledFlow] = []
+
+    def bundle_for_rev(rev: int) -> bytes:
+        c = compile_flow(graph, revision=str(rev), problems=[])
+        compiled.append(c)
+        return write_zip(c, graph)
+
+    try:
+        revision = ctx.store.publish(flow_id, flowfile.dumps(graph), bundle_for_rev, note)
+    except StoreError as exc:
+        raise ServiceError(str(exc)) from None
+    if ctx.table is not None:
+        ctx.table.publish(compiled[-1], current=True)
+    return revision
+
+
+def revisions(ctx: AppContext, flow_id: str) -> list[Revision]:
+    return ctx.store.list_revisions(flow_id)
+
+
+def restore_revision(ctx: AppContext, flow_id: str, rev: int) -> int:
+    """Copy a revision's flow into the draft (a new save); returns the draft's new version."""
+    record = _get(ctx, flow_id)
+    revision = ctx.store.get_revision(flow_id, rev)
+    if revision is None:
+        raise ServiceError(f"flow {flow_id!r} has no revision {rev}")
+    graph = flowfile.loads(revision.graph_json, f"flow {flow_id} revision {rev}")
+    graph.graph["name"] = record.name
+    try:
+        return ctx.store.save_flow(flow_id, flowfile.dumps(graph), record.version)
+    except StoreError as exc:
+        raise ServiceError(str(exc)) from None
+
+
+def compile_draft(ctx: AppContext, flow_id: str, revision: str = "draft") -> CompiledFlow:
+    """The draft compiled in memory (for test calls); raises PublishRefused while it has errors."""
+    graph = draft_graph(ctx, flow_id)
+    graph.graph["id"] = flow_id
+    found = errors(validate(graph))
+    if found:
+        raise PublishRefused(flow_id, found)
+    return compile_flow(graph, revision=revision, problems=[])
+
+
+def export_bundle(ctx: AppContext, flow_id: str, rev: int | None = None) -> tuple[str, bytes]:
+    """(file name, zip bytes): a stored revision's bundle, the published one by default."""
+    record = _get(ctx, flow_id)
+    rev = rev if rev is not None else record.published_rev
+    if rev is None:
+        raise ServiceError(f"flow {flow_id!r} is not published yet; publish it to export a bundle")
+    revision = ctx.store.get_revision(flow_id, rev)
+    if revision is None:
+        raise ServiceError(f"flow {flow_id!r} has no revision {rev}")
+    return f"{flow_id}-r{rev}.zip", revision.bundle
+
+
+def export_flow_file(ctx: AppContext, flow_id: str) -> tuple[str, bytes]:
+    record = _get(ctx, flow_id)
+    graph = flowfile.loads(record.graph_json, f"flow {flow_id}")
+    return f"{flow_id}.json", flowfile.dumps(graph).encode()
+
+
+# --- numbers ---------------------------------------------------------------------------
+
+
+def normalize_number(text: str) -> str:
+    """'+1 (516) 206-5337' → '15162065337'; raises ServiceError for what is not E.164."""
+    raw = (text or "").strip()
+    compact = re.sub(r"[\s().\-]", "", raw)
+    if not compact:
+        raise ServiceError("enter a phone number, like +1 516 206 5337")
+    if not E164.match(compact):
+        raise ServiceError(f"{raw!r} is not a phone number in E.164 form: country code and number, "
+                           "7 to 15 digits, like +1 516 206 5337")
+    return compact.lstrip("+")
+
+
+def bind_number(ctx: AppContext, number: str, flow_id: str) -> str:
+    """Route calls to ``number`` to a flow; returns the stored (digits-only) number."""
+    digits = normalize_number(number)
+    _get(ctx, flow_id)
+    ctx.store.bind_did(digits, flow_id)
+    _table_call(ctx, "bind", digits, flow_id)
+    return digits
+
+
+def unbind_number(ctx: AppContext, number: str) -> None:
+    digits = re.sub(r"\D", "", number or "")
+    if digits not in ctx.store.dids():
+        raise ServiceError(f"number {number!r} is not bound to any flow")
+    ctx.store.unbind_did(digits)
+    _table_call(ctx, "unbind", digits)
+
+
+def format_number(digits: str) -> str:
+    """Readable E.164: '15162065337' → '+1 516 206 5337' (North America), else '+' and digits."""
+    if len(digits) == 11 and digits.startswith("1"):
+        return f"+1 {digits[1:4]} {digits[4:7]} {digits[7:]}"
+    return f"+{digits}"
+
+
+# --- calls -----------------------------------------------------------------------------
+
+_manifests: dict[tuple[str, str, float], dict] = {}
+
+
+def _manifest(ctx: AppContext, flow_id: str, rev: str) -> dict | None:
+    if not rev.isdigit():
+        return None
+    revision = ctx.store.get_revision(flow_id, int(rev))
+    if revision is None:
+        return None
+    key = (flow_id, rev, revision.created_at)
+    if key not in _manifests:
+        try:
+            _manifests[key] = json.loads(open_zip(revision.bundle, f"{flow_id} r{rev}")["manifest.json"])
+        except (BundleError, KeyError, ValueError):
+            return None
+    return _manifests[key]
+
+
+def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple[str, str]]) -> list[str]:
+    """The steps a call played, from its ("document", name) and ("router", gather) events in order.
+
+    A document plays its steps in order; when a router answered for a Gather in
+    it, the caller pressed keys there, so what follows the Gather was not played.
+    """
+    path: list[str] = []
+    for i, (kind, target) in enumerate(events):
+        if kind != "document":
+            continue
+        steps = list(steps_of.get(target, []))
+        nxt = next((t for k, t in events[i + 1:] if k in ("document", "router")), None)
+        following = next((k for k, _ in events[i + 1:] if k in ("document", "router")), None)
+        if following == "router" and nxt in steps:
+            steps = steps[: steps.index(nxt) + 1]
+        path.extend(steps)
+    return path
+
+
+def call_path(ctx: AppContext, call_sid: str) -> list[str]:
+    """The step ids a stored call went through, in order (repeats kept)."""
+    events = ctx.store.call_events(call_sid)
+    if not events:
+        return []
+    first = next((e for e in events if e.kind in ("document", "router")), events[0])
+    manifest = _manifest(ctx, first.flow_id, first.rev)
+    if manifest is None:
+        return []
+    steps_of = {name: list(info.get("steps", [])) for name, info in manifest.get("documents", {}).items()}
+    return path_from_documents(steps_of, [(e.kind, e.target) for e in events])
+
+
+def recent_calls(ctx: AppContext, limit: int = 50, flow_id: str | None = None) -> list[dict]:
+    """Recent calls, newest first, each with its ``path`` of step ids."""
+    calls = ctx.store.recent_calls(limit=limit, flow_id=flow_id)
+    for call in calls:
+        call["path"] = call_path(ctx, call["call_sid"])
+    return calls
+
+
+# --- settings and first run ------------------------------------------------------------
+
+
+def storage_secret(ctx: AppContext) -> str:
+    """The browser-session signing secret, created once and kept in the store."""
+    secret = ctx.store.get_setting(SECRET_SETTING)
+    if not secret:
+        secret = secrets.token_urlsafe(32)
+        ctx.store.set_setting(SECRET_SETTING, secret)
+    return secret
+
+
+def public_url(ctx: AppContext) -> str:
+    return (ctx.store.get_setting(PUBLIC_URL_SETTING) or ctx.public_url).rstrip("/")
+
+
+def set_public_url(ctx: AppContext, url: str) -> str:
+    url = (url or "").strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/<>\"]+(/[^\s<>\"]*)?", url):
+        raise ServiceError(f"{url!r} is not a web address; use one like https://ivr.example.com")
+    ctx.store.set_setting(PUBLIC_URL_SETTING, url)
+    ctx.public_url = url
+    return url
+
+
+def carrier_urls(ctx: AppContext, flow_id: str) -> dict[str, str]:
+    base = public_url(ctx)
+    return {"account": f"{base}/flexml", "flow": f"{base}/flexml/{flow_id}", "status": f"{base}/flexml/status"}
+
+
+def seed_first_run(ctx: AppContext) -> bool:
+    """Prepare a new database (secret, first-run mark); True the first time."""
+    storage_secret(ctx)
+    if ctx.store.get_setting("first_run_at"):
+        return False
+    ctx.store.set_setting("first_run_at", str(time.time()))
+    return True
+
+
+@dataclass
+class FlowRow:
+    id: str
+    name: str
+    updated_at: float
+    published_rev: int | None
+    numbers: list[str]
+    steps: int
+
+
+def flow_rows(ctx: AppContext) -> list[FlowRow]:
+    rows = []
+    for r in ctx.store.list_flows():
+        try:
+            steps = len(json.loads(r.graph_json).get("nodes", []))
+        except ValueError:
+            steps = 0
+        rows.append(FlowRow(r.id, r.name, r.updated_at, r.published_rev, r.numbers, steps))
+    return rows
