@@ -1,0 +1,335 @@
+"""The host's HTTP side: one raw ASGI handler answering every ``/flexml…`` route.
+
+==========================================  =========================================
+``/flexml``                                  account URL: the flow bound to ``To``
+``/flexml/{flow}``                           start document of the current revision
+``/flexml/{flow}/{rev}``                     start document of that revision
+``/flexml/{flow}/{rev}/{doc}``               one document of one revision
+``/flexml/{flow}/{rev}/{node}/gather``       Gather router (``?attempt=N``)
+``/flexml/status``                           status callbacks, recorded
+==========================================  =========================================
+
+Parameters arrive as a POST JSON body (what the carrier sends), a form body or
+GET query parameters. Every answer is 200 ``application/xml`` and valid
+FlexML; anything wrong (unknown number, flow, revision or document, a body
+that is malformed, too large or of the wrong type, junk digits) gets a short
+spoken apology and ``<Hangup/>``, and an ``error`` event naming the reason.
+
+The handler is a plain ASGI callable (no middleware, no Request object):
+bodies are read incrementally up to a cap and parsed only as far as needed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route
+
+from .host_table import FlowTable, Snapshot
+from .store import CallEvent
+
+log = logging.getLogger("flexml.host")
+
+MAX_BODY = 64 * 1024
+MAX_DIGITS = 64
+MAX_PARAM_CHARS = 512
+MAX_ATTEMPT = 100
+
+SORRY = "Sorry, we cannot take your call right now. Please try again later. Goodbye."
+SORRY_KEYS = "Sorry, we could not understand the keys you pressed. Goodbye."
+
+# carrier parameter spellings → the one name the host uses
+ALIASES = {"digits": "Digits", "RecordingURL": "RecordingUrl", "RecordingFileSID": "RecordingFileSid"}
+# parameters kept with an event (the call variables and the status-callback fields)
+KEPT = (
+    "AccountSid", "ApiVersion", "CallerName", "CallSid", "CallStatus", "Direction", "ForwardedFrom", "From",
+    "OriginalFrom", "OriginalTo", "RequestUrl", "To", "Digits", "RecordingUrl", "RecordingFileSid",
+    "RecordingDuration", "CallDuration", "RequestMethod",
+)
+_DIGITS = re.compile(r"[0-9*#]*")
+
+OnEvent = Callable[[CallEvent], None]
+
+
+def apology(text: str = SORRY) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n'
+            f"  <Say>{text}</Say>\n  <Hangup/>\n</Response>\n").encode()
+
+
+SORRY_BODY = apology(SORRY)
+SORRY_KEYS_BODY = apology(SORRY_KEYS)
+EMPTY_BODY = b'<?xml version="1.0" encoding="UTF-8"?>\n<Response/>\n'
+HANGUP_BODY = b'<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Hangup/>\n</Response>\n'
+
+_CONTENT_TYPE = (b"content-type", b"application/xml")
+
+
+class BadRequest(Exception):
+    """Input the host cannot use; the message is the reason logged with the event."""
+
+
+class HostHandler:
+    """ASGI app for the ``/flexml`` routes of one ``FlowTable``."""
+
+    def __init__(self, table: FlowTable, on_event: OnEvent | None = None, max_body: int = MAX_BODY):
+        self.table = table
+        self.on_event = on_event
+        self.max_body = max_body
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return
+        try:
+            body, event = await self.answer(scope, receive)
+        except Exception as exc:  # noqa: BLE001 - whatever happens, the caller hears an apology
+            log.exception("host failed on %s", scope.get("path"))
+            body = SORRY_BODY
+            event = CallEvent("", "", "", "error", f"host error: {type(exc).__name__}", None, time.time(),
+                              {"path": str(scope.get("path", ""))[:MAX_PARAM_CHARS]})
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [_CONTENT_TYPE, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+        if event is not None and self.on_event is not None:
+            try:
+                self.on_event(event)
+            except Exception:  # noqa: BLE001 - recording never breaks a call
+                log.exception("on_event failed")
+
+    # --- one request ----------------------------------------------------------------------
+
+    async def answer(self, scope: dict, receive: Callable) -> tuple[bytes, CallEvent | None]:
+        parts = route_parts(scope)
+        try:
+            params = await read_params(scope, receive, self.max_body)
+        except BadRequest as exc:
+            return SORRY_BODY, self._event({}, "", "", "error", str(exc), scope)
+        snap = self.table.snapshot
+        if parts is None:
+            return SORRY_BODY, self._event(params, "", "", "error", "unknown address", scope)
+        n = len(parts)
+        if n == 0:
+            return self._account(snap, params, scope)
+        if n == 1 and parts[0] == "status":
+            return self._status(snap, params)
+        if n <= 3:
+            return self._document(snap, params, scope, parts[0], parts[1] if n > 1 else None,
+                                  parts[2] if n > 2 else None)
+        if n == 4 and parts[3] == "gather":
+            return self._router(snap, params, scope, parts[0], parts[1], parts[2])
+        return SORRY_BODY, self._event(params, "", "", "error", "unknown address", scope)
+
+    def _event(self, params: dict[str, str], flow: str, rev: str, kind: str, target: str, scope: dict | None,
+               digits: str | None = None, **extra: str) -> CallEvent:
+        kept = {k: params[k][:MAX_PARAM_CHARS] for k in KEPT if k in params}
+        kept.update(extra)
+        if kind == "error" and scope is not None:
+            kept["path"] = str(scope.get("path", ""))[:MAX_PARAM_CHARS]
+            kept["method"] = str(scope.get("method", ""))
+        return CallEvent(params.get("CallSid", "")[:MAX_PARAM_CHARS], flow, rev, kind, target, digits,
+                         time.time(), kept)
+
+    def _account(self, snap: Snapshot, params: dict[str, str], scope: dict) -> tuple[bytes, CallEvent]:
+        to = params.get("To", "")
+        if not to:
+            return SORRY_BODY, self._event(params, "", "", "error", "no To number in the request", scope)
+        flow = snap.flow_for_number(to)
+        if flow is None:
+            return SORRY_BODY, self._event(params, "", "", "error", f"number {to!r} is not bound to a flow", scope)
+        return self._document(snap, params, scope, flow, None, None)
+
+    def _document(self, snap: Snapshot, params: dict[str, str], scope: dict, flow: str, rev: str | None,
+                  doc: str | None) -> tuple[bytes, CallEvent]:
+        served = snap.revision(flow, rev)
+        if served is None:
+            if flow not in snap.revisions:
+                reason = f"unknown flow {flow!r}"
+            elif rev is None:
+                reason = f"flow {flow!r} has no published revision"
+            else:
+                reason = f"flow {flow!r} has no revision {rev!r}"
+            return SORRY_BODY, self._event(params, flow if flow in snap.revisions else "", rev or "", "error",
+                                           reason, scope)
+        name = served.start if doc is None else doc
+        body = served.body(name, params)
+        if body is None:
+            return SORRY_BODY, self._event(params, served.flow, served.revision, "error",
+                                           f"flow {flow!r} revision {served.revision} has no document {name!r}",
+                                           scope)
+        return body, self._event(params, served.flow, served.revision, "document", name, None)
+
+    def _router(self, snap: Snapshot, params: dict[str, str], scope: dict, flow: str, rev: str,
+                node: str) -> tuple[bytes, CallEvent]:
+        served = snap.revision(flow, rev)
+        router = None if served is None else served.routers.get(node)
+        if served is None or router is None:
+            reason = (f"unknown flow {flow!r}" if flow not in snap.revisions
+                      else f"flow {flow!r} has no revision {rev!r}" if served is None
+                      else f"flow {flow!r} revision {rev} has no menu {node!r}")
+            return SORRY_BODY, self._event(params, flow if flow in snap.revisions else "", rev, "error", reason,
+                                           scope)
+        raw = params.get("Digits", "")
+        digits = raw.strip()
+        if len(digits) > MAX_DIGITS or not _DIGITS.fullmatch(digits):
+            return SORRY_KEYS_BODY, self._event(params, flow, rev, "error", f"junk digits {raw[:80]!r}", scope,
+                                                digits=raw[:MAX_DIGITS])
+        attempt = attempt_of(scope)
+        doc = router.route(digits, attempt)
+        if doc is None:
+            return HANGUP_BODY, self._event(params, flow, rev, "router", node, None, digits=digits,
+                                            answer="(end of call)", attempt=str(attempt))
+        body = served.body(doc, params)
+        if body is None:
+            return SORRY_BODY, self._event(params, flow, rev, "error", f"menu {node!r} routes to missing "
+                                           f"document {doc!r}", scope, digits=digits)
+        return body, self._event(params, flow, rev, "router", node, None, digits=digits, answer=doc,
+                                 attempt=str(attempt))
+
+    def _status(self, snap: Snapshot, params: dict[str, str]) -> tuple[bytes, CallEvent]:
+        flow = snap.flow_for_number(params.get("To", "")) or ""
+        url = params.get("RequestUrl", "")
+        if "/flexml/" in url:
+            tail = url.split("/flexml/", 1)[1].split("?", 1)[0].split("/")
+            if tail and tail[0] in snap.revisions:
+                flow = tail[0]
+        return EMPTY_BODY, self._event(params, flow, "", "status", params.get("CallStatus", ""), None)
+
+
+# --- request parsing --------------------------------------------------------------------------
+
+
+def route_parts(scope: dict) -> list[str] | None:
+    """Path segments after ``/flexml`` (``[]`` for the account URL), or None for another path."""
+    path: str = scope.get("path", "")
+    root = scope.get("root_path", "")
+    if root and path.startswith(root) and not path.startswith("/flexml"):
+        path = path[len(root):]
+    if path == "/flexml" or path == "/flexml/":
+        return []
+    if not path.startswith("/flexml/"):
+        return None
+    parts = path[8:].rstrip("/").split("/")
+    if any(p == "" for p in parts):
+        return None
+    return parts
+
+
+def attempt_of(scope: dict) -> int:
+    query: bytes = scope.get("query_string", b"")
+    if b"attempt=" not in query:
+        return 1
+    for key, value in parse_qsl(query.decode("latin-1")):
+        if key == "attempt":
+            try:
+                return min(max(int(value), 1), MAX_ATTEMPT)
+            except ValueError:
+                return 1
+    return 1
+
+
+def _header(scope: dict, name: bytes) -> bytes:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value
+    return b""
+
+
+async def read_body(scope: dict, receive: Callable, cap: int) -> bytes:
+    declared = _header(scope, b"content-length")
+    if declared:
+        try:
+            if int(declared) > cap:
+                raise BadRequest(f"body of {int(declared):,} bytes is larger than {cap:,}")
+        except ValueError:
+            raise BadRequest(f"content-length {declared[:40]!r} is not a number") from None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise BadRequest("the request ended before its body arrived")
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > cap:
+                raise BadRequest(f"body is larger than {cap:,} bytes")
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if value is None:
+        return ""
+    return None  # lists and objects carry no call parameter
+
+
+def _canonical(params: dict[str, str]) -> dict[str, str]:
+    for alias, name in ALIASES.items():
+        if alias in params:
+            value = params.pop(alias)
+            params.setdefault(name, value)
+    return params
+
+
+async def read_params(scope: dict, receive: Callable, cap: int = MAX_BODY) -> dict[str, str]:
+    """Query parameters, overlaid by a JSON or form body; names canonical (``digits`` → ``Digits``)."""
+    query: bytes = scope.get("query_string", b"")
+    params: dict[str, str] = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)) if query else {}
+    body = await read_body(scope, receive, cap)
+    if body.strip():
+        ctype = _header(scope, b"content-type").split(b";", 1)[0].strip().lower()
+        if ctype == b"application/json" or ctype.endswith(b"+json") or (not ctype and body.lstrip()[:1] == b"{"):
+            params.update(_json_params(body))
+        elif ctype == b"application/x-www-form-urlencoded" or not ctype:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadRequest("form body is not UTF-8 text") from None
+            params.update(parse_qsl(text, keep_blank_values=True))
+        else:
+            raise BadRequest(f"content type {ctype.decode('latin-1')[:80]!r} is not JSON or a form")
+    return _canonical(params)
+
+
+def _json_params(body: bytes) -> dict[str, str]:
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise BadRequest("body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest(f"JSON body is a {type(data).__name__}, not an object")
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        text = _text(value)
+        if text is not None:
+            out[key] = text
+    return out
+
+
+# --- the app ----------------------------------------------------------------------------------
+
+
+def host_routes(table: FlowTable, on_event: OnEvent | None = None, max_body: int = MAX_BODY) -> list[BaseRoute]:
+    """The host's routes, to add to another Starlette/FastAPI app (the designer mounts these)."""
+    handler = HostHandler(table, on_event, max_body)
+    return [Route("/flexml", handler, name="flexml"), Route("/flexml/{rest:path}", handler, name="flexml-path")]
+
+
+def create_host_app(table: FlowTable, on_event: OnEvent | None = None, *, max_body: int = MAX_BODY,
+                    lifespan: Any = None) -> Starlette:
+    """A Starlette app answering every ``/flexml…`` route from ``table``."""
+    return Starlette(routes=host_routes(table, on_event, max_body), lifespan=lifespan)

@@ -1,0 +1,245 @@
+"""The host's flow table: compiled flows held in memory, ready to answer the carrier.
+
+``FlowTable`` keeps every published revision of every flow (calls in progress
+finish on the revision they started with), the revision new calls get, and
+which phone number (DID) rings which flow. Readers take one immutable
+``Snapshot``; ``publish``/``bind``/… build new dicts and swap the reference,
+so a request never sees half an update and never waits on a lock.
+
+Documents are prepared once, at publish: plain documents as their bytes;
+documents whose Say/Sms text uses call variables as byte chunks around the
+templates, rendered per request (sandboxed, XML-escaped, never raising).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from compiler import CompiledFlow, Router
+from compiler.emit import XML_HEAD
+from compiler.templating import MAX_RENDERED, is_template, render
+
+SAY_MAX_CHARS = 1024  # the carrier reads at most 1,024 characters of one Say
+TEMPLATED_TAGS = {"Say": SAY_MAX_CHARS, "Sms": MAX_RENDERED}
+
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+
+
+def normalize_number(text: str) -> str:
+    """A phone number as digits only: '+1 (516) 206-5337' → '15162065337'.
+
+    A SIP or tel URI keeps the user part: 'sip:+15162065337@10.0.0.1' → '15162065337'.
+    """
+    text = str(text or "").strip()
+    if "@" in text:
+        text = text.split("@", 1)[0]
+    return "".join(ch for ch in text if "0" <= ch <= "9")
+
+
+def number_variants(number: str) -> tuple[str, ...]:
+    """Spellings one DID may be bound under: as given, and with/without the country code 1."""
+    if len(number) == 11 and number.startswith("1"):
+        return number, number[1:]
+    if len(number) == 10:
+        return number, "1" + number
+    return (number,)
+
+
+def xml_text(text: str) -> bytes:
+    """Text safe to put between XML tags: escaped, without characters XML cannot hold."""
+    text = _NOT_XML_CHAR.sub("", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A document with call-variable text: fixed byte chunks around (template, cap) slots."""
+
+    chunks: tuple[bytes, ...]
+    slots: tuple[tuple[str, int], ...]
+
+    def render(self, variables: dict[str, str]) -> bytes:
+        out = [self.chunks[0]]
+        for (source, cap), chunk in zip(self.slots, self.chunks[1:]):
+            out.append(xml_text(render(source, variables)[:cap]))
+            out.append(chunk)
+        return b"".join(out)
+
+    @classmethod
+    def from_document(cls, data: bytes) -> "Template | None":
+        """Split a document at its templated Say/Sms texts; None when it has none."""
+        root = etree.fromstring(data, _PARSER)
+        text = data.decode("utf-8")
+        marker = "\ue000"
+        while marker in text:
+            marker += "\ue001"
+        slots: list[tuple[str, int]] = []
+        for el in root.iter(*TEMPLATED_TAGS):
+            if el.text and is_template(el.text):
+                slots.append((el.text, TEMPLATED_TAGS[el.tag]))
+                el.text = f"{marker}{len(slots) - 1}{marker}"
+        if not slots:
+            return None
+        body = XML_HEAD + etree.tostring(root, encoding="UTF-8") + b"\n"
+        parts = re.split(re.escape(marker.encode()) + rb"\d+" + re.escape(marker.encode()), body)
+        return cls(chunks=tuple(parts), slots=tuple(slots))
+
+
+@dataclass(frozen=True)
+class ServedRevision:
+    """One revision of one flow, prepared for answering."""
+
+    compiled: CompiledFlow
+    static: dict[str, bytes]
+    templates: dict[str, Template]
+
+    @property
+    def flow(self) -> str:
+        return self.compiled.flow
+
+    @property
+    def revision(self) -> str:
+        return self.compiled.revision
+
+    @property
+    def start(self) -> str:
+        return self.compiled.start
+
+    @property
+    def routers(self) -> dict[str, Router]:
+        return self.compiled.routers
+
+    def has_document(self, name: str) -> bool:
+        return name in self.static or name in self.templates
+
+    def body(self, name: str, variables: dict[str, str]) -> bytes | None:
+        """A document's bytes for one request, or None when the revision has no such document."""
+        data = self.static.get(name)
+        if data is not None:
+            return data
+        template = self.templates.get(name)
+        return None if template is None else template.render(variables)
+
+    @classmethod
+    def prepare(cls, compiled: CompiledFlow) -> "ServedRevision":
+        static: dict[str, bytes] = {}
+        templates: dict[str, Template] = {}
+        for name, data in compiled.documents.items():
+            template = Template.from_document(data) if name in compiled.templated else None
+            if template is None:
+                static[name] = data
+            else:
+                templates[name] = template
+        return cls(compiled=compiled, static=static, templates=templates)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the host answers from at one moment; never changed after it is built."""
+
+    revisions: dict[str, dict[str, ServedRevision]] = field(default_factory=dict)  # flow → rev → revision
+    current: dict[str, str] = field(default_factory=dict)  # flow → revision new calls get
+    dids: dict[str, str] = field(default_factory=dict)  # normalised number → flow
+
+    def flow_for_number(self, number: str) -> str | None:
+        for variant in number_variants(normalize_number(number)):
+            flow = self.dids.get(variant)
+            if flow is not None:
+                return flow
+        return None
+
+    def revision(self, flow: str, rev: str | None = None) -> ServedRevision | None:
+        """A revision of a flow; the current one when ``rev`` is None."""
+        revs = self.revisions.get(flow)
+        if revs is None:
+            return None
+        if rev is None:
+            rev = self.current.get(flow)
+            if rev is None:
+                return None
+        return revs.get(rev)
+
+
+class FlowTable:
+    """Compiled flows in memory; every change swaps in a new ``Snapshot``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.snapshot = Snapshot()
+
+    # --- changes (copy, change, swap) -----------------------------------------------------
+
+    def publish(self, compiled: CompiledFlow, current: bool = True) -> ServedRevision:
+        """Add a compiled revision; with ``current`` new calls get it. Older revisions stay served."""
+        served = ServedRevision.prepare(compiled)
+        flow, rev = str(compiled.flow), str(compiled.revision)
+        with self._lock:
+            snap = self.snapshot
+            revisions = dict(snap.revisions)
+            revisions[flow] = {**revisions.get(flow, {}), rev: served}
+            cur = dict(snap.current)
+            if current or flow not in cur:
+                cur[flow] = rev
+            self.snapshot = Snapshot(revisions, cur, snap.dids)
+        return served
+
+    def set_current(self, flow: str, rev: str) -> None:
+        """Make an already published revision the one new calls get (a rollback)."""
+        rev = str(rev)
+        with self._lock:
+            snap = self.snapshot
+            if rev not in snap.revisions.get(flow, {}):
+                raise KeyError(f"flow {flow!r} has no revision {rev!r} in the host")
+            self.snapshot = Snapshot(snap.revisions, {**snap.current, flow: rev}, snap.dids)
+
+    def remove_flow(self, flow: str) -> None:
+        """Stop answering for a flow (all revisions) and the numbers bound to it."""
+        with self._lock:
+            snap = self.snapshot
+            revisions = {k: v for k, v in snap.revisions.items() if k != flow}
+            cur = {k: v for k, v in snap.current.items() if k != flow}
+            dids = {k: v for k, v in snap.dids.items() if v != flow}
+            self.snapshot = Snapshot(revisions, cur, dids)
+
+    def bind(self, number: str, flow: str) -> str:
+        """Ring ``flow`` for calls to ``number``; returns the normalised number."""
+        normalised = normalize_number(number)
+        if not normalised:
+            raise ValueError(f"phone number {number!r} has no digits")
+        with self._lock:
+            snap = self.snapshot
+            self.snapshot = Snapshot(snap.revisions, snap.current, {**snap.dids, normalised: flow})
+        return normalised
+
+    def unbind(self, number: str) -> None:
+        normalised = normalize_number(number)
+        with self._lock:
+            snap = self.snapshot
+            dids = {k: v for k, v in snap.dids.items() if k != normalised}
+            self.snapshot = Snapshot(snap.revisions, snap.current, dids)
+
+    # --- reading --------------------------------------------------------------------------
+
+    def flows(self) -> list[str]:
+        return sorted(self.snapshot.revisions)
+
+    def current_revision(self, flow: str) -> str | None:
+        return self.snapshot.current.get(flow)
+
+    def revisions(self, flow: str) -> list[str]:
+        return list(self.snapshot.revisions.get(flow, {}))
+
+    def compiled(self, flow: str, rev: str | None = None) -> CompiledFlow | None:
+        served = self.snapshot.revision(flow, rev)
+        return None if served is None else served.compiled
+
+    def numbers(self) -> dict[str, str]:
+        return dict(self.snapshot.dids)
+
+    def flow_for_number(self, number: str) -> str | None:
+        return self.snapshot.flow_for_number(number)
