@@ -1,0 +1,132 @@
+"""flexml-designer host FLOW.json|BUNDLE.zip … --did NUMBER[=FLOW_ID] … --port N [--workers N]"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from urllib.parse import urlsplit
+
+from ..cli import UserError
+
+HELP = "Host flow files and export bundles for the carrier, without the designer."
+
+
+def add_arguments(p) -> None:
+    p.add_argument("sources", nargs="+", metavar="FLOW.json|BUNDLE.zip",
+                   help="flow files (served as revision 1) and export bundles")
+    p.add_argument("--did", action="append", default=[], metavar="NUMBER[=FLOW_ID]",
+                   help="a phone number the account URL answers, and its flow (may repeat; "
+                        "the flow may be left out when there is only one)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    p.add_argument("--base-url", default="", metavar="URL",
+                   help="public URL the carrier reaches this host at (e.g. https://ivr.example.com); "
+                        "used in printed URLs and in documents compiled from flow files")
+    p.add_argument("--db", metavar="PATH", help="record call events in this SQLite file (else print them)")
+    p.add_argument("--quiet", action="store_true", help="do not print call events")
+    p.add_argument("--access-log", action="store_true", help="also print uvicorn's access log")
+    p.add_argument("--get", metavar="PATH",
+                   help="do not serve: send one GET request (e.g. '/flexml?To=15162065337') through the "
+                        "host and print the answer")
+
+
+def _base_url(args) -> str:
+    base = args.base_url.rstrip("/")
+    if base:
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UserError(f"--base-url {args.base_url!r} must look like https://ivr.example.com")
+    return base
+
+
+def _table(args, base: str):
+    from ..host import bind_numbers, load_sources
+    from ..host_table import FlowTable
+
+    table = FlowTable()
+    for compiled in load_sources(args.sources, base):
+        table.publish(compiled, current=True)
+    try:
+        bind_numbers(table, args.did)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return table
+
+
+def _get(table, path: str) -> int:
+    import httpx
+
+    from ..host import create_host_app
+
+    if not path.startswith("/"):
+        raise UserError(f"--get {path!r} must be a path starting with /, e.g. /flexml?To=15162065337")
+    events = []
+
+    async def fetch() -> httpx.Response:
+        transport = httpx.ASGITransport(create_host_app(table, events.append))
+        async with httpx.AsyncClient(transport=transport, base_url="http://host") as client:
+            return await client.get(path)
+
+    response = asyncio.run(fetch())
+    sys.stdout.write(response.text)
+    for event in events:
+        if event.kind == "error":
+            print(f"(the host logged an error: {event.target})", file=sys.stderr)
+    return 0
+
+
+def urls_to_configure(table, public: str) -> list[str]:
+    lines = ["Configure at the carrier (method POST, or GET):",
+             f"  account URL (answers the numbers below)  {public}/flexml",
+             f"  status callback URL                      {public}/flexml/status"]
+    for flow in table.flows():
+        lines.append(f"  flow {flow} (revision {table.current_revision(flow)})".ljust(43) + f"{public}/flexml/{flow}")
+    numbers = table.numbers()
+    if numbers:
+        lines.append("Numbers on the account URL:")
+        lines += [f"  {number} → {flow}" for number, flow in sorted(numbers.items())]
+    else:
+        lines.append("No --did numbers: point each number at its flow URL, or add --did NUMBER=FLOW_ID.")
+    return lines
+
+
+def run(args) -> int:
+    base = _base_url(args)
+    if args.workers < 1:
+        raise UserError(f"--workers {args.workers}: must be 1 or more")
+    if not 0 < args.port < 65536:
+        raise UserError(f"--port {args.port}: must be between 1 and 65535")
+    table = _table(args, base)
+    if args.get:
+        return _get(table, args.get)
+
+    import uvicorn
+
+    from ..host import CONFIG_ENV, EventRecorder, create_host_app, printer
+    from ..store import SQLiteStore
+
+    public = base or f"http://{args.host}:{args.port}"
+    print(f"Hosting {len(table.flows())} flow(s) on http://{args.host}:{args.port}"
+          + (f" with {args.workers} workers" if args.workers > 1 else ""))
+    print("\n".join(urls_to_configure(table, public)), flush=True)
+    settings = dict(host=args.host, port=args.port, log_level="warning", access_log=args.access_log)
+    if args.workers > 1:
+        os.environ[CONFIG_ENV] = json.dumps({
+            "sources": [os.path.abspath(s) for s in args.sources], "dids": args.did, "base_url": base,
+            "db": os.path.abspath(args.db) if args.db else None, "quiet": args.quiet})
+        uvicorn.run("designer.host:app_from_env", factory=True, workers=args.workers, **settings)
+        return 0
+    recorder = None
+    if args.db:
+        recorder = EventRecorder(SQLiteStore(args.db).record_events)
+    elif not args.quiet:
+        recorder = EventRecorder(printer())
+    try:
+        uvicorn.run(create_host_app(table, recorder), **settings)
+    finally:
+        if recorder is not None:
+            recorder.close()
+    return 0
