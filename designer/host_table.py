@@ -206,6 +206,8 @@ class FlowTable:
             dids = {k: v for k, v in snap.dids.items() if v != flow}
             self.snapshot = Snapshot(revisions, cur, dids)
 
+    remove = remove_flow
+
     def bind(self, number: str, flow: str) -> str:
         """Ring ``flow`` for calls to ``number``; returns the normalised number."""
         normalised = normalize_number(number)

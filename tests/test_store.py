@@ -1,0 +1,168 @@
+"""The embedded SQLite store: flows, revisions, numbers, call events and settings in a real file."""
+
+import sqlite3
+import threading
+
+import pytest
+
+from designer.store import CallEvent, SQLiteStore, StaleFlow, StoreError
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = SQLiteStore(tmp_path / "designer.sqlite")
+    yield s
+    s.close()
+
+
+def test_flows_create_read_list_rename_delete(store):
+    store.create_flow("acme", "Acme main line", '{"nodes": []}')
+    store.create_flow("pins", "PIN check", "{}")
+    assert store.get_flow("acme").name == "Acme main line"
+    assert store.get_flow("acme").version == 1
+    assert {f.id for f in store.list_flows()} == {"acme", "pins"}
+    store.rename_flow("acme", "Acme")
+    assert store.get_flow("acme").name == "Acme"
+    store.delete_flow("pins")
+    assert store.get_flow("pins") is None
+    assert [f.id for f in store.list_flows()] == ["acme"]
+
+
+def test_creating_a_flow_twice_is_refused_with_its_id(store):
+    store.create_flow("acme", "Acme", "{}")
+    with pytest.raises(StoreError, match="'acme' already exists"):
+        store.create_flow("acme", "Other", "{}")
+
+
+def test_save_bumps_the_version_and_a_stale_save_is_refused(store):
+    store.create_flow("acme", "Acme", "v1")
+    assert store.save_flow("acme", "v2", expected_version=1) == 2
+    with pytest.raises(StaleFlow, match="changed elsewhere"):
+        store.save_flow("acme", "v2-from-old-tab", expected_version=1)
+    assert store.get_flow("acme").graph_json == "v2"
+
+
+def test_two_tabs_saving_at_once_one_wins_the_other_is_told(store):
+    store.create_flow("acme", "Acme", "v1")
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def save(text: str) -> None:
+        barrier.wait()
+        try:
+            store.save_flow("acme", text, expected_version=1)
+            outcomes.append("saved")
+        except StaleFlow:
+            outcomes.append("stale")
+
+    threads = [threading.Thread(target=save, args=(t,)) for t in ("tab-a", "tab-b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["saved", "stale"]
+    assert store.get_flow("acme").version == 2
+
+
+def test_saving_a_deleted_flow_says_so(store):
+    with pytest.raises(StoreError, match="does not exist"):
+        store.save_flow("ghost", "{}", expected_version=1)
+
+
+def test_revisions_are_numbered_upwards_and_kept_unchanged(store):
+    store.create_flow("acme", "Acme", "draft")
+    r1 = store.publish("acme", "graph-1", lambda rev: f"bundle-{rev}".encode())
+    store.save_flow("acme", "draft-2", expected_version=1)
+    r2 = store.publish("acme", "graph-2", lambda rev: f"bundle-{rev}".encode(), note="second")
+    assert (r1.rev, r2.rev) == (1, 2)
+    assert store.get_flow("acme").published_rev == 2
+    assert [r.rev for r in store.list_revisions("acme")] == [2, 1]
+    first = store.get_revision("acme", 1)
+    assert (first.graph_json, first.bundle) == ("graph-1", b"bundle-1")
+    assert store.get_revision("acme", 2).note == "second"
+    assert store.get_revision("acme", 3) is None
+    assert [(r.flow_id, r.rev) for r in store.published_revisions()] == [("acme", 1), ("acme", 2)]
+
+
+def test_a_failed_publish_leaves_no_revision(store):
+    store.create_flow("acme", "Acme", "draft")
+
+    def broken(rev: int) -> bytes:
+        raise RuntimeError("compiler blew up")
+
+    with pytest.raises(RuntimeError):
+        store.publish("acme", "g", broken)
+    assert store.list_revisions("acme") == []
+    assert store.publish("acme", "g", lambda rev: b"z").rev == 1
+
+
+def test_publishing_an_unknown_flow_is_refused(store):
+    with pytest.raises(StoreError, match="'ghost' does not exist"):
+        store.publish("ghost", "g", lambda rev: b"")
+
+
+def test_rollback_to_an_existing_revision_only(store):
+    store.create_flow("acme", "Acme", "draft")
+    store.publish("acme", "g1", lambda rev: b"1")
+    store.publish("acme", "g2", lambda rev: b"2")
+    store.set_published("acme", 1)
+    assert store.get_flow("acme").published_rev == 1
+    with pytest.raises(StoreError, match="no revision 9"):
+        store.set_published("acme", 9)
+
+
+def test_dids_bind_rebind_unbind_and_show_on_the_flow(store):
+    store.create_flow("acme", "Acme", "{}")
+    store.create_flow("pins", "PINs", "{}")
+    store.bind_did("15162065337", "acme")
+    store.bind_did("15162065338", "acme")
+    assert store.get_flow("acme").numbers == ["15162065337", "15162065338"]
+    store.bind_did("15162065338", "pins")
+    assert store.dids() == {"15162065337": "acme", "15162065338": "pins"}
+    store.unbind_did("15162065337")
+    assert store.dids() == {"15162065338": "pins"}
+    with pytest.raises(StoreError, match="'ghost' does not exist"):
+        store.bind_did("15550000000", "ghost")
+    store.delete_flow("pins")
+    assert store.dids() == {}
+
+
+def test_call_events_round_trip_and_calls_summarise_them(store):
+    store.record_events([
+        CallEvent("CA1", "acme", "1", "document", "welcome", None, 100.0, {"From": "15551230001", "To": "1516"}),
+        CallEvent("CA1", "acme", "1", "router", "menu", "1", 101.0, {"answer": "sales"}),
+        CallEvent("CA2", "pins", "3", "document", "ask-pin", None, 200.0, {"From": "15551230009"}),
+        CallEvent("CA1", "acme", "", "status", "completed", None, 130.0,
+                  {"CallStatus": "completed", "CallDuration": "30"}),
+    ])
+    events = store.call_events("CA1")
+    assert [(e.kind, e.target, e.digits) for e in events] == [
+        ("document", "welcome", None), ("router", "menu", "1"), ("status", "completed", None)]
+    assert events[1].params == {"answer": "sales"}
+    calls = store.recent_calls()
+    assert [c["call_sid"] for c in calls] == ["CA2", "CA1"]
+    acme = calls[1]
+    assert (acme["flow_id"], acme["rev"], acme["from"], acme["status"], acme["duration"], acme["events"]) == (
+        "acme", "1", "15551230001", "completed", "30", 3)
+    assert [c["call_sid"] for c in store.recent_calls(flow_id="pins")] == ["CA2"]
+    assert [c["call_sid"] for c in store.recent_calls(limit=1)] == ["CA2"]
+
+
+def test_settings_default_set_overwrite(store):
+    assert store.get_setting("public_url") is None
+    assert store.get_setting("public_url", "http://127.0.0.1:8080") == "http://127.0.0.1:8080"
+    store.set_setting("public_url", "https://ivr.example.com")
+    store.set_setting("public_url", "https://ivr2.example.com")
+    assert store.get_setting("public_url") == "https://ivr2.example.com"
+
+
+def test_the_file_is_in_wal_mode_and_survives_reopening(tmp_path):
+    path = tmp_path / "sub" / "d.sqlite"
+    s = SQLiteStore(path)
+    s.create_flow("acme", "Acme", "{}")
+    s.close()
+    again = SQLiteStore(path)
+    assert again.get_flow("acme").name == "Acme"
+    again.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
