@@ -1,0 +1,118 @@
+"""Reading a FlexML answer the way the carrier does: bytes to a list of verbs.
+
+``parse_document`` refuses anything the carrier could not run — not XML, a
+root other than ``<Response>``, an unknown verb, a verb nested where it may
+not be, an attribute that is not a number where a number is needed — with
+``NotFlexML`` naming the element and its line. Attributes the carrier does
+not use are ignored, as the carrier ignores them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from compiler.catalogue import DTMF_KEYS, VERBS, canonical_verb
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True,
+                          remove_pis=True)
+NESTABLE = {"Gather": ("Say", "Play")}
+METHODS = ("POST", "GET")
+
+
+class NotFlexML(Exception):
+    """An answer the carrier cannot run; the message names what and the line."""
+
+
+@dataclass
+class Verb:
+    """One verb of a document: its name, attributes, text, nested verbs and source line."""
+
+    tag: str
+    attrs: dict[str, str]
+    text: str
+    line: int
+    index: int  # position among the document's top-level verbs (0-based)
+    children: list["Verb"] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)  # Dial targets
+
+    def where(self) -> str:
+        return f"<{self.tag}> on line {self.line}"
+
+    def int_attr(self, name: str, default: int | None, minimum: int = 0) -> int | None:
+        raw = self.attrs.get(name, "").strip()
+        if raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise NotFlexML(f"{self.where()}: {name}={raw!r} is not a whole number") from None
+        return max(value, minimum)
+
+    def bool_attr(self, name: str, default: bool = False) -> bool:
+        raw = self.attrs.get(name, "").strip().lower()
+        if raw == "":
+            return default
+        if raw in ("true", "1", "yes"):
+            return True
+        if raw in ("false", "0", "no"):
+            return False
+        raise NotFlexML(f"{self.where()}: {name}={self.attrs[name]!r} must be true or false")
+
+    def method_attr(self, name: str = "method") -> str:
+        raw = self.attrs.get(name, "").strip()
+        if raw == "":
+            return "POST"
+        if raw.upper() not in METHODS:
+            raise NotFlexML(f"{self.where()}: {name}={raw!r} must be POST or GET")
+        return raw.upper()
+
+    def key_attr(self, name: str, default: str) -> str:
+        """A single DTMF key; an explicitly empty value switches the key off ('')."""
+        if name not in self.attrs:
+            return default
+        raw = self.attrs[name].strip()
+        if raw != "" and raw not in DTMF_KEYS:
+            raise NotFlexML(f"{self.where()}: {name}={raw!r} must be one key: 0-9, * or #")
+        return raw
+
+
+def parse_document(data: bytes) -> list[Verb]:
+    """The verbs of a FlexML answer, top to bottom; raises ``NotFlexML``."""
+    if not data.strip():
+        raise NotFlexML("the answer is empty")
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise NotFlexML(f"not XML: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(root.tag, str) or root.tag != "Response":
+        raise NotFlexML(f"the root element is <{root.tag}> on line {root.sourceline}, not <Response>")
+    verbs = []
+    for index, el in enumerate(e for e in root if isinstance(e.tag, str)):
+        verbs.append(_verb(el, index, parent=None))
+    return verbs
+
+
+def _verb(el: etree._Element, index: int, parent: str | None) -> Verb:
+    tag = el.tag
+    if tag not in VERBS:
+        known = canonical_verb(tag) if isinstance(tag, str) else None
+        hint = f" (FlexML spells it <{known}>)" if known and known in VERBS else ""
+        raise NotFlexML(f"unknown verb <{tag}> on line {el.sourceline}{hint}")
+    if parent is not None and tag not in NESTABLE.get(parent, ()):
+        raise NotFlexML(f"<{tag}> on line {el.sourceline} cannot be nested in <{parent}>")
+    verb = Verb(tag=tag, attrs={str(k): str(v) for k, v in el.attrib.items()}, text=(el.text or "").strip(),
+                line=el.sourceline or 0, index=index)
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue
+        if tag == "Dial" and child.tag == "Number":
+            verb.numbers.append((child.text or "").strip())
+        elif tag in NESTABLE:
+            verb.children.append(_verb(child, index, parent=tag))
+        else:
+            raise NotFlexML(f"<{child.tag}> on line {child.sourceline} cannot be nested in <{tag}>")
+    if tag == "Dial" and not verb.numbers and verb.text:
+        verb.numbers.append(verb.text)
+    return verb
