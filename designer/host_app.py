@@ -69,6 +69,7 @@ EMPTY_BODY = b'<?xml version="1.0" encoding="UTF-8"?>\n<Response/>\n'
 HANGUP_BODY = b'<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Hangup/>\n</Response>\n'
 
 _CONTENT_TYPE = (b"content-type", b"application/xml")
+DOC_HEADER = b"x-flexml-document"  # which document a router answered with
 
 
 class BadRequest(Exception):
@@ -93,8 +94,10 @@ class HostHandler:
             body = SORRY_BODY
             event = CallEvent("", "", "", "error", f"host error: {type(exc).__name__}", None, time.time(),
                               {"path": str(scope.get("path", ""))[:MAX_PARAM_CHARS]})
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [_CONTENT_TYPE, (b"content-length", str(len(body)).encode())]})
+        headers = [_CONTENT_TYPE, (b"content-length", str(len(body)).encode())]
+        if event is not None and event.kind == "router" and event.params.get("answer", "").isascii():
+            headers.append((DOC_HEADER, event.params["answer"].encode()))  # the simulator shows it
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         if event is not None and self.on_event is not None:
             try:
