@@ -8,6 +8,7 @@ problems). The result is everything a host needs, without the graph.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -105,6 +106,7 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
                  problems: list[Problem] | None = None) -> CompiledFlow:
     """Compile a flow; ``problems`` may pass an earlier ``validate`` result to skip re-validating."""
     found = errors(validate(graph) if problems is None else problems)
+    found += _check_location(str(revision), base_url)
     if found:
         raise CompileError(found)
     urls = Urls(flow_id(graph), str(revision), base_url)
@@ -115,11 +117,20 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
     templated: set[str] = set()
     routers: dict[str, Router] = {}
 
+    def document_of(node: str) -> str:
+        """The document a caller is sent to for ``node``: a Go to step's final target, else the node's own."""
+        seen = set()
+        while nodes[node].get("type") == "Goto" and node not in seen:
+            seen.add(node)
+            node = str(nodes[node]["target"])
+        return node
+
     def build(name: str, root: str, prefix: list | None = None, attempt: int = 1) -> None:
         path = walk(plan, root)
         verbs = list(prefix or [])
         for i, node in enumerate(path):
-            verbs.append(step_element(node, nodes[node], urls, plan.branches[node], attempt if i == 0 else 1))
+            verbs.append(step_element(node, nodes[node], urls, plan.branches[node], attempt if i == 0 else 1,
+                                      document_of))
         last_next = plan.cont.get(path[-1])
         if last_next is not None:
             verbs.append(verb("Redirect", urls.document(last_next)))
@@ -136,7 +147,7 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
         data = nodes[node]
         if data.get("type") != "Gather":
             continue
-        routers[node] = _router(node, data, plan)
+        routers[node] = _router(node, data, plan, document_of)
         retry_text = data.get("retryText", "Sorry, that is not a valid choice.")
         for k, doc in enumerate(routers[node].retry_docs, start=1):
             prefix = [verb("Say", retry_text)] if retry_text else []
@@ -147,8 +158,24 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
                         routers=routers, templated=templated)
 
 
-def _router(node: str, data: dict, plan: Plan) -> Router:
-    branches = plan.branches[node]
+REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+BASE_URL = re.compile(r"^https?://[^\s<>\"'?#]+$")
+
+
+def _check_location(revision: str, base_url: str) -> list[Problem]:
+    """The revision and base URL end up in every URL; refuse what would break them."""
+    out = []
+    if not REVISION.match(revision):
+        out.append(Problem(None, "revision", f"{revision!r} cannot be part of a URL; use letters, digits, "
+                                             "., _ and - (at most 64)"))
+    if base_url and not BASE_URL.match(base_url):
+        out.append(Problem(None, "base_url", f"{base_url!r} is not a base URL like https://ivr.example.com "
+                                             "(http:// or https://, no spaces, query or #)"))
+    return out
+
+
+def _router(node: str, data: dict, plan: Plan, document_of) -> Router:
+    branches = {b: document_of(t) for b, t in plan.branches[node].items()}
     attrs = data.get("attrs") or {}
     has_invalid = "invalid" in branches
     retries = 0 if has_invalid else int(data.get("retries", 2))

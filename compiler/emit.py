@@ -6,6 +6,7 @@ values dropped, two-space indentation. Emission never changes the flow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
@@ -35,9 +36,12 @@ class Urls:
         return url if attempt <= 1 else f"{url}?attempt={attempt}"
 
 
-def attr_text(value) -> str:
+def attr_text(value, kind: str = "string") -> str:
+    """An attribute value as FlexML writes it: true/false, whole numbers without padding."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if kind == "int":
+        return str(int(value))
     if isinstance(value, str):
         return value.strip()
     return str(value)
@@ -51,7 +55,7 @@ def set_attrs(el: etree._Element, spec: Step, attrs: dict | None, managed: dict[
         if a.name in managed:
             el.set(a.name, managed[a.name])
         elif a.name in attrs and not a.managed and attrs[a.name] not in (None, ""):
-            el.set(a.name, attr_text(attrs[a.name]))
+            el.set(a.name, attr_text(attrs[a.name], a.kind))
 
 
 def verb(type_: str, text: str | None = None, attrs: dict | None = None,
@@ -65,17 +69,22 @@ def verb(type_: str, text: str | None = None, attrs: dict | None = None,
     return el
 
 
-def step_element(node: str, data: dict, urls: Urls, branches: dict[str, str], attempt: int = 1) -> etree._Element:
-    """The verb a flow step compiles to (a Goto becomes a Redirect)."""
+def step_element(node: str, data: dict, urls: Urls, branches: dict[str, str], attempt: int = 1,
+                 document_of: Callable[[str], str] = str) -> etree._Element:
+    """The verb a flow step compiles to (a Goto becomes a Redirect).
+
+    ``document_of`` names the document that plays a target step (the compiler
+    skips Go to steps, sending a caller straight to where they jump).
+    """
     type_ = data["type"]
     if type_ == "Goto":
-        return verb("Redirect", urls.document(str(data["target"])))
+        return verb("Redirect", urls.document(document_of(str(data["target"]))))
     spec = STEPS[type_]
     managed: dict[str, str] = {}
     if type_ == "Gather":
         managed["action"] = urls.router(node, attempt)
     if "error" in branches and type_ in ("Play", "Record"):
-        managed["errorAction"] = urls.document(branches["error"])
+        managed["errorAction"] = urls.document(document_of(branches["error"]))
     el = verb(type_, data.get("text"), data.get("attrs"), managed)
     if type_ == "Gather":
         for child in data.get("prompt") or []:

@@ -28,14 +28,19 @@ def edge_branches(edge_data: dict) -> list[str]:
     is one edge with ``branch: "1"`` and ``also: ["2"]``.
     """
     first = str(edge_data.get("branch") or "next")
-    also = edge_data.get("also") or []
-    if not isinstance(also, list):
-        also = [also]
-    return [first, *(str(b) for b in also)]
+    return [first, *(str(b) for b in _as_list(edge_data.get("also")))]
+
+
+_NODE_LINK_KEYS = {"directed", "multigraph", "graph", "nodes", "edges", "links"}
+TOP_LEVEL_EXTRA = "_file_keys"  # graph key holding unknown top-level keys of the file, restored on save
 
 
 def from_data(data: Any, where: str = "flow") -> nx.DiGraph:
-    """Build a flow graph from parsed node-link JSON, refusing what is not a flow."""
+    """Build a flow graph from parsed node-link JSON, refusing what is not a flow.
+
+    Two connections between the same pair of steps (a DiGraph holds one) are
+    merged into one edge carrying both branches (``also``), so none is lost.
+    """
     if not isinstance(data, dict):
         raise FlowError(f"{where}: not a flow: expected a JSON object, found {type(data).__name__}")
     nodes = data.get("nodes")
@@ -46,32 +51,72 @@ def from_data(data: Any, where: str = "flow") -> nx.DiGraph:
         raise FlowError(f"{where}: not a flow: 'edges' is not a list")
     if not data.get("directed", True) or data.get("multigraph", False):
         raise FlowError(f"{where}: not a flow: a flow is a directed graph without parallel edges")
-    fmt = (data.get("graph") or {}).get("format", FORMAT)
+    graph_data = data.get("graph", {})
+    if not isinstance(graph_data, dict):
+        raise FlowError(f"{where}: graph: must be an object with id, name and start, "
+                        f"found {type(graph_data).__name__}")
+    fmt = graph_data.get("format", FORMAT)
     if fmt != FORMAT:
         raise FlowError(f"{where}: graph: format: version {fmt!r} is not supported (this tool reads {FORMAT})")
+    seen_ids: dict[str, int] = {}
     for i, n in enumerate(nodes):
         if not isinstance(n, dict) or "id" not in n:
             raise FlowError(f"{where}: nodes[{i}]: every step needs an 'id'")
-        if not isinstance(n["id"], (str, int)):
+        if isinstance(n["id"], bool) or not isinstance(n["id"], (str, int)):
             raise FlowError(f"{where}: nodes[{i}]: id {n['id']!r} must be text")
+        nid = str(n["id"])
+        if nid in seen_ids:
+            raise FlowError(f"{where}: nodes[{i}]: id {nid!r} is already used by nodes[{seen_ids[nid]}]; "
+                            "every step needs its own id")
+        seen_ids[nid] = i
+    merged: dict[tuple[str, str], dict] = {}
     for i, e in enumerate(edges):
         if not isinstance(e, dict) or "source" not in e or "target" not in e:
             raise FlowError(f"{where}: edges[{i}]: every connection needs a 'source' and a 'target'")
-    data = dict(data, nodes=[dict(n, id=str(n["id"])) for n in nodes],
-                edges=[dict(e, source=str(e["source"]), target=str(e["target"])) for e in edges])
-    data.pop("links", None)
+        for end in ("source", "target"):
+            if isinstance(e[end], bool) or not isinstance(e[end], (str, int)):
+                raise FlowError(f"{where}: edges[{i}]: {end} {e[end]!r} must be a step id")
+        key = (str(e["source"]), str(e["target"]))
+        edge = dict(e, source=key[0], target=key[1])
+        if key in merged:
+            first = merged[key]
+            extra = [b for b in edge_branches(edge) if b not in edge_branches(first)]
+            if extra:
+                first["also"] = [*_as_list(first.get("also")), *extra]
+            continue
+        merged[key] = edge
+    extra_top = {k: v for k, v in data.items() if k not in _NODE_LINK_KEYS}
+    data = {"directed": True, "multigraph": False, "graph": graph_data,
+            "nodes": [dict(n, id=str(n["id"])) for n in nodes], "edges": list(merged.values())}
     graph = nx.node_link_graph(data, directed=True, multigraph=False, edges="edges")
     graph.graph.setdefault("format", FORMAT)
+    if extra_top:
+        graph.graph[TOP_LEVEL_EXTRA] = extra_top
     return graph
 
 
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 def to_data(graph: nx.DiGraph) -> dict:
-    return nx.node_link_data(graph, edges="edges")
+    """Node-link data of a flow; the graph is not changed."""
+    data = nx.node_link_data(graph, edges="edges")
+    extra_top = data["graph"].get(TOP_LEVEL_EXTRA)
+    if isinstance(extra_top, dict):
+        data["graph"] = {k: v for k, v in data["graph"].items() if k != TOP_LEVEL_EXTRA}
+        for key, value in extra_top.items():
+            data.setdefault(key, value)
+    return data
 
 
 def loads(text: str | bytes, where: str = "flow") -> nx.DiGraph:
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise FlowError(f"{where}: not a flow: the JSON is nested too deeply") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         at = f" at line {line}" if line else ""

@@ -8,6 +8,7 @@ rendered text is put into the document.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from jinja2 import TemplateSyntaxError, meta
@@ -17,6 +18,7 @@ from .catalogue import CALL_VARIABLES
 
 _env = ImmutableSandboxedEnvironment(autoescape=False)
 MAX_RENDERED = 4096
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def is_template(text: str) -> bool:
@@ -46,10 +48,14 @@ def _compiled(text: str):
 
 
 def render(text: str, variables: dict[str, str]) -> str:
-    """Render for a live call; never raises. Unknown or failing parts become empty."""
+    """Render for a live call; never raises. Unknown or failing parts become empty.
+
+    Characters an XML document cannot hold (control characters a caller's
+    name might carry) are dropped, so the result always fits in a document.
+    """
     safe = {k: str(variables.get(k, "") or "") for k in CALL_VARIABLES}
     try:
         out = _compiled(text).render(safe)
     except Exception:  # noqa: BLE001 - a live call must go on
         return ""
-    return out[:MAX_RENDERED]
+    return _NOT_XML.sub("", out)[:MAX_RENDERED]

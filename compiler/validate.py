@@ -23,6 +23,7 @@ E164 = re.compile(r"^\+?[1-9][0-9]{6,14}$")
 DIGIT_BRANCH = re.compile(r"^[0-9*#]{1,32}$")
 URL = re.compile(r"^(https?|hls|rtmp)://[^\s<>\"]+$|^/[^\s<>\"]*$")
 MEDIA_URL = re.compile(r"^(https?|hls|rtmp)://[^\s<>\"]+$")
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 RESERVED_FLOW_IDS = {"status"}
 MAX_NUMBERS = 10
 
@@ -110,6 +111,8 @@ def _check_node(graph: nx.DiGraph, node: str, data: dict) -> list[Problem]:
             msg = _check_value(extra, data[extra.name])
             if msg:
                 out.append(Problem(node, extra.name, msg))
+            elif extra.name == "retryText" and data[extra.name]:
+                out += _check_text(node, STEPS["Say"], data[extra.name], extra.name)
     out += _check_text(node, spec, data.get("text"), "text")
     if spec.type == "Gather":
         out += _check_prompt(node, data.get("prompt"))
@@ -123,11 +126,29 @@ def _check_node(graph: nx.DiGraph, node: str, data: dict) -> list[Problem]:
             out.append(Problem(node, "target", f"goes to step {target!r}, which does not exist"))
         elif str(target) == node:
             out.append(Problem(node, "target", "a Go to step cannot go to itself"))
+        else:
+            chain = _goto_chain(graph, node)
+            if chain[-1] in chain[:-1]:
+                out.append(Problem(node, "target", f"Go to steps {' → '.join(chain)} only jump to each other; "
+                                                   "the call would never reach a step. Point one at a real step"))
     out += _check_branches(graph, node, spec, data)
     if spec.type == "Reject" and start_of(graph) != node:
         out.append(Problem(node, "type", "Reject leaves a call unanswered only as the first step; here "
                                          "the call is already answered, so it acts as a hang-up", "warning"))
     return out
+
+
+def _goto_chain(graph: nx.DiGraph, node: str) -> list[str]:
+    """``node`` and the Go to steps it jumps through; ends at the first non-Goto step or a repeat."""
+    chain = [node]
+    while True:
+        data = graph.nodes[chain[-1]]
+        target = data.get("target")
+        if data.get("type") != "Goto" or target is None or str(target) not in graph:
+            return chain
+        chain.append(str(target))
+        if chain[-1] in chain[:-1]:
+            return chain
 
 
 def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]:
@@ -176,6 +197,9 @@ def _check_value(attr: Attr, value: Any) -> str | None:
         return f"{value!r} is not true or false"
     if not isinstance(value, str):
         return f"{value!r} must be text"
+    bad = NOT_XML.search(value)
+    if bad:
+        return f"contains the control character {bad.group()!r}, which a FlexML document cannot hold"
     if kind == "enum":
         if value not in attr.choices:
             return f"{value!r} is not allowed; use one of {', '.join(attr.choices)}"
@@ -206,6 +230,10 @@ def _check_text(node: str, spec: Step, text: Any, field: str) -> list[Problem]:
         return []
     if not isinstance(text, str):
         return [Problem(node, field, f"{text!r} must be text")]
+    bad = NOT_XML.search(text)
+    if bad:
+        return [Problem(node, field, f"contains the control character {bad.group()!r}, which a FlexML "
+                                     "document cannot hold")]
     out = []
     if spec.text_max is not None and len(text) > spec.text_max:
         out.append(Problem(node, field, f"is {len(text):,} characters; {spec.type} speaks at most "
@@ -260,11 +288,7 @@ def _check_numbers(node: str, numbers: Any) -> list[Problem]:
 def _check_branches(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> list[Problem]:
     out = []
     seen: dict[str, str] = {}
-    attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
-    num_digits = attrs.get("numDigits")
-    num_digits = int(num_digits) if isinstance(num_digits, int) or (
-        isinstance(num_digits, str) and num_digits.isdigit()) else None
-    finish = attrs.get("finishOnKey", "#")
+    never = _option_checker(data) if spec.digit_branches else None
     for _, target, edata in graph.out_edges(node, data=True):
         for branch in edge_branches(edata):
             field = f"branch {branch}"
@@ -279,27 +303,80 @@ def _check_branches(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> lis
             seen[branch] = target
             if branch in spec.branches:
                 continue
-            if spec.digit_branches and DIGIT_BRANCH.match(branch):
-                if num_digits is not None and len(branch) > num_digits:
-                    out.append(Problem(node, field, f"option {branch!r} has {len(branch)} keys but the menu "
-                                                    f"takes {num_digits} (numDigits); it can never match"))
-                elif isinstance(finish, str) and finish and finish in branch:
-                    out.append(Problem(node, field, f"option {branch!r} contains {finish!r}, the key that "
-                                                    "ends input (finishOnKey); it can never match"))
+            if never is not None and DIGIT_BRANCH.match(branch):
+                msg = never(branch)
+                if msg:
+                    out.append(Problem(node, field, msg))
                 continue
             allowed = ", ".join(spec.branches) if spec.branches else "none"
             if spec.digit_branches:
                 allowed = f"digit options (like 1, 42, *), {allowed}"
             out.append(Problem(node, field, f"{spec.label} has no output {branch!r}; its outputs are {allowed}"))
     if spec.type == "Gather":
+        out += _check_options(node, data.get("options"), seen, never)
         if "timeout" not in seen:
             out.append(Problem(node, "branch timeout", "no path when the caller presses nothing: the call "
                                                        "ends; connect 'no input'", "warning"))
-        if "invalid" not in seen and not data.get("retries", 2):
+        if "invalid" not in seen and not _int_or(data.get("retries"), 2):
             out.append(Problem(node, "branch invalid", "no path for a wrong key and no retries: the call "
                                                        "takes the no-input path; connect 'invalid'", "warning"))
         if not any(DIGIT_BRANCH.match(b) for b in seen):
             out.append(Problem(node, "options", "the menu has no options connected", "warning"))
+    return out
+
+
+def _int_or(value: Any, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _option_checker(data: dict):
+    """A function telling why a menu option can never match (numDigits, finishOnKey), or None."""
+    attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
+    num_digits = attrs.get("numDigits")
+    num_digits = int(num_digits) if isinstance(num_digits, int) and not isinstance(num_digits, bool) or (
+        isinstance(num_digits, str) and num_digits.strip().isdigit()) else None
+    finish = attrs.get("finishOnKey", "#")
+
+    def never(option: str) -> str | None:
+        if num_digits is not None and len(option) > num_digits:
+            return (f"option {option!r} has {len(option)} keys but the menu takes {num_digits} (numDigits); "
+                    "it can never match")
+        if isinstance(finish, str) and finish and finish in option:
+            return (f"option {option!r} contains {finish!r}, the key that ends input (finishOnKey); "
+                    "it can never match")
+        return None
+
+    return never
+
+
+def _check_options(node: str, options: Any, connected: dict[str, str], never) -> list[Problem]:
+    """The menu's declared options (its outputs on the canvas); connected ones are checked as branches."""
+    if options is None:
+        return []
+    if not isinstance(options, list):
+        return [Problem(node, "options", f"must be a list of key options like [\"1\", \"2\"], found {options!r}")]
+    out = []
+    listed: set[str] = set()
+    for i, option in enumerate(options):
+        field = f"options[{i}]"
+        text = str(option) if isinstance(option, (str, int)) and not isinstance(option, bool) else None
+        if text is None or not DIGIT_BRANCH.match(text):
+            out.append(Problem(node, field, f"{option!r} is not a key option; use keys 0-9, * and # "
+                                            "(like 1, 42 or *)"))
+            continue
+        if text in listed:
+            out.append(Problem(node, field, f"option {text!r} is listed twice"))
+            continue
+        listed.add(text)
+        if text not in connected:
+            msg = never(text)
+            if msg:
+                out.append(Problem(node, field, msg))
     return out
 
 
