@@ -1,0 +1,186 @@
+"""Hypothesis strategies for random *valid* flows, shared by every part's tests.
+
+Usage::
+
+    from hypothesis import given, settings
+    from tests.strategies import valid_flows
+
+    @settings(max_examples=50, deadline=None)
+    @given(valid_flows())
+    def test_something(graph):   # a networkx.DiGraph in the flow format of DESIGN.md
+        ...
+
+``valid_flows(min_steps=1, max_steps=14)`` draws flows that ``compiler.validate``
+finds no problem with at all (no errors, no warnings):
+
+- every step type of the catalogue (Say, Play, Pause, Gather, Dial, Record,
+  Sms, Hangup, Reject (only as the first step), Redirect, Override, Goto),
+  with random attributes in range, XML-special characters and call variables
+  (``{{ From }}``) in texts;
+- the graph is a DAG in which every step is reachable from the start: each new
+  step fills an open output of an earlier step, and spare outputs may later
+  join steps created after them (so steps are reached from two places);
+- menus (Gather) have a prompt, one to four key options (several may share a
+  target, stored with the ``also`` edge extension), a ``timeout`` path, and
+  an ``invalid`` path or retries; Play and Record may have ``error`` paths;
+- Go to steps jump to any other non-Goto step, often back to an earlier menu,
+  which is how the flow loops.
+
+Flow ids are ``prop-<n>``; step ids are ``s0``, ``s1`` … in creation order
+(``s0`` is the start). ``valid_flow_data()`` gives the same flows as node-link
+dicts (what ``compiler.flow.dumps`` writes), for tests of the file format.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+from hypothesis import strategies as st
+
+from compiler.flow import add_branch, to_data
+
+KEYS = "0123456789*"  # '#' is the menus' default finish key, so options avoid it
+TERMINAL = ("Hangup", "Redirect", "Goto")
+FLOWING = ("Say", "Play", "Pause", "Gather", "Dial", "Record", "Sms", "Override")
+STEP_TYPES = FLOWING + TERMINAL
+_DRAWN = STEP_TYPES + ("Gather", "Gather", "Say")  # menus are what IVRs are made of
+_STARTS = FLOWING + ("Gather", "Gather", "Say", "Hangup", "Redirect", "Reject")  # the start is no Goto
+
+_words = st.sampled_from([
+    "Welcome", "to", "Acme", "press", "one", "sales", "<b>", "&", "\"quoted\"", "it's", "café", "日本",
+    "{{ From }}", "{{ To }}", "  ", "\n", "goodbye.",
+])
+_texts = st.lists(_words, min_size=1, max_size=8).map(" ".join).filter(lambda t: t.strip())
+_numbers = st.builds(lambda plus, cc, rest: f"{'+' if plus else ''}{cc}{rest}",
+                     st.booleans(), st.sampled_from(["1", "44", "7"]),
+                     st.text("0123456789", min_size=9, max_size=10))
+_media = st.sampled_from([
+    "https://media.example.com/hello.mp3", "http://media.example.com/a%20b.wav?x=1&y=2",
+    "https://cdn.example.com/hold-music.ogg",
+])
+_redirects = st.sampled_from(["https://other.example.com/flexml", "/elsewhere/start", "http://x.example/a?b=c&d=e"])
+
+
+def _optional(attrs: dict) -> st.SearchStrategy[dict]:
+    """A random subset of ``attrs`` (name → strategy), drawn together."""
+    return st.fixed_dictionaries({}, optional=attrs)
+
+
+_ATTRS: dict[str, st.SearchStrategy[dict]] = {
+    "Say": _optional({"voice": st.sampled_from(["man", "woman"]), "loop": st.integers(0, 100),
+                      "loopPause": st.integers(0, 300)}),
+    "Play": _optional({"loop": st.integers(0, 100), "controlSkip": st.integers(1, 120),
+                       "forwardOnKey": st.sampled_from(list("0123456789*#")), "streaming": st.booleans()}),
+    "Pause": _optional({"length": st.integers(1, 30)}),
+    "Dial": _optional({"timeout": st.integers(1, 60), "timeLimit": st.integers(0, 3600),
+                       "hangupOnStar": st.booleans()}),
+    "Record": _optional({"maxLength": st.integers(1, 3600), "fileFormat": st.sampled_from(["wav", "mp3", "ul"]),
+                         "finishOnKey": st.sampled_from(["#", "123", "none", "*"]), "playBeep": st.booleans(),
+                         "direction": st.sampled_from(["in", "out"]), "stringKey1": _texts}),
+    "Sms": _optional({"to": _numbers, "from": _numbers}),
+    "Override": _optional({"statusCallbackUrl": st.sampled_from(["https://cb.example.com/status", "/status"]),
+                           "statusCallbackMethod": st.sampled_from(["POST", "GET"])}),
+    "Redirect": _optional({"method": st.sampled_from(["POST", "GET"])}),
+    "Hangup": st.just({}),
+    "Reject": _optional({"reason": st.sampled_from(["rejected", "busy"])}),
+}
+
+
+@st.composite
+def _step(draw, type_: str) -> dict:
+    node: dict = {"type": type_}
+    if type_ in _ATTRS:
+        attrs = draw(_ATTRS[type_])
+        if attrs:
+            node["attrs"] = attrs
+    if type_ in ("Say", "Sms"):
+        node["text"] = draw(_texts)
+    elif type_ == "Play":
+        node["text"] = draw(_media)
+    elif type_ == "Redirect":
+        node["text"] = draw(_redirects)
+    elif type_ == "Dial":
+        node["numbers"] = draw(st.lists(_numbers, min_size=1, max_size=3))
+    elif type_ == "Gather":
+        options = draw(st.lists(st.text(KEYS, min_size=1, max_size=2), min_size=1, max_size=4, unique=True))
+        attrs = draw(_optional({"timeout": st.integers(1, 10)}))
+        if draw(st.booleans()):
+            attrs["numDigits"] = max(len(o) for o in options) + draw(st.integers(0, 1))
+        if draw(st.booleans()):
+            attrs["finishOnKey"] = "#"
+        node["attrs"] = attrs
+        node["options"] = options
+        node["retries"] = draw(st.integers(0, 3))
+        node["prompt"] = draw(st.lists(
+            st.one_of(st.builds(lambda t: {"type": "Say", "text": t}, _texts),
+                      st.builds(lambda u: {"type": "Play", "text": u}, _media)),
+            min_size=1, max_size=2))
+    node["x"], node["y"] = draw(st.integers(-500, 500)), draw(st.integers(-500, 500))
+    return node
+
+
+def _outputs(node: dict) -> list[str]:
+    """The branches a new step offers to later steps."""
+    type_ = node["type"]
+    if type_ in TERMINAL or type_ == "Reject":
+        return []
+    if type_ == "Gather":
+        return [*node["options"], "timeout", "invalid"]
+    if type_ in ("Play", "Record"):
+        return ["next", "error"]
+    return ["next"]
+
+
+@st.composite
+def valid_flows(draw, min_steps: int = 1, max_steps: int = 14) -> nx.DiGraph:
+    """A random flow that validates without a single problem (see the module docstring)."""
+    count = draw(st.integers(min_steps, max_steps))
+    graph = nx.DiGraph(id=f"prop-{draw(st.integers(0, 999))}", name="Property flow", start="s0", format=1)
+    open_slots: list[tuple[str, str]] = []  # (step, branch) not yet connected
+    required: set[tuple[str, str]] = set()  # menu options and timeouts must end up connected
+    gotos: list[str] = []
+
+    def add(type_: str, parent: tuple[str, str] | None) -> str:
+        node_id = f"s{len(graph)}"
+        data = draw(_step(type_))
+        graph.add_node(node_id, **data)
+        if parent is not None:
+            add_branch(graph, parent[0], node_id, parent[1])
+            open_slots.remove(parent)
+            required.discard(parent)
+        for branch in _outputs(data):
+            open_slots.append((node_id, branch))
+            if type_ == "Gather" and (branch != "invalid" or not data["retries"]):
+                required.add((node_id, branch))
+        if type_ == "Goto":
+            gotos.append(node_id)
+        return node_id
+
+    add(draw(st.sampled_from(_STARTS)), None)
+    while len(graph) < count and open_slots:
+        parent = draw(st.sampled_from(open_slots))
+        add(draw(st.sampled_from(_DRAWN)), parent)
+
+    # Spare outputs join later steps (a step reached from two places) ...
+    order = {n: i for i, n in enumerate(graph.nodes)}
+    for slot in list(open_slots):
+        later = [n for n in graph.nodes if order[n] > order[slot[0]]]
+        if later and draw(st.integers(0, 3)) == 0:
+            add_branch(graph, slot[0], draw(st.sampled_from(later)), slot[1])
+            open_slots.remove(slot)
+            required.discard(slot)
+    # ... and a menu's options and timeout always lead somewhere.
+    for slot in sorted(required, key=lambda s: (order[s[0]], s[1])):
+        add(draw(st.sampled_from(("Hangup", "Goto", "Say"))), slot)
+
+    # Go to steps jump anywhere but to themselves or another Goto, most often to a menu.
+    targets = [n for n, d in graph.nodes(data=True) if d["type"] != "Goto"]
+    menus = [n for n in targets if graph.nodes[n]["type"] == "Gather"]
+    for goto in gotos:
+        pool = menus if menus and draw(st.booleans()) else targets
+        graph.nodes[goto]["target"] = draw(st.sampled_from(pool))
+    return graph
+
+
+def valid_flow_data(min_steps: int = 1, max_steps: int = 14) -> st.SearchStrategy[dict]:
+    """``valid_flows`` as node-link dicts, as a flow file holds them."""
+    return valid_flows(min_steps, max_steps).map(to_data)
