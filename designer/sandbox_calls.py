@@ -2,15 +2,18 @@
 
 A ``Player`` runs one call against a FlexML URL and returns what happened as
 a plain dict (``ok``, ``reason``, ``status``, ``duration``, ``transcript``,
-``events``). The default player is the designer's call simulator
-(``designer.simulator.simulate_call``). After the call the status callback is
-sent, as the carrier sends it: a JSON body for POST, query parameters for GET.
+``events``, ``status_callback``). The default player is the designer's call
+simulator (``designer.simulator.simulate_call``), which sends the status
+callback itself; for a player that does not (its result has no
+``status_callback`` key) it is sent here, as the carrier sends it: a JSON body
+for POST, query parameters for GET.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
@@ -51,40 +54,47 @@ Player = Callable[[CallPlan, "httpx.AsyncBaseTransport | None"], Awaitable[dict[
 
 
 def _event_dict(event: Any) -> dict[str, Any]:
-    keys = ("kind", "text", "url", "at")
+    keys = ("kind", "text", "url", "doc", "at")
+    if callable(getattr(event, "to_json", None)):
+        return event.to_json()
     if isinstance(event, dict):
         return {k: event.get(k) for k in keys}
     return {k: getattr(event, k, None) for k in keys}
 
 
 async def simulator_player(plan: CallPlan, transport: httpx.AsyncBaseTransport | None) -> dict[str, Any]:
-    """Play the call with the designer's simulator (``designer.simulator``)."""
+    """Play the call with the designer's simulator (``designer.simulator``), which also sends the status callback."""
     try:
         from .simulator import ScriptedCaller, simulate_call
     except ImportError as exc:  # the simulator is a separate part of the designer
         return {"ok": False, "status": "failed", "duration": 0, "transcript": "",
                 "reason": f"the call simulator is not available ({exc})", "events": []}
     caller = ScriptedCaller(digits=list(plan.digits), dial_outcome=plan.dial_outcome)
+    options: dict[str, Any] = {"status_callback_url": plan.status_callback_url,
+                               "status_callback_method": plan.status_callback_method, "direction": plan.direction}
+    if "call_sid" in inspect.signature(simulate_call).parameters:
+        options["call_sid"] = plan.call_sid
     result = await simulate_call(plan.url, caller=caller, from_=plan.from_, to=plan.to, transport=transport,
-                                 method=plan.method)
+                                 method=plan.method, **options)
     ok = bool(getattr(result, "ok", False))
+    events = list(getattr(result, "events", []))
+    status_events = [e for e in events if getattr(e, "kind", None) == "status"]
     return {
         "ok": ok,
         "status": getattr(result, "status", None) or ("completed" if ok else "failed"),
         "reason": str(getattr(result, "reason", "")),
-        "duration": int(round(float(getattr(result, "duration", 0) or 0))),
-        "transcript": result.transcript() if callable(getattr(result, "transcript", None)) else "",
-        "events": [_event_dict(e) for e in getattr(result, "events", [])],
-        "status_callback_url": getattr(result, "status_callback_url", None),
-        "status_callback_method": getattr(result, "status_callback_method", None),
+        "duration": int(getattr(result, "call_duration", 0) or 0),
+        "transcript": result.transcript(),
+        "events": [_event_dict(e) for e in events],
+        "status_callback": status_events[-1].text if status_events else None,
     }
 
 
 async def send_status_callback(plan: CallPlan, result: dict[str, Any],
                                transport: httpx.AsyncBaseTransport | None) -> str | None:
     """Tell the status callback URL how the call ended; returns what happened, or None when there is no URL."""
-    url = result.get("status_callback_url") or plan.status_callback_url  # an <Override> in the flow wins
-    method = (result.get("status_callback_method") or plan.status_callback_method or "POST").upper()
+    url = plan.status_callback_url
+    method = (plan.status_callback_method or "POST").upper()
     if not url:
         return None
     data = dict(plan.request_fields(), CallStatus=str(result.get("status") or "completed"),
@@ -108,7 +118,8 @@ async def play(plan: CallPlan, player: Player, transport: httpx.AsyncBaseTranspo
         log.exception("call %s failed", plan.call_sid)
         result = {"ok": False, "status": "failed", "duration": 0, "transcript": "", "events": [],
                   "reason": f"the call could not be played: {exc.__class__.__name__}: {exc}"}
-    result["status_callback"] = await send_status_callback(plan, result, transport)
+    if "status_callback" not in result:  # the simulator sends it itself (it knows about <Override>)
+        result["status_callback"] = await send_status_callback(plan, result, transport)
     result.update(url=plan.url, method=plan.method, call_sid=plan.call_sid, direction=plan.direction,
                   **{"from": plan.from_, "to": plan.to})
     return result
