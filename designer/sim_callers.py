@@ -62,6 +62,10 @@ class Caller(Protocol):
         """True when the audio file plays, False when it fails."""
 
 
+class HangUp(Exception):
+    """Raised by a caller (from any of its methods) to hang up; the message says why."""
+
+
 def check_keys(entry: str, where: str = "digits") -> str:
     """An entry of keys, refused with a clear message when it holds anything but DTMF keys."""
     bad = [c for c in entry if c not in DTMF_KEYS]
@@ -76,11 +80,13 @@ class ScriptedCaller:
     ``play_fails``: True makes every audio file fail, or give the URLs that fail.
     ``record_seconds``: how long the caller speaks into a Record (0: silence).
     ``dial_seconds``: how long an answered transfer lasts.
+    ``patience``: once the script has no more keys, the caller stays silent at this many
+    more menus, then hangs up at the next one (a real caller does not wait forever).
     """
 
     def __init__(self, digits: Iterable[str | None] = (), dial_outcome: str = "completed",
                  record_fails: bool = False, play_fails: bool | Iterable[str] = False,
-                 record_seconds: float = 8.0, dial_seconds: float = 30.0):
+                 record_seconds: float = 8.0, dial_seconds: float = 30.0, patience: int = 2):
         self.digits = []
         for i, entry in enumerate(digits):
             self.digits.append(None if entry is None else check_keys(str(entry).strip(), f"digits[{i}]"))
@@ -93,7 +99,9 @@ class ScriptedCaller:
         self.play_fails = play_fails if isinstance(play_fails, bool) else frozenset(play_fails)
         self.record_seconds = record_seconds
         self.dial_seconds = dial_seconds
+        self.patience = patience
         self._next = 0
+        self._silent_after_script = 0
 
     def __repr__(self) -> str:
         return (f"ScriptedCaller(digits={self.digits!r}, dial_outcome={self.dial_outcome_!r}, "
@@ -105,6 +113,10 @@ class ScriptedCaller:
 
     async def keys(self, gather: GatherInfo) -> str | None:
         if self._next >= len(self.digits):
+            self._silent_after_script += 1
+            if self._silent_after_script > self.patience:
+                raise HangUp(f"the script had no more keys, and the caller gave up after {self.patience} "
+                             f"more menu{'s' if self.patience != 1 else ''} without input")
             return None
         entry = self.digits[self._next]
         self._next += 1

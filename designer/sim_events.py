@@ -21,6 +21,7 @@ class CallEvent:
     at: float = 0.0
     url: str | None = None  # the document this step came from (for fetch/status: the URL requested)
     doc: str | None = None  # host document name when the URL is a host document URL
+    step: str | None = None  # the flow step (node id) this verb plays, when the compiled flow is known
     line: int | None = None  # source line of the verb in its document
     index: int | None = None  # position of the verb among the document's top-level verbs
     latency_ms: float | None = None  # fetch/status: wall-clock time the server took
@@ -35,9 +36,7 @@ class CallEvent:
 
     def line_text(self, base: str = "") -> str:
         """One transcript line: time, kind and what happened."""
-        text = self.text
-        if base and self.url and self.kind in ("fetch", "status"):
-            text = text.replace(self.url, short_url(self.url, base))
+        text = self.text.replace(base + "/", "/") if base else self.text
         return f"[{self.at:7.1f}s] {self.kind:<8} {text}"
 
 
@@ -73,10 +72,13 @@ class CallResult:
     def transcript(self) -> str:
         base = _origin(self.url)
         lines = [e.line_text(base) for e in self.events]
-        verdict = "OK" if self.ok else "BROKEN"
-        lines.append(f"{verdict}: {self.reason} (status {self.status}, {self.call_duration} s, "
-                     f"{self.fetches} fetch{'es' if self.fetches != 1 else ''})")
+        lines.append(self.summary())
         return "\n".join(lines)
+
+    def summary(self) -> str:
+        verdict = "OK" if self.ok else "BROKEN"
+        return (f"{verdict}: status {self.status}, {self.call_duration} s, "
+                f"{self.fetches} fetch{'es' if self.fetches != 1 else ''}")
 
 
 def _origin(url: str) -> str:

@@ -21,17 +21,20 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from .sim_callers import (DIAL_OUTCOMES, RECORD_FAILED, Caller, GatherInfo, RecordInfo, ScriptedCaller,
-                          check_keys, resolve)
+from compiler import CompiledFlow
+
+from .sim_callers import (DIAL_OUTCOMES, RECORD_FAILED, Caller, GatherInfo, HangUp, RecordInfo,
+                          ScriptedCaller, check_keys, resolve)
 from .sim_events import CallEvent, CallResult, host_document
 from .sim_flexml import NotFlexML, Verb, parse_document
+from .sim_steps import DocRef, StepMap
 
-__all__ = ["CallEvent", "CallResult", "Caller", "GatherInfo", "RecordInfo", "ScriptedCaller", "run_call",
+__all__ = ["CallEvent", "CallResult", "Caller", "GatherInfo", "HangUp", "RecordInfo", "ScriptedCaller", "run_call",
            "simulate_call", "DIAL_OUTCOMES"]
 
 CHARS_PER_SECOND = 15.0  # speech rate used to estimate how long a Say lasts
@@ -47,10 +50,6 @@ EventHook = Callable[[CallEvent], Any]
 
 class CallBroke(Exception):
     """The call cannot go on; the message says why in plain words."""
-
-
-class CallerHungUp(Exception):
-    """The simulated caller ended the call (a message that repeats forever)."""
 
 
 @dataclass
@@ -85,7 +84,7 @@ class CallSimulator:
     def __init__(self, url: str, *, caller: Caller, client: httpx.AsyncClient, from_: str, to: str,
                  method: str, max_fetches: int, fetch_timeout: float, on_event: EventHook | None,
                  status_callback_url: str | None, status_callback_method: str, caller_name: str,
-                 direction: str):
+                 direction: str, steps: StepMap | None = None):
         self.start_url = url
         self.start_method = method
         self.caller = caller
@@ -102,6 +101,8 @@ class CallSimulator:
         self.gathers = 0
         self.url = url  # the document being run
         self.doc: str | None = None
+        self.steps = steps
+        self.ref: DocRef | None = None
         self.result = CallResult(url=url, call_sid=uuid.uuid4().hex, events=[])
         self.base_fields = {
             "AccountSid": "", "ApiVersion": "2.0", "CallerName": caller_name, "CallSid": self.result.call_sid,
@@ -117,6 +118,8 @@ class CallSimulator:
         if verb is not None:
             kw.setdefault("line", verb.line)
             kw.setdefault("index", verb.index)
+            if self.steps is not None:
+                kw.setdefault("step", self.steps.step(self.ref, verb.index))
         event = CallEvent(kind=kind, text=text, at=round(self.clock, 2), **kw)
         self.result.events.append(event)
         if self.on_event is not None:
@@ -165,7 +168,8 @@ class CallSimulator:
             raise CallBroke(problem)
         final = str(response.url)
         self.url = final
-        self.doc = response.headers.get(DOC_HEADER) or host_document(final)
+        self.ref = self.steps.identify(final, response.content, req.fields) if self.steps else None
+        self.doc = response.headers.get(DOC_HEADER) or (self.ref.doc if self.ref else host_document(final))
         await self.emit("fetch", f"{req.method} {req.url}{shown} -> {response.status_code} in {latency:.0f} ms",
                         url=final, latency_ms=round(latency, 1), status=response.status_code,
                         method=req.method, data={"sent": sent, "requested": req.url})
@@ -189,8 +193,9 @@ class CallSimulator:
                 req = await self.run_document(verbs)
         except CallBroke as exc:
             await self.broke(str(exc))
-        except CallerHungUp as exc:
-            await self.finish(str(exc), "completed")
+        except HangUp as exc:
+            await self.emit("hangup", f"the caller hangs up: {exc}")
+            await self.finish(f"the caller hung up: {exc}", "completed")
         await self.status_callback()
         return self.result
 
@@ -275,8 +280,8 @@ class CallSimulator:
             await self.emit("play", f"{url}{suffix}", verb, data={"file": url, "loop": loop})
         self.clock += times * each + (times - 1) * loop_pause
         if forever and not in_gather:
-            raise CallerHungUp(f"the message on line {verb.line} repeats until the call ends; the simulated "
-                               f"caller hung up after hearing it {times} times")
+            raise HangUp(f"the message on line {verb.line} repeats until the call ends; "
+                         f"the simulated caller heard it {times} times")
         return True
 
     async def do_say(self, verb: Verb):
@@ -325,8 +330,8 @@ class CallSimulator:
         data = {"pressed": pressed, "digits": digits, "ended_by": how, "ignored": left}
         if not pressed:
             if forever:
-                raise CallerHungUp(f"the menu on line {verb.line} repeats until a key is pressed; the simulated "
-                                   f"caller pressed nothing and hung up")
+                raise HangUp(f"the menu on line {verb.line} repeats until a key is pressed, "
+                             f"and the caller pressed nothing")
             await self.emit("keys", f"no input; after {timeout} s the call moves on to the next step", verb,
                             data=data)
             return None
@@ -473,8 +478,12 @@ async def simulate_call(url: str, *, caller: Caller | None = None, from_: str = 
                         method: str = "POST", max_fetches: int = 50, fetch_timeout: float = 10.0,
                         on_event: EventHook | None = None, status_callback_url: str | None = None,
                         status_callback_method: str = "POST", caller_name: str = "",
-                        direction: str = "inbound") -> CallResult:
-    """Simulate one call to ``url``; see the module docstring. Never raises for a broken flow."""
+                        direction: str = "inbound", flows: Iterable[CompiledFlow] = ()) -> CallResult:
+    """Simulate one call to ``url``; see the module docstring. Never raises for a broken flow.
+
+    ``flows``: the compiled flows the URL serves, when known; events then name the document of
+    every answer (also a menu router's) and the flow ``step`` each verb plays.
+    """
     method = method.strip().upper()
     if method not in ("POST", "GET"):
         raise ValueError(f"method {method!r} must be POST or GET")
@@ -487,7 +496,8 @@ async def simulate_call(url: str, *, caller: Caller | None = None, from_: str = 
                             max_fetches=max_fetches, fetch_timeout=fetch_timeout, on_event=on_event,
                             status_callback_url=status_callback_url,
                             status_callback_method=status_callback_method.strip().upper() or "POST",
-                            caller_name=caller_name, direction=direction)
+                            caller_name=caller_name, direction=direction,
+                            steps=StepMap(list(flows)) if flows else None)
         return await sim.run()
 
 

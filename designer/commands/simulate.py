@@ -1,0 +1,99 @@
+"""flexml-designer simulate FLOW.json|BUNDLE.zip|URL [--digits 1,#,…] [--from N] [--to N] [--dial-outcome …]"""
+
+from __future__ import annotations
+
+import sys
+
+from ..cli import UserError
+
+HELP = ("Simulate a phone call to a flow file, an export bundle or a FlexML URL, and print what the "
+        "caller hears.")
+
+
+def add_arguments(p) -> None:
+    from ..sim_callers import DIAL_OUTCOMES
+
+    p.add_argument("target", metavar="FLOW.json|BUNDLE.zip|URL",
+                   help="a flow file or bundle (hosted in this process for the call) or an http(s) URL")
+    p.add_argument("--digits", default=None, metavar="KEYS,KEYS,…",
+                   help="keys pressed at each menu in turn, e.g. '1,1234#,-' ('-' or empty: no input)")
+    p.add_argument("--from", dest="from_", default="15551230001", metavar="NUMBER", help="the caller's number")
+    p.add_argument("--to", default="15551230002", metavar="NUMBER", help="the number called")
+    p.add_argument("--dial-outcome", default="completed", choices=DIAL_OUTCOMES,
+                   help="how transfers end (default completed)")
+    p.add_argument("--method", default="POST", type=str.upper, choices=("POST", "GET"),
+                   help="how the first URL is requested (default POST)")
+    p.add_argument("--record-fails", action="store_true", help="recordings fail (tests the error path)")
+    p.add_argument("--record-seconds", type=float, default=8.0, metavar="S",
+                   help="how long the caller speaks into a recording; 0 = silence (default 8)")
+    p.add_argument("--play-fails", action="store_true", help="audio files fail to play")
+    p.add_argument("--flow", metavar="FLOW_ID", help="with several flows in a bundle, the one to call")
+    p.add_argument("--status-callback", metavar="URL",
+                   help="status callback URL (flow files: the in-process host's /flexml/status)")
+    p.add_argument("--max-fetches", type=int, default=50, metavar="N",
+                   help="documents a call may request before it counts as a loop (default 50)")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                   help="seconds a server has to answer each request (default 10)")
+
+
+def parse_digits(text: str | None) -> list[str | None]:
+    if text is None:
+        return []
+    entries = []
+    for raw in text.split(","):
+        entry = raw.strip()
+        entries.append(None if entry in ("", "-") else entry)
+    return entries
+
+
+def run(args) -> int:
+    from ..sim_callers import ScriptedCaller
+    from ..simulator import run_call
+
+    if args.max_fetches < 1:
+        raise UserError("--max-fetches must be 1 or more")
+    if args.timeout <= 0:
+        raise UserError("--timeout must be more than 0 seconds")
+    try:
+        caller = ScriptedCaller(digits=parse_digits(args.digits), dial_outcome=args.dial_outcome,
+                                record_fails=args.record_fails, play_fails=args.play_fails,
+                                record_seconds=args.record_seconds)
+    except ValueError as exc:
+        raise UserError(f"--{exc}") from None
+
+    target = args.target
+    hosted = None
+    if target.startswith(("http://", "https://")):
+        url, transport, flows, status_url = target, None, [], args.status_callback
+    elif "://" in target:
+        raise UserError(f"{target!r}: only http:// and https:// URLs can be called")
+    else:
+        from ..sim_host import host_sources
+        try:
+            hosted = host_sources([target], args.flow)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        url, transport, flows = hosted.url, hosted.transport, hosted.flows
+        status_url = args.status_callback or hosted.status_url
+
+    print(f"Calling {url} from {args.from_} to {args.to}")
+    base = url.split("/flexml", 1)[0] if "/flexml" in url else ""
+
+    def show(event) -> None:
+        print(event.line_text(base), flush=True)
+
+    result = run_call(url, caller=caller, from_=args.from_, to=args.to, transport=transport,
+                      method=args.method, max_fetches=args.max_fetches, fetch_timeout=args.timeout,
+                      on_event=show, status_callback_url=status_url, flows=flows)
+    print(result.summary())
+    if result.sms:
+        for sms in result.sms:
+            print(f"text sent to {sms['to']} from {sms['from']}: {sms['body']}")
+    problems = hosted.host_errors() if hosted else []
+    for problem in problems:
+        print(f"the host answered with an apology: {problem}", file=sys.stderr)
+    if not result.ok:
+        raise UserError(result.reason)
+    if problems:
+        return 1
+    return 0
