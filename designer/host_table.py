@@ -219,10 +219,11 @@ class FlowTable:
         return normalised
 
     def unbind(self, number: str) -> None:
-        normalised = normalize_number(number)
+        """Stop answering ``number`` on the account URL, however it was spelled when bound."""
+        spellings = number_variants(normalize_number(number))
         with self._lock:
             snap = self.snapshot
-            dids = {k: v for k, v in snap.dids.items() if k != normalised}
+            dids = {k: v for k, v in snap.dids.items() if k not in spellings}
             self.snapshot = Snapshot(snap.revisions, snap.current, dids)
 
     # --- reading --------------------------------------------------------------------------

@@ -1,0 +1,123 @@
+"""``flexml-designer host``: serving files from the command line, --get, and clear mistakes."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from compiler import compile_flow, write_zip
+from compiler.examples import example, example_text
+from compiler.grammar import problems as grammar_problems
+from designer.cli import main
+from designer.store import SQLiteStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def files(tmp_path):
+    menu = tmp_path / "main-menu.json"
+    menu.write_text(example_text("main-menu"))
+    graph = example("pin-check")
+    pins = tmp_path / "pin-check-r4.zip"
+    pins.write_bytes(write_zip(compile_flow(graph, revision="4"), graph))
+    return menu, pins
+
+
+def test_get_prints_what_the_carrier_would_get(files, capsys):
+    menu, pins = files
+    assert main(["host", str(menu), str(pins), "--did", "+1 (516) 206-5337=main-menu",
+                 "--get", "/flexml?To=5162065337"]) == 0
+    out = capsys.readouterr().out
+    assert out.encode() == compile_flow(example("main-menu")).documents["welcome"]
+    assert main(["host", str(menu), str(pins), "--get", "/flexml/pin-check/4/ask-pin/gather?Digits=1234"]) == 0
+    assert "<Number>15162065342</Number>" in capsys.readouterr().out
+
+
+def test_get_of_an_unknown_flow_prints_the_apology_and_the_reason(files, capsys):
+    assert main(["host", str(files[0]), "--get", "/flexml/nope"]) == 0
+    captured = capsys.readouterr()
+    assert "<Hangup/>" in captured.out and grammar_problems(captured.out.encode()) == []
+    assert "unknown flow 'nope'" in captured.err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--did", "15162065337"], "say which flow answers it (NUMBER=FLOW_ID); flows: main-menu, pin-check"),
+    (["--did", "15162065337=sales"], "no flow 'sales'"),
+    (["--base-url", "ivr.example.com"], "must look like https://ivr.example.com"),
+    (["--workers", "0"], "--workers 0"),
+    (["--get", "flexml"], "must be a path starting with /"),
+])
+def test_mistakes_are_one_clear_line(files, capsys, args, message):
+    assert main(["host", str(files[0]), str(files[1]), *args]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_a_missing_or_broken_source_is_named(tmp_path, capsys):
+    assert main(["host", str(tmp_path / "gone.json")]) == 1
+    assert "gone.json: no such file" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{")
+    assert main(["host", str(tmp_path / "bad.json")]) == 1
+    assert "bad.json: not valid JSON" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(args: list[str]) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    proc = subprocess.Popen([sys.executable, "-m", "designer", "host", *args, "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"host exited: {proc.stderr.read()}")
+        try:
+            httpx.get(url + "/flexml/status", timeout=1)
+            return proc, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise AssertionError("host did not start in 30 s")
+
+
+def _stop(proc: subprocess.Popen) -> str:
+    proc.terminate()
+    try:
+        out, _ = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serving_prints_carrier_urls_and_records_events(files, tmp_path, workers):
+    db = tmp_path / "events.sqlite"
+    menu, pins = files
+    proc, url = _serve([str(menu), str(pins), "--did", "+1 516 206 5337=main-menu", "--db", str(db),
+                        "--workers", str(workers)])
+    try:
+        entry = httpx.post(url + "/flexml", json={"To": "15162065337", "CallSid": "CA-cli", "From": "1555"})
+        assert entry.content == compile_flow(example("main-menu")).documents["welcome"]
+        routed = httpx.post(url + "/flexml/main-menu/1/menu/gather", json={"Digits": "1", "CallSid": "CA-cli"})
+        assert b"<Number>15162065340</Number>" in routed.content
+    finally:
+        out = _stop(proc)
+    assert f"account URL (answers the numbers below)  {url}/flexml" in out
+    assert f"{url}/flexml/status" in out and f"{url}/flexml/pin-check" in out
+    assert "15162065337 → main-menu" in out
+    store = SQLiteStore(db)
+    assert [(e.kind, e.target) for e in store.call_events("CA-cli")] == [("document", "welcome"), ("router", "menu")]
+    store.close()
