@@ -1,0 +1,76 @@
+"""The designer app: NiceGUI pages and the host's ``/flexml`` routes on one server, over one store.
+
+``build(ctx)`` wires everything onto NiceGUI's app (pages, sign-in, host
+routes, the call-event recorder); ``run(ctx, host, port)`` builds and serves.
+The host's routes go first and stay open without a login: the carrier calls them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import ipaddress
+import logging
+
+from nicegui import app, ui
+
+from . import services
+from .context import AppContext
+from .host import EventRecorder, host_routes, table_from_store
+from .ui import auth, calls_page, flows_page, numbers_page, settings_page
+from .ui.frame import APP_NAME
+
+log = logging.getLogger("flexml.designer")
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def optional_module(name: str):
+    """A module another engineer provides (the editor), or None while it does not exist."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+
+
+def build(ctx: AppContext, *, require_login: bool = False) -> None:
+    """Register the designer's pages and the host's routes on NiceGUI's app."""
+    services.seed_first_run(ctx)
+    if ctx.table is None:
+        ctx.table = table_from_store(ctx.store)
+    if ctx.recorder is None:
+        ctx.recorder = EventRecorder(ctx.store.record_events)
+    app.router.routes[0:0] = host_routes(ctx.table, ctx.recorder)
+    app.on_shutdown(ctx.recorder.close)
+    auth.install(ctx, require_login)
+    flows_page.register(ctx)
+    numbers_page.register(ctx)
+    calls_page.register(ctx)
+    settings_page.register(ctx)
+    editor = optional_module("designer.ui.editor")
+    if editor is not None:
+        editor.register(ctx)
+    else:
+        from .ui import fallback_editor
+
+        fallback_editor.register(ctx)
+
+
+def run(ctx: AppContext, host: str = "127.0.0.1", port: int = 8080, *, require_login: bool | None = None) -> None:
+    """Build the app and serve it until interrupted."""
+    if require_login is None:
+        require_login = not is_loopback(host)
+    build(ctx, require_login=require_login)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"{APP_NAME} at http://{shown}:{port}  (carrier account URL: {services.public_url(ctx)}/flexml"
+          f"{'; sign-in required' if require_login else ''})", flush=True)
+    ui.run(host=host, port=port, reload=False, show=False, title=APP_NAME, favicon="📞",
+           storage_secret=services.storage_secret(ctx), show_welcome_message=False)

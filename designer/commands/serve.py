@@ -1,0 +1,53 @@
+"""flexml-designer serve [--host 127.0.0.1] [--port 8080] [--db PATH] [--public-url URL] [--require-login]"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..cli import UserError
+
+HELP = "Run the designer in the browser, and the host answering the carrier at /flexml (embedded SQLite)."
+DEFAULT_DB = Path("~/.local/share/flexml-designer/designer.sqlite")
+
+
+def default_db() -> str:
+    return os.environ.get("FLEXML_DB") or str(DEFAULT_DB.expanduser())
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; any other address requires a sign-in)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.add_argument("--db", default=None, metavar="PATH",
+                   help="SQLite file (default $FLEXML_DB or ~/.local/share/flexml-designer/designer.sqlite)")
+    p.add_argument("--public-url", default=None, metavar="URL",
+                   help="where the carrier reaches this server, e.g. https://ivr.example.com (kept in settings)")
+    p.add_argument("--require-login", action="store_true",
+                   help="ask for the password even on 127.0.0.1 (also: FLEXML_REQUIRE_LOGIN=1)")
+
+
+def run(args) -> int:
+    from .. import services
+    from ..app import is_loopback, run as run_app
+    from ..context import AppContext
+    from ..store import SQLiteStore, StoreError
+
+    if not 0 < args.port < 65536:
+        raise UserError(f"--port {args.port}: use a port from 1 to 65535")
+    db = args.db or default_db()
+    try:
+        store = SQLiteStore(db)
+    except (OSError, StoreError, Exception) as exc:  # sqlite3 errors too: one clear line
+        raise UserError(f"--db {db}: cannot open the database: {exc}") from None
+    ctx = AppContext(store=store, table=None, public_url=f"http://127.0.0.1:{args.port}")
+    if args.public_url:
+        try:
+            services.set_public_url(ctx, args.public_url)
+        except services.ServiceError as exc:
+            raise UserError(f"--public-url: {exc}") from None
+    elif store.get_setting(services.PUBLIC_URL_SETTING) is None and args.host not in ("0.0.0.0", "::"):
+        ctx.public_url = f"http://{args.host}:{args.port}"
+    forced = os.environ.get("FLEXML_REQUIRE_LOGIN", "").lower() in ("1", "true", "yes")
+    run_app(ctx, args.host, args.port, require_login=args.require_login or forced or not is_loopback(args.host))
+    return 0

@@ -1,0 +1,151 @@
+"""Sign-in for the designer's pages when it listens beyond this machine.
+
+The password comes from ``$FLEXML_PASSWORD`` or is set on the first visit
+("Set a password"); only its scrypt hash is kept, in the store's settings.
+The host's ``/flexml`` routes never need a login: the carrier calls them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from urllib.parse import quote
+
+from nicegui import app, ui
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from ..context import AppContext
+from ..services import ServiceError
+
+HASH_SETTING = "password_hash"
+MIN_LENGTH = 8
+OPEN_PATHS = ("/login", "/_nicegui", "/flexml", "/favicon.ico")
+_N, _R, _P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str | None) -> bool:
+    try:
+        kind, n, r, p, salt, digest = (stored or "").split("$")
+        if kind != "scrypt":
+            return False
+        found = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p),
+                               dklen=len(bytes.fromhex(digest)))
+    except ValueError:
+        return False
+    return hmac.compare_digest(found.hex(), digest)
+
+
+def has_password(ctx: AppContext) -> bool:
+    return bool(ctx.store.get_setting(HASH_SETTING))
+
+
+def set_password(ctx: AppContext, password: str, confirm: str | None = None) -> None:
+    if len(password) < MIN_LENGTH:
+        raise ServiceError(f"the password is {len(password)} characters; use at least {MIN_LENGTH}")
+    if confirm is not None and confirm != password:
+        raise ServiceError("the two passwords differ; type the same password twice")
+    ctx.store.set_setting(HASH_SETTING, hash_password(password))
+
+
+def change_password(ctx: AppContext, current: str, new: str, confirm: str) -> None:
+    if has_password(ctx) and not check_password(current, ctx.store.get_setting(HASH_SETTING)):
+        raise ServiceError("the current password is not right")
+    set_password(ctx, new, confirm)
+
+
+def password_from_env(ctx: AppContext) -> bool:
+    """Take ``$FLEXML_PASSWORD`` as the password (stored hashed); True when it was set."""
+    password = os.environ.get("FLEXML_PASSWORD")
+    if not password:
+        return False
+    stored = ctx.store.get_setting(HASH_SETTING)
+    if not check_password(password, stored):
+        set_password(ctx, password)
+    return True
+
+
+class _Config:
+    required = False
+
+
+config = _Config()
+
+
+def login_required() -> bool:
+    return config.required
+
+
+def signed_in() -> bool:
+    return not config.required or bool(app.storage.user.get("authenticated"))
+
+
+class LoginMiddleware(BaseHTTPMiddleware):
+    """Send anyone not signed in to /login, except on open paths (the host, NiceGUI's assets)."""
+
+    async def dispatch(self, request: Request, call_next):
+        path = request.url.path
+        if config.required and not any(path == p or path.startswith(p + "/") for p in OPEN_PATHS) \
+                and not app.storage.user.get("authenticated"):
+            return RedirectResponse(f"/login?redirect_to={quote(path)}", status_code=303)
+        return await call_next(request)
+
+
+def install(ctx: AppContext, required: bool) -> None:
+    """Turn sign-in on or off and register the /login page."""
+    config.required = required
+    if required:
+        password_from_env(ctx)
+        app.add_middleware(LoginMiddleware)
+
+    @ui.page("/login")
+    def login_page(redirect_to: str = "/") -> None:
+        if not redirect_to.startswith("/") or redirect_to.startswith("//"):
+            redirect_to = "/"
+        if not config.required or app.storage.user.get("authenticated"):
+            ui.navigate.to(redirect_to)
+            return
+        ui.page_title("Sign in · FlexML Designer")
+        first = not has_password(ctx)
+        with ui.column().classes("absolute-center items-center gap-4 w-96"):
+            with ui.row().classes("items-center gap-2"):
+                ui.icon("phone_in_talk", size="32px").classes("text-primary")
+                ui.label("FlexML Designer").classes("text-2xl font-semibold")
+            with ui.card().classes("w-full p-6 gap-3"):
+                if first:
+                    ui.label("Set a password").classes("text-lg font-medium")
+                    ui.label("This designer is reachable from other machines. Choose the password "
+                             f"everyone will sign in with (at least {MIN_LENGTH} characters).") \
+                        .classes("text-sm text-slate-500")
+                password = ui.input("Password", password=True, password_toggle_button=True) \
+                    .classes("w-full").mark("password")
+                confirm = ui.input("Type it again", password=True).classes("w-full").mark("confirm") \
+                    if first else None
+                error = ui.label("").classes("text-sm text-negative").mark("login-error")
+
+                def submit() -> None:
+                    try:
+                        if first:
+                            set_password(ctx, password.value or "", confirm.value or "")
+                        elif not check_password(password.value or "", ctx.store.get_setting(HASH_SETTING)):
+                            raise ServiceError("wrong password; try again")
+                    except ServiceError as exc:
+                        error.text = str(exc).capitalize()
+                        return
+                    app.storage.user["authenticated"] = True
+                    ui.navigate.to(redirect_to)
+
+                password.on("keydown.enter", submit)
+                if confirm is not None:
+                    confirm.on("keydown.enter", submit)
+                ui.button("Set password and sign in" if first else "Sign in", on_click=submit) \
+                    .classes("w-full").props("unelevated no-caps").mark("sign-in")

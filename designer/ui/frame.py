@@ -1,0 +1,95 @@
+"""The shared page frame: a header with the app's name and navigation, then the page's content."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nicegui import app, ui
+
+from .auth import login_required
+
+APP_NAME = "FlexML Designer"
+NAV = (
+    ("Flows", "/", "account_tree"),
+    ("Numbers", "/numbers", "dialpad"),
+    ("Calls", "/calls", "call"),
+    ("Settings", "/settings", "settings"),
+)
+COLORS = {"primary": "#3056d3", "secondary": "#64748b", "accent": "#0ea5e9", "positive": "#16a34a",
+          "negative": "#dc2626", "warning": "#d97706"}
+
+
+def header(active: str = "") -> None:
+    ui.colors(**COLORS)
+    with ui.header().classes("items-center gap-2 px-4 py-2 bg-white text-slate-800 border-b border-slate-200"):
+        with ui.link(target="/").classes("flex items-center gap-2 no-underline text-slate-900 mr-4"):
+            ui.icon("phone_in_talk", size="26px").classes("text-primary")
+            ui.label(APP_NAME).classes("text-lg font-semibold tracking-tight")
+        for label, target, icon in NAV:
+            selected = label == active
+            with ui.link(target=target).classes(
+                    "flex items-center gap-1 px-3 py-1 rounded-md no-underline text-sm "
+                    + ("bg-blue-50 text-primary font-medium" if selected else "text-slate-600 hover:bg-slate-100")
+            ).props(f'aria-current="{"page" if selected else "false"}"').mark(f"nav-{label.lower()}"):
+                ui.icon(icon, size="18px")
+                ui.label(label)
+        ui.space()
+        if login_required() and app.storage.user.get("authenticated"):
+            ui.button("Sign out", icon="logout", on_click=_sign_out).props("flat dense no-caps color=secondary")
+
+
+def _sign_out() -> None:
+    app.storage.user.clear()
+    ui.navigate.to("/login")
+
+
+@contextmanager
+def frame(title: str, active: str = "", *, wide: bool = False) -> Iterator[ui.column]:
+    """Header and a centred content column; ``wide`` for full-width pages like the editor."""
+    ui.page_title(f"{title} · {APP_NAME}")
+    header(active)
+    width = "w-full px-4" if wide else "w-full max-w-6xl mx-auto px-6"
+    with ui.column().classes(f"{width} py-6 gap-5") as content:
+        yield content
+
+
+def page_heading(title: str, subtitle: str = "") -> ui.row:
+    """A page's title line; returns the row so a page can add buttons at its right."""
+    with ui.row().classes("w-full items-end gap-4") as row:
+        with ui.column().classes("gap-0"):
+            ui.label(title).classes("text-2xl font-semibold text-slate-900")
+            if subtitle:
+                ui.label(subtitle).classes("text-sm text-slate-500")
+        ui.space()
+    return row
+
+
+def empty_state(icon: str, title: str, text: str) -> ui.column:
+    with ui.column().classes("w-full items-center text-center gap-2 py-10 rounded-xl border border-dashed "
+                             "border-slate-300 bg-slate-50") as box:
+        ui.icon(icon, size="44px").classes("text-slate-400")
+        ui.label(title).classes("text-lg font-medium text-slate-700")
+        ui.label(text).classes("text-sm text-slate-500 max-w-xl")
+    return box
+
+
+def ago(ts: float | None, now: float | None = None) -> str:
+    """'just now', '5 minutes ago', '3 hours ago', else the date."""
+    if not ts:
+        return "—"
+    seconds = max(0, (now or time.time()) - ts)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        n = int(seconds // 60)
+        return f"{n} minute{'s' if n != 1 else ''} ago"
+    if seconds < 86400:
+        n = int(seconds // 3600)
+        return f"{n} hour{'s' if n != 1 else ''} ago"
+    return time.strftime("%d %b %Y", time.localtime(ts))
+
+
+def clock(ts: float | None) -> str:
+    return time.strftime("%d %b %H:%M:%S", time.localtime(ts)) if ts else "—"

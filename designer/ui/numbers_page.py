@@ -1,0 +1,109 @@
+"""The numbers page (``/numbers``): which phone number (DID) rings which flow."""
+
+from __future__ import annotations
+
+import importlib
+
+from nicegui import ui
+
+from .. import services
+from ..context import AppContext
+from ..services import ServiceError
+from .frame import empty_state, frame, page_heading
+
+
+def register(ctx: AppContext) -> None:
+    @ui.page("/numbers")
+    def numbers_page() -> None:
+        with frame("Numbers", "Numbers"):
+            NumbersView(ctx).build()
+
+
+def carrier_component(name: str):
+    """A component from ``designer.ui.carrier_ui`` when it exists (the carrier's own numbers)."""
+    try:
+        module = importlib.import_module("designer.ui.carrier_ui")
+    except ModuleNotFoundError as exc:
+        if exc.name != "designer.ui.carrier_ui":
+            raise
+        return None
+    return getattr(module, name, None)
+
+
+class NumbersView:
+    def __init__(self, ctx: AppContext):
+        self.ctx = ctx
+
+    def build(self) -> None:
+        page_heading("Numbers", "Calls to a number you bind here are answered by its flow's published revision.")
+        flows = {r.id: r.name for r in self.ctx.store.list_flows()}
+        with ui.card().classes("w-full p-4 gap-3").props("flat bordered"):
+            ui.label("Bind a number").classes("font-medium")
+            if not flows:
+                ui.label("Create a flow first; then bind your phone numbers to it.").classes("text-sm text-slate-500")
+            with ui.row().classes("w-full items-start gap-3"):
+                self.number = ui.input("Phone number", placeholder="+1 516 206 5337") \
+                    .props("outlined dense").classes("w-64").mark("number")
+                self.flow = ui.select(flows, label="Flow", value=next(iter(flows), None)) \
+                    .props("outlined dense").classes("w-72").mark("flow")
+                ui.button("Bind", icon="link", on_click=self.bind).props("unelevated no-caps") \
+                    .classes("mt-1").mark("bind")
+                self.number.on("keydown.enter", self.bind)
+            ui.label("E.164: country code and number, e.g. +1 516 206 5337. Spaces, dashes and brackets "
+                     "are fine.").classes("text-xs text-slate-500")
+        self.table_area()
+        for name in ("numbers_panel", "numbers_card"):
+            component = carrier_component(name)
+            if component is not None:
+                component(self.ctx)
+                break
+
+    def bind(self) -> None:
+        self.number.props(remove="error error-message")
+        if not self.flow.value:
+            ui.notify("Choose the flow that answers this number", type="warning")
+            return
+        try:
+            digits = services.bind_number(self.ctx, self.number.value or "", self.flow.value)
+        except ServiceError as exc:
+            self.number.props(f'error error-message="{str(exc).capitalize().replace(chr(34), chr(39))}"')
+            return
+        self.number.value = ""
+        ui.notify(f"{services.format_number(digits)} now rings “{self.flow.options[self.flow.value]}”",
+                  type="positive")
+        self.table_area.refresh()
+
+    def unbind(self, number: str) -> None:
+        try:
+            services.unbind_number(self.ctx, number)
+        except ServiceError as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        ui.notify(f"{services.format_number(number)} unbound", type="positive")
+        self.table_area.refresh()
+
+    @ui.refreshable_method
+    def table_area(self) -> None:
+        dids = self.ctx.store.dids()
+        if not dids:
+            empty_state("dialpad", "No numbers bound", "Bind a phone number to a flow above. Then point the "
+                        "number's call handling at this host's account URL (shown when you publish).")
+            return
+        flows = {r.id: r for r in self.ctx.store.list_flows()}
+        with ui.column().classes("w-full gap-0 rounded-lg border border-slate-200 bg-white"):
+            for number, flow_id in dids.items():
+                record = flows.get(flow_id)
+                with ui.row().classes("w-full items-center gap-4 px-4 py-2 border-b border-slate-100") \
+                        .mark(f"did-{number}"):
+                    ui.icon("phone", size="20px").classes("text-primary")
+                    ui.label(services.format_number(number)).classes("font-mono w-48")
+                    ui.icon("arrow_forward", size="18px").classes("text-slate-400")
+                    if record:
+                        ui.link(record.name, f"/flows/{flow_id}").classes("grow")
+                        if record.published_rev is None:
+                            ui.badge("flow not published: callers hear an apology", color="warning") \
+                                .props("outline")
+                    else:
+                        ui.label(flow_id).classes("grow text-slate-500")
+                    ui.button(icon="link_off", on_click=lambda n=number: self.unbind(n)) \
+                        .props("flat round dense color=secondary").tooltip("Unbind").mark(f"unbind-{number}")

@@ -1,0 +1,216 @@
+"""The editor's Publish tab: publish (refused while errors remain), carrier URLs, revisions, downloads."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from nicegui import ui
+
+from compiler import Problem, errors
+from .. import services
+from ..context import AppContext
+from ..services import PublishRefused, ServiceError
+from .frame import ago, clock
+
+MAX_SHOWN_PROBLEMS = 8
+
+
+def on_editor_change(editor: Any, callback: Callable[[], Any]) -> None:
+    """Call ``callback`` after each edit, whatever shape the editor's ``on_change`` has."""
+    hook = getattr(editor, "on_change", None)
+    if hook is None:
+        return
+    if isinstance(hook, list):
+        hook.append(callback)
+    elif hasattr(hook, "subscribe"):
+        hook.subscribe(callback)
+    elif hasattr(hook, "append"):
+        hook.append(callback)
+    elif callable(hook):
+        hook(callback)
+
+
+def current_errors(ctx: AppContext, editor: Any) -> list[Problem]:
+    found = getattr(editor, "problems", None)
+    if found is None:
+        found = services.problems(ctx, editor.flow_id)
+    return errors(list(found))
+
+
+def publish_panel(ctx: AppContext, editor: Any) -> "PublishPanel":
+    panel = PublishPanel(ctx, editor)
+    panel.build()
+    return panel
+
+
+class PublishPanel:
+    def __init__(self, ctx: AppContext, editor: Any):
+        self.ctx = ctx
+        self.editor = editor
+        self.flow_id: str = editor.flow_id
+
+    def build(self) -> None:
+        with ui.column().classes("w-full gap-4").mark("publish-panel"):
+            self.status_area()
+            self.urls_area()
+            self.revisions_area()
+        on_editor_change(self.editor, lambda: self.status_area.refresh())
+
+    # --- publishing ---------------------------------------------------------------------
+
+    @ui.refreshable_method
+    def status_area(self) -> None:
+        record = self.ctx.store.get_flow(self.flow_id)
+        if record is None:
+            ui.label("This flow was deleted.").classes("text-negative")
+            return
+        found = current_errors(self.ctx, self.editor)
+        with ui.column().classes("w-full gap-2"):
+            if record.published_rev:
+                rev = self.ctx.store.get_revision(self.flow_id, record.published_rev)
+                ui.label(f"Published: revision {record.published_rev}, {ago(rev.created_at if rev else None)}") \
+                    .classes("text-sm text-slate-600").mark("published-status")
+            else:
+                ui.label("Not published yet: the host does not answer for this flow.") \
+                    .classes("text-sm text-slate-600").mark("published-status")
+            button = ui.button("Publish", icon="rocket_launch", on_click=self.publish) \
+                .props("unelevated no-caps").classes("w-full").mark("publish")
+            if found:
+                button.disable()
+                self.problem_list(found)
+            else:
+                ui.label("Publishing makes a new revision; calls already in progress finish on theirs.") \
+                    .classes("text-xs text-slate-500")
+
+    def problem_list(self, found: list[Problem]) -> None:
+        with ui.column().classes("w-full gap-1 p-3 rounded-lg bg-red-50 border border-red-200") \
+                .mark("publish-problems"):
+            ui.label(f"Fix {len(found)} error{'s' if len(found) != 1 else ''} before publishing:") \
+                .classes("text-sm font-medium text-negative")
+            for problem in found[:MAX_SHOWN_PROBLEMS]:
+                where = f"{problem.node}: " if problem.node else ""
+                link = ui.label(f"{where}{problem.field}: {problem.message}").classes("text-xs text-red-900")
+                if problem.node and hasattr(self.editor, "select"):
+                    link.classes("cursor-pointer hover:underline")
+                    link.on("click", lambda n=problem.node: self.editor.select(n))
+            if len(found) > MAX_SHOWN_PROBLEMS:
+                ui.label(f"… and {len(found) - MAX_SHOWN_PROBLEMS} more").classes("text-xs text-red-900")
+
+    def publish(self) -> None:
+        try:
+            revision = services.publish(self.ctx, self.flow_id)
+        except PublishRefused as exc:
+            ui.notify(f"Not published: {len(exc.problems)} error(s) to fix first", type="negative")
+            self.status_area.refresh()
+            return
+        except ServiceError as exc:
+            ui.notify(f"Not published: {exc}", type="negative")
+            return
+        ui.notify(f"Published revision {revision.rev}: the host now answers with it", type="positive")
+        self.status_area.refresh()
+        self.urls_area.refresh()
+        self.revisions_area.refresh()
+
+    # --- what to paste at the carrier ---------------------------------------------------
+
+    @ui.refreshable_method
+    def urls_area(self) -> None:
+        urls = services.carrier_urls(self.ctx, self.flow_id)
+        with ui.column().classes("w-full gap-2"):
+            ui.label("Paste at the carrier").classes("text-sm font-medium text-slate-800")
+            for label, key, hint in (
+                ("Account URL (calls to bound numbers)", "account", "The number's flow is looked up by To."),
+                ("Flow URL (this flow only)", "flow", ""),
+                ("Status callback URL", "status", ""),
+            ):
+                self.copy_field(label, urls[key], key, hint)
+            if "127.0.0.1" in urls["account"] or "localhost" in urls["account"]:
+                with ui.row().classes("items-center gap-1 no-wrap"):
+                    ui.icon("info", size="16px").classes("text-warning")
+                    ui.link("Set the public address the carrier can reach", "/settings").classes("text-xs")
+
+    def copy_field(self, label: str, value: str, key: str, hint: str = "") -> None:
+        field = ui.input(label, value=value).props("readonly dense outlined").classes("w-full font-mono text-xs") \
+            .mark(f"url-{key}")
+        with field.add_slot("append"):
+            ui.button(icon="content_copy", on_click=lambda v=value: self.copy(v)) \
+                .props("flat round dense size=sm").tooltip("Copy").mark(f"copy-{key}")
+        if hint:
+            field.props(f'hint="{hint}"')
+
+    def copy(self, value: str) -> None:
+        ui.clipboard.write(value)
+        ui.notify("Copied", type="positive", timeout=1000)
+
+    # --- revisions and downloads --------------------------------------------------------
+
+    @ui.refreshable_method
+    def revisions_area(self) -> None:
+        record = self.ctx.store.get_flow(self.flow_id)
+        revisions = services.revisions(self.ctx, self.flow_id)
+        with ui.row().classes("w-full gap-2"):
+            ui.button("Flow file", icon="download", on_click=self.download_flow) \
+                .props("outline no-caps dense").mark("download-flow")
+            bundle = ui.button("Bundle (.zip)", icon="folder_zip", on_click=lambda: self.download_bundle(None)) \
+                .props("outline no-caps dense").mark("download-bundle")
+            if not revisions:
+                bundle.disable()
+                bundle.tooltip("Publish first: a bundle holds a published revision")
+        ui.label("Revisions").classes("text-sm font-medium text-slate-800")
+        if not revisions:
+            ui.label("None yet. Each publish keeps a revision you can restore.").classes("text-xs text-slate-500")
+            return
+        with ui.column().classes("w-full gap-0 rounded border border-slate-200").mark("revisions"):
+            for rev in revisions:
+                live = record is not None and record.published_rev == rev.rev
+                with ui.row().classes("w-full items-center gap-2 px-2 py-1 border-b border-slate-100 no-wrap") \
+                        .mark(f"revision-{rev.rev}"):
+                    ui.label(f"r{rev.rev}").classes("font-mono text-sm w-10")
+                    ui.label(clock(rev.created_at)).classes("text-xs text-slate-500 grow")
+                    if live:
+                        ui.badge("live", color="positive").props("outline")
+                    ui.button(icon="download", on_click=lambda r=rev.rev: self.download_bundle(r)) \
+                        .props("flat round dense size=sm").tooltip("Download this revision's bundle")
+                    ui.button("Restore", on_click=lambda r=rev.rev: self.confirm_restore(r)) \
+                        .props("flat dense no-caps size=sm").mark(f"restore-{rev.rev}")
+
+    def confirm_restore(self, rev: int) -> None:
+        with ui.dialog() as dialog, ui.card().classes("w-96 gap-3"):
+            ui.label(f"Restore revision {rev}?").classes("text-lg font-medium")
+            ui.label("The draft is replaced by that revision's flow (your current draft stays in the undo "
+                     "history only until you reload). Publish afterwards to make it live.") \
+                .classes("text-sm text-slate-600")
+
+            def restore() -> None:
+                try:
+                    services.restore_revision(self.ctx, self.flow_id, rev)
+                except ServiceError as exc:
+                    ui.notify(str(exc), type="negative")
+                    return
+                dialog.close()
+                reload = getattr(self.editor, "reload", None)
+                if reload is not None:
+                    reload()
+                ui.notify(f"Draft restored from revision {rev}", type="positive")
+                self.status_area.refresh()
+
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+                ui.button("Restore", on_click=restore).props("unelevated no-caps").mark("restore-confirm")
+        dialog.open()
+
+    def download_flow(self) -> None:
+        try:
+            name, data = services.export_flow_file(self.ctx, self.flow_id)
+        except ServiceError as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        ui.download.content(data, name, "application/json")
+
+    def download_bundle(self, rev: int | None) -> None:
+        try:
+            name, data = services.export_bundle(self.ctx, self.flow_id, rev)
+        except ServiceError as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        ui.download.content(data, name, "application/zip")

@@ -1,0 +1,95 @@
+"""The settings page (``/settings``): the public URL the carrier uses, the password, the carrier account."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from .. import services
+from ..context import AppContext
+from ..services import ServiceError
+from . import auth
+from .frame import frame, page_heading
+from .numbers_page import carrier_component
+
+
+def register(ctx: AppContext) -> None:
+    @ui.page("/settings")
+    def settings_page() -> None:
+        with frame("Settings", "Settings"):
+            page_heading("Settings")
+            public_url_card(ctx)
+            password_card(ctx)
+            for name in ("settings_card", "carrier_settings_card"):
+                component = carrier_component(name)
+                if component is not None:
+                    component(ctx)
+                    break
+
+
+def _error(element: ui.input, message: str) -> None:
+    element.props(f'error error-message="{message.replace(chr(34), chr(39))}"')
+
+
+def public_url_card(ctx: AppContext) -> None:
+    with ui.card().classes("w-full p-4 gap-3").props("flat bordered"):
+        with ui.row().classes("items-center gap-2"):
+            ui.icon("public", size="22px").classes("text-primary")
+            ui.label("Public address").classes("font-medium")
+        ui.label("Where the carrier reaches this designer's host. It is used in the URLs shown when you publish "
+                 "(for example https://ivr.example.com).").classes("text-sm text-slate-500")
+        with ui.row().classes("w-full items-start gap-3"):
+            url = ui.input("Public URL", value=services.public_url(ctx)).props("outlined dense") \
+                .classes("w-96").mark("public-url")
+
+            def save() -> None:
+                url.props(remove="error error-message")
+                try:
+                    saved = services.set_public_url(ctx, url.value or "")
+                except ServiceError as exc:
+                    _error(url, str(exc).capitalize())
+                    return
+                url.value = saved
+                ui.notify("Public address saved", type="positive")
+
+            url.on("keydown.enter", save)
+            ui.button("Save", on_click=save).props("unelevated no-caps").classes("mt-1").mark("save-url")
+        ui.label(f"Carrier account URL: {services.public_url(ctx)}/flexml").classes("text-xs text-slate-500 font-mono")
+
+
+def password_card(ctx: AppContext) -> None:
+    with ui.card().classes("w-full p-4 gap-3").props("flat bordered"):
+        with ui.row().classes("items-center gap-2"):
+            ui.icon("lock", size="22px").classes("text-primary")
+            ui.label("Password").classes("font-medium")
+        if auth.login_required():
+            ui.label("Everyone who opens the designer from another machine signs in with this password.") \
+                .classes("text-sm text-slate-500")
+        else:
+            ui.label("The designer listens on this machine only, so it asks for no password. It asks when it is "
+                     "served on another address (flexml-designer serve --host 0.0.0.0).") \
+                .classes("text-sm text-slate-500")
+        has = auth.has_password(ctx)
+        with ui.row().classes("w-full items-start gap-3"):
+            current = ui.input("Current password", password=True).props("outlined dense").classes("w-56") \
+                .mark("current-password")
+            current.set_visibility(has)
+            new = ui.input("New password", password=True).props("outlined dense").classes("w-56") \
+                .mark("new-password")
+            confirm = ui.input("Type it again", password=True).props("outlined dense").classes("w-56") \
+                .mark("confirm-password")
+
+            def change() -> None:
+                for field in (current, new, confirm):
+                    field.props(remove="error error-message")
+                try:
+                    auth.change_password(ctx, current.value or "", new.value or "", confirm.value or "")
+                except ServiceError as exc:
+                    message = str(exc).capitalize()
+                    _error(current if "current" in message else new, message)
+                    return
+                current.value = new.value = confirm.value = ""
+                current.set_visibility(True)
+                ui.notify("Password changed", type="positive")
+
+            ui.button("Change password" if has else "Set password", on_click=change) \
+                .props("unelevated no-caps").classes("mt-1").mark("change-password")

@@ -1,0 +1,207 @@
+"""The editor's Test call tab: call the draft or the published flow, press keys, watch and hear it.
+
+The call runs through the simulator against a host in this process (the
+draft: compiled in memory as revision "draft"; the published flow: the
+designer's own host, so the call shows on the Calls page). The caller is the
+person at the keypad: at each menu the call waits for their keys, up to the
+menu's timeout. Each step played is highlighted on the canvas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+from nicegui import background_tasks, ui
+
+from compiler import CompiledFlow
+from .. import services
+from ..context import AppContext
+from ..host import FlowTable, create_host_app
+from ..services import PublishRefused, ServiceError
+from ..sim_callers import GatherInfo, ScriptedCaller
+from ..simulator import CallEvent, CallResult, simulate_call
+
+KEYPAD = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("*", "0", "#"))
+BASE = "http://designer.test"
+ICONS = {"fetch": "cloud_download", "say": "record_voice_over", "play": "music_note", "pause": "pause",
+         "gather": "dialpad", "keys": "touch_app", "dial": "phone_forwarded", "sms": "sms", "record": "mic",
+         "redirect": "redo", "reject": "block", "hangup": "call_end", "status": "info", "error": "error",
+         "end": "flag", "override": "tune"}
+QUIET = {"fetch", "status"}  # shown small and grey
+
+
+class KeypadCaller(ScriptedCaller):
+    """A caller whose keys come from the panel's keypad, waiting up to the menu's timeout for each key."""
+
+    def __init__(self, on_wait=None, timeout_scale: float = 1.0):
+        super().__init__()
+        self.pressed: asyncio.Queue[str] = asyncio.Queue()
+        self.on_wait = on_wait
+        self.timeout_scale = timeout_scale
+
+    def press(self, key: str) -> None:
+        self.pressed.put_nowait(key)
+
+    async def keys(self, gather: GatherInfo) -> str | None:
+        if self.on_wait is not None:
+            self.on_wait(gather)
+        wait = max(1.0, float(gather.timeout or 5)) * self.timeout_scale
+        keys = ""
+        while True:
+            try:
+                key = await asyncio.wait_for(self.pressed.get(), wait)
+            except asyncio.TimeoutError:
+                break
+            keys += key
+            if gather.finish_on_key and key == gather.finish_on_key:
+                break
+            if gather.num_digits and len(keys) >= gather.num_digits:
+                break
+        return keys or None
+
+
+def test_call_panel(ctx: AppContext, editor: Any) -> "TestCallPanel":
+    panel = TestCallPanel(ctx, editor)
+    panel.build()
+    return panel
+
+
+class TestCallPanel:
+    __test__ = False  # not a pytest class
+
+    def __init__(self, ctx: AppContext, editor: Any):
+        self.ctx = ctx
+        self.editor = editor
+        self.flow_id: str = editor.flow_id
+        self.caller: KeypadCaller | None = None
+        self.task: asyncio.Task | None = None
+        self.result: CallResult | None = None
+        self.path: list[str] = []
+
+    def build(self) -> None:
+        record = self.ctx.store.get_flow(self.flow_id)
+        published = record is not None and record.published_rev is not None
+        with ui.column().classes("w-full gap-3").mark("test-call-panel"):
+            with ui.row().classes("w-full items-center gap-2"):
+                self.source = ui.toggle({"draft": "Draft", "published": "Published"}, value="draft") \
+                    .props("dense no-caps unelevated toggle-color=primary").mark("call-source")
+                if not published:
+                    self.source.disable()
+                    self.source.tooltip("Publish first to call the published flow")
+                ui.space()
+                self.speak = ui.switch("Speak", value=False).props("dense").mark("speak") \
+                    .tooltip("Read spoken text aloud with the browser's voice")
+            with ui.row().classes("w-full gap-2"):
+                self.start_button = ui.button("Start call", icon="call", on_click=self.start) \
+                    .props("unelevated no-caps color=positive").classes("grow").mark("start-call")
+                self.hangup_button = ui.button("Hang up", icon="call_end", on_click=self.hang_up) \
+                    .props("unelevated no-caps color=negative").classes("grow").mark("hang-up")
+                self.hangup_button.disable()
+            self.state = ui.label("Press Start call, then answer the menus with the keypad.") \
+                .classes("text-sm text-slate-600").mark("call-state")
+            with ui.grid(columns=3).classes("w-full gap-2").mark("keypad"):
+                for row in KEYPAD:
+                    for key in row:
+                        ui.button(key, on_click=lambda k=key: self.press(k)) \
+                            .props("outline size=lg").classes("font-mono text-lg").mark(f"key-{key}")
+            ui.label("Transcript").classes("text-sm font-medium text-slate-800")
+            with ui.scroll_area().classes("w-full h-72 rounded border border-slate-200 bg-slate-50"):
+                self.transcript = ui.column().classes("w-full gap-1 p-2").mark("transcript")
+
+    # --- running a call -----------------------------------------------------------------
+
+    def _target(self) -> tuple[str, httpx.AsyncBaseTransport, list[CompiledFlow]]:
+        if self.source.value == "published":
+            compiled = self.ctx.table.compiled(self.flow_id)
+            if compiled is None:
+                raise ServiceError("this flow is not published yet; publish it or call the draft")
+            app = create_host_app(self.ctx.table, self.ctx.recorder)
+            return f"{BASE}/flexml/{self.flow_id}", httpx.ASGITransport(app), [compiled]
+        compiled = services.compile_draft(self.ctx, self.flow_id)
+        table = FlowTable()
+        table.publish(compiled, current=True)
+        return f"{BASE}/flexml/{self.flow_id}/draft", httpx.ASGITransport(create_host_app(table)), [compiled]
+
+    def start(self) -> None:
+        if self.task is not None and not self.task.done():
+            return
+        try:
+            url, transport, flows = self._target()
+        except PublishRefused as exc:
+            first = exc.problems[0]
+            self.state.text = f"The draft has {len(exc.problems)} error(s) to fix first (e.g. {first})."
+            self.state.classes(replace="text-sm text-negative")
+            return
+        except ServiceError as exc:
+            self.state.text = str(exc).capitalize()
+            self.state.classes(replace="text-sm text-negative")
+            return
+        self.transcript.clear()
+        self.path = []
+        self.result = None
+        self.caller = KeypadCaller(on_wait=self._waiting)
+        self.state.classes(replace="text-sm text-slate-600")
+        self.state.text = "Calling…"
+        self.start_button.disable()
+        self.hangup_button.enable()
+        self.task = background_tasks.create(self._run(url, transport, flows), name=f"test call {self.flow_id}")
+
+    async def _run(self, url: str, transport: httpx.AsyncBaseTransport, flows: list[CompiledFlow]) -> None:
+        try:
+            self.result = await simulate_call(url, caller=self.caller, transport=transport, on_event=self._event,
+                                              flows=flows, from_="15550000001", to="15550000002")
+            verdict = "Call ended" if self.result.ok else "Call broke"
+            self.state.text = f"{verdict}: {self.result.reason} ({self.result.call_duration} s)."
+        except asyncio.CancelledError:
+            self.state.text = "You hung up."
+            self._line("hangup", "You hung up.")
+            raise
+        finally:
+            self.start_button.enable()
+            self.hangup_button.disable()
+            if self.path and hasattr(self.editor, "show_path"):
+                self.editor.show_path(list(self.path))
+
+    def hang_up(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    def press(self, key: str) -> None:
+        if self.caller is None or self.task is None or self.task.done():
+            ui.notify("Start a call first", type="info", timeout=1200)
+            return
+        self.caller.press(key)
+        self._line("keys", f"You pressed {key}")
+
+    def _waiting(self, gather: GatherInfo) -> None:
+        want = f"{gather.num_digits} key{'s' if gather.num_digits != 1 else ''}" if gather.num_digits else "keys"
+        finish = f", then {gather.finish_on_key}" if gather.finish_on_key and gather.num_digits != 1 else ""
+        self.state.text = f"The menu waits for {want}{finish} ({gather.timeout} s of silence ends it)."
+
+    async def _event(self, event: CallEvent) -> None:
+        if event.step and (not self.path or self.path[-1] != event.step):
+            self.path.append(event.step)
+            if hasattr(self.editor, "highlight"):
+                self.editor.highlight([event.step])
+        if event.kind == "keys":
+            return  # the keypad already showed each key
+        text = event.data.get("speech", event.text) if event.kind == "say" else event.text
+        self._line(event.kind, text, event.step)
+        if event.kind == "say" and self.speak.value and text:
+            self.transcript.client.run_javascript(f"(() => {{ const u = new SpeechSynthesisUtterance({json.dumps(text)}); "
+                              "window.speechSynthesis.speak(u); }})()")
+
+    def _line(self, kind: str, text: str, step: str | None = None) -> None:
+        quiet = kind in QUIET
+        with self.transcript:
+            with ui.row().classes("w-full items-start gap-2 no-wrap").mark(f"line-{kind}"):
+                ui.icon(ICONS.get(kind, "chevron_right"), size="16px") \
+                    .classes("mt-0.5 " + ("text-slate-400" if quiet else "text-negative" if kind == "error"
+                                          else "text-primary"))
+                ui.label(text).classes("text-xs text-slate-400 break-all" if quiet else "text-sm text-slate-800")
+                if step:
+                    ui.space()
+                    ui.label(step).classes("text-xs font-mono text-slate-400")
