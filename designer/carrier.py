@@ -116,6 +116,7 @@ class CarrierClient:
         self.accounts = _Resource(self, "accounts", Account)
         self.dids = _Resource(self, "dids", DID)
         self.calls = _Calls(self, "calls", Call)
+        self.sandbox = SandboxExtras(self)
 
     def close(self) -> None:
         self._http.close()
@@ -164,9 +165,11 @@ def _error(response: httpx.Response, client: CarrierClient) -> CarrierError:
     if status == 401:
         text = (f"bad credentials: the carrier refused login {client.login!r} "
                 f"(use the FlexML endpoint's login and password)")
-    elif status == 404 and "sid" in low:
+    elif status == 404 and "by sid" in low:
         sid = response.request.url.path.rstrip("/").rsplit("/", 1)[-1]
         text = f"unknown SID {sid}: {detail or message}"
+    elif status == 404 and low.startswith("cannot find"):
+        text = f"{message[0].lower()}{message[1:]}" + (f": {detail}" if detail else "")
     elif status == 404:
         text = (f"not found: {response.request.method} {response.request.url} "
                 f"— is the base URL right? (it usually ends in /flexml/v1)")
@@ -256,3 +259,20 @@ class _Calls(_Resource[Call]):
 
     def delete(self, sid: str) -> None:
         self.client.request("DELETE", f"/{self.path}/{sid}")
+
+
+class SandboxExtras:
+    """Routes only the local sandbox has (``flexml-designer sandbox``), not the real carrier."""
+
+    def __init__(self, client: CarrierClient):
+        self.client = client
+
+    def inbound(self, to: str, from_: str = "15550001111", digits: list[str] | None = None,
+                dial_outcome: str = "completed") -> dict[str, Any]:
+        """Someone calls the DID ``to``; the answer holds the call's ``transcript``, ``ok`` and ``reason``."""
+        return self.client.request("POST", "/sandbox/inbound", json={
+            "to": to, "from": from_, "digits": list(digits or []), "dial_outcome": dial_outcome})
+
+    def call(self, call_sid: str) -> dict[str, Any]:
+        """A created call's ``state`` (scheduled, playing, done) and, once played, its ``result``."""
+        return self.client.request("GET", f"/sandbox/calls/{call_sid}")
