@@ -104,6 +104,9 @@ class SandboxDB:
                        (new_sid(), account_sid, country, national, international, number))
             return dict(self._exec("SELECT * FROM dids WHERE phonenumber = ?", (number,)).fetchone())
 
+    def list_all_dids(self) -> list[str]:
+        return [r[0] for r in self._exec("SELECT phonenumber FROM dids ORDER BY rowid")]
+
     # --- generic reads -----------------------------------------------------------------
 
     def _scope(self, kind: Kind) -> str:
