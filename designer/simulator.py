@@ -94,7 +94,7 @@ class CallSimulator:
         self.max_fetches = max_fetches
         self.fetch_timeout = fetch_timeout
         self.on_event = on_event
-        self.status_url = status_callback_url or None
+        self.status_url = urljoin(url, status_callback_url) if status_callback_url else None
         self.status_method = status_callback_method
         self.clock = 0.0
         self.answered = False
@@ -137,8 +137,8 @@ class CallSimulator:
         started = time.perf_counter()
         try:
             if req.method == "GET":
-                params = {k: str(v) for k, v in fields.items()}
-                call = self.client.get(req.url, params=params)
+                params = {k: str(v) for k, v in fields.items()}  # merged with the URL's own query
+                call = self.client.get(httpx.URL(req.url).copy_merge_params(params))
             else:
                 call = self.client.post(req.url, json=fields)
             response = await asyncio.wait_for(call, timeout=self.fetch_timeout)
