@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .flow import branch_targets, start_of
+from .flow import branch_table, start_of
 
 COPY_LIMIT = 8  # verbs; a copy costs a few lines of XML, a Redirect a caller's round trip
 
@@ -28,7 +28,8 @@ class Plan:
 
 
 def make_plan(graph: nx.DiGraph) -> Plan:
-    branches = {n: dict(branch_targets(graph, n)) for n in graph.nodes}
+    branches = branch_table(graph)
+    pred = graph._pred  # raw adjacency: in-degree without building a view per node
     start = start_of(graph)
     roots: set[str] = {start} if start is not None else set()
     for node, data in graph.nodes(data=True):
@@ -41,7 +42,7 @@ def make_plan(graph: nx.DiGraph) -> Plan:
         error = branches[node].get("error")
         if error is not None:
             roots.add(error)
-        if graph.in_degree(node) >= 2:
+        if len(pred[node]) >= 2:
             roots.add(node)
 
     cont: dict[str, str | None] = {}

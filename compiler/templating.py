@@ -25,6 +25,7 @@ def is_template(text: str) -> bool:
     return "{{" in text or "{%" in text or "{#" in text
 
 
+@lru_cache(maxsize=4096)
 def check(text: str) -> str | None:
     """A plain-language problem with a template text, or None when it is fine."""
     try:

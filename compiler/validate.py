@@ -289,7 +289,7 @@ def _check_branches(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> lis
     out = []
     seen: dict[str, str] = {}
     never = _option_checker(data) if spec.digit_branches else None
-    for _, target, edata in graph.out_edges(node, data=True):
+    for target, edata in graph._succ[node].items():  # raw adjacency: no view per node
         for branch in edge_branches(edata):
             field = f"branch {branch}"
             if spec.terminal:
@@ -384,6 +384,8 @@ def _check_options(node: str, options: Any, connected: dict[str, str], never) ->
 
 
 def _check_cycles(graph: nx.DiGraph) -> list[Problem]:
+    if nx.is_directed_acyclic_graph(graph):
+        return []
     out = []
     for component in nx.strongly_connected_components(graph):
         if len(component) == 1:
