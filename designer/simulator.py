@@ -18,6 +18,7 @@ an error), with ``ok`` False and the reason in plain words.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -145,8 +146,7 @@ class CallSimulator:
         except (asyncio.TimeoutError, httpx.TimeoutException):
             return None, _ms(started), f"{req.url} did not answer within {self.fetch_timeout:g} s"
         except httpx.ConnectError as exc:
-            why = "connection refused" if "refused" in str(exc).lower() else (str(exc) or type(exc).__name__)
-            return None, _ms(started), f"could not connect to {req.url}: {why}"
+            return None, _ms(started), f"could not connect to {req.url}: {_connect_problem(exc)}"
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             return None, _ms(started), f"cannot request {req.url!r}: {exc}"
         except httpx.HTTPError as exc:
@@ -193,6 +193,8 @@ class CallSimulator:
                 req = await self.run_document(verbs)
         except CallBroke as exc:
             await self.broke(str(exc))
+        except NotFlexML as exc:  # a verb's attribute the carrier cannot use, found while running it
+            await self.broke(f"the answer from {self.url} is not FlexML: {exc}")
         except HangUp as exc:
             await self.emit("hangup", f"the caller hangs up: {exc}")
             await self.finish(f"the caller hung up: {exc}", "completed")
@@ -457,6 +459,18 @@ class CallSimulator:
 
 
 END = object()
+
+
+def _connect_problem(exc: BaseException) -> str:
+    """Plain words for a failed connection, from the cause chain (refused, unknown host, …)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, socket.gaierror):
+            return "the host name is unknown"
+        seen = seen.__cause__ or seen.__context__
+    return str(exc) or type(exc).__name__
 
 
 def _ms(started: float) -> float:
