@@ -1,0 +1,169 @@
+"""The designer's carrier actions end to end: the designer's host and the carrier sandbox, both on loopback.
+
+A flow is published in the designer, a sandbox DID is bound to it from the
+designer's side, and a simulated call to that DID (or a "call me" call)
+plays the hosted flow; the host records the call and its status callback.
+"""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from designer import carrier_service as cs
+from designer import services
+from designer.carrier import CarrierClient
+from designer.context import AppContext
+from designer.host import EventRecorder, FlowTable, create_host_app
+from designer.sandbox import create_sandbox_app, setup
+from designer.sandbox_db import SandboxDB
+from designer.sandbox_server import free_port, running
+from designer.services import ServiceError
+from designer.store import SQLiteStore
+
+LOGIN, PASSWORD = "designer", "pw"
+SALES, SUPPORT = "15551230001", "15551230002"
+
+
+@pytest.fixture()
+def world(tmp_path):
+    store = SQLiteStore(tmp_path / "designer.sqlite")
+    recorder = EventRecorder(store.record_events, interval=0.02)
+    table = FlowTable()
+    sandbox_db = SandboxDB(tmp_path / "sandbox.sqlite")
+    setup(sandbox_db, LOGIN, PASSWORD, dids=[SALES, SUPPORT])
+    with running(create_host_app(table, on_event=recorder)) as host, \
+            running(create_sandbox_app(sandbox_db, poll=0.05)) as sandbox:
+        ctx = AppContext(store=store, table=table, public_url=host, recorder=recorder)
+        flow = services.create_from_example(ctx, "main-menu").id
+        services.publish(ctx, flow)
+        with CarrierClient(f"{sandbox}/flexml/v1", LOGIN, PASSWORD) as carrier:
+            yield SimpleNamespace(ctx=ctx, store=store, recorder=recorder, host=host, flow=flow,
+                                  sandbox=f"{sandbox}/flexml/v1", carrier=carrier)
+    recorder.close()
+
+
+def configure(world) -> None:
+    cs.save_carrier_settings(world.ctx, world.sandbox + "/", LOGIN, PASSWORD)
+
+
+def sid_of(world, number: str) -> str:
+    return world.carrier.dids.list(filter=f'phonenumber eq "{number}"').items[0].did_sid
+
+
+def test_settings_are_stored_and_checked(world):
+    with pytest.raises(ServiceError, match="the carrier is not set up yet"):
+        cs.test_connection(world.ctx)
+    with pytest.raises(ServiceError, match=r"carrier API address 'api\.example' is not a web address"):
+        cs.save_carrier_settings(world.ctx, "api.example", LOGIN, PASSWORD)
+    with pytest.raises(ServiceError, match="enter the FlexML endpoint's password"):
+        cs.save_carrier_settings(world.ctx, world.sandbox, LOGIN, "")
+    configure(world)
+    assert cs.carrier_settings(world.ctx) == cs.CarrierSettings(world.sandbox, LOGIN, PASSWORD)
+    assert world.store.get_setting("carrier_login") == LOGIN
+    assert cs.test_connection(world.ctx) == (
+        f"Connected to {world.sandbox} as {LOGIN}: account 'sandbox', 2 number(s).")
+
+
+def test_connection_failures_read_plainly(world):
+    cs.save_carrier_settings(world.ctx, world.sandbox, LOGIN, "wrong")
+    with pytest.raises(ServiceError, match=r"^carrier: bad credentials: the carrier refused login 'designer'"):
+        cs.test_connection(world.ctx)
+    port = free_port()
+    cs.save_carrier_settings(world.ctx, f"http://127.0.0.1:{port}/flexml/v1", LOGIN, PASSWORD)
+    with pytest.raises(ServiceError, match=rf"^carrier: cannot connect to http://127.0.0.1:{port}/flexml/v1"):
+        cs.test_connection(world.ctx)
+
+
+def test_binding_a_did_points_it_at_the_host_and_binds_it_here(world):
+    configure(world)
+    before = {n.number: n for n in cs.carrier_numbers(world.ctx)}
+    assert set(before) == {SALES, SUPPORT}
+    assert before[SALES].flow_id is None and not before[SALES].points_here
+    assert before[SALES].display == "+1 555 123 0001"
+
+    did = cs.bind_did_at_carrier(world.ctx, sid_of(world, SALES), world.flow)
+    at_carrier = world.carrier.dids.get(did.did_sid)
+    assert (at_carrier.url, at_carrier.method, at_carrier.status_callback_url, at_carrier.status_callback_method) == (
+        f"{world.host}/flexml", "POST", f"{world.host}/flexml/status", "POST")
+    assert world.store.dids() == {SALES: world.flow}
+    assert world.ctx.table.flow_for_number(SALES) == world.flow
+    after = {n.number: n for n in cs.carrier_numbers(world.ctx)}
+    assert (after[SALES].flow_id, after[SALES].points_here) == (world.flow, True)
+
+    direct = cs.bind_did_at_carrier(world.ctx, sid_of(world, SUPPORT), world.flow, direct=True)
+    assert direct.url == f"{world.host}/flexml/{world.flow}"
+
+    cs.unbind_did_at_carrier(world.ctx, sid_of(world, SALES))
+    assert world.carrier.dids.get(did.did_sid).url is None
+    assert world.store.dids() == {SUPPORT: world.flow}
+
+
+def test_binding_refuses_unknown_flows_and_dids(world):
+    configure(world)
+    with pytest.raises(ServiceError, match=r"flow 'nope' does not exist"):
+        cs.bind_did_at_carrier(world.ctx, sid_of(world, SALES), "nope")
+    with pytest.raises(ServiceError, match=r"^carrier: unknown SID 0000: no did has the SID '0000'"):
+        cs.bind_did_at_carrier(world.ctx, "0000", world.flow)
+    assert world.store.dids() == {}
+
+
+def wait_for_status(world, timeout: float = 20.0) -> list[dict]:
+    """Calls the host has recorded with their status callback."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        world.recorder.flush()
+        calls = [c for c in world.store.recent_calls() if c["status"]]
+        if calls:
+            return calls
+        time.sleep(0.05)
+    raise AssertionError(f"no status callback reached the host: {world.store.recent_calls()}")
+
+
+def test_an_inbound_call_to_a_bound_did_plays_the_hosted_flow(world):
+    configure(world)
+    cs.bind_did_at_carrier(world.ctx, sid_of(world, SALES), world.flow)
+    result = world.carrier.sandbox.inbound("+1 555 123 0001", from_="15557654321", digits=["2"])
+    transcript = result["transcript"]
+    assert result["ok"], transcript
+    assert result["url"] == f"{world.host}/flexml"
+    assert "Thank you for calling Acme." in transcript
+    assert "Please leave a message after the beep." in transcript  # key 2: voicemail
+    assert "Thank you. Goodbye." in transcript and "Connecting" not in transcript
+    calls = wait_for_status(world)
+    assert len(calls) == 1 and calls[0]["flow_id"] == world.flow and calls[0]["status"] == "completed"
+    assert calls[0]["from"] == "15557654321" and calls[0]["to"] == SALES
+    events = [(e.kind, e.target, e.digits) for e in world.store.call_events(calls[0]["call_sid"])]
+    assert events[:2] == [("document", "welcome", None), ("router", "menu", "2")]
+
+
+def test_an_unbound_did_gets_the_hosts_apology(world):
+    configure(world)
+    cs.bind_did_at_carrier(world.ctx, sid_of(world, SALES), world.flow)
+    services.unbind_number(world.ctx, SALES)  # unbound here, still pointing here at the carrier
+    result = world.carrier.sandbox.inbound(SALES, digits=["1"])
+    assert "Thank you for calling Acme." not in result["transcript"]
+    assert "Sorry, we cannot take your call right now." in result["transcript"]
+
+
+def test_call_me_places_an_outbound_call_that_plays_the_flow(world):
+    configure(world)
+    with pytest.raises(ServiceError, match=r"is not a phone number"):
+        cs.place_call(world.ctx, world.flow, "call me maybe")
+    cs.bind_did_at_carrier(world.ctx, sid_of(world, SUPPORT), world.flow)
+    call = cs.place_call(world.ctx, world.flow, "+1 (555) 987-6543")
+    assert (call.calling_did, call.called_did, call.url, call.status_callback_url) == (
+        SUPPORT, "15559876543", f"{world.host}/flexml/{world.flow}", f"{world.host}/flexml/status")
+    calls = wait_for_status(world)
+    assert calls[0]["flow_id"] == world.flow and calls[0]["to"] == "15559876543"
+    played = world.carrier.sandbox.call(call.call_sid)
+    assert played["state"] == "done" and "Thank you for calling Acme." in played["result"]["transcript"]
+
+
+def test_call_me_needs_a_published_flow(world):
+    configure(world)
+    draft = services.create_blank(world.ctx, "Draft only").id
+    with pytest.raises(ServiceError, match=r"flow 'draft-only' is not published yet"):
+        cs.place_call(world.ctx, draft, "15559876543")
