@@ -185,7 +185,7 @@ def _router(node: str, data: dict, plan: Plan, document_of) -> Router:
         invalid=branches.get("invalid"),
         retries=retries,
         retry_docs=[f"{node}{RETRY_SUFFIX}{k}" for k in range(1, retries + 1)],
-        finish_on_key=str(attrs.get("finishOnKey", "#")),
+        finish_on_key=str(attrs.get("finishOnKey") or "#"),
     )
 
 

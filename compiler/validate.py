@@ -163,6 +163,8 @@ def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]
         if attr is None or attr in spec.extra_fields:
             known = ", ".join(a.name for a in spec.user_attrs) or "none"
             out.append(Problem(node, field, f"{spec.type} has no attribute {name!r}; it has: {known}"))
+        elif value is None or value == "":
+            continue  # a cleared field: not written, the carrier's default applies
         elif attr.managed:
             out.append(Problem(node, field, f"{name} is set from the step's connections; remove it and "
                                             "connect the step instead"))
@@ -340,7 +342,7 @@ def _option_checker(data: dict):
     num_digits = attrs.get("numDigits")
     num_digits = int(num_digits) if isinstance(num_digits, int) and not isinstance(num_digits, bool) or (
         isinstance(num_digits, str) and num_digits.strip().isdigit()) else None
-    finish = attrs.get("finishOnKey", "#")
+    finish = attrs.get("finishOnKey") or "#"  # absent or cleared: the carrier's default, #
 
     def never(option: str) -> str | None:
         if num_digits is not None and len(option) > num_digits:

@@ -184,3 +184,19 @@ def valid_flows(draw, min_steps: int = 1, max_steps: int = 14) -> nx.DiGraph:
 def valid_flow_data(min_steps: int = 1, max_steps: int = 14) -> st.SearchStrategy[dict]:
     """``valid_flows`` as node-link dicts, as a flow file holds them."""
     return valid_flows(min_steps, max_steps).map(to_data)
+
+
+def make_flow(nodes: dict[str, dict], edges: list[tuple] = (), start: str | None = None,
+              flow_id: str = "t", **graph_attrs) -> nx.DiGraph:
+    """A small hand-written flow: ``nodes`` maps id → fields, ``edges`` holds
+    ``(source, target)`` or ``(source, target, branch)``; the start defaults to the first node.
+
+    >>> make_flow({"hi": {"type": "Say", "text": "Hi"}, "bye": {"type": "Hangup"}}, [("hi", "bye")])
+    """
+    graph = nx.DiGraph(id=flow_id, name=graph_attrs.pop("name", flow_id),
+                       start=start if start is not None else next(iter(nodes)), format=1, **graph_attrs)
+    for node_id, fields in nodes.items():
+        graph.add_node(node_id, **fields)
+    for source, target, *branch in edges:
+        add_branch(graph, source, target, branch[0] if branch else "next")
+    return graph
