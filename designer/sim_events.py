@@ -70,7 +70,7 @@ class CallResult:
         return [e.url or "" for e in self.events if e.kind == "fetch"]
 
     def transcript(self) -> str:
-        base = _origin(self.url)
+        base = origin(self.url)
         lines = [e.line_text(base) for e in self.events]
         lines.append(self.summary())
         return "\n".join(lines)
@@ -81,7 +81,7 @@ class CallResult:
                 f"{self.fetches} fetch{'es' if self.fetches != 1 else ''}")
 
 
-def _origin(url: str) -> str:
+def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme else ""
 

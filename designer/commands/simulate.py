@@ -48,6 +48,7 @@ def parse_digits(text: str | None) -> list[str | None]:
 
 def run(args) -> int:
     from ..sim_callers import ScriptedCaller
+    from ..sim_events import origin
     from ..simulator import run_call
 
     if args.max_fetches < 1:
@@ -77,7 +78,7 @@ def run(args) -> int:
         status_url = args.status_callback or hosted.status_url
 
     print(f"Calling {url} from {args.from_} to {args.to}")
-    base = url.split("/flexml", 1)[0] if "/flexml" in url else ""
+    base = origin(url)  # URLs on the called server are printed as paths
 
     def show(event) -> None:
         print(event.line_text(base), flush=True)
