@@ -201,16 +201,13 @@ def _import_flexml(data: bytes, where: str) -> nx.DiGraph:
     if importer is None:
         raise ServiceError(f"{where}: looks like FlexML, but this version cannot import FlexML yet; "
                            "upload a flow file (.json) or a bundle (.zip)")
-    for name in ("import_flexml", "import_xml", "from_flexml", "loads", "import_document"):
-        fn = getattr(importer, name, None)
-        if callable(fn):
-            break
-    else:
-        raise ServiceError(f"{where}: the FlexML importer has no entry point this designer knows")
+    fn = getattr(importer, "import_document", None)
+    if not callable(fn):
+        raise ServiceError(f"{where}: the FlexML importer has no import_document entry point")
     try:
-        result = fn(data)
+        result = fn(data, name=where)
     except (FlowError, BundleError, ValueError) as exc:
-        raise ServiceError(f"{where}: {exc}") from None
+        raise ServiceError(str(exc) if where in str(exc) else f"{where}: {exc}") from None
     graph = result[0] if isinstance(result, tuple) else getattr(result, "graph", result)
     if not isinstance(graph, nx.DiGraph):
         raise ServiceError(f"{where}: the importer did not produce a flow")
@@ -361,23 +358,24 @@ def _manifest(ctx: AppContext, flow_id: str, rev: str) -> dict | None:
     return _manifests[key]
 
 
-def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple[str, str]]) -> list[str]:
-    """The steps a call played, from its ("document", name) and ("router", gather) events in order.
+def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple]) -> list[str]:
+    """The steps a call played, from its events in order: ("document", name) and ("router", gather, answer).
 
-    A document plays its steps in order; when a router answered for a Gather in
-    it, the caller pressed keys there, so what follows the Gather was not played.
+    A document plays its steps in order. A router event means the caller
+    pressed keys at that Gather, so what follows the Gather in the document
+    before it was not played; the router answered with document ``answer``.
     """
-    path: list[str] = []
-    for i, (kind, target) in enumerate(events):
-        if kind != "document":
-            continue
-        steps = list(steps_of.get(target, []))
-        nxt = next((t for k, t in events[i + 1:] if k in ("document", "router")), None)
-        following = next((k for k, _ in events[i + 1:] if k in ("document", "router")), None)
-        if following == "router" and nxt in steps:
-            steps = steps[: steps.index(nxt) + 1]
-        path.extend(steps)
-    return path
+    played: list[list[str]] = []
+    for kind, target, *rest in events:
+        answer = rest[0] if rest else None
+        if kind == "document":
+            played.append(list(steps_of.get(target, [])))
+        elif kind == "router":
+            if played and target in played[-1]:
+                played[-1] = played[-1][: played[-1].index(target) + 1]
+            if answer in steps_of:
+                played.append(list(steps_of[answer]))
+    return [step for doc in played for step in doc]
 
 
 def call_path(ctx: AppContext, call_sid: str) -> list[str]:
@@ -390,7 +388,7 @@ def call_path(ctx: AppContext, call_sid: str) -> list[str]:
     if manifest is None:
         return []
     steps_of = {name: list(info.get("steps", [])) for name, info in manifest.get("documents", {}).items()}
-    return path_from_documents(steps_of, [(e.kind, e.target) for e in events])
+    return path_from_documents(steps_of, [(e.kind, e.target, e.params.get("answer")) for e in events])
 
 
 def recent_calls(ctx: AppContext, limit: int = 50, flow_id: str | None = None) -> list[dict]:

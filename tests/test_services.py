@@ -152,6 +152,18 @@ def test_bad_uploads_give_one_clear_line(ctx, data, message):
     assert ctx.store.list_flows() == []
 
 
+def test_import_a_flexml_document(ctx):
+    if not services.flexml_import_available():
+        pytest.skip("no FlexML importer yet")
+    xml = (b'<?xml version="1.0"?><Response><Say>Hello from the old IVR.</Say><Hangup/></Response>')
+    record = services.import_flow(ctx, xml, "old-ivr.xml")
+    graph = services.draft_graph(ctx, record.id)
+    assert any(d.get("text") == "Hello from the old IVR." for _, d in graph.nodes(data=True))
+    assert services.publish(ctx, record.id).rev == 1
+    with pytest.raises(ServiceError, match="old-ivr.xml"):
+        services.import_flow(ctx, b"<Response><Say>unclosed</Response>", "old-ivr.xml")
+
+
 def test_flexml_upload_without_an_importer_says_so(ctx):
     if services.flexml_import_available():
         pytest.skip("the FlexML importer exists")
@@ -188,8 +200,8 @@ def test_bind_and_unbind(ctx):
 
 def test_path_cuts_a_document_at_the_gather_a_router_answered():
     steps = {"welcome": ["welcome", "menu", "no-input", "again"], "sales": ["sales"]}
-    assert services.path_from_documents(steps, [("document", "welcome"), ("router", "menu"),
-                                                ("document", "sales")]) == ["welcome", "menu", "sales"]
+    assert services.path_from_documents(steps, [("document", "welcome"), ("router", "menu", "sales")]) == \
+        ["welcome", "menu", "sales"]
     # no keys pressed: the Gather falls through to the steps after it
     assert services.path_from_documents(steps, [("document", "welcome"), ("document", "welcome")]) == \
         ["welcome", "menu", "no-input", "again"] * 2
@@ -201,8 +213,7 @@ def test_call_path_from_stored_events(ctx):
     params = {"From": "15551230001", "To": "15162065337"}
     ctx.store.record_events([
         CallEvent("CA1", record.id, "1", "document", "welcome", None, 100.0, params),
-        CallEvent("CA1", record.id, "1", "router", "menu", "2", 101.0, params),
-        CallEvent("CA1", record.id, "1", "document", "vm-prompt", None, 101.1, params),
+        CallEvent("CA1", record.id, "1", "router", "menu", "2", 101.0, dict(params, answer="vm-prompt")),
         CallEvent("CA1", record.id, "1", "status", "completed", None, 140.0,
                   {"CallStatus": "completed", "CallDuration": "40"}),
     ])

@@ -14,11 +14,14 @@ import secrets
 from urllib.parse import quote
 
 from nicegui import app, ui
+from nicegui.storage import RequestTrackingMiddleware
+from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from ..context import AppContext
+from .frame import sentence
 from ..services import ServiceError
 
 HASH_SETTING = "password_hash"
@@ -100,12 +103,22 @@ class LoginMiddleware(BaseHTTPMiddleware):
         return await call_next(request)
 
 
+def _add_inside_session(cls) -> None:
+    """Add a middleware that runs after NiceGUI's request tracking (which makes ``app.storage.user`` work)."""
+    stack = app.user_middleware  # outermost first
+    at = next((i for i, m in enumerate(stack) if m.cls is RequestTrackingMiddleware), None)
+    if at is None:
+        app.add_middleware(cls)  # NiceGUI adds its session middleware later, around this one
+    else:
+        stack.insert(at + 1, Middleware(cls))
+
+
 def install(ctx: AppContext, required: bool) -> None:
     """Turn sign-in on or off and register the /login page."""
     config.required = required
     if required:
         password_from_env(ctx)
-        app.add_middleware(LoginMiddleware)
+        _add_inside_session(LoginMiddleware)
 
     @ui.page("/login")
     def login_page(redirect_to: str = "/") -> None:
@@ -139,7 +152,7 @@ def install(ctx: AppContext, required: bool) -> None:
                         elif not check_password(password.value or "", ctx.store.get_setting(HASH_SETTING)):
                             raise ServiceError("wrong password; try again")
                     except ServiceError as exc:
-                        error.text = str(exc).capitalize()
+                        error.text = sentence(str(exc))
                         return
                     app.storage.user["authenticated"] = True
                     ui.navigate.to(redirect_to)

@@ -10,7 +10,7 @@ from nicegui import ui
 
 from ..context import AppContext
 from .editor_state import EditorState, FlowNotFound
-from .frame import empty_state, frame
+from .frame import empty_state, frame, sentence
 from .publish import publish_panel
 from .testcall import test_call_panel
 
@@ -22,7 +22,7 @@ def register(ctx: AppContext) -> None:
             editor = EditorState(ctx, flow_id)
         except FlowNotFound as exc:
             with frame("Flow not found", "Flows"):
-                empty_state("search_off", "Flow not found", str(exc).capitalize())
+                empty_state("search_off", "Flow not found", sentence(str(exc)))
                 ui.link("Back to flows", "/")
             return
         with frame(editor.name, "Flows"):

@@ -7,10 +7,17 @@ from nicegui import events, ui
 from .. import services
 from ..context import AppContext
 from ..services import FlowRow, ServiceError
-from .frame import ago, empty_state, frame, page_heading
+from .frame import ago, empty_state, frame, page_heading, sentence
 
 SEARCH_FROM = 6  # show the search box once the list is this long
 EXAMPLE_ICONS = {"main-menu": "dialpad", "pin-check": "pin", "after-hours": "bedtime"}
+# what a newcomer learns from each example (the catalogue's descriptions are terse)
+EXAMPLE_BLURBS = {
+    "main-menu": "Greets callers and offers a menu: press 1 for sales, 2 to leave a voicemail, 0 for the operator.",
+    "pin-check": "Asks for a four-digit PIN; the right PIN is put through to the account team, a wrong one asks "
+                 "again.",
+    "after-hours": "Tells callers you are closed, texts them your opening hours, then hangs up.",
+}
 
 
 def register(ctx: AppContext) -> None:
@@ -89,9 +96,11 @@ class FlowsView:
                     with ui.menu():
                         ui.menu_item("Rename…", lambda r=row: self.rename_dialog(r)).mark(f"rename-{row.id}")
                         ui.menu_item("Duplicate", lambda r=row: self.duplicate(r)).mark(f"duplicate-{row.id}")
-                        ui.menu_item("Download flow file", lambda r=row: self.download_flow(r))
+                        ui.menu_item("Download flow file", lambda r=row: self.download_flow(r)) \
+                            .mark(f"download-flow-{row.id}")
                         if row.published_rev:
-                            ui.menu_item("Download bundle (.zip)", lambda r=row: self.download_bundle(r))
+                            ui.menu_item("Download bundle (.zip)", lambda r=row: self.download_bundle(r)) \
+                                .mark(f"download-bundle-{row.id}")
                         ui.separator()
                         ui.menu_item("Delete…", lambda r=row: self.delete_dialog(r)) \
                             .classes("text-negative").mark(f"delete-{row.id}")
@@ -104,6 +113,7 @@ class FlowsView:
         with ui.row().classes("w-full gap-4 items-stretch"):
             for name, description in services.examples().items():
                 graph_title = services.example_title(name)
+                description = EXAMPLE_BLURBS.get(name, description)
                 with ui.card().classes("w-72 p-4 gap-2").props("flat bordered").mark(f"example-{name}"):
                     with ui.row().classes("items-center gap-2 no-wrap"):
                         ui.icon(EXAMPLE_ICONS.get(name, "description"), size="24px").classes("text-primary")
@@ -134,7 +144,7 @@ class FlowsView:
                 try:
                     record = services.create_blank(self.ctx, name.value or "")
                 except ServiceError as exc:
-                    name.props(f'error error-message="{_attr(str(exc).capitalize())}"')
+                    name.props(f'error error-message="{_attr(sentence(str(exc)))}"')
                     return
                 dialog.close()
                 ui.notify(f"Created “{record.name}”", type="positive")
@@ -156,7 +166,7 @@ class FlowsView:
                 try:
                     record = services.rename(self.ctx, row.id, name.value or "")
                 except ServiceError as exc:
-                    name.props(f'error error-message="{_attr(str(exc).capitalize())}"')
+                    name.props(f'error error-message="{_attr(sentence(str(exc)))}"')
                     return
                 dialog.close()
                 ui.notify(f"Renamed to “{record.name}”", type="positive")

@@ -8,8 +8,6 @@ from contextlib import contextmanager
 
 from nicegui import app, ui
 
-from .auth import login_required
-
 APP_NAME = "FlexML Designer"
 NAV = (
     ("Flows", "/", "account_tree"),
@@ -36,6 +34,8 @@ def header(active: str = "") -> None:
                 ui.icon(icon, size="18px")
                 ui.label(label)
         ui.space()
+        from .auth import login_required
+
         if login_required() and app.storage.user.get("authenticated"):
             ui.button("Sign out", icon="logout", on_click=_sign_out).props("flat dense no-caps color=secondary")
 
@@ -93,3 +93,8 @@ def ago(ts: float | None, now: float | None = None) -> str:
 
 def clock(ts: float | None) -> str:
     return time.strftime("%d %b %H:%M:%S", time.localtime(ts)) if ts else "—"
+
+
+def sentence(text: str) -> str:
+    """A message with its first letter upper-cased (unlike str.capitalize, the rest is kept)."""
+    return text[:1].upper() + text[1:]

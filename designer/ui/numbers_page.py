@@ -9,7 +9,7 @@ from nicegui import ui
 from .. import services
 from ..context import AppContext
 from ..services import ServiceError
-from .frame import empty_state, frame, page_heading
+from .frame import empty_state, frame, page_heading, sentence
 
 
 def register(ctx: AppContext) -> None:
@@ -43,9 +43,9 @@ class NumbersView:
                 ui.label("Create a flow first; then bind your phone numbers to it.").classes("text-sm text-slate-500")
             with ui.row().classes("w-full items-start gap-3"):
                 self.number = ui.input("Phone number", placeholder="+1 516 206 5337") \
-                    .props("outlined dense").classes("w-64").mark("number")
+                    .props("outlined dense").classes("w-64").mark("did-input")
                 self.flow = ui.select(flows, label="Flow", value=next(iter(flows), None)) \
-                    .props("outlined dense").classes("w-72").mark("flow")
+                    .props("outlined dense").classes("w-72").mark("did-flow")
                 ui.button("Bind", icon="link", on_click=self.bind).props("unelevated no-caps") \
                     .classes("mt-1").mark("bind")
                 self.number.on("keydown.enter", self.bind)
@@ -66,7 +66,7 @@ class NumbersView:
         try:
             digits = services.bind_number(self.ctx, self.number.value or "", self.flow.value)
         except ServiceError as exc:
-            self.number.props(f'error error-message="{str(exc).capitalize().replace(chr(34), chr(39))}"')
+            self.number.props(f'error error-message="{sentence(str(exc)).replace(chr(34), chr(39))}"')
             return
         self.number.value = ""
         ui.notify(f"{services.format_number(digits)} now rings “{self.flow.options[self.flow.value]}”",

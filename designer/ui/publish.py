@@ -130,7 +130,7 @@ class PublishPanel:
                     ui.link("Set the public address the carrier can reach", "/settings").classes("text-xs")
 
     def copy_field(self, label: str, value: str, key: str, hint: str = "") -> None:
-        field = ui.input(label, value=value).props("readonly dense outlined").classes("w-full font-mono text-xs") \
+        field = ui.input(label, value=value).props('readonly dense outlined input-class="font-mono text-xs"').classes("w-full") \
             .mark(f"url-{key}")
         with field.add_slot("append"):
             ui.button(icon="content_copy", on_click=lambda v=value: self.copy(v)) \

@@ -8,7 +8,7 @@ from .. import services
 from ..context import AppContext
 from ..services import ServiceError
 from . import auth
-from .frame import frame, page_heading
+from .frame import frame, page_heading, sentence
 from .numbers_page import carrier_component
 
 
@@ -46,7 +46,7 @@ def public_url_card(ctx: AppContext) -> None:
                 try:
                     saved = services.set_public_url(ctx, url.value or "")
                 except ServiceError as exc:
-                    _error(url, str(exc).capitalize())
+                    _error(url, sentence(str(exc)))
                     return
                 url.value = saved
                 ui.notify("Public address saved", type="positive")
@@ -84,7 +84,7 @@ def password_card(ctx: AppContext) -> None:
                 try:
                     auth.change_password(ctx, current.value or "", new.value or "", confirm.value or "")
                 except ServiceError as exc:
-                    message = str(exc).capitalize()
+                    message = sentence(str(exc))
                     _error(current if "current" in message else new, message)
                     return
                 current.value = new.value = confirm.value = ""

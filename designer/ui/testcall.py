@@ -20,6 +20,7 @@ from compiler import CompiledFlow
 from .. import services
 from ..context import AppContext
 from ..host import FlowTable, create_host_app
+from .frame import sentence
 from ..services import PublishRefused, ServiceError
 from ..sim_callers import GatherInfo, ScriptedCaller
 from ..simulator import CallEvent, CallResult, simulate_call
@@ -136,7 +137,7 @@ class TestCallPanel:
             self.state.classes(replace="text-sm text-negative")
             return
         except ServiceError as exc:
-            self.state.text = str(exc).capitalize()
+            self.state.text = sentence(str(exc))
             self.state.classes(replace="text-sm text-negative")
             return
         self.transcript.clear()

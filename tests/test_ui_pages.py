@@ -1,0 +1,212 @@
+"""The designer's pages and forms through NiceGUI's User fixture, over a real SQLite store."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from nicegui import app, ui
+from nicegui.elements.upload_files import SmallFileUpload
+from nicegui.testing import User
+
+from compiler import flow as flowfile
+from designer import services
+from designer.app import build
+from designer.context import AppContext
+from designer.sim_callers import ScriptedCaller
+from designer.simulator import simulate_call
+from designer.store import SQLiteStore
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    store = SQLiteStore(tmp_path / "designer.sqlite")
+    ctx = AppContext(store=store, table=None, public_url="https://ivr.example.com")
+    yield ctx
+    if ctx.recorder is not None:
+        ctx.recorder.close()
+    store.close()
+
+
+@pytest.fixture
+def designer(user: User, ctx: AppContext) -> User:
+    build(ctx)
+    return user
+
+
+def input_error(user: User, marker: str) -> str:
+    (element,) = user.find(marker=marker).elements
+    return str(element.props.get("error-message", "")) if element.props.get("error") is not None else ""
+
+
+async def test_first_run_shows_examples_and_one_clear_button(designer: User, ctx):
+    await designer.open("/")
+    await designer.should_see("No flows yet")
+    await designer.should_see("Start from an example")
+    for name in ("Main menu", "PIN check", "After-hours message"):
+        await designer.should_see(name)
+    designer.find("use-main-menu").click()
+    await designer.should_see("Main menu")
+    assert [f.id for f in ctx.store.list_flows()] == ["main-menu"]
+
+
+async def test_new_flow_needs_a_name_then_opens(designer: User, ctx):
+    await designer.open("/")
+    designer.find("new-flow").click()
+    designer.find("create").click()
+    assert "needs a name" in input_error(designer, "new-name")
+    assert ctx.store.list_flows() == []
+    designer.find("new-name").type("Support line")
+    designer.find("create").click()
+    await designer.should_see("Created “Support line”")
+    assert ctx.store.get_flow("support-line").name == "Support line"
+
+
+async def test_rename_and_duplicate(designer: User, ctx):
+    services.create_from_example(ctx, "main-menu")
+    await designer.open("/")
+    designer.find("rename-main-menu").click()
+    designer.find("rename-name").clear().type("Acme front desk")
+    designer.find("rename-save").click()
+    await designer.should_see("Renamed to “Acme front desk”")
+    await designer.should_see("Acme front desk")
+    assert ctx.store.get_flow("main-menu").name == "Acme front desk"
+
+    designer.find("duplicate-main-menu").click()
+    await designer.should_see("Copy of Acme front desk")
+    assert ctx.store.get_flow("copy-of-acme-front-desk") is not None
+
+
+async def test_delete_asks_first(designer: User, ctx):
+    services.create_from_example(ctx, "after-hours")
+    services.bind_number(ctx, "+15162065337", "after-hours-message")
+    await designer.open("/")
+    designer.find("delete-after-hours-message").click()
+    await designer.should_see("Delete “After-hours message”?")
+    await designer.should_see("calls to +1 516 206 5337 will no longer be answered by it")
+    designer.find("delete-cancel").click()
+    assert ctx.store.get_flow("after-hours-message") is not None
+
+    designer.find("delete-after-hours-message").click()
+    designer.find("delete-confirm").click()
+    await designer.should_see("Deleted “After-hours message”")
+    await designer.should_see("No flows yet")
+    assert ctx.store.get_flow("after-hours-message") is None and ctx.store.dids() == {}
+
+
+async def test_search_appears_for_a_long_list_and_filters(designer: User, ctx):
+    for i in range(3):
+        services.create_blank(ctx, f"Sales {i}")
+    await designer.open("/")
+    await designer.should_not_see(marker="search")  # three flows: no search box
+    for name in ("Support", "Billing", "PIN line"):
+        services.create_blank(ctx, name)
+    await designer.open("/")
+    await designer.should_see(marker="search")
+    designer.find("search").type("bill")
+    await designer.should_see("Billing")
+    await designer.should_not_see("Sales 1")
+    designer.find("search").clear().type("zzz")
+    await designer.should_see("No flow matches")
+
+
+async def test_import_a_flow_file_and_a_bad_one(designer: User, ctx):
+    services.create_from_example(ctx, "pin-check")
+    _, data = services.export_flow_file(ctx, "pin-check")
+    services.delete(ctx, "pin-check")
+    await designer.open("/")
+    designer.find("import").click()
+    (upload,) = designer.find(ui.upload).elements
+    await upload.handle_uploads([SmallFileUpload("broken.json", "application/json", b'{"nodes": 3}')])
+    await designer.should_see("Could not import: broken.json: not a flow: there is no 'nodes' list")
+    assert ctx.store.list_flows() == []
+    await upload.handle_uploads([SmallFileUpload("pin.json", "application/json", data)])
+    await designer.should_see("Imported “PIN check”")
+    assert ctx.store.get_flow("pin-check") is not None
+
+
+async def test_download_flow_file_from_the_list(designer: User, ctx):
+    services.create_from_example(ctx, "after-hours")
+    await designer.open("/")
+    designer.find("download-flow-after-hours-message").click()
+    response = await designer.download.next()
+    assert flowfile.loads(response.content).graph["id"] == "after-hours-message"
+
+
+async def test_bind_a_number_with_validation(designer: User, ctx):
+    services.create_from_example(ctx, "main-menu")
+    await designer.open("/numbers")
+    await designer.should_see("No numbers bound")
+    designer.find(marker="did-input").type("555-12")
+    designer.find(marker="bind").click()
+    assert "is not a phone number in E.164 form" in input_error(designer, "did-input")
+    assert ctx.store.dids() == {}
+
+    designer.find(marker="did-input").clear().type("+1 (516) 206-5337")
+    designer.find(marker="bind").click()
+    await designer.should_see("+1 516 206 5337 now rings “Main menu”")
+    assert ctx.store.dids() == {"15162065337": "main-menu"}
+    assert ctx.table.flow_for_number("15162065337") == "main-menu"
+    await designer.should_see("flow not published")
+
+    designer.find("unbind-15162065337").click()
+    await designer.should_see("No numbers bound")
+    assert ctx.store.dids() == {}
+
+
+async def test_calls_list_after_a_call_through_the_host(designer: User, ctx):
+    services.create_from_example(ctx, "main-menu")
+    services.publish(ctx, "main-menu")
+    services.bind_number(ctx, "+15162065337", "main-menu")
+    # the carrier calls the account URL of the designer's own server: the host routes on the NiceGUI app
+    result = await simulate_call("http://test/flexml", to="15162065337", from_="15551230001",
+                                 caller=ScriptedCaller(digits=["2"]), transport=httpx.ASGITransport(app),
+                                 status_callback_url="http://test/flexml/status")
+    assert result.ok, result.transcript()
+    assert "Please leave a message after the beep." in " ".join(result.said())
+    await designer.open("/calls")
+    (table,) = designer.find(marker="calls").elements
+    (row,) = table.rows
+    assert (row["from"], row["to"], row["flow"], row["rev"], row["status"]) == \
+        ("+1 555 123 0001", "+1 516 206 5337", "Main menu", "1", "completed")
+    assert row["path"].startswith("welcome → menu → vm-prompt → voicemail")
+    assert row["duration"].endswith(" s")
+
+    # opening a call goes to its flow, with the call id to draw its path
+    designer.find(marker="calls").trigger("rowClick", [{}, {"sid": row["sid"], "flow_id": "main-menu"}, 0])
+    await designer.should_see(marker="publish-panel")
+    assert designer.back_history[-1] == f"/flows/main-menu?call={row['sid']}"
+
+
+async def test_calls_page_empty_state(designer: User):
+    await designer.open("/calls")
+    await designer.should_see("No calls yet")
+
+
+async def test_settings_public_url_and_password(designer: User, ctx):
+    await designer.open("/settings")
+    designer.find("public-url").clear().type("not a url")
+    designer.find("save-url").click()
+    assert "not a web address" in input_error(designer, "public-url")
+    designer.find("public-url").clear().type("https://ivr.acme.example/")
+    designer.find("save-url").click()
+    await designer.should_see("Public address saved")
+    assert services.public_url(ctx) == "https://ivr.acme.example"
+
+    designer.find("new-password").type("short")
+    designer.find("confirm-password").type("short")
+    designer.find("change-password").click()
+    assert "at least 8" in input_error(designer, "new-password")
+    designer.find("new-password").clear().type("correct horse")
+    designer.find("confirm-password").clear().type("correct horse")
+    designer.find("change-password").click()
+    await designer.should_see("Password changed")
+    from designer.ui import auth
+    assert auth.check_password("correct horse", ctx.store.get_setting(auth.HASH_SETTING))
+
+
+async def test_nav_links_reach_every_page(designer: User):
+    await designer.open("/")
+    for label, text in (("numbers", "Bind a number"), ("calls", "No calls yet"), ("settings", "Public address"),
+                        ("flows", "No flows yet")):
+        designer.find(f"nav-{label}").click()
+        await designer.should_see(text)
