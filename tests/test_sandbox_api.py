@@ -6,6 +6,7 @@ credentials, unknown SIDs, malformed JSON, unsupported media types.
 
 from __future__ import annotations
 
+import sqlite3
 from types import SimpleNamespace
 
 import httpx
@@ -383,3 +384,16 @@ def test_a_base_url_that_is_not_the_api_says_so(sandbox):
     with CarrierClient(root, LOGIN, PASSWORD) as c:
         with pytest.raises(CarrierError, match=r"^not found: GET .*/accounts — is the base URL right"):
             c.accounts.list()
+
+
+def test_a_failure_inside_the_sandbox_is_a_500_without_a_traceback(fresh, monkeypatch):
+    def broken(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(fresh.db, "list", broken)  # the disk fails under the sandbox
+    response = httpx.get(f"{fresh.url}/dids", auth=(LOGIN, PASSWORD))
+    assert response.status_code == 500
+    assert response.json()["message"] == "Internal server error"
+    assert "Traceback" not in response.text and "sqlite3" not in response.text
+    with pytest.raises(CarrierError, match=r"^the carrier answered 500 Internal server error"):
+        fresh.client.dids.list()
