@@ -44,6 +44,7 @@ KEY_SECONDS = 0.5  # time to press one key
 FOREVER_REPEATS = 3  # a loop="0" message is heard this many times, then the simulated caller hangs up
 ERROR_MESSAGE_SECONDS = 3.0  # the carrier's "application error" message
 SHOWN_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingDuration")  # in transcript lines
+MAX_ANSWER_BYTES = 1024 * 1024  # a FlexML document is small; a bigger answer is refused
 DOC_HEADER = "X-FlexML-Document"  # a host may name the document it answered with (router answers)
 
 EventHook = Callable[[CallEvent], Any]
@@ -51,6 +52,19 @@ EventHook = Callable[[CallEvent], Any]
 
 class CallBroke(Exception):
     """The call cannot go on; the message says why in plain words."""
+
+
+class AnswerTooLarge(Exception):
+    pass
+
+
+@dataclass
+class Answer:
+    status_code: int
+    reason: str
+    url: str  # after any HTTP redirects
+    headers: httpx.Headers
+    body: bytes
 
 
 @dataclass
@@ -85,7 +99,7 @@ class CallSimulator:
     def __init__(self, url: str, *, caller: Caller, client: httpx.AsyncClient, from_: str, to: str,
                  method: str, max_fetches: int, fetch_timeout: float, on_event: EventHook | None,
                  status_callback_url: str | None, status_callback_method: str, caller_name: str,
-                 direction: str, steps: StepMap | None = None):
+                 direction: str, steps: StepMap | None = None, pace: float = 0.0):
         self.start_url = url
         self.start_method = method
         self.caller = caller
@@ -103,6 +117,8 @@ class CallSimulator:
         self.url = url  # the document being run
         self.doc: str | None = None
         self.steps = steps
+        self.pace = pace
+        self.paced_until = 0.0
         self.ref: DocRef | None = None
         self.result = CallResult(url=url, call_sid=uuid.uuid4().hex, events=[])
         self.base_fields = {
@@ -122,6 +138,9 @@ class CallSimulator:
             if self.steps is not None:
                 kw.setdefault("step", self.steps.step(self.ref, verb.index))
         event = CallEvent(kind=kind, text=text, at=round(self.clock, 2), **kw)
+        if self.pace > 0 and event.at > self.paced_until:  # play the call back in (scaled) real time
+            await _sleep((event.at - self.paced_until) * self.pace)
+            self.paced_until = event.at
         self.result.events.append(event)
         if self.on_event is not None:
             await resolve(self.on_event(event))
@@ -129,8 +148,8 @@ class CallSimulator:
 
     # ---- HTTP ---------------------------------------------------------------------------------------
 
-    async def send(self, req: Request) -> tuple[httpx.Response | None, float, str]:
-        """Request a URL with the call's fields; (response, latency ms, problem or '')."""
+    async def send(self, req: Request) -> tuple[Answer | None, float, str]:
+        """Request a URL with the call's fields; (answer, latency ms, problem or '')."""
         scheme = urlsplit(req.url).scheme
         if scheme not in ("http", "https"):
             return None, 0.0, f"cannot request {req.url!r}: only http:// and https:// URLs can be fetched"
@@ -139,10 +158,10 @@ class CallSimulator:
         try:
             if req.method == "GET":
                 params = {k: str(v) for k, v in fields.items()}  # merged with the URL's own query
-                call = self.client.get(httpx.URL(req.url).copy_merge_params(params))
+                request = self.client.build_request("GET", httpx.URL(req.url).copy_merge_params(params))
             else:
-                call = self.client.post(req.url, json=fields)
-            response = await asyncio.wait_for(call, timeout=self.fetch_timeout)
+                request = self.client.build_request("POST", req.url, json=fields)
+            answer = await asyncio.wait_for(self._receive(request), timeout=self.fetch_timeout)
         except (asyncio.TimeoutError, httpx.TimeoutException):
             return None, _ms(started), f"{req.url} did not answer within {self.fetch_timeout:g} s"
         except httpx.ConnectError as exc:
@@ -151,7 +170,23 @@ class CallSimulator:
             return None, _ms(started), f"cannot request {req.url!r}: {exc}"
         except httpx.HTTPError as exc:
             return None, _ms(started), f"the request to {req.url} failed: {exc or type(exc).__name__}"
-        return response, _ms(started), ""
+        except AnswerTooLarge:
+            return None, _ms(started), f"the answer from {req.url} is larger than {MAX_ANSWER_BYTES // 1024} KB"
+        return answer, _ms(started), ""
+
+    async def _receive(self, request: httpx.Request) -> Answer:
+        response = await self.client.send(request, stream=True)
+        try:
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    raise AnswerTooLarge()
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        return Answer(response.status_code, response.reason_phrase, str(response.url), response.headers,
+                      b"".join(chunks))
 
     async def fetch(self, req: Request) -> list[Verb]:
         """Request the next document and read its verbs; raises CallBroke."""
@@ -166,17 +201,17 @@ class CallSimulator:
             await self.emit("fetch", f"{req.method} {req.url}{shown} -> no answer", url=req.url, doc=None,
                             latency_ms=round(latency, 1), method=req.method, data={"sent": sent})
             raise CallBroke(problem)
-        final = str(response.url)
+        final = response.url
         self.url = final
-        self.ref = self.steps.identify(final, response.content, req.fields) if self.steps else None
+        self.ref = self.steps.identify(final, response.body, req.fields) if self.steps else None
         self.doc = response.headers.get(DOC_HEADER) or (self.ref.doc if self.ref else host_document(final))
         await self.emit("fetch", f"{req.method} {req.url}{shown} -> {response.status_code} in {latency:.0f} ms",
                         url=final, latency_ms=round(latency, 1), status=response.status_code,
                         method=req.method, data={"sent": sent, "requested": req.url})
         if response.status_code >= 400:
-            raise CallBroke(f"{final} answered HTTP {response.status_code} {response.reason_phrase}".rstrip())
+            raise CallBroke(f"{final} answered HTTP {response.status_code} {response.reason}".rstrip())
         try:
-            return parse_document(response.content)
+            return parse_document(response.body)
         except NotFlexML as exc:
             raise CallBroke(f"the answer from {final} is not FlexML: {exc}") from None
 
@@ -461,6 +496,9 @@ class CallSimulator:
 END = object()
 
 
+_sleep = asyncio.sleep
+
+
 def _connect_problem(exc: BaseException) -> str:
     """Plain words for a failed connection, from the cause chain (refused, unknown host, …)."""
     seen: BaseException | None = exc
@@ -492,12 +530,18 @@ async def simulate_call(url: str, *, caller: Caller | None = None, from_: str = 
                         method: str = "POST", max_fetches: int = 50, fetch_timeout: float = 10.0,
                         on_event: EventHook | None = None, status_callback_url: str | None = None,
                         status_callback_method: str = "POST", caller_name: str = "",
-                        direction: str = "inbound", flows: Iterable[CompiledFlow] = ()) -> CallResult:
+                        direction: str = "inbound", flows: Iterable[CompiledFlow] = (),
+                        pace: float = 0.0) -> CallResult:
     """Simulate one call to ``url``; see the module docstring. Never raises for a broken flow.
 
     ``flows``: the compiled flows the URL serves, when known; events then name the document of
     every answer (also a menu router's) and the flow ``step`` each verb plays.
+    ``pace``: real seconds waited per virtual second before each event (0: none), so a
+    live transcript unrolls at a watchable speed (0.25 plays a call four times faster).
+    ``on_event`` may be a plain or an async function; an exception it raises ends the call.
     """
+    if pace < 0:
+        raise ValueError("pace cannot be negative")
     method = method.strip().upper()
     if method not in ("POST", "GET"):
         raise ValueError(f"method {method!r} must be POST or GET")
@@ -511,7 +555,7 @@ async def simulate_call(url: str, *, caller: Caller | None = None, from_: str = 
                             status_callback_url=status_callback_url,
                             status_callback_method=status_callback_method.strip().upper() or "POST",
                             caller_name=caller_name, direction=direction,
-                            steps=StepMap(list(flows)) if flows else None)
+                            steps=StepMap(list(flows)) if flows else None, pace=pace)
         return await sim.run()
 
 

@@ -118,3 +118,11 @@ def test_bad_arguments_are_refused():
         run_call(f"{BASE}/x", method="PUT")
     with pytest.raises(ValueError, match="max_fetches"):
         run_call(f"{BASE}/x", max_fetches=0)
+
+
+async def test_an_answer_too_large_for_a_document_breaks_the_call():
+    from designer.simulator import MAX_ANSWER_BYTES
+
+    huge = "<Response>" + "<Pause/>" * (MAX_ANSWER_BYTES // 8) + "</Response>"
+    result, _ = await call({"/start": huge})
+    assert_broke(result, "is larger than 1024 KB")

@@ -51,7 +51,8 @@ class Slow:
 
 @dataclass
 class FlexMLServer:
-    docs: dict[str, str | tuple[int, str] | Slow | Callable[[Received], str]]
+    # path → document, (status, body[, headers]), Slow(...) or a function of the request
+    docs: dict[str, str | tuple | Slow | Callable[[Received], str]]
     requests: list[Received] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -78,10 +79,11 @@ class FlexMLServer:
             while time.monotonic() < deadline and not self.stop.is_set():
                 await asyncio.sleep(0.02)
             answer = answer.body or doc("<Hangup/>")
-        status, text = answer if isinstance(answer, tuple) else (200, answer)
+        status, text, extra = (*answer, {})[:3] if isinstance(answer, tuple) else (200, answer, {})
         data = text.encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/xml"), (b"content-length", str(len(data)).encode())]})
+        headers = [(b"content-type", b"application/xml"), (b"content-length", str(len(data)).encode())]
+        headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": data})
 
     def transport(self) -> httpx.ASGITransport:

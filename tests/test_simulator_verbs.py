@@ -503,3 +503,34 @@ async def test_events_stream_as_they_happen_sync_or_async():
     assert router_fetch.doc is None and router_fetch.data["sent"] == {"Digits": "1"}
     assert all(b.at >= a.at for a, b in zip(result.events, result.events[1:]))
     assert "fetch" in result.transcript() and "/flexml/demo/1/welcome" in result.transcript()
+
+
+async def test_http_redirects_are_followed_and_later_urls_resolve_against_the_final_one():
+    docs = {"/old/start": (302, "", {"Location": "/new/start"}),
+            "/new/start": doc('<Redirect>next</Redirect>'), "/new/next": doc("<Hangup/>")}
+    result, server = await call(docs, start="/old/start")
+    assert result.ok and server.paths() == ["/old/start", "/new/start", "/new/next"]
+    assert result.fetched()[0] == f"{BASE}/new/start"
+
+
+async def test_a_host_may_name_the_document_it_answered_with():
+    docs = {"/menu/gather": (200, doc("<Hangup/>"), {"X-FlexML-Document": "goodbye"})}
+    result, _ = await call(docs, start="/menu/gather")
+    assert result.events[0].doc == result.events[1].doc == "goodbye"
+
+
+async def test_pace_waits_virtual_time_scaled_before_each_event(monkeypatch):
+    import designer.simulator as simulator
+
+    waited = []
+
+    async def fake_sleep(seconds):
+        waited.append(seconds)
+
+    monkeypatch.setattr(simulator, "_sleep", fake_sleep)
+    docs = {"/start": doc('<Pause length="4"/>', '<Pause length="2"/>', "<Hangup/>")}
+    unpaced, _ = await call(docs)
+    assert waited == []
+    paced, _ = await call(docs, pace=0.5)
+    assert waited == [2.0, 1.0]
+    assert paced.kinds() == unpaced.kinds() and [e.at for e in paced.events] == [e.at for e in unpaced.events]
