@@ -70,6 +70,9 @@ def test_call_panel(ctx: AppContext, editor: Any) -> "TestCallPanel":
     return panel
 
 
+test_call_panel.__test__ = False  # a UI builder, not a pytest test
+
+
 class TestCallPanel:
     __test__ = False  # not a pytest class
 
