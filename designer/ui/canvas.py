@@ -1,0 +1,175 @@
+"""The flow canvas: a NiceGUI element around Vue Flow (``static/flow_canvas.js``).
+
+Python's networkx graph is the truth. The browser draws it and reports what the
+user did (events below); Python changes the graph and pushes the result back
+(``set_graph``, ``patch``, ``set_badges`` …). Pushes never echo back as events.
+
+Events (NiceGUI camel-cases them: trigger ``nodeDrop`` in User tests):
+  ready             the canvas is mounted and wants the graph
+  node-drop         {type, x, y}: a palette item dropped at a flow position
+  edge-added        {source, sourceHandle, target}: an output dragged to a step
+  nodes-moved       [{id, x, y}]: steps dragged to new positions
+  delete-selected   {nodes: [ids], edges: [{source, branch}]}: Delete/Backspace
+  selection-change  {nodes: [ids], edges: [{source, branch}]}
+  copy              {nodes: [ids]}; paste {x?, y?}; undo; redo
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from nicegui import ui
+
+import static
+from compiler.catalogue import STEPS, branches_of
+from compiler.flow import edge_branches
+
+STATIC_DIR = Path(static.__file__).resolve().parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+VUE_FLOW_DIST = Path("@vue-flow") / "core" / "dist"
+SNIPPET_MAX = 60
+
+
+class CanvasSetupError(RuntimeError):
+    """Vue Flow (an npm package installed at set-up time) cannot be found."""
+
+
+def find_vue_flow_dist() -> Path:
+    """``node_modules/@vue-flow/core/dist`` from $FLEXML_NODE_MODULES, the project root or the cwd."""
+    candidates: list[Path] = []
+    env = os.environ.get("FLEXML_NODE_MODULES")
+    if env:
+        candidates.append(Path(env))
+    candidates += [PROJECT_ROOT / "node_modules", Path.cwd() / "node_modules"]
+    for folder in candidates:
+        dist = folder / VUE_FLOW_DIST
+        if (dist / "vue-flow-core.mjs").is_file():
+            return dist.resolve()
+    looked = ", ".join(str(c) for c in candidates)
+    raise CanvasSetupError(
+        f"the canvas library Vue Flow is not installed (looked for {VUE_FLOW_DIST}/vue-flow-core.mjs in {looked}); "
+        "run `npm ci --ignore-scripts --omit=peer` in the project folder (or `bash .ci/do serve`), "
+        "or set FLEXML_NODE_MODULES to a node_modules folder that has @vue-flow/core")
+
+
+class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js",
+                 esm={"vue-flow-dist": str(find_vue_flow_dist()), "flexml-static": str(STATIC_DIR)}):
+    """The drawing surface of the editor; see the module docstring for its events."""
+
+    def __init__(self, flow_key: str) -> None:
+        super().__init__()
+        self._props["flow-key"] = flow_key
+        self.classes("w-full h-full")
+
+    def set_graph(self, nodes: list[dict], edges: list[dict], fit: bool = False) -> None:
+        self.run_method("setGraph", nodes, edges, fit)
+
+    def patch(self, nodes: list[dict], removed_nodes: list[str], edges: list[dict], removed_edges: list[str]) -> None:
+        self.run_method("patch", nodes, removed_nodes, edges, removed_edges)
+
+    def set_badges(self, badges: dict[str, dict]) -> None:
+        self.run_method("setBadges", badges)
+
+    def set_highlight(self, node_ids: list[str]) -> None:
+        self.run_method("setHighlight", node_ids)
+
+    def set_path(self, node_ids: list[str]) -> None:
+        self.run_method("setPath", node_ids)
+
+    def select_node(self, node_id: str | None) -> None:
+        self.run_method("selectNode", node_id)
+
+    def fit_view(self) -> None:
+        self.run_method("fitView")
+
+    def drop_at_centre(self, step_type: str) -> None:
+        """Add a step in the middle of the visible canvas (palette click instead of drag)."""
+        self.run_method("dropAtCentre", step_type)
+
+
+# --- what the canvas draws -----------------------------------------------------------------
+
+BRANCH_LABELS = {"next": "next", "timeout": "no input", "invalid": "invalid", "error": "error"}
+
+
+def branch_label(branch: str) -> str:
+    return BRANCH_LABELS.get(branch, f"press {branch}")
+
+
+def snippet(data: dict) -> str:
+    """A short line that tells two steps of the same kind apart."""
+    type_ = data.get("type")
+    text: Any = data.get("text")
+    if type_ == "Gather":
+        prompt = data.get("prompt") or []
+        text = next((p.get("text") for p in prompt if isinstance(p, dict) and p.get("text")), "")
+    elif type_ == "Dial":
+        numbers = data.get("numbers") or []
+        text = ", ".join(str(n) for n in numbers) if isinstance(numbers, list) else ""
+    elif type_ == "Goto":
+        text = f"→ {data['target']}" if data.get("target") else ""
+    elif type_ == "Pause":
+        length = (data.get("attrs") or {}).get("length", 1)
+        text = f"{length} s of silence"
+    if not isinstance(text, str):
+        return ""
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_MAX else text[:SNIPPET_MAX - 1] + "…"
+
+
+def node_view(graph: nx.DiGraph, node: str) -> dict:
+    data = graph.nodes[node]
+    spec = STEPS.get(data.get("type", ""))
+    outputs = branches_of(data)
+    used = [b for _, _, d in graph.out_edges(node, data=True) for b in edge_branches(d)]
+    outputs += [b for b in dict.fromkeys(used) if b not in outputs]  # keep odd connections visible
+    return {
+        "id": node,
+        "type": "step",
+        "position": {"x": _number(data.get("x")), "y": _number(data.get("y"))},
+        "data": {
+            "type": data.get("type") or "?",
+            "label": spec.label if spec else f"Unknown step {data.get('type')!r}",
+            "icon": spec.icon if spec else "help_outline",
+            "snippet": snippet(data),
+            "start": graph.graph.get("start") == node,
+            "outputs": [{"id": b, "label": branch_label(b)} for b in outputs],
+        },
+    }
+
+
+def edge_id(source: str, branch: str) -> str:
+    return f"e|{source}|{branch}"
+
+
+def edge_views(graph: nx.DiGraph) -> list[dict]:
+    out = []
+    for source, target, data in graph.edges(data=True):
+        for branch in edge_branches(data):
+            out.append({
+                "id": edge_id(source, branch),
+                "source": source,
+                "target": target,
+                "sourceHandle": branch,
+                "targetHandle": "in",
+                "label": "" if branch == "next" else branch_label(branch),
+                "data": {"source": source, "branch": branch},
+            })
+    return out
+
+
+def graph_view(graph: nx.DiGraph) -> tuple[dict[str, dict], dict[str, dict]]:
+    """(nodes by id, edges by id) as the canvas draws them."""
+    nodes = {n: node_view(graph, n) for n in graph.nodes if graph.nodes[n]}
+    edges = {e["id"]: e for e in edge_views(graph) if e["source"] in nodes and e["target"] in nodes}
+    return nodes, edges
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0

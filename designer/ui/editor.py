@@ -1,0 +1,366 @@
+"""The flow editor page: palette, canvas, and the side panel (properties, problems, preview …).
+
+``register(ctx)`` adds ``/flows/{flow_id}`` (``?call=<sid>`` draws that call's
+path). Each open tab gets its own ``EditorState``; the shell's Publish and
+Test call panels are mounted when their modules exist.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import ui
+
+from compiler.catalogue import PALETTE_ORDER, STEPS
+
+from ..context import AppContext
+from .canvas import FlowCanvas
+from .editor_state import EditorState, FlowNotFound
+from .properties import PropertiesPanel
+
+log = logging.getLogger(__name__)
+
+STEP_MIME = "application/x-flexml-step"
+MAX_PROBLEMS_SHOWN = 200
+PREVIEW_DELAY = 0.25  # seconds of quiet before the preview is rebuilt
+
+
+def register(ctx: AppContext) -> None:
+    @ui.page("/flows/{flow_id}", title="FlexML Designer")
+    def editor_page(flow_id: str, call: str | None = None) -> None:
+        Editor(ctx, flow_id, call).build()
+
+
+def _optional_module(module: str) -> Any:
+    """A module of ``designer.ui`` another part of the app provides, or None while it does not exist."""
+    name = f"designer.ui.{module}"
+    if importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name)
+
+
+def _optional_panel(module: str, function: str) -> Callable[..., Any] | None:
+    return getattr(_optional_module(module), function, None)
+
+
+class Editor:
+    """The widgets of one editor tab, wired to its ``EditorState``."""
+
+    def __init__(self, ctx: AppContext, flow_id: str, call: str | None = None) -> None:
+        self.ctx = ctx
+        self.flow_id = flow_id
+        self.call = call
+        self.state: EditorState | None = None
+
+    def build(self) -> None:
+        try:
+            self.state = state = EditorState(self.ctx, self.flow_id)
+        except FlowNotFound as exc:
+            with ui.column().classes("p-8 gap-2"):
+                ui.label("This flow cannot be opened").classes("text-xl font-semibold")
+                ui.label(str(exc))
+                ui.link("Back to the flows", "/")
+            return
+        ui.page_title(f"{state.name} · FlexML Designer")
+        frame_header = getattr(_optional_module("frame"), "header", None)
+        if frame_header is not None:
+            frame_header("Flows")  # the app's navigation bar
+        ui.context.client.content.classes("p-0 gap-0")
+        height = "calc(100vh - 57px)" if frame_header is not None else "100vh"
+        with ui.column().classes("w-full gap-0 no-wrap").style(f"height: {height}"):
+            self._toolbar()
+            with ui.row().classes("w-full flex-1 no-wrap gap-0 min-h-0"):
+                self._palette()
+                with ui.element("div").classes("flex-1 h-full min-w-0 relative"):
+                    self.canvas = FlowCanvas(f"flow-{uuid.uuid4().hex[:8]}")
+                self._side_panel()
+        self._stale_dialog()
+        self._wire_canvas()
+        state.on_select.append(self._selection_changed)
+        state.on_change.append(self._flow_changed)
+        state.on_saved.append(self._show_saved)
+        state.on_stale.append(self.stale_dialog.open)
+        if self.call:
+            self._show_call(self.call)
+        self._refresh_problems()
+        self._refresh_history_buttons()
+        self._show_saved()
+        self.properties.render()
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def _toolbar(self) -> None:
+        state = self.state
+        with ui.row().classes("w-full items-center gap-1 px-2 py-1 border-b bg-white no-wrap"):
+            ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props("flat round dense") \
+                .tooltip("All flows")
+            self.title = ui.label(state.name).classes("text-lg font-semibold mr-2 truncate")
+            self.saved = ui.label("").classes("text-xs").props("data-testid=saved")
+            ui.space()
+            self.undo_button = ui.button(icon="undo", on_click=self.undo).props("flat dense").mark("undo") \
+                .tooltip("Undo (Ctrl+Z)")
+            self.redo_button = ui.button(icon="redo", on_click=self.redo).props("flat dense").mark("redo") \
+                .tooltip("Redo (Ctrl+Shift+Z)")
+            ui.separator().props("vertical")
+            ui.button(icon="content_copy", on_click=self.copy).props("flat dense").tooltip("Copy (Ctrl+C)")
+            ui.button(icon="content_paste", on_click=lambda: self.paste()).props("flat dense") \
+                .tooltip("Paste (Ctrl+V)")
+            ui.button(icon="delete", on_click=state.delete_selection).props("flat dense").mark("delete-selection") \
+                .tooltip("Delete what is selected (Delete)")
+            ui.separator().props("vertical")
+            ui.button("Tidy up", icon="account_tree", on_click=state.auto_layout).props("flat dense no-caps") \
+                .mark("auto-layout") \
+                .tooltip("Arrange the steps in columns, left to right")
+            ui.button(icon="fit_screen", on_click=lambda: self.canvas.fit_view()).props("flat dense") \
+                .tooltip("Fit the whole flow on screen")
+
+    def _palette(self) -> None:
+        with ui.column().classes("w-48 h-full overflow-y-auto gap-1 p-2 border-r bg-white no-wrap shrink-0"):
+            ui.label("Steps").classes("text-xs font-semibold text-gray-500 uppercase")
+            ui.label("Drag onto the canvas").classes("text-xs text-gray-400 -mt-1")
+            for type_ in PALETTE_ORDER:
+                spec = STEPS[type_]
+                item = ui.element("div").classes(
+                    "fc-palette-item w-full flex items-center gap-2 px-2 py-1 rounded border bg-gray-50 "
+                    "cursor-grab hover:bg-blue-50 select-none text-sm") \
+                    .props(f'draggable=true data-step="{type_}"')
+                with item:
+                    ui.icon(spec.icon, size="xs").classes("text-gray-700")
+                    ui.label(spec.label)
+                item.tooltip(spec.help)
+                item.on("dragstart", js_handler=f"(e) => {{ e.dataTransfer.setData('{STEP_MIME}', '{type_}'); "
+                                                "e.dataTransfer.effectAllowed = 'copy'; }")
+                item.on("click", lambda t=type_: self.canvas.drop_at_centre(t))
+
+    def _side_panel(self) -> None:
+        with ui.column().classes("w-[440px] h-full gap-0 border-l bg-white no-wrap shrink-0"):
+            with ui.tabs().classes("w-full").props("dense no-caps inline-label outside-arrows mobile-arrows align=left") as self.tabs:
+                ui.tab("properties", "Properties")
+                with ui.tab("problems", "Problems"):
+                    self.problem_badge = ui.badge("", color="negative").props("floating")
+                ui.tab("preview", "Preview")
+                publish = _optional_panel("publish", "publish_panel")
+                testcall = _optional_panel("testcall", "test_call_panel")
+                if publish:
+                    ui.tab("publish", "Publish")
+                if testcall:
+                    ui.tab("testcall", "Test call")
+            self.tabs.on_value_change(lambda e: self.refresh_preview() if e.value == "preview" else None)
+            with ui.tab_panels(self.tabs, value="properties").classes("w-full flex-1 min-h-0") \
+                    .props("animated=false") as self.panels:
+                with ui.tab_panel("properties").classes("overflow-y-auto gap-2"):
+                    container = ui.column().classes("w-full gap-2")
+                    self.properties = PropertiesPanel(self.state, container)
+                with ui.tab_panel("problems").classes("overflow-y-auto"):
+                    self.problem_list = ui.column().classes("w-full gap-1")
+                with ui.tab_panel("preview").classes("overflow-y-auto"):
+                    self.preview_title = ui.label("").classes("text-sm text-gray-600")
+                    self.preview_code = ui.code("", language="xml").classes("w-full text-xs")
+                    self.preview_message = ui.label("").classes("text-sm")
+                if publish:
+                    with ui.tab_panel("publish").classes("overflow-y-auto"):
+                        self._mount(publish)
+                if testcall:
+                    with ui.tab_panel("testcall").classes("overflow-y-auto"):
+                        self._mount(testcall)
+        self._preview_due: float | None = None
+        ui.timer(PREVIEW_DELAY / 2, self._preview_tick)
+
+    def _mount(self, panel: Callable[..., Any]) -> None:
+        try:
+            panel(self.ctx, self.state)
+        except Exception as exc:  # another part's bug must not take the editor down
+            log.exception("side panel %s failed", getattr(panel, "__name__", panel))
+            ui.label(f"This panel could not be shown: {exc}").classes("text-negative")
+
+    def _stale_dialog(self) -> None:
+        with ui.dialog().props("persistent") as self.stale_dialog, ui.card().classes("max-w-md"):
+            ui.label("This flow was changed somewhere else").classes("text-lg font-semibold")
+            ui.label("Another tab or person saved this flow after you opened it. Your latest change here "
+                     "is not saved. Either load the other version (your unsaved change is dropped), or keep "
+                     "yours (it replaces the other one).")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Load their version", on_click=self._reload_from_store).props("flat no-caps")
+                ui.button("Keep mine", color="negative", on_click=self._keep_mine).props("no-caps")
+
+    # --- canvas events ------------------------------------------------------------------------
+
+    def _wire_canvas(self) -> None:
+        state = self.state
+        state.attach(self.canvas)
+        c = self.canvas
+        c.on("ready", lambda: state.canvas_is_ready(fit=True))
+        c.on("node-drop", lambda e: self._drop(e.args))
+        c.on("edge-added", lambda e: self._connect(e.args))
+        c.on("nodes-moved", lambda e: state.move(list(e.args or [])))
+        c.on("delete-selected", lambda e: state.delete(
+            (e.args or {}).get("nodes", []), _edge_pairs((e.args or {}).get("edges", []))))
+        c.on("selection-change", lambda e: state.canvas_selected(
+            list((e.args or {}).get("nodes", [])), _edge_pairs((e.args or {}).get("edges", []))))
+        c.on("copy", lambda e: self.copy((e.args or {}).get("nodes")))
+        c.on("paste", lambda e: self.paste((e.args or {}).get("x"), (e.args or {}).get("y")))
+        c.on("undo", self.undo)
+        c.on("redo", self.redo)
+
+    def _drop(self, args: dict) -> None:
+        args = args or {}
+        node = self.state.add_step(str(args.get("type", "")), float(args.get("x") or 0), float(args.get("y") or 0))
+        if node is None:
+            ui.notify(f"Unknown step type {args.get('type')!r}", type="warning")
+            return
+        self.state.select(node)
+        self.tabs.value = "properties"
+
+    def _connect(self, args: dict) -> None:
+        args = args or {}
+        ok = self.state.connect(str(args.get("source")), str(args.get("sourceHandle") or "next"),
+                                str(args.get("target")))
+        if not ok:
+            ui.notify("Those two steps cannot be connected that way", type="warning")
+
+    def copy(self, nodes: list[str] | None = None) -> None:
+        n = self.state.copy(nodes)
+        if n:
+            ui.notify(f"Copied {n} step{'s' if n != 1 else ''}", position="bottom", timeout=1200)
+
+    def paste(self, x: float | None = None, y: float | None = None) -> None:
+        if not self.state.paste(x, y):
+            ui.notify("Nothing to paste: select steps and copy them first", position="bottom", timeout=1500)
+
+    def undo(self) -> None:
+        if not self.state.undo():
+            ui.notify("Nothing to undo", position="bottom", timeout=1000)
+
+    def redo(self) -> None:
+        if not self.state.redo():
+            ui.notify("Nothing to redo", position="bottom", timeout=1000)
+
+    # --- reactions ----------------------------------------------------------------------------
+
+    def _selection_changed(self) -> None:
+        self.properties.render()
+        self._schedule_preview()
+
+    def _flow_changed(self, reason: str) -> None:
+        self.title.text = self.state.name
+        self._refresh_problems()
+        self._refresh_history_buttons()
+        self._schedule_preview()
+        if reason in ("undo", "redo", "reload"):
+            self.properties.render()
+
+    def _show_saved(self) -> None:
+        state = self.state
+        if state.save_status == "stale":
+            self.saved.text = "Not saved: changed elsewhere"
+            self.saved.classes(replace="text-xs text-negative font-semibold")
+        elif state.save_status == "error":
+            self.saved.text = f"Not saved: {state.save_error}"
+            self.saved.classes(replace="text-xs text-negative font-semibold")
+        else:
+            self.saved.text = "✓ Saved" if state.saves else "All changes saved"
+            self.saved.classes(replace="text-xs text-positive")
+
+    def _refresh_history_buttons(self) -> None:
+        h = self.state.history
+        self.undo_button.set_enabled(h.can_undo)
+        self.redo_button.set_enabled(h.can_redo)
+
+    def _refresh_problems(self) -> None:
+        problems = self.state.problems
+        errors = sum(1 for p in problems if p.is_error)
+        warnings = len(problems) - errors
+        self.problem_badge.text = str(errors or warnings)
+        self.problem_badge.props(f"color={'negative' if errors else 'warning'}")
+        self.problem_badge.set_visibility(bool(problems))
+        self.problem_list.clear()
+        with self.problem_list:
+            if not problems:
+                ui.label("No problems. The flow is ready to publish.").classes("text-positive")
+                return
+            parts = [f"{errors} error{'s' if errors != 1 else ''}" if errors else "",
+                     f"{warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""]
+            ui.label(", ".join(p for p in parts if p)).classes("text-sm font-semibold")
+            for p in problems[:MAX_PROBLEMS_SHOWN]:
+                icon, colour = ("error", "text-negative") if p.is_error else ("warning", "text-warning")
+                row = ui.row().classes("w-full items-start no-wrap gap-2 p-1 rounded hover:bg-gray-100 "
+                                       "cursor-pointer").props(f'data-problem="{p.node or ""}"')
+                with row:
+                    ui.icon(icon).classes(colour)
+                    with ui.column().classes("gap-0"):
+                        where = f"Step {p.node}" if p.node is not None else "Flow"
+                        ui.label(f"{where} · {p.field}").classes("text-xs text-gray-500")
+                        ui.label(p.message).classes("text-sm")
+                row.on("click", lambda node=p.node: self._problem_clicked(node))
+            if len(problems) > MAX_PROBLEMS_SHOWN:
+                ui.label(f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more").classes("text-sm text-gray-500")
+
+    def _problem_clicked(self, node: str | None) -> None:
+        if node is None:
+            self.state.select(None)
+        else:
+            self.state.select(node)
+        self.properties.render()
+
+    def _schedule_preview(self) -> None:
+        if self.tabs.value == "preview":
+            self._preview_due = time.monotonic() + PREVIEW_DELAY
+
+    def _preview_tick(self) -> None:
+        if self._preview_due is not None and time.monotonic() >= self._preview_due:
+            self._preview_due = None
+            self.refresh_preview()
+
+    def refresh_preview(self) -> None:
+        node = self.state.selected
+        kind, text = self.state.preview(node)
+        self.preview_title.text = f"FlexML for step {node}" if node else "FlexML of the start document"
+        if kind == "xml":
+            self.preview_code.content = text
+            self.preview_code.set_visibility(True)
+            self.preview_message.text = ""
+        else:
+            self.preview_code.set_visibility(False)
+            self.preview_message.text = text
+
+    # --- other tabs and sessions ------------------------------------------------------------
+
+    def _reload_from_store(self) -> None:
+        self.stale_dialog.close()
+        self.state.reload()
+        ui.notify("Loaded the newer version", position="bottom")
+
+    def _keep_mine(self) -> None:
+        self.stale_dialog.close()
+        self.state.keep_mine()
+        if self.state.stale:
+            self.stale_dialog.open()
+
+    def _show_call(self, call_sid: str) -> None:
+        try:
+            services = importlib.import_module("designer.services")
+        except ImportError:
+            return
+        call_path = getattr(services, "call_path", None)
+        if call_path is None:
+            return
+        path = call_path(self.ctx, call_sid)
+        self.state.show_path(path)
+        if path:
+            ui.notify(f"Showing the path of call {call_sid}: {len(path)} steps", position="bottom")
+        else:
+            ui.notify(f"No steps recorded for call {call_sid}", type="warning", position="bottom")
+
+
+def _edge_pairs(edges: list) -> list[tuple[str, str]]:
+    out = []
+    for e in edges or []:
+        if isinstance(e, dict) and e.get("source") is not None and e.get("branch") is not None:
+            out.append((str(e["source"]), str(e["branch"])))
+    return out

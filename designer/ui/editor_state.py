@@ -1,0 +1,516 @@
+"""One browser tab's editor: the flow being edited, its history, selection and problems.
+
+Nothing here is shared between tabs: every editor page builds its own
+``EditorState``. Every change goes through ``change()``, which records undo
+history, redraws what changed on the canvas, saves the draft to the store
+(refusing to overwrite a newer version: ``StaleFlow``), validates, and tells
+the listeners. The canvas is optional, so the logic also runs without a browser.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+import networkx as nx
+
+from compiler import compile_flow
+from compiler.catalogue import STEPS, branches_of
+from compiler.compile import CompileError
+from compiler.flow import FlowError, add_branch, dumps, edge_branches, loads, remove_branch
+from compiler.validate import DIGIT_BRANCH, Problem, validate
+
+from ..context import AppContext
+from ..store import StaleFlow, StoreError
+from .canvas import graph_view
+from .history import History
+from .layout import apply_layout, overlapping
+
+log = logging.getLogger(__name__)
+
+ID_PREFIX = {"Gather": "menu", "Dial": "transfer", "Record": "record", "Hangup": "hangup", "Sms": "text"}
+PASTE_OFFSET = 40
+
+
+class FlowNotFound(Exception):
+    """The editor was opened for a flow the store does not have."""
+
+
+class CanvasView(Protocol):
+    def set_graph(self, nodes: list[dict], edges: list[dict], fit: bool = False) -> None: ...
+    def patch(self, nodes: list[dict], removed_nodes: list[str], edges: list[dict],
+              removed_edges: list[str]) -> None: ...
+    def set_badges(self, badges: dict[str, dict]) -> None: ...
+    def set_highlight(self, node_ids: list[str]) -> None: ...
+    def set_path(self, node_ids: list[str]) -> None: ...
+    def select_node(self, node_id: str | None) -> None: ...
+    def fit_view(self) -> None: ...
+
+
+def new_step(type_: str) -> dict:
+    """A fresh step as the palette drops it: empty where the user must fill something in."""
+    spec = STEPS[type_]
+    data: dict[str, Any] = {"type": type_}
+    if spec.text is not None:
+        data["text"] = ""
+    if type_ == "Gather":
+        data["options"] = ["1", "2"]
+        data["prompt"] = [{"type": "Say", "text": ""}]
+    elif type_ == "Dial":
+        data["numbers"] = []
+    elif type_ == "Goto":
+        data["target"] = ""
+    return data
+
+
+def badges_of(problems: list[Problem]) -> dict[str, dict]:
+    """node id → {errors, warnings, title} for the steps that have problems."""
+    out: dict[str, dict] = {}
+    for p in problems:
+        if p.node is None:
+            continue
+        b = out.setdefault(p.node, {"errors": 0, "warnings": 0, "title": []})
+        b["errors" if p.is_error else "warnings"] += 1
+        b["title"].append(f"{p.field}: {p.message}")
+    for b in out.values():
+        b["title"] = "\n".join(b["title"][:5])
+    return out
+
+
+class EditorState:
+    """The editor of one flow in one tab. See the module docstring."""
+
+    def __init__(self, ctx: AppContext, flow_id: str) -> None:
+        self.ctx = ctx
+        self.flow_id = flow_id
+        self.history = History()
+        self.canvas: CanvasView | None = None
+        self.canvas_ready = False
+        self.selection: list[str] = []
+        self.selected_edges: list[tuple[str, str]] = []
+        self.highlighted: list[str] = []
+        self.path: list[str] = []
+        self.clipboard: tuple[list[tuple[str, dict]], list[tuple[str, str, dict]]] | None = None
+        self.stale = False
+        self.save_error: str | None = None
+        self.saves = 0
+        # listeners: on_change(reason) after the flow changed ("edit", "undo", "redo", "reload", "layout");
+        # on_select() when the selection changed; on_saved() after each save attempt; on_stale() on StaleFlow
+        self.on_change: list[Callable[..., Any]] = []
+        self.on_select: list[Callable[[], Any]] = []
+        self.on_saved: list[Callable[[], Any]] = []
+        self.on_stale: list[Callable[[], Any]] = []
+        self._pushed_nodes: dict[str, dict] = {}
+        self._pushed_edges: dict[str, dict] = {}
+        self._load()
+
+    # --- loading -------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        record = self.ctx.store.get_flow(self.flow_id)
+        if record is None:
+            raise FlowNotFound(f"there is no flow {self.flow_id!r}")
+        try:
+            graph = loads(record.graph_json, f"flow {self.flow_id}")
+        except FlowError as exc:
+            raise FlowNotFound(str(exc)) from None
+        graph.graph.setdefault("name", record.name)
+        self.name = record.name
+        self.version = record.version
+        self.graph = graph
+        if overlapping(graph):
+            apply_layout(graph)  # steps without positions, or hidden under others: drawn laid out
+        self._text = dumps(graph)
+        self._saved_text = record.graph_json  # differs from _text when the drawing was laid out on opening
+        self.problems: list[Problem] = validate(graph)
+        self.stale = False
+
+    def reload(self) -> None:
+        """Read the flow again from the store (after another tab saved, or a revision was restored)."""
+        self._load()
+        self.history.clear()
+        self.selection = [n for n in self.selection if n in self.graph]
+        self.selected_edges = []
+        self._push_all()
+        self._emit(self.on_saved)
+        self._emit_change("reload")
+        self._emit(self.on_select)
+
+    # --- canvas --------------------------------------------------------------------------
+
+    def attach(self, canvas: CanvasView) -> None:
+        self.canvas = canvas
+
+    def canvas_is_ready(self, fit: bool = True) -> None:
+        """The browser's canvas mounted (or re-mounted): draw everything."""
+        self.canvas_ready = True
+        self._push_all(fit=fit)
+        if self.highlighted:
+            self.canvas.set_highlight(self.highlighted)
+        if self.path:
+            self.canvas.set_path(self.path)
+        if len(self.selection) == 1:
+            self.canvas.select_node(self.selection[0])
+
+    def _push_all(self, fit: bool = False) -> None:
+        nodes, edges = graph_view(self.graph)
+        self._pushed_nodes, self._pushed_edges = nodes, edges
+        if self.canvas is not None and self.canvas_ready:
+            self.canvas.set_graph(list(nodes.values()), list(edges.values()), fit)
+            self.canvas.set_badges(badges_of(self.problems))
+
+    def _push_diff(self) -> None:
+        nodes, edges = graph_view(self.graph)
+        changed = [v for k, v in nodes.items() if self._pushed_nodes.get(k) != v]
+        gone = [k for k in self._pushed_nodes if k not in nodes]
+        changed_edges = [v for k, v in edges.items() if self._pushed_edges.get(k) != v]
+        gone_edges = [k for k in self._pushed_edges if k not in edges]
+        self._pushed_nodes, self._pushed_edges = nodes, edges
+        if self.canvas is not None and self.canvas_ready and (changed or gone or changed_edges or gone_edges):
+            self.canvas.patch(changed, gone, changed_edges, gone_edges)
+
+    # --- the one way to change the flow ---------------------------------------------------
+
+    def change(self, label: str, edit: Callable[[nx.DiGraph], Any], coalesce: str | None = None,
+               reason: str = "edit") -> Any:
+        """Apply ``edit`` to the graph as one undoable step, then redraw, save and validate."""
+        before = self._text
+        result = edit(self.graph)
+        after = dumps(self.graph)
+        if after == before:
+            if after != self._saved_text:
+                self._save()
+            return result
+        self.history.record(label, before, coalesce)
+        self._committed(after, reason)
+        return result
+
+    def _committed(self, text: str, reason: str, full: bool = False) -> None:
+        self._text = text
+        gone = [n for n in self.selection if n not in self.graph]
+        if gone:
+            self.selection = [n for n in self.selection if n in self.graph]
+        self.problems = validate(self.graph)
+        if full:
+            self._push_all()
+        else:
+            self._push_diff()
+            if self.canvas is not None and self.canvas_ready:
+                self.canvas.set_badges(badges_of(self.problems))
+        self._save()
+        self._emit_change(reason)
+        if gone:
+            self._emit(self.on_select)
+
+    def _save(self) -> None:
+        if self.stale:
+            self._emit(self.on_saved)
+            return
+        name = self.graph.graph.get("name")
+        try:
+            self.version = self.ctx.store.save_flow(self.flow_id, self._text, self.version,
+                                                    name=str(name) if name else None)
+            self.saves += 1
+            self._saved_text = self._text
+            self.save_error = None
+            if name:
+                self.name = str(name)
+        except StaleFlow:
+            self.stale = True
+            self._emit(self.on_saved)
+            self._emit(self.on_stale)
+            return
+        except StoreError as exc:
+            self.save_error = str(exc)
+        self._emit(self.on_saved)
+
+    def keep_mine(self) -> None:
+        """After a StaleFlow warning: save this tab's version over the other one, on purpose."""
+        record = self.ctx.store.get_flow(self.flow_id)
+        if record is None:
+            self.save_error = f"flow {self.flow_id!r} no longer exists"
+            self._emit(self.on_saved)
+            return
+        self.version = record.version
+        self.stale = False
+        self._save()
+
+    @property
+    def save_status(self) -> str:
+        """'saved', 'stale' (another tab saved first: not saved) or 'error'."""
+        if self.stale:
+            return "stale"
+        return "error" if self.save_error else "saved"
+
+    # --- listeners ---------------------------------------------------------------------------
+
+    def _emit(self, listeners: Iterable[Callable[[], Any]]) -> None:
+        for listener in list(listeners):
+            listener()
+
+    def _emit_change(self, reason: str) -> None:
+        for listener in list(self.on_change):
+            try:
+                takes_reason = len(inspect.signature(listener).parameters) >= 1
+            except (TypeError, ValueError):
+                takes_reason = False
+            listener(reason) if takes_reason else listener()
+
+    # --- selection, highlight, call paths -------------------------------------------------
+
+    def select(self, node_id: str | None) -> None:
+        """Select one step (or none), on the canvas too."""
+        wanted = [node_id] if node_id is not None and node_id in self.graph else []
+        if wanted == self.selection and not self.selected_edges:
+            return
+        self.selection = wanted
+        self.selected_edges = []
+        if self.canvas is not None and self.canvas_ready:
+            self.canvas.select_node(wanted[0] if wanted else None)
+        self._emit(self.on_select)
+
+    def canvas_selected(self, nodes: list[str], edges: list[tuple[str, str]]) -> None:
+        """The user selected things on the canvas."""
+        nodes = [n for n in nodes if n in self.graph]
+        if nodes == self.selection and edges == self.selected_edges:
+            return
+        self.selection, self.selected_edges = nodes, edges
+        self._emit(self.on_select)
+
+    @property
+    def selected(self) -> str | None:
+        return self.selection[0] if len(self.selection) == 1 else None
+
+    def highlight(self, node_ids: list[str]) -> None:
+        """Mark the step(s) a test call is at now."""
+        self.highlighted = [n for n in node_ids if n in self.graph]
+        if self.canvas is not None and self.canvas_ready:
+            self.canvas.set_highlight(self.highlighted)
+
+    def show_path(self, node_ids: list[str]) -> None:
+        """Draw the path a call took (step ids in order)."""
+        self.path = [n for n in node_ids if n in self.graph]
+        if self.canvas is not None and self.canvas_ready:
+            self.canvas.set_path(self.path)
+
+    # --- edits -------------------------------------------------------------------------------
+
+    def new_id(self, type_: str) -> str:
+        prefix = ID_PREFIX.get(type_, type_.lower())
+        n = 1
+        while f"{prefix}-{n}" in self.graph:
+            n += 1
+        return f"{prefix}-{n}"
+
+    def add_step(self, type_: str, x: float = 0, y: float = 0) -> str | None:
+        if type_ not in STEPS:
+            return None
+        node = self.new_id(type_)
+
+        def edit(g: nx.DiGraph) -> None:
+            g.add_node(node, **new_step(type_), x=round(x), y=round(y))
+            if not g.graph.get("start") or g.graph["start"] not in g:
+                g.graph["start"] = node
+        self.change(f"Add {STEPS[type_].label}", edit)
+        return node
+
+    def connect(self, source: str, branch: str, target: str) -> bool:
+        """Connect one output of ``source`` to ``target`` (replacing what that output led to)."""
+        if source == target or source not in self.graph or target not in self.graph:
+            return False
+        data = self.graph.nodes[source]
+        spec = STEPS.get(data.get("type", ""))
+        if spec is None or spec.terminal or branch not in branches_of(data):
+            return False
+
+        def edit(g: nx.DiGraph) -> None:
+            remove_branch(g, source, branch)
+            add_branch(g, source, target, branch)
+        self.change("Connect", edit)
+        return True
+
+    def disconnect(self, source: str, branch: str) -> None:
+        self.change("Remove connection", lambda g: remove_branch(g, source, branch))
+
+    def move(self, positions: list[dict]) -> None:
+        moved = [p for p in positions if p.get("id") in self.graph]
+        if not moved:
+            return
+        for p in moved:  # the canvas already shows them there
+            view = self._pushed_nodes.get(p["id"])
+            if view is not None:
+                view["position"] = {"x": float(round(p["x"])), "y": float(round(p["y"]))}
+
+        def edit(g: nx.DiGraph) -> None:
+            for p in moved:
+                g.nodes[p["id"]]["x"] = round(p["x"])
+                g.nodes[p["id"]]["y"] = round(p["y"])
+        self.change("Move", edit)
+
+    def delete(self, nodes: Iterable[str] = (), edges: Iterable[tuple[str, str]] = ()) -> None:
+        nodes = [n for n in nodes if n in self.graph]
+        edges = list(edges)
+        if not nodes and not edges:
+            return
+
+        def edit(g: nx.DiGraph) -> None:
+            for source, branch in edges:
+                if source in g:
+                    remove_branch(g, source, branch)
+            g.remove_nodes_from(nodes)
+            if g.graph.get("start") in nodes:
+                g.graph["start"] = None
+        what = "Delete step" if len(nodes) == 1 and not edges else "Delete"
+        self.change(what, edit)
+
+    def delete_selection(self) -> None:
+        self.delete(self.selection, self.selected_edges)
+
+    def set_field(self, node: str, field: str, value: Any) -> None:
+        """Set one field of a step: ``text``, ``attrs.<name>``, ``numbers``, ``prompt``, ``target``, ``retries``…
+
+        None or an empty string removes the field (the default applies).
+        """
+        if node not in self.graph:
+            return
+
+        def edit(g: nx.DiGraph) -> None:
+            data = g.nodes[node]
+            if field.startswith("attrs."):
+                attrs = dict(data.get("attrs") or {})
+                name = field[len("attrs."):]
+                if value is None or value == "":
+                    attrs.pop(name, None)
+                else:
+                    attrs[name] = value
+                if attrs:
+                    data["attrs"] = attrs
+                else:
+                    data.pop("attrs", None)
+            elif value is None or (value == "" and field != "text"):
+                data.pop(field, None)
+            else:
+                data[field] = copy.deepcopy(value)
+        self.change(f"Change {field}", edit, coalesce=f"{node}:{field}")
+
+    def set_options(self, node: str, options: list[str]) -> None:
+        """A menu's digit options, in order; a renamed option keeps its connection."""
+        if node not in self.graph:
+            return
+        old = [str(o) for o in self.graph.nodes[node].get("options") or []]
+        new = [str(o).strip() for o in options]
+
+        def edit(g: nx.DiGraph) -> None:
+            g.nodes[node]["options"] = new
+            removed = [o for o in old if o not in new]
+            added = [o for o in new if o not in old]
+            for i, gone in enumerate(removed):
+                targets = dict((b, t) for _, t, d in g.out_edges(node, data=True) for b in edge_branches(d))
+                target = targets.get(gone)
+                remove_branch(g, node, gone)
+                if target is not None and len(removed) == len(added) and DIGIT_BRANCH.match(added[i] or "x"):
+                    add_branch(g, node, target, added[i])  # an option typed over: same connection
+        self.change("Change menu options", edit, coalesce=f"{node}:options")
+
+    def set_start(self, node: str | None) -> None:
+        def edit(g: nx.DiGraph) -> None:
+            g.graph["start"] = node if node in g else None
+        self.change("Change start step", edit)
+
+    def rename(self, name: str) -> None:
+        name = name.strip()
+        if not name:
+            return
+
+        def edit(g: nx.DiGraph) -> None:
+            g.graph["name"] = name
+        self.change("Rename flow", edit, coalesce="flow:name")
+
+    def auto_layout(self) -> None:
+        self.change("Auto-layout", apply_layout, reason="layout")
+        if self.canvas is not None and self.canvas_ready:
+            self.canvas.fit_view()
+
+    # --- copy and paste --------------------------------------------------------------------------
+
+    def copy(self, nodes: Iterable[str] | None = None) -> int:
+        chosen = [n for n in (self.selection if nodes is None else nodes) if n in self.graph]
+        if not chosen:
+            return 0
+        inside = set(chosen)
+        self.clipboard = (
+            [(n, copy.deepcopy(dict(self.graph.nodes[n]))) for n in chosen],
+            [(s, t, copy.deepcopy(dict(d))) for s, t, d in self.graph.edges(data=True) if s in inside and t in inside],
+        )
+        return len(chosen)
+
+    def paste(self, x: float | None = None, y: float | None = None) -> list[str]:
+        """Paste copied steps with new ids, keeping the connections between them."""
+        if not self.clipboard:
+            return []
+        nodes, edges = self.clipboard
+        xs = [float(d.get("x") or 0) for _, d in nodes]
+        ys = [float(d.get("y") or 0) for _, d in nodes]
+        dx = (x - min(xs)) if x is not None else PASTE_OFFSET
+        dy = (y - min(ys)) if y is not None else PASTE_OFFSET
+        new_ids: dict[str, str] = {}
+
+        def edit(g: nx.DiGraph) -> None:
+            for old, data in nodes:
+                new = self.new_id(str(data.get("type", "step")))
+                new_ids[old] = new
+                g.add_node(new, **copy.deepcopy(data))
+                g.nodes[new]["x"] = round(float(data.get("x") or 0) + dx)
+                g.nodes[new]["y"] = round(float(data.get("y") or 0) + dy)
+            for s, t, d in edges:
+                g.add_edge(new_ids[s], new_ids[t], **copy.deepcopy(d))
+            for old, new in new_ids.items():
+                target = g.nodes[new].get("target")
+                if g.nodes[new].get("type") == "Goto" and target in new_ids:
+                    g.nodes[new]["target"] = new_ids[target]
+        self.change("Paste", edit)
+        pasted = list(new_ids.values())
+        self.selection = pasted
+        self.selected_edges = []
+        self._emit(self.on_select)
+        return pasted
+
+    # --- undo and redo ---------------------------------------------------------------------------
+
+    def undo(self) -> bool:
+        return self._restore(self.history.undo(self._text), "undo")
+
+    def redo(self) -> bool:
+        return self._restore(self.history.redo(self._text), "redo")
+
+    def _restore(self, text: str | None, reason: str) -> bool:
+        if text is None:
+            return False
+        self.graph = loads(text, f"flow {self.flow_id}")
+        self._committed(text, reason)
+        return True
+
+    # --- preview --------------------------------------------------------------------------------
+
+    def preview(self, node: str | None) -> tuple[str, str]:
+        """('xml', document text) for the document that plays ``node``, or ('message', why not)."""
+        try:
+            compiled = compile_flow(self.graph, revision="draft", problems=self.problems)
+        except CompileError as exc:
+            n = len(exc.problems)
+            return "message", f"The flow has {n} error{'s' if n != 1 else ''}; fix {'it' if n == 1 else 'them'} " \
+                              "(see Problems) to see its FlexML."
+        except Exception as exc:  # a compiler bug must not break the editor
+            log.exception("preview of flow %s failed", self.flow_id)
+            return "message", f"The FlexML could not be built: {exc}"
+        if node is None:
+            node = compiled.start
+        docs = [name for name, steps in compiled.steps.items() if node in steps]
+        if not docs:
+            return "message", f"No call reaches step {node!r} yet, so it is in no document."
+        own = [d for d in docs if compiled.steps[d][0] == node]
+        name = (own or docs)[0]
+        return "xml", f"<!-- document {name} -->\n" + compiled.documents[name].decode("utf-8")
