@@ -86,13 +86,6 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme else ""
 
 
-def short_url(url: str, base: str) -> str:
-    """A URL on the call's own server written as a path, others in full."""
-    if base and url.startswith(base + "/"):
-        return url[len(base):]
-    return url
-
-
 def host_document(url: str) -> str | None:
     """The document name in a host document URL ``/flexml/{flow}/{rev}/{doc}``, else None."""
     parts = [p for p in urlsplit(url).path.split("/") if p]

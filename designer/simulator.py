@@ -18,12 +18,10 @@ an error), with ``ok`` False and the reason in plain words.
 from __future__ import annotations
 
 import asyncio
-import socket
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
@@ -33,10 +31,13 @@ from .sim_callers import (DIAL_OUTCOMES, RECORD_FAILED, Caller, GatherInfo, Hang
                           ScriptedCaller, check_keys, resolve)
 from .sim_events import CallEvent, CallResult, host_document
 from .sim_flexml import NotFlexML, Verb, parse_document
+from .sim_http import MAX_ANSWER_BYTES, Fetcher, Sent
 from .sim_steps import DocRef, StepMap
 
-__all__ = ["CallEvent", "CallResult", "Caller", "GatherInfo", "HangUp", "RecordInfo", "ScriptedCaller", "run_call",
-           "simulate_call", "DIAL_OUTCOMES"]
+__all__ = [
+    "CallEvent", "CallResult", "Caller", "DIAL_OUTCOMES", "GatherInfo", "HangUp", "MAX_ANSWER_BYTES", "RecordInfo",
+    "ScriptedCaller", "run_call", "simulate_call",
+]
 
 CHARS_PER_SECOND = 15.0  # speech rate used to estimate how long a Say lasts
 PLAY_SECONDS = 5.0  # assumed length of an audio file (the simulator does not download it)
@@ -44,7 +45,6 @@ KEY_SECONDS = 0.5  # time to press one key
 FOREVER_REPEATS = 3  # a loop="0" message is heard this many times, then the simulated caller hangs up
 ERROR_MESSAGE_SECONDS = 3.0  # the carrier's "application error" message
 SHOWN_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingDuration")  # in transcript lines
-MAX_ANSWER_BYTES = 1024 * 1024  # a FlexML document is small; a bigger answer is refused
 DOC_HEADER = "X-FlexML-Document"  # a host may name the document it answered with (router answers)
 
 EventHook = Callable[[CallEvent], Any]
@@ -54,25 +54,11 @@ class CallBroke(Exception):
     """The call cannot go on; the message says why in plain words."""
 
 
-class AnswerTooLarge(Exception):
-    pass
-
-
-@dataclass
-class Answer:
-    status_code: int
-    reason: str
-    url: str  # after any HTTP redirects
-    headers: httpx.Headers
-    body: bytes
-
-
 @dataclass
 class Request:
     url: str
     method: str = "POST"
     fields: dict[str, Any] = field(default_factory=dict)
-    why: str = ""
 
 
 def speech_seconds(text: str) -> float:
@@ -103,7 +89,7 @@ class CallSimulator:
         self.start_url = url
         self.start_method = method
         self.caller = caller
-        self.client = client
+        self.http = Fetcher(client, fetch_timeout)
         self.from_ = from_
         self.to = to
         self.max_fetches = max_fetches
@@ -148,45 +134,8 @@ class CallSimulator:
 
     # ---- HTTP ---------------------------------------------------------------------------------------
 
-    async def send(self, req: Request) -> tuple[Answer | None, float, str]:
-        """Request a URL with the call's fields; (answer, latency ms, problem or '')."""
-        scheme = urlsplit(req.url).scheme
-        if scheme not in ("http", "https"):
-            return None, 0.0, f"cannot request {req.url!r}: only http:// and https:// URLs can be fetched"
-        fields = {**self.base_fields, **req.fields}
-        started = time.perf_counter()
-        try:
-            if req.method == "GET":
-                params = {k: str(v) for k, v in fields.items()}  # merged with the URL's own query
-                request = self.client.build_request("GET", httpx.URL(req.url).copy_merge_params(params))
-            else:
-                request = self.client.build_request("POST", req.url, json=fields)
-            answer = await asyncio.wait_for(self._receive(request), timeout=self.fetch_timeout)
-        except (asyncio.TimeoutError, httpx.TimeoutException):
-            return None, _ms(started), f"{req.url} did not answer within {self.fetch_timeout:g} s"
-        except httpx.ConnectError as exc:
-            return None, _ms(started), f"could not connect to {req.url}: {_connect_problem(exc)}"
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            return None, _ms(started), f"cannot request {req.url!r}: {exc}"
-        except httpx.HTTPError as exc:
-            return None, _ms(started), f"the request to {req.url} failed: {exc or type(exc).__name__}"
-        except AnswerTooLarge:
-            return None, _ms(started), f"the answer from {req.url} is larger than {MAX_ANSWER_BYTES // 1024} KB"
-        return answer, _ms(started), ""
-
-    async def _receive(self, request: httpx.Request) -> Answer:
-        response = await self.client.send(request, stream=True)
-        try:
-            chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_ANSWER_BYTES:
-                    raise AnswerTooLarge()
-                chunks.append(chunk)
-        finally:
-            await response.aclose()
-        return Answer(response.status_code, response.reason_phrase, str(response.url), response.headers,
-                      b"".join(chunks))
+    async def send(self, req: Request) -> Sent:
+        return await self.http.send(req.url, req.method, {**self.base_fields, **req.fields})
 
     async def fetch(self, req: Request) -> list[Verb]:
         """Request the next document and read its verbs; raises CallBroke."""
@@ -195,7 +144,7 @@ class CallSimulator:
                             f"seems to loop forever (next would be {req.url})")
         self.result.fetches += 1
         response, latency, problem = await self.send(req)
-        sent = {k: v for k, v in req.fields.items()}
+        sent = dict(req.fields)
         shown = "".join(f" {k}={v}" for k, v in sent.items() if k in SHOWN_FIELDS)
         if response is None:
             await self.emit("fetch", f"{req.method} {req.url}{shown} -> no answer", url=req.url, doc=None,
@@ -327,11 +276,10 @@ class CallSimulator:
     async def do_play(self, verb: Verb):
         if await self.hear(verb):
             if verb.attrs.get("action", "").strip():
-                return Request(self.resolve_url(verb.attrs["action"]), verb.method_attr(), why="after the file")
+                return Request(self.resolve_url(verb.attrs["action"]), verb.method_attr())
             return None
         if verb.attrs.get("errorAction", "").strip():
-            return Request(self.resolve_url(verb.attrs["errorAction"]), verb.method_attr("errorMethod"),
-                           why="the file failed")
+            return Request(self.resolve_url(verb.attrs["errorAction"]), verb.method_attr("errorMethod"))
         return None
 
     async def do_pause(self, verb: Verb):
@@ -381,7 +329,7 @@ class CallSimulator:
         else:
             what = f"pressed {digits}, then nothing for {timeout} s: submits {digits}"
         await self.emit("keys", what + ignored, verb, data=data)
-        return Request(action, method, {"Digits": digits}, why="digits")
+        return Request(action, method, {"Digits": digits})
 
     async def do_dial(self, verb: Verb):
         numbers = [n for n in verb.numbers if n]
@@ -410,7 +358,7 @@ class CallSimulator:
         self.clock += took
         if verb.attrs.get("action", "").strip():
             fields = {"DialCallStatus": outcome, "DialCallDuration": int(talk)}
-            return Request(self.resolve_url(verb.attrs["action"]), verb.method_attr(), fields, why="dial")
+            return Request(self.resolve_url(verb.attrs["action"]), verb.method_attr(), fields)
         return None
 
     async def do_record(self, verb: Verb):
@@ -430,8 +378,7 @@ class CallSimulator:
             await self.emit("record", "the recording failed" + ("" if has_error else
                             "; there is no errorAction, so the call moves on"), verb, data={"failed": True})
             if has_error:
-                return Request(self.resolve_url(verb.attrs["errorAction"]), verb.method_attr("errorMethod"),
-                               why="recording failed")
+                return Request(self.resolve_url(verb.attrs["errorAction"]), verb.method_attr("errorMethod"))
             return None
         spoken = min(max(float(outcome), 0.0), float(info.max_length))
         sid = uuid.uuid4().hex
@@ -445,7 +392,7 @@ class CallSimulator:
         await self.emit("record", text, verb, data={"duration": seconds, "url": rec_url, "sid": sid})
         self.clock += spoken + (info.timeout if spoken < info.max_length else 0)
         if verb.attrs.get("action", "").strip():
-            return Request(self.resolve_url(verb.attrs["action"]), verb.method_attr(), fields, why="recording")
+            return Request(self.resolve_url(verb.attrs["action"]), verb.method_attr(), fields)
         return None
 
     async def do_sms(self, verb: Verb):
@@ -455,7 +402,7 @@ class CallSimulator:
         self.result.sms.append(message)
         await self.emit("sms", f'text to {to} from {sender}: "{verb.text}"', verb, data=message)
         if verb.attrs.get("action", "").strip():
-            return Request(self.resolve_url(verb.attrs["action"]), verb.method_attr(), why="sms")
+            return Request(self.resolve_url(verb.attrs["action"]), verb.method_attr())
         return None
 
     async def do_redirect(self, verb: Verb):
@@ -463,7 +410,7 @@ class CallSimulator:
             raise CallBroke(f"the answer from {self.url} is not FlexML: {verb.where()} has no URL")
         target = self.resolve_url(verb.text)
         await self.emit("redirect", f"to {target}", verb, data={"target": target})
-        return Request(target, verb.method_attr(), why="redirect")
+        return Request(target, verb.method_attr())
 
     async def do_reject(self, verb: Verb):
         reason = verb.attrs.get("reason", "rejected").strip() or "rejected"
@@ -496,23 +443,7 @@ class CallSimulator:
 END = object()
 
 
-_sleep = asyncio.sleep
-
-
-def _connect_problem(exc: BaseException) -> str:
-    """Plain words for a failed connection, from the cause chain (refused, unknown host, …)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(seen, socket.gaierror):
-            return "the host name is unknown"
-        seen = seen.__cause__ or seen.__context__
-    return str(exc) or type(exc).__name__
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0
+_sleep = asyncio.sleep  # replaced in tests
 
 
 def _caller_play(caller: Caller, url: str):

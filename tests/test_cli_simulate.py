@@ -92,7 +92,8 @@ def test_a_broken_call_exits_1_with_the_reason(capsys):
         code, out, err = simulate(capsys, f"{base}/ivr")
     assert code == 1
     assert "BROKEN: status failed" in out and '"Hi"' in out
-    assert err.strip() == f"flexml-designer simulate: the call broke: {base}/gone answered HTTP 500 Internal Server Error"
+    assert err.strip() == (f"flexml-designer simulate: the call broke: {base}/gone answered "
+                           f"HTTP 500 Internal Server Error")
 
 
 def test_a_refused_connection_exits_1(capsys):
