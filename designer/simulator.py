@@ -85,7 +85,7 @@ class CallSimulator:
     def __init__(self, url: str, *, caller: Caller, client: httpx.AsyncClient, from_: str, to: str,
                  method: str, max_fetches: int, fetch_timeout: float, on_event: EventHook | None,
                  status_callback_url: str | None, status_callback_method: str, caller_name: str,
-                 direction: str, steps: StepMap | None = None, pace: float = 0.0):
+                 direction: str, steps: StepMap | None = None, pace: float = 0.0, call_sid: str | None = None):
         self.start_url = url
         self.start_method = method
         self.caller = caller
@@ -106,7 +106,7 @@ class CallSimulator:
         self.pace = pace
         self.paced_until = 0.0
         self.ref: DocRef | None = None
-        self.result = CallResult(url=url, call_sid=uuid.uuid4().hex, events=[])
+        self.result = CallResult(url=url, call_sid=call_sid or uuid.uuid4().hex, events=[])
         self.base_fields = {
             "AccountSid": "", "ApiVersion": "2.0", "CallerName": caller_name, "CallSid": self.result.call_sid,
             "CallStatus": "", "Direction": direction, "ForwardedFrom": "", "From": from_,
@@ -462,7 +462,7 @@ async def simulate_call(url: str, *, caller: Caller | None = None, from_: str = 
                         on_event: EventHook | None = None, status_callback_url: str | None = None,
                         status_callback_method: str = "POST", caller_name: str = "",
                         direction: str = "inbound", flows: Iterable[CompiledFlow] = (),
-                        pace: float = 0.0) -> CallResult:
+                        pace: float = 0.0, call_sid: str | None = None) -> CallResult:
     """Simulate one call to ``url``; see the module docstring. Never raises for a broken flow.
 
     ``flows``: the compiled flows the URL serves, when known; events then name the document of
@@ -470,6 +470,7 @@ async def simulate_call(url: str, *, caller: Caller | None = None, from_: str = 
     ``pace``: real seconds waited per virtual second before each event (0: none), so a
     live transcript unrolls at a watchable speed (0.25 plays a call four times faster).
     ``on_event`` may be a plain or an async function; an exception it raises ends the call.
+    ``call_sid``: the CallSid every request carries (default: a new random one).
     """
     if pace < 0:
         raise ValueError("pace cannot be negative")
@@ -486,7 +487,7 @@ async def simulate_call(url: str, *, caller: Caller | None = None, from_: str = 
                             status_callback_url=status_callback_url,
                             status_callback_method=status_callback_method.strip().upper() or "POST",
                             caller_name=caller_name, direction=direction,
-                            steps=StepMap(list(flows)) if flows else None, pace=pace)
+                            steps=StepMap(list(flows)) if flows else None, pace=pace, call_sid=call_sid)
         return await sim.run()
 
 

@@ -60,11 +60,14 @@ async def test_get_sends_the_fields_as_query_parameters():
     assert got.query["From"] == "111" and got.query["To"] == "222" and got.query["ApiVersion"] == "2.0"
 
 
-async def test_each_call_has_its_own_call_sid():
-    docs = {"/start": doc("<Hangup/>")}
+async def test_each_call_has_its_own_call_sid_unless_one_is_given():
+    docs = {"/start": doc("<Redirect>/start2</Redirect>"), "/start2": doc("<Hangup/>")}
     a, _ = await call(docs)
     b, _ = await call(docs)
     assert a.call_sid != b.call_sid
+    given, server = await call(docs, call_sid="9dc690bb-a627-4af6-95be-0e259250d8df")
+    assert given.call_sid == "9dc690bb-a627-4af6-95be-0e259250d8df"
+    assert {r.body["CallSid"] for r in server.requests} == {given.call_sid}
 
 
 @pytest.mark.parametrize("target, expected", [
