@@ -81,7 +81,7 @@ async def test_numbers_card_binds_a_carrier_did_to_a_flow(designer: User, world)
     await designer.should_see("+1 555 123 0001")
     only(designer, f"carrier-flow-{SALES}").value = flow
     designer.find(f"carrier-bind-{SALES}").click()
-    await designer.should_see("+1 555 123 0001 now rings “main-menu”")
+    await designer.should_see("+1 555 123 0001 now rings “Main menu”")
     did = world.carrier.dids.list(filter=f'phonenumber eq "{SALES}"').items[0]
     assert (did.url, did.status_callback_url) == ("https://ivr.example.com/flexml",
                                                   "https://ivr.example.com/flexml/status")

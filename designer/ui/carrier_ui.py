@@ -164,8 +164,9 @@ class CarrierNumbersCard:
         except ServiceError as exc:
             ui.notify(_plain(exc), type="negative", multi_line=True)
             return
-        ui.notify(f"{number.display} now rings “{flow_id}”: the carrier sends its calls to this host",
-                  type="positive")
+        record = self.ctx.store.get_flow(flow_id)
+        ui.notify(f"{number.display} now rings “{record.name if record else flow_id}”: the carrier sends its calls "
+                  f"to this host", type="positive")
         await self.changed()
 
     async def release(self, number: cs.CarrierNumber) -> None:
