@@ -397,3 +397,22 @@ def test_a_failure_inside_the_sandbox_is_a_500_without_a_traceback(fresh, monkey
     assert "Traceback" not in response.text and "sqlite3" not in response.text
     with pytest.raises(CarrierError, match=r"^the carrier answered 500 Internal server error"):
         fresh.client.dids.list()
+
+
+# --- the reference's own examples ---------------------------------------------------------------
+
+
+def test_reference_example_empty_calls_page_with_offset_and_limit(client, sandbox):
+    page = client.calls.list(offset=2, limit=4)  # GET /calls?offset=2&limit=4
+    assert (page.count, page.has_more, page.items, page.limit, page.offset, page.total) == (0, False, [], 4, 2, 0)
+    assert link(page.previous) == (f"{sandbox.url}/calls", {"limit": "4", "offset": "0"}) and page.next is None
+
+
+@pytest.mark.parametrize("expression, found", [
+    ('name eq "sandbox"', True), ('name ne "sandbox"', False), ('name like "sand%"', True),
+    ('name like "s%x"', True), ('name like "S%"', False), ('name ilike "SandBOX%"', True),
+    ('name in ("active", "sandbox")', True), ('name in ("active", "suspended")', False),
+])
+def test_reference_example_filters_on_accounts(client, expression, found):
+    page = client.accounts.list(offset=0, limit=10, order="name", filter=expression)
+    assert page.total == (1 if found else 0)

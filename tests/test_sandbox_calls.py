@@ -229,3 +229,16 @@ def test_an_inbound_call_to_an_unknown_or_unconfigured_number_says_why(world):
     assert exc.value.status == 404
     with pytest.raises(CarrierError, match=r"^object validation error: DID 15551230002 has no url and neither"):
         world.client.sandbox.inbound(OTHER)
+
+
+def test_numeric_comparisons_on_delay(world):
+    c = world.client
+    for delay in (1000, 2000, 3000, 4000):
+        c.calls.create(calling_did=OURS, called_did=f"1555999{delay}", delay=delay)
+    called = lambda expression: [x.called_did for x in c.calls.list(filter=expression).items]  # noqa: E731
+    assert called("delay gt 3500") == ["15559994000"]
+    assert called("delay ge 2500") == ["15559993000", "15559994000"]
+    assert called("delay lt 1500") == ["15559991000"]
+    assert called("delay le 2500 and delay gt 1500") == ["15559992000"]
+    with pytest.raises(CarrierError, match=r"delay is a number; 'soon' is not"):
+        c.calls.list(filter='delay gt "soon"')
