@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import total_ordering
 from typing import Any
 
 import networkx as nx
@@ -28,12 +29,19 @@ RESERVED_FLOW_IDS = {"status"}
 MAX_NUMBERS = 10
 
 
-@dataclass(frozen=True, order=True)
+@total_ordering
+@dataclass(frozen=True)
 class Problem:
     node: str | None  # None: the flow as a whole
     field: str
     message: str
     severity: str = "error"  # or "warning"
+
+    def __lt__(self, other: "Problem") -> bool:  # flow-wide problems (node None) sort first
+        return self._key() < other._key()
+
+    def _key(self) -> tuple:
+        return (self.node is not None, self.node or "", self.field, self.message, self.severity)
 
     @property
     def is_error(self) -> bool:
@@ -379,6 +387,9 @@ def _check_options(node: str, options: Any, connected: dict[str, str], never) ->
             msg = never(text)
             if msg:
                 out.append(Problem(node, field, msg))
+            else:
+                out.append(Problem(node, field, f"option {text!r} is not connected; a caller who presses it "
+                                                "is treated as pressing a wrong key", "warning"))
     return out
 
 

@@ -372,3 +372,15 @@ def test_every_problem_is_returned_errors_before_warnings():
         ("a", "text", "error"), ("b", "numbers[0]", "error"), ("c", "type", "error"),
         ("lost", "connections", "warning"), ("c", "connections", "warning"),
     ]
+
+
+def test_declared_option_without_a_connection_is_a_warning():
+    flow = menu(options=["1", "2"])
+    assert found(flow) == []
+    p = one(flow, "warning")
+    assert (p.node, p.field) == ("m", "options[1]") and "option '2' is not connected" in p.message
+
+
+def test_problems_sort_with_flow_wide_ones_first():
+    problems = [Problem("b", "text", "x"), Problem(None, "start", "y"), Problem("a", "type", "z")]
+    assert [p.node for p in sorted(problems)] == [None, "a", "b"]
