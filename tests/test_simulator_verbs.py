@@ -537,3 +537,15 @@ async def test_pace_waits_virtual_time_scaled_before_each_event(monkeypatch):
     paced, _ = await call(docs, pace=0.5)
     assert waited == [2.0, 1.0]
     assert paced.kinds() == unpaced.kinds() and [e.at for e in paced.events] == [e.at for e in unpaced.events]
+
+
+async def test_events_serialise_to_json_for_the_browser():
+    import json
+
+    result, _ = await call({"/start": doc('<Gather numDigits="1" action="/r"><Say>Hi</Say></Gather>'),
+                            "/r": doc("<Hangup/>")}, caller=caller("1"))
+    data = json.loads(json.dumps([e.to_json() for e in result.events]))
+    assert [d["kind"] for d in data] == result.kinds()
+    assert data[0]["url"] == f"{BASE}/start" and "latency_ms" in data[0] and "step" not in data[0]
+    assert data[1] == {"kind": "say", "text": '"Hi"', "at": 0.0, "url": f"{BASE}/start", "line": 3, "index": 0,
+                       "data": {"speech": "Hi", "voice": "man", "loop": 1}}
