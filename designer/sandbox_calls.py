@@ -136,6 +136,7 @@ class CallScheduler:
         self._playing: set[asyncio.Task] = set()
 
     def start(self) -> None:
+        self.db.recover_interrupted()
         self._task = asyncio.create_task(self._loop())
 
     def wake(self) -> None:

@@ -183,6 +183,12 @@ class SandboxDB:
                 self._exec("UPDATE calls SET state = 'playing' WHERE call_sid = ?", (r["call_sid"],))
             return [dict(r, attributes=json.loads(r["attributes"])) for r in rows]
 
+    def recover_interrupted(self) -> int:
+        """Calls left ``playing`` by a sandbox that stopped mid-call end as failed (they are not replayed)."""
+        result = json.dumps({"ok": False, "status": "failed", "duration": 0, "transcript": "", "events": [],
+                             "reason": "the sandbox stopped while the call was playing"})
+        return self._exec("UPDATE calls SET state = 'done', result = ? WHERE state = 'playing'", (result,)).rowcount
+
     def next_run_at(self) -> float | None:
         row = self._exec("SELECT MIN(run_at) FROM calls WHERE state = 'scheduled'").fetchone()
         return row[0]

@@ -242,3 +242,17 @@ def test_numeric_comparisons_on_delay(world):
     assert called("delay le 2500 and delay gt 1500") == ["15559992000"]
     with pytest.raises(CarrierError, match=r"delay is a number; 'soon' is not"):
         c.calls.list(filter='delay gt "soon"')
+
+
+def test_a_call_interrupted_by_a_restart_ends_as_failed_and_is_not_replayed(tmp_path):
+    db = SandboxDB(tmp_path / "sandbox.sqlite")
+    account = setup(db, LOGIN, PASSWORD, dids=[OURS])
+    call = db.create_call(account["account_sid"], {"calling_did": OURS, "called_did": "15559990000"})
+    assert [c["call_sid"] for c in db.take_due_calls()] == [call["call_sid"]]  # playing when the sandbox stopped
+    db.close()
+    db = SandboxDB(tmp_path / "sandbox.sqlite")
+    with running(create_sandbox_app(db, poll=0.05)) as sandbox:
+        with CarrierClient(f"{sandbox}/flexml/v1", LOGIN, PASSWORD) as client:
+            record = client.sandbox.call(call["call_sid"])
+    assert record["state"] == "done"
+    assert record["result"]["reason"] == "the sandbox stopped while the call was playing"
