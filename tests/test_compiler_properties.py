@@ -16,7 +16,7 @@ from compiler.grammar import problems as grammar_problems
 from tests.flowwalk import resolve, walk_urls
 from tests.strategies import valid_flow_data, valid_flows
 
-FAST = settings(max_examples=80, deadline=None)
+FAST = settings(max_examples=50, deadline=None)
 
 
 def jump(graph: nx.DiGraph, node: str) -> str:
