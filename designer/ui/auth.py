@@ -127,7 +127,11 @@ def install(ctx: AppContext, required: bool) -> None:
         if not config.required or app.storage.user.get("authenticated"):
             ui.navigate.to(redirect_to)
             return
+        from .frame import COLORS
+
+        ui.colors(**COLORS)
         ui.page_title("Sign in · FlexML Designer")
+        ui.query("body").classes("bg-slate-50")
         first = not has_password(ctx)
         with ui.column().classes("absolute-center items-center gap-4 w-96"):
             with ui.row().classes("items-center gap-2"):
@@ -139,6 +143,9 @@ def install(ctx: AppContext, required: bool) -> None:
                     ui.label("This designer is reachable from other machines. Choose the password "
                              f"everyone will sign in with (at least {MIN_LENGTH} characters).") \
                         .classes("text-sm text-slate-500")
+                else:
+                    ui.label("Sign in").classes("text-lg font-medium")
+                    ui.label("Enter the designer's password.").classes("text-sm text-slate-500")
                 password = ui.input("Password", password=True, password_toggle_button=True) \
                     .classes("w-full").mark("password")
                 confirm = ui.input("Type it again", password=True).classes("w-full").mark("confirm") \
@@ -161,4 +168,4 @@ def install(ctx: AppContext, required: bool) -> None:
                 if confirm is not None:
                     confirm.on("keydown.enter", submit)
                 ui.button("Set password and sign in" if first else "Sign in", on_click=submit) \
-                    .classes("w-full").props("unelevated no-caps").mark("sign-in")
+                    .classes("w-full").props("unelevated no-caps color=primary").mark("sign-in")

@@ -110,9 +110,9 @@ class TestCallPanel:
                 for row in KEYPAD:
                     for key in row:
                         ui.button(key, on_click=lambda k=key: self.press(k)) \
-                            .props("outline size=lg").classes("font-mono text-lg").mark(f"key-{key}")
+                            .props("outline").classes("font-mono text-base h-10").mark(f"key-{key}")
             ui.label("Transcript").classes("text-sm font-medium text-slate-800")
-            with ui.scroll_area().classes("w-full h-72 rounded border border-slate-200 bg-slate-50"):
+            with ui.scroll_area().classes("w-full h-80 rounded border border-slate-200 bg-slate-50") as self.scroller:
                 self.transcript = ui.column().classes("w-full gap-1 p-2").mark("transcript")
 
     # --- running a call -----------------------------------------------------------------
@@ -155,8 +155,10 @@ class TestCallPanel:
 
     async def _run(self, url: str, transport: httpx.AsyncBaseTransport, flows: list[CompiledFlow]) -> None:
         try:
+            # with speech on, the transcript keeps pace with the voice (virtual seconds played in real time)
             self.result = await simulate_call(url, caller=self.caller, transport=transport, on_event=self._event,
-                                              flows=flows, from_="15550000001", to="15550000002")
+                                              flows=flows, from_="15550000001", to="15550000002",
+                                              pace=1.0 if self.speak.value else 0.0)
             verdict = "Call ended" if self.result.ok else "Call broke"
             self.state.text = f"{verdict}: {self.result.reason} ({self.result.call_duration} s)."
         except asyncio.CancelledError:
@@ -192,7 +194,7 @@ class TestCallPanel:
                 self.editor.highlight([event.step])
         if event.kind == "keys":
             return  # the keypad already showed each key
-        text = event.data.get("speech", event.text) if event.kind == "say" else event.text
+        text = event.data.get("speech", event.text) if event.kind == "say" else event.text.replace(BASE, "")
         self._line(event.kind, text, event.step)
         if event.kind == "say" and self.speak.value and text:
             self.transcript.client.run_javascript(f"(() => {{ const u = new SpeechSynthesisUtterance({json.dumps(text)}); "
@@ -209,3 +211,4 @@ class TestCallPanel:
                 if step:
                     ui.space()
                     ui.label(step).classes("text-xs font-mono text-slate-400")
+        self.scroller.scroll_to(percent=1.0)
