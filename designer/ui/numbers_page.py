@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 
 from nicegui import ui
 
@@ -10,6 +11,8 @@ from .. import services
 from ..context import AppContext
 from ..services import ServiceError
 from .frame import empty_state, frame, page_heading, sentence
+
+log = logging.getLogger("flexml.designer")
 
 
 def register(ctx: AppContext) -> None:
@@ -20,12 +23,18 @@ def register(ctx: AppContext) -> None:
 
 
 def carrier_component(name: str):
-    """A component from ``designer.ui.carrier_ui`` when it exists (the carrier's own numbers)."""
+    """A component from ``designer.ui.carrier_ui`` when it exists (the carrier's own numbers and settings).
+
+    The carrier part is optional: if it is missing or fails to load, the page works without it.
+    """
     try:
         module = importlib.import_module("designer.ui.carrier_ui")
     except ModuleNotFoundError as exc:
         if exc.name != "designer.ui.carrier_ui":
-            raise
+            log.exception("the carrier components could not be loaded")
+        return None
+    except Exception:  # noqa: BLE001 - another part's bug must not take the page down
+        log.exception("the carrier components could not be loaded")
         return None
     return getattr(module, name, None)
 
@@ -52,11 +61,9 @@ class NumbersView:
             ui.label("E.164: country code and number, e.g. +1 516 206 5337. Spaces, dashes and brackets "
                      "are fine.").classes("text-xs text-slate-500")
         self.table_area()
-        for name in ("numbers_panel", "numbers_card"):
-            component = carrier_component(name)
-            if component is not None:
-                component(self.ctx)
-                break
+        component = carrier_component("carrier_dids_card")
+        if component is not None:
+            component(self.ctx, on_change=self.table_area.refresh)
 
     def bind(self) -> None:
         self.number.props(remove="error error-message")

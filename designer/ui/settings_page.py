@@ -19,11 +19,9 @@ def register(ctx: AppContext) -> None:
             page_heading("Settings")
             public_url_card(ctx)
             password_card(ctx)
-            for name in ("settings_card", "carrier_settings_card"):
-                component = carrier_component(name)
-                if component is not None:
-                    component(ctx)
-                    break
+            component = carrier_component("carrier_settings_card")
+            if component is not None:
+                component(ctx)
 
 
 def _error(element: ui.input, message: str) -> None:
