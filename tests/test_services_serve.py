@@ -1,0 +1,61 @@
+"""`flexml-designer serve` arguments and the rule that decides when pages need a sign-in."""
+
+from __future__ import annotations
+
+import pytest
+
+from designer.app import is_loopback
+from designer.cli import main, parser
+from designer.commands import serve
+from designer.ui import auth
+
+
+@pytest.mark.parametrize("host, loopback", [
+    ("127.0.0.1", True), ("127.0.0.53", True), ("localhost", True), ("::1", True), ("[::1]", True),
+    ("0.0.0.0", False), ("::", False), ("192.168.1.20", False), ("ivr.example.com", False),
+])
+def test_only_loopback_addresses_skip_the_sign_in(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def test_default_database_follows_flexml_db(monkeypatch, tmp_path):
+    monkeypatch.delenv("FLEXML_DB", raising=False)
+    assert serve.default_db().endswith(".local/share/flexml-designer/designer.sqlite")
+    monkeypatch.setenv("FLEXML_DB", str(tmp_path / "x.sqlite"))
+    assert serve.default_db() == str(tmp_path / "x.sqlite")
+
+
+def test_serve_options_parse():
+    args = parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "9000", "--db", "/tmp/d.sqlite",
+                                "--public-url", "https://ivr.example.com", "--require-login"])
+    assert (args.host, args.port, args.db, args.public_url, args.require_login) == \
+        ("0.0.0.0", 9000, "/tmp/d.sqlite", "https://ivr.example.com", True)
+    defaults = parser().parse_args(["serve"])
+    assert (defaults.host, defaults.port, defaults.db, defaults.require_login) == ("127.0.0.1", 8080, None, False)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--port", "0"], "--port 0: use a port from 1 to 65535"),
+    (["--public-url", "ivr example"], "--public-url: 'ivr example' is not a web address"),
+])
+def test_bad_serve_options_give_one_line(argv, message, tmp_path, capsys):
+    assert main(["serve", "--db", str(tmp_path / "d.sqlite"), *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"flexml-designer serve: {message}") and err.count("\n") == 1
+
+
+def test_an_unusable_database_path_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["serve", "--db", str(blocker / "d.sqlite")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"flexml-designer serve: --db {blocker / 'd.sqlite'}: cannot open the database")
+
+
+def test_passwords_are_stored_as_scrypt_hashes():
+    stored = auth.hash_password("open sesame")
+    assert stored.startswith("scrypt$") and "open sesame" not in stored
+    assert auth.check_password("open sesame", stored)
+    assert not auth.check_password("open sesame!", stored)
+    assert not auth.check_password("open sesame", None) and not auth.check_password("x", "garbage")
+    assert auth.hash_password("open sesame") != stored  # salted
