@@ -27,7 +27,6 @@ def add_arguments(p) -> None:
     p.add_argument("--record-seconds", type=float, default=8.0, metavar="S",
                    help="how long the caller speaks into a recording; 0 = silence (default 8)")
     p.add_argument("--play-fails", action="store_true", help="audio files fail to play")
-    p.add_argument("--flow", metavar="FLOW_ID", help="with several flows in a bundle, the one to call")
     p.add_argument("--status-callback", metavar="URL",
                    help="status callback URL (flow files: the in-process host's /flexml/status)")
     p.add_argument("--max-fetches", type=int, default=50, metavar="N",
@@ -70,10 +69,7 @@ def run(args) -> int:
         raise UserError(f"{target!r}: only http:// and https:// URLs can be called")
     else:
         from ..sim_host import host_sources
-        try:
-            hosted = host_sources([target], args.flow)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
+        hosted = host_sources([target])  # a bad file raises FlowError/CompileError/BundleError: one clear line
         url, transport, flows = hosted.url, hosted.transport, hosted.flows
         status_url = args.status_callback or hosted.status_url
 
@@ -87,9 +83,6 @@ def run(args) -> int:
                       method=args.method, max_fetches=args.max_fetches, fetch_timeout=args.timeout,
                       on_event=show, status_callback_url=status_url, flows=flows)
     print(result.summary())
-    if result.sms:
-        for sms in result.sms:
-            print(f"text sent to {sms['to']} from {sms['from']}: {sms['body']}")
     problems = hosted.host_errors() if hosted else []
     for problem in problems:
         print(f"the host answered with an apology: {problem}", file=sys.stderr)
