@@ -1,0 +1,46 @@
+"""flexml-designer import FILE.xml|BUNDLE.zip|DIR [-o FLOW.json] [--id FLOW_ID] [--name NAME] [--entry DOC]"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from compiler.flow import dumps
+from compiler.importer import ImportRefused, import_path
+from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
+
+from ..cli import UserError
+
+HELP = "Turn FlexML or TwiML documents (a file, a folder or an exported bundle) into a flow file."
+
+
+def add_arguments(p) -> None:
+    p.add_argument("source", metavar="FILE.xml|BUNDLE.zip|DIR", help="one document, a folder of them, or a bundle")
+    p.add_argument("-o", "--out", metavar="FLOW.json", help="write the flow here (default: standard output)")
+    p.add_argument("--id", dest="flow_id", metavar="FLOW_ID", help="the flow's id (a-z, 0-9 and -)")
+    p.add_argument("--name", help="the flow's name shown in the designer")
+    p.add_argument("--entry", metavar="DOC", help="the document calls start at (name or path in the set)")
+
+
+def run(args) -> int:
+    if args.flow_id is not None and (not FLOW_ID.match(args.flow_id) or args.flow_id in RESERVED_FLOW_IDS):
+        raise UserError(f"--id {args.flow_id!r}: a flow id uses only a-z, 0-9 and - (not 'status')")
+    try:
+        result = import_path(args.source, args.entry, flow_id=args.flow_id, name=args.name)
+    except ImportRefused as exc:
+        raise UserError(str(exc)) from None
+    for note in result.notes:
+        tag = "note" if note.severity == "info" else "warning"
+        print(f"{tag}: {note}", file=sys.stderr)
+    text = dumps(result.graph)
+    if args.out:
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"cannot write {args.out}: {exc.strerror}") from None
+        steps = result.graph.number_of_nodes()
+        print(f"{args.out}: {steps} steps from {len(result.documents)} document(s), start {result.start}",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
