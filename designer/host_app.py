@@ -47,13 +47,15 @@ SORRY_KEYS = "Sorry, we could not understand the keys you pressed. Goodbye."
 
 # carrier parameter spellings → the one name the host uses
 ALIASES = {"digits": "Digits", "RecordingURL": "RecordingUrl", "RecordingFileSID": "RecordingFileSid"}
-# parameters kept with an event (the call variables and the status-callback fields)
+# parameters kept with an event when not empty (CallSid and Digits have their own columns; OriginalFrom and
+# OriginalTo only when they differ from From and To)
 KEPT = (
-    "AccountSid", "ApiVersion", "CallerName", "CallSid", "CallStatus", "Direction", "ForwardedFrom", "From",
-    "OriginalFrom", "OriginalTo", "RequestUrl", "To", "Digits", "RecordingUrl", "RecordingFileSid",
-    "RecordingDuration", "CallDuration", "RequestMethod",
+    "CallerName", "CallStatus", "Direction", "ForwardedFrom", "From", "OriginalFrom", "OriginalTo", "RequestUrl",
+    "To", "RecordingUrl", "RecordingFileSid", "RecordingDuration", "CallDuration", "RequestMethod",
 )
+_KEPT = frozenset(KEPT)
 _DIGITS = re.compile(r"[0-9*#]*")
+_JSON = json.JSONDecoder()
 
 OnEvent = Callable[[CallEvent], None]
 
@@ -69,6 +71,16 @@ EMPTY_BODY = b'<?xml version="1.0" encoding="UTF-8"?>\n<Response/>\n'
 HANGUP_BODY = b'<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Hangup/>\n</Response>\n'
 
 _CONTENT_TYPE = (b"content-type", b"application/xml")
+_LENGTHS: dict[int, bytes] = {}
+
+
+def _length(n: int) -> bytes:
+    value = _LENGTHS.get(n)
+    if value is None:
+        value = str(n).encode()
+        if len(_LENGTHS) < 4096:
+            _LENGTHS[n] = value
+    return value
 DOC_HEADER = b"x-flexml-document"  # which document a router answered with
 
 
@@ -94,16 +106,17 @@ class HostHandler:
             body = SORRY_BODY
             event = CallEvent("", "", "", "error", f"host error: {type(exc).__name__}", None, time.time(),
                               {"path": str(scope.get("path", ""))[:MAX_PARAM_CHARS]})
-        headers = [_CONTENT_TYPE, (b"content-length", str(len(body)).encode())]
-        if event is not None and event.kind == "router" and event.params.get("answer", "").isascii():
-            headers.append((DOC_HEADER, event.params["answer"].encode()))  # the simulator shows it
+        headers = [_CONTENT_TYPE, (b"content-length", _length(len(body)))]
+        if event is not None:
+            if event.kind == "router" and event.params.get("answer", "").isascii():
+                headers.append((DOC_HEADER, event.params["answer"].encode()))  # the simulator shows it
+            if self.on_event is not None:
+                try:
+                    self.on_event(event)  # a queue append: the answer does not wait on storage
+                except Exception:  # noqa: BLE001 - recording never breaks a call
+                    log.exception("on_event failed")
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-        if event is not None and self.on_event is not None:
-            try:
-                self.on_event(event)
-            except Exception:  # noqa: BLE001 - recording never breaks a call
-                log.exception("on_event failed")
 
     # --- one request ----------------------------------------------------------------------
 
@@ -130,7 +143,11 @@ class HostHandler:
 
     def _event(self, params: dict[str, str], flow: str, rev: str, kind: str, target: str, scope: dict | None,
                digits: str | None = None, **extra: str) -> CallEvent:
-        kept = {k: params[k][:MAX_PARAM_CHARS] for k in KEPT if k in params}
+        kept = {k: v[:MAX_PARAM_CHARS] for k, v in params.items() if v and k in _KEPT}
+        if "OriginalFrom" in kept and kept["OriginalFrom"] == kept.get("From"):
+            del kept["OriginalFrom"]
+        if "OriginalTo" in kept and kept["OriginalTo"] == kept.get("To"):
+            del kept["OriginalTo"]
         kept.update(extra)
         if kind == "error" and scope is not None:
             kept["path"] = str(scope.get("path", ""))[:MAX_PARAM_CHARS]
@@ -310,16 +327,20 @@ async def read_params(scope: dict, receive: Callable, cap: int = MAX_BODY) -> di
 
 def _json_params(body: bytes) -> dict[str, str]:
     try:
-        data = json.loads(body)
+        data = _JSON.decode(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest("JSON body is not UTF-8 text") from None
     except (ValueError, RecursionError):
         raise BadRequest("body is not valid JSON") from None
-    if not isinstance(data, dict):
+    if type(data) is not dict:
         raise BadRequest(f"JSON body is a {type(data).__name__}, not an object")
-    out: dict[str, str] = {}
-    for key, value in data.items():
-        text = _text(value)
-        if text is not None:
-            out[key] = text
+    out = {k: v for k, v in data.items() if type(v) is str}
+    if len(out) < len(data):  # numbers, booleans, nulls (lists and objects carry no call parameter)
+        for key, value in data.items():
+            if type(value) is not str:
+                text = _text(value)
+                if text is not None:
+                    out[key] = text
     return out
 
 
@@ -328,11 +349,33 @@ def _json_params(body: bytes) -> dict[str, str]:
 
 def host_routes(table: FlowTable, on_event: OnEvent | None = None, max_body: int = MAX_BODY) -> list[BaseRoute]:
     """The host's routes, to add to another Starlette/FastAPI app (the designer mounts these)."""
-    handler = HostHandler(table, on_event, max_body)
-    return [Route("/flexml", handler, name="flexml"), Route("/flexml/{rest:path}", handler, name="flexml-path")]
+    return _routes(HostHandler(table, on_event, max_body))
+
+
+def _routes(handler: HostHandler) -> list[BaseRoute]:
+    return [Route("/flexml/{rest:path}", handler, name="flexml-path"), Route("/flexml", handler, name="flexml")]
+
+
+class HostApp(Starlette):
+    """Starlette with the host's routes; ``/flexml`` requests go straight to the handler.
+
+    The handler answers everything itself (never raises), so the error and
+    routing layers are skipped on the carrier's path; other paths and the
+    lifespan go through Starlette as usual.
+    """
+
+    def __init__(self, handler: HostHandler, lifespan: Any = None):
+        super().__init__(routes=_routes(handler), lifespan=lifespan)
+        self.handler = handler
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/flexml") and not scope.get("root_path"):
+            await self.handler(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def create_host_app(table: FlowTable, on_event: OnEvent | None = None, *, max_body: int = MAX_BODY,
                     lifespan: Any = None) -> Starlette:
     """A Starlette app answering every ``/flexml…`` route from ``table``."""
-    return Starlette(routes=host_routes(table, on_event, max_body), lifespan=lifespan)
+    return HostApp(HostHandler(table, on_event, max_body), lifespan=lifespan)

@@ -73,7 +73,9 @@ async def test_entry_document_by_post_json_form_and_get(host):
     assert (await host.request("POST", "/flexml/main-menu")).content == entry
     assert [e.kind for e in host.events] == ["document"] * 4
     assert host.events[0].params["From"] == "15551230001"
-    assert host.events[2].params["CallSid"] == "CA100"
+    assert host.events[2].call_sid == "CA100"
+    assert "OriginalFrom" not in host.events[0].params  # the same as From: not stored twice
+    assert "AccountSid" not in host.events[0].params  # empty: not stored
 
 
 @pytest.mark.parametrize("to", ["15162065337", "+1 (516) 206-5337", "5162065337", "+15162065337",

@@ -1,0 +1,308 @@
+"""Benchmark: the host against a bare Starlette app on the same uvicorn settings, with wrk on loopback.
+
+Run from the project root::
+
+    .venv/bin/python tests/bench/bench_host.py [--duration 5] [--workers 1 2] [--conns 64 256]
+
+For each worker count it starts two servers as real processes on loopback:
+
+* host — ``flexml-designer host compiler/examples/main-menu.json --did … --db TMP``
+  (the real command: flows from a file, call events recorded in SQLite);
+* bare — a Starlette app whose one route returns the same entry document as
+  a constant body (``Route`` + ``Response``), on the same ``uvicorn.run`` settings.
+
+and drives each with ``wrk`` (POST with the carrier's JSON body, via a small
+Lua script) for the entry document (``/flexml/main-menu``) and the Gather
+router (``/flexml/main-menu/1/menu/gather`` with ``Digits=1``) at each
+connection count. Prints requests/s and p50/p99 latency, host/bare ratios and
+errors (socket errors and non-2xx answers). Then it sends 3 × 100,000
+requests to the host and prints the server's RSS before and after each
+100,000, and checks every recorded event reached the database.
+
+Targets: host throughput >= 0.7x bare, host p99 <= 1.5x bare, zero errors,
+RSS flat. Load goes to 127.0.0.1 only, for a bounded time or request count.
+Not collected by pytest (no assertions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+EXAMPLE = ROOT / "compiler" / "examples" / "main-menu.json"
+NUMBER = "15162065337"
+CALL = {"AccountSid": "", "ApiVersion": "2.0", "CallerName": "", "CallSid": "4695bc4a0932bcd2e99492e523db9ee2",
+        "CallStatus": "", "Direction": "inbound", "ForwardedFrom": "", "From": "15162065338",
+        "OriginalFrom": "15162065338", "OriginalTo": NUMBER, "RequestUrl": "", "To": NUMBER}
+EVENTS = True  # the host records every call event in SQLite (--db); --no-events runs it --quiet
+TARGETS = {"entry": ("/flexml/main-menu", CALL), "router": ("/flexml/main-menu/1/menu/gather", {**CALL, "Digits": "1"})}
+
+LUA_POST = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = {body}
+"""
+LUA_COUNTED = LUA_POST + """
+local count = 0
+local limit = {limit}
+response = function(status, headers, body)
+  count = count + 1
+  if count >= limit then wrk.thread:stop() end
+end
+"""
+
+
+# --- the bare baseline app (imported by uvicorn in the server process) -------------------------------
+
+
+def bare_app():
+    """Starlette, one Route, a constant body: the entry document's bytes."""
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from compiler import compile_flow, load
+
+    body = compile_flow(load(EXAMPLE)).documents["welcome"]
+
+    async def constant(request):
+        return Response(body, media_type="application/xml")
+
+    return Starlette(routes=[Route("/flexml/{rest:path}", constant, methods=["GET", "POST"])])
+
+
+def serve_bare(port: int, workers: int) -> None:
+    import uvicorn
+
+    settings = dict(host="127.0.0.1", port=port, log_level="warning", access_log=False)  # as `host` runs
+    uvicorn.run("bench_host:bare_app", factory=True, app_dir=str(Path(__file__).parent), workers=workers,
+                **settings)
+
+
+# --- servers and measurement ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(proc: subprocess.Popen, url: str, body: dict) -> bytes:
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            return httpx.post(url, json=body, timeout=2).content
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+class Server:
+    def __init__(self, kind: str, workers: int, db: Path | None):
+        self.kind = kind
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+        if kind == "host":
+            cmd = [sys.executable, "-m", "designer", "host", str(EXAMPLE), "--did", f"{NUMBER}=main-menu",
+                   "--port", str(self.port), "--workers", str(workers)]
+            cmd += ["--db", str(db)] if db else ["--quiet"]
+        else:
+            cmd = [sys.executable, __file__, "--serve-bare", str(self.port), "--workers", str(workers)]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+
+    def __enter__(self) -> "Server":
+        from compiler import compile_flow, load
+
+        compiled = compile_flow(load(EXAMPLE))
+        got = wait_until_up(self.proc, self.url + TARGETS["entry"][0], CALL)
+        assert got == compiled.documents["welcome"], got[:200]
+        if self.kind == "host":
+            import httpx
+
+            routed = httpx.post(self.url + TARGETS["router"][0], json=TARGETS["router"][1]).content
+            assert routed == compiled.documents["sales"], routed[:200]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def pids(self) -> list[int]:
+        """The processes answering requests: the server, or with workers its children."""
+        children = []
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            text = (task / "children").read_text().split()
+            children += [int(p) for p in text]
+        workers = [p for p in children if _is_python(p)]
+        return workers or [self.proc.pid]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the answering processes (robust to other load on the machine)."""
+        ticks = 0
+        for pid in self.pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def rss_mib(self) -> float:
+        total = 0
+        for pid in self.pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        return total / 1024
+
+
+def _is_python(pid: int) -> bool:
+    try:
+        return "python" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return False
+
+
+def lua_script(tmp: Path, body: dict, limit: int | None = None) -> Path:
+    text = (LUA_COUNTED if limit else LUA_POST).format(body=json.dumps(json.dumps(body)), limit=limit)
+    path = tmp / f"post-{abs(hash(text))}.lua"
+    path.write_text(text)
+    return path
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def wrk(url: str, script: Path, conns: int, duration: float, threads: int = 2) -> dict:
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration:g}s", "--timeout", "5s", "--latency",
+                          "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+              "requests": int(re.search(r"(\d+) requests in", out).group(1)), "errors": 0}
+    for pct in ("50", "99"):
+        result[f"p{pct}"] = _ms(re.search(rf"^\s+{pct}%\s+(\S+)", out, re.M).group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        result["errors"] += sum(int(x) for x in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        result["errors"] += int(m.group(1))
+    return result
+
+
+def measured(server: Server, url: str, script: Path, conns: int, duration: float) -> dict:
+    cpu = server.cpu_seconds()
+    result = wrk(url, script, conns, duration)
+    result["cpu_us"] = (server.cpu_seconds() - cpu) / max(result["requests"], 1) * 1e6
+    return result
+
+
+def median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def compare(workers: int, conns_list: list[int], duration: float, rounds: int, tmp: Path) -> list[str]:
+    lines = []
+    scripts = {name: lua_script(tmp, body) for name, (_, body) in TARGETS.items()}
+    with Server("bare", workers, tmp / "unused.sqlite") as bare, \
+            Server("host", workers, tmp / f"events-w{workers}.sqlite" if EVENTS else None) as host:
+        for server in (bare, host):  # warm up both
+            wrk(server.url + TARGETS["entry"][0], scripts["entry"], 64, 1)
+        for conns in conns_list:
+            for name, (path, _) in TARGETS.items():
+                b_runs, h_runs = [], []
+                for _ in range(rounds):  # alternate, so both see the same background load
+                    b_runs.append(measured(bare, bare.url + path, scripts[name], conns, duration))
+                    h_runs.append(measured(host, host.url + path, scripts[name], conns, duration))
+                b = {k: median(b_runs, k) for k in ("rps", "p50", "p99", "cpu_us")}
+                h = {k: median(h_runs, k) for k in ("rps", "p50", "p99", "cpu_us")}
+                errors = (sum(r["errors"] for r in b_runs), sum(r["errors"] for r in h_runs))
+                lines.append(
+                    f"{workers:>7} {conns:>5} {name:<7} {b['rps']:>9.0f} {h['rps']:>9.0f} {h['rps'] / b['rps']:>6.2f}x"
+                    f" {b['p50']:>7.2f} {b['p99']:>7.2f} {h['p50']:>7.2f} {h['p99']:>7.2f} "
+                    f"{h['p99'] / b['p99']:>6.2f}x {b['cpu_us']:>6.1f} {h['cpu_us']:>6.1f} "
+                    f"{b['cpu_us'] / h['cpu_us']:>6.2f}x {errors[0]:>5} {errors[1]:>5}")
+                print(lines[-1], flush=True)
+    return lines
+
+
+def memory(workers: int, rounds: int, per_round: int, tmp: Path) -> None:
+    db = tmp / f"memory-w{workers}.sqlite"
+    threads = 2
+    script = lua_script(tmp, TARGETS["router"][1], limit=per_round // threads)
+    with Server("host", workers, db) as host:
+        url = host.url + TARGETS["router"][0]
+        wrk(url, lua_script(tmp, TARGETS["router"][1], limit=5000), 64, 60, threads)  # warm up
+        time.sleep(1)
+        figures = [f"{host.rss_mib():.1f}"]
+        sent = 0
+        for _ in range(rounds):
+            r = wrk(url, script, 64, 120, threads)
+            sent += r["requests"]
+            time.sleep(1)
+            figures.append(f"{host.rss_mib():.1f}")
+        print(f"  workers {workers}: RSS MiB after warm-up, then after each ~{per_round:,} router requests: "
+              f"{' → '.join(figures)} ({sent:,} requests)", flush=True)
+    conn = sqlite3.connect(db)
+    stored = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    conn.close()
+    print(f"  events in SQLite after shutdown: {stored:,} (warm-up + measured + 2 checks)", flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run (default 5)")
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--conns", type=int, nargs="+", default=[64, 256])
+    p.add_argument("--rounds", type=int, default=3, help="alternating bare/host runs per figure; medians shown")
+    p.add_argument("--memory-rounds", type=int, default=3, help="rounds of 100,000 requests (0: skip)")
+    p.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    p.add_argument("--no-events", action="store_true", help="host with --quiet: no call events recorded")
+    args = p.parse_args()
+    global EVENTS
+    EVENTS = not args.no_events
+    if args.serve_bare:
+        serve_bare(args.serve_bare, args.workers[0])
+        return
+    print(f"wrk -t2 --latency, POST JSON bodies, {args.duration:g} s per run, median of {args.rounds} alternating "
+          f"runs, loopback; latencies in ms; host {'records every event in SQLite' if EVENTS else 'records no events (--quiet)'}; CPU: server CPU µs per request "
+          f"(ratio bare/host: the throughput ratio on an otherwise idle machine)")
+    print("workers conns target   bare r/s  host r/s  ratio  bare p50 p99    host p50 p99  p99 ratio "
+          "CPU bare host  ratio  errors b/h")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        for workers in args.workers:
+            compare(workers, args.conns, args.duration, args.rounds, tmp)
+        if args.memory_rounds:
+            print("memory (host, Gather router, 64 connections):")
+            for workers in args.workers:
+                memory(workers, args.memory_rounds, 100_000, tmp)
+
+
+if __name__ == "__main__":
+    main()
