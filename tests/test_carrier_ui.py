@@ -87,6 +87,7 @@ async def test_numbers_card_binds_a_carrier_did_to_a_flow(designer: User, world)
                                                   "https://ivr.example.com/flexml/status")
     assert world.ctx.store.dids() == {SALES: flow}
     await designer.should_see("rings “Main menu” on this host")
+    await designer.should_see("the flow is not published yet: callers hear an apology")
     designer.find(f"carrier-release-{SALES}").click()
     await designer.should_see("+1 555 123 0001 no longer sends its calls here")
     assert world.carrier.dids.get(did.did_sid).url is None and world.ctx.store.dids() == {}
@@ -109,5 +110,6 @@ async def test_call_me_dialog_places_a_call(user: User, world):
     user.find("call-me-number").clear().type("+1 (555) 987-6543")
     user.find("call-me-call").click()
     await user.should_see("The carrier is calling +1 555 987 6543 from +1 555 123 0001")
+    await user.should_see("The call appears in Calls once the carrier fetches the flow")
     sid = only(user, "call-me-result").text.rsplit("(call ", 1)[1].rstrip(").")
     assert world.carrier.sandbox.call(sid)["url"] == f"https://ivr.example.com/flexml/{flow}"

@@ -130,7 +130,8 @@ class CarrierNumbersCard:
         if not self.numbers:
             ui.label("The carrier account has no numbers.").classes("text-sm text-slate-500")
             return
-        flows = {r.id: r.name for r in self.ctx.store.list_flows()}
+        records = {r.id: r for r in self.ctx.store.list_flows()}
+        flows = {fid: r.name for fid, r in records.items()}
         with ui.column().classes("w-full gap-0 rounded-lg border border-slate-200 bg-white"):
             for n in self.numbers:
                 with ui.row().classes("w-full items-center gap-4 px-4 py-2 border-b border-slate-100") \
@@ -140,6 +141,9 @@ class CarrierNumbersCard:
                     with ui.column().classes("grow gap-0"):
                         if n.points_here and n.flow_id:
                             ui.label(f"rings “{flows.get(n.flow_id, n.flow_id)}” on this host").classes("text-sm")
+                            if n.flow_id in records and records[n.flow_id].published_rev is None:
+                                ui.label("the flow is not published yet: callers hear an apology") \
+                                    .classes("text-xs text-warning")
                         elif n.points_here:
                             ui.label("points at this host, but no flow is bound: callers hear an apology") \
                                 .classes("text-sm text-warning")
@@ -201,6 +205,9 @@ def call_me_dialog(ctx: AppContext, flow_id: str) -> ui.dialog:
         to = ui.input("Your phone number", placeholder="+1 516 206 5337").props("outlined dense autofocus") \
             .classes("w-full").mark("call-me-number")
         result = ui.label("").classes("text-sm").mark("call-me-result")
+        calls_link = ui.link("The call appears in Calls once the carrier fetches the flow", "/calls") \
+            .classes("text-xs")
+        calls_link.set_visibility(False)
 
         async def call() -> None:
             result.classes(replace="text-sm")
@@ -214,6 +221,7 @@ def call_me_dialog(ctx: AppContext, flow_id: str) -> ui.dialog:
             result.text = (f"The carrier is calling {services.format_number(placed.called_did or '')} "
                            f"from {services.format_number(placed.calling_did or '')} (call {placed.call_sid}).")
             result.classes(replace="text-sm text-positive")
+            calls_link.set_visibility(True)
 
         to.on("keydown.enter", call)
         with ui.row().classes("w-full justify-end gap-2"):
