@@ -112,7 +112,7 @@ export default {
   methods: {
     // --- pushed from Python ---------------------------------------------------------------
     setGraph(nodes, edges, fit) {
-      this.pendingFit = !!fit;
+      this.pendingFit = !!fit && nodes.length > 0;
       this.flow.setNodes(nodes);
       this.flow.setEdges(edges.map((e) => this.edgeStyle(e)));
       if (!nodes.length) this.readyCount = 0;
@@ -167,14 +167,14 @@ export default {
       this.marks.path = Object.fromEntries(ids.map((i) => [i, true]));
       this.repaintPath();
     },
-    selectNode(id) {
-      const selected = this.flow.getSelectedNodes.value;
-      if (selected.length === 1 && selected[0].id === id) return;
+    selectNodes(ids) {
+      const now = this.selectedNodeIds();
+      if (now.length === ids.length && now.every((id) => ids.includes(id))) return;
       this.flow.removeSelectedElements();
-      const node = id && this.flow.findNode(id);
-      if (node) {
-        this.flow.addSelectedNodes([node]);
-        this.reveal(id);
+      const nodes = ids.map((id) => this.flow.findNode(id)).filter(Boolean);
+      if (nodes.length) {
+        this.flow.addSelectedNodes(nodes);
+        if (nodes.length === 1) this.reveal(nodes[0].id);
       }
     },
     fitView() {

@@ -79,8 +79,8 @@ class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js",
     def set_path(self, node_ids: list[str]) -> None:
         self.run_method("setPath", node_ids)
 
-    def select_node(self, node_id: str | None) -> None:
-        self.run_method("selectNode", node_id)
+    def select_nodes(self, node_ids: list[str]) -> None:
+        self.run_method("selectNodes", node_ids)
 
     def fit_view(self) -> None:
         self.run_method("fitView")

@@ -139,11 +139,11 @@ class Editor:
                 item.on("click", lambda t=type_: self.canvas.drop_at_centre(t))
 
     def _side_panel(self) -> None:
-        with ui.column().classes("w-[440px] h-full gap-0 border-l bg-white no-wrap shrink-0"):
+        with ui.column().classes("fc-side w-[440px] h-full gap-0 border-l bg-white no-wrap shrink-0"):
             with ui.tabs().classes("w-full").props("dense no-caps inline-label outside-arrows mobile-arrows align=left") as self.tabs:
                 ui.tab("properties", "Properties")
                 with ui.tab("problems", "Problems"):
-                    self.problem_badge = ui.badge("", color="negative").props("floating")
+                    self.problem_badge = ui.badge("", color="negative").classes("ml-1").props("rounded")
                 ui.tab("preview", "Preview")
                 publish = _optional_panel("publish", "publish_panel")
                 testcall = _optional_panel("testcall", "test_call_panel")
@@ -306,6 +306,7 @@ class Editor:
             self.state.select(None)
         else:
             self.state.select(node)
+            self.tabs.value = "properties"
         self.properties.render()
 
     def _schedule_preview(self) -> None:

@@ -46,7 +46,7 @@ class CanvasView(Protocol):
     def set_badges(self, badges: dict[str, dict]) -> None: ...
     def set_highlight(self, node_ids: list[str]) -> None: ...
     def set_path(self, node_ids: list[str]) -> None: ...
-    def select_node(self, node_id: str | None) -> None: ...
+    def select_nodes(self, node_ids: list[str]) -> None: ...
     def fit_view(self) -> None: ...
 
 
@@ -152,8 +152,8 @@ class EditorState:
             self.canvas.set_highlight(self.highlighted)
         if self.path:
             self.canvas.set_path(self.path)
-        if len(self.selection) == 1:
-            self.canvas.select_node(self.selection[0])
+        if self.selection:
+            self.canvas.select_nodes(self.selection)
 
     def _push_all(self, fit: bool = False) -> None:
         nodes, edges = graph_view(self.graph)
@@ -269,7 +269,7 @@ class EditorState:
         self.selection = wanted
         self.selected_edges = []
         if self.canvas is not None and self.canvas_ready:
-            self.canvas.select_node(wanted[0] if wanted else None)
+            self.canvas.select_nodes(wanted)
         self._emit(self.on_select)
 
     def canvas_selected(self, nodes: list[str], edges: list[tuple[str, str]]) -> None:
@@ -475,6 +475,8 @@ class EditorState:
         pasted = list(new_ids.values())
         self.selection = pasted
         self.selected_edges = []
+        if self.canvas is not None and self.canvas_ready:
+            self.canvas.select_nodes(pasted)
         self._emit(self.on_select)
         return pasted
 

@@ -11,8 +11,8 @@ import networkx as nx
 
 from compiler.catalogue import branches_of
 
-COLUMN_GAP = 300  # from one column's left edge to the next
-ROW_GAP = 36  # blank space between two steps in a column
+COLUMN_GAP = 270  # from one column's left edge to the next (a step is 210 wide)
+ROW_GAP = 30  # blank space between two steps in a column
 ORIGIN = (40, 40)
 
 

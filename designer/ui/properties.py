@@ -74,9 +74,9 @@ class PropertiesPanel:
     def _many(self, nodes: list[str]) -> None:
         ui.label(f"{len(nodes)} steps selected").classes("text-lg font-semibold")
         with ui.row():
-            ui.button("Copy", icon="content_copy", on_click=lambda: self.state.copy()).props("flat")
+            ui.button("Copy", icon="content_copy", on_click=lambda: self.state.copy()).props("flat no-caps")
             ui.button("Delete", icon="delete", color="negative",
-                      on_click=lambda: self.state.delete_selection()).props("flat")
+                      on_click=lambda: self.state.delete_selection()).props("flat no-caps")
 
     def _edge(self, source: str, branch: str) -> None:
         target = dict((b, t) for _, t, d in self.state.graph.out_edges(source, data=True)
@@ -84,7 +84,7 @@ class PropertiesPanel:
         ui.label("Connection").classes("text-lg font-semibold")
         ui.label(f"{source} — {branch_label(branch)} → {target}")
         ui.button("Delete connection", icon="delete", color="negative",
-                  on_click=lambda: self.state.delete(edges=[(source, branch)])).props("flat")
+                  on_click=lambda: self.state.delete(edges=[(source, branch)])).props("flat no-caps")
 
     # --- one step -------------------------------------------------------------------------------
 
@@ -95,7 +95,7 @@ class PropertiesPanel:
         if spec is None:
             ui.label(f"Step {node}: unknown type {data.get('type')!r}").classes("text-negative")
             ui.button("Delete step", icon="delete", color="negative",
-                      on_click=lambda: state.delete([node])).props("flat")
+                      on_click=lambda: state.delete([node])).props("flat no-caps")
             return
         with ui.row().classes("items-center gap-2 no-wrap"):
             ui.icon(spec.icon, size="sm").classes("text-gray-700")
@@ -129,7 +129,7 @@ class PropertiesPanel:
 
         ui.separator().classes("my-2")
         ui.button("Delete step", icon="delete", color="negative",
-                  on_click=lambda: state.delete([node])).props("flat dense")
+                  on_click=lambda: state.delete([node])).props("flat dense no-caps")
 
     def _text_field(self, node: str, spec: Step, data: dict) -> None:
         state = self.state
@@ -216,7 +216,7 @@ class PropertiesPanel:
                         state.set_options(node, list(options))
                 ui.input(value=option, on_change=changed,
                          validation=lambda v, i=i: check((v or "").strip(), i)) \
-                    .classes("w-24").props(f"dense prefix=press data-field=option-{i}") \
+                    .classes("w-24").props(f"dense hide-bottom-space prefix=press data-field=option-{i}") \
                     .mark(f"field-option-{i}")
 
                 def remove(i: int = i) -> None:
