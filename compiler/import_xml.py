@@ -131,6 +131,7 @@ def syntax_message(name: str, data: bytes, exc: etree.XMLSyntaxError, line_offse
     lines = data.decode("utf-8", "replace").splitlines()
     text = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
     msg = re.sub(r", line \d+, column \d+$", "", exc.msg or "not well-formed")
+    msg = msg.replace(", use XML_PARSE_HUGE option", "")
     where = f"{name}: line {lineno + line_offset}"
     column = exc.position[1] if exc.position else None
     if column:
@@ -143,6 +144,8 @@ def syntax_message(name: str, data: bytes, exc: etree.XMLSyntaxError, line_offse
 
 
 def _hint(exc: etree.XMLSyntaxError, msg: str, text: str) -> str | None:
+    if "Excessive depth" in msg:
+        return "FlexML nests elements three deep at most (<Response>, <Gather>, <Say>)"
     if "AttValue" in msg:
         m = _UNQUOTED.search(text)
         if m:
