@@ -190,5 +190,6 @@ def _router(node: str, data: dict, plan: Plan, document_of) -> Router:
 
 
 def _uses_template(data: dict) -> bool:
-    texts = [data.get("text")] + [c.get("text") for c in data.get("prompt") or [] if isinstance(c, dict)]
+    prompt = data.get("prompt") if data.get("type") == "Gather" else None
+    texts = [data.get("text")] + [c.get("text") for c in prompt or [] if isinstance(c, dict)]
     return any(isinstance(t, str) and templating.is_template(t) for t in texts)
