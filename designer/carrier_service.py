@@ -80,7 +80,7 @@ def _carrier_failed(exc: CarrierError) -> ServiceError:
     return ServiceError(f"carrier: {exc}")
 
 
-def test_connection(ctx: AppContext) -> str:
+def check_connection(ctx: AppContext) -> str:
     """One line saying whether the carrier answers with these settings, and what it holds."""
     with carrier_client(ctx) as client:
         try:

@@ -55,7 +55,7 @@ def sid_of(world, number: str) -> str:
 
 def test_settings_are_stored_and_checked(world):
     with pytest.raises(ServiceError, match="the carrier is not set up yet"):
-        cs.test_connection(world.ctx)
+        cs.check_connection(world.ctx)
     with pytest.raises(ServiceError, match=r"carrier API address 'api\.example' is not a web address"):
         cs.save_carrier_settings(world.ctx, "api.example", LOGIN, PASSWORD)
     with pytest.raises(ServiceError, match="enter the FlexML endpoint's password"):
@@ -63,18 +63,18 @@ def test_settings_are_stored_and_checked(world):
     configure(world)
     assert cs.carrier_settings(world.ctx) == cs.CarrierSettings(world.sandbox, LOGIN, PASSWORD)
     assert world.store.get_setting("carrier_login") == LOGIN
-    assert cs.test_connection(world.ctx) == (
+    assert cs.check_connection(world.ctx) == (
         f"Connected to {world.sandbox} as {LOGIN}: account 'sandbox', 2 number(s).")
 
 
 def test_connection_failures_read_plainly(world):
     cs.save_carrier_settings(world.ctx, world.sandbox, LOGIN, "wrong")
     with pytest.raises(ServiceError, match=r"^carrier: bad credentials: the carrier refused login 'designer'"):
-        cs.test_connection(world.ctx)
+        cs.check_connection(world.ctx)
     port = free_port()
     cs.save_carrier_settings(world.ctx, f"http://127.0.0.1:{port}/flexml/v1", LOGIN, PASSWORD)
     with pytest.raises(ServiceError, match=rf"^carrier: cannot connect to http://127.0.0.1:{port}/flexml/v1"):
-        cs.test_connection(world.ctx)
+        cs.check_connection(world.ctx)
 
 
 def test_binding_a_did_points_it_at_the_host_and_binds_it_here(world):

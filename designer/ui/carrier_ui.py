@@ -71,7 +71,7 @@ def carrier_settings_card(ctx: AppContext) -> ui.card:
                 return
             show("Connecting…", True)
             try:
-                show(await run.io_bound(cs.test_connection, ctx), True)
+                show(await run.io_bound(cs.check_connection, ctx), True)
             except ServiceError as exc:
                 show(_plain(exc), False)
 
