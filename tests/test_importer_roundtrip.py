@@ -1,0 +1,98 @@
+"""Round trip: compile → import the compiled documents → compile gives the same documents, byte for byte."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler import compile_flow, dumps, errors, loads, validate, write_dir, write_zip
+from compiler.bundle import open_zip
+from compiler.examples import EXAMPLES, example
+from compiler.importer import import_documents, import_path
+from tests.strategies import valid_flows
+
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def recompiled(compiled, result):
+    return compile_flow(result.graph, revision=result.revision, base_url=result.base_url)
+
+
+def assert_same(before, after):
+    assert sorted(after.documents) == sorted(before.documents)
+    for name, data in before.documents.items():
+        assert after.documents[name] == data, name
+    assert {k: r.to_json() for k, r in after.routers.items()} == {k: r.to_json() for k, r in before.routers.items()}
+    assert after.steps == before.steps
+    assert after.start == before.start
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+@pytest.mark.parametrize("revision, base_url", [("1", ""), ("7", "https://ivr.example.com/app")])
+def test_every_example_survives_the_round_trip_through_its_bundle(name, revision, base_url):
+    graph = example(name)
+    compiled = compile_flow(graph, revision=revision, base_url=base_url)
+    result = import_documents(open_zip(write_zip(compiled, graph)))
+    assert errors(validate(result.graph)) == []
+    assert_same(compiled, recompiled(compiled, result))
+    assert result.graph.graph["id"] == graph.graph["id"] and result.graph.graph["name"] == graph.graph["name"]
+    assert result.revision == revision and result.base_url == base_url
+    # the step ids are the flow's own, and nothing was left unexplained
+    assert set(result.graph.nodes) <= set(graph.nodes)
+    assert [n for n in result.notes if n.severity == "warning"] == []
+
+
+def test_main_menu_comes_back_with_its_options_and_paths():
+    graph = example("main-menu")
+    compiled = compile_flow(graph)
+    g = import_documents(open_zip(write_zip(compiled, graph))).graph
+    assert g.nodes["menu"]["options"] == ["0", "1", "2"]  # the manifest keeps them in key order
+    assert g.nodes["menu"]["retries"] == 2
+    assert {(u, v, d.get("branch", "next")) for u, v, d in g.edges(data=True)} == \
+        {(u, v, d.get("branch", "next")) for u, v, d in graph.edges(data=True)}
+    assert g.nodes["again"] == {"type": "Goto", "target": "menu", "x": g.nodes["again"]["x"],
+                                "y": g.nodes["again"]["y"]}
+
+
+def test_a_bundle_file_and_a_compiled_folder_import_alike(tmp_path):
+    graph = example("pin-check")
+    compiled = compile_flow(graph, revision="4")
+    (tmp_path / "pins.zip").write_bytes(write_zip(compiled, graph))
+    write_dir(compiled, graph, tmp_path / "out")
+    from_zip = import_path(tmp_path / "pins.zip")
+    from_dir = import_path(tmp_path / "out")
+    assert dumps(from_zip.graph) == dumps(from_dir.graph)
+    assert_same(compiled, recompiled(compiled, from_dir))
+
+
+def test_changed_retry_text_and_no_retry_text_come_back():
+    for text in ("Try again, please.", ""):
+        graph = example("main-menu")
+        graph.nodes["menu"]["retryText"] = text
+        compiled = compile_flow(graph)
+        result = import_documents(open_zip(write_zip(compiled, graph)))
+        assert result.graph.nodes["menu"]["retryText"] == text
+        assert_same(compiled, recompiled(compiled, result))
+
+
+@PROPERTY
+@given(valid_flows(), st.sampled_from([("1", ""), ("12", "https://ivr.example.com"),
+                                       ("r3", "http://127.0.0.1:8080/base")]))
+def test_random_valid_flows_survive_the_round_trip(graph, where):
+    revision, base_url = where
+    compiled = compile_flow(graph, revision=revision, base_url=base_url)
+    result = import_documents(open_zip(write_zip(compiled, graph)))
+    assert_same(compiled, recompiled(compiled, result))
+    # the imported flow is a flow file like any other
+    assert dumps(loads(dumps(result.graph))) == dumps(result.graph)
+
+
+@PROPERTY
+@given(valid_flows())
+def test_a_second_round_trip_changes_nothing(graph):
+    compiled = compile_flow(graph)
+    first = import_documents(open_zip(write_zip(compiled, graph)))
+    again = compile_flow(first.graph)
+    second = import_documents(open_zip(write_zip(again, first.graph)))
+    assert dumps(second.graph) == dumps(first.graph)
