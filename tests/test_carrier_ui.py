@@ -88,9 +88,11 @@ async def test_numbers_card_binds_a_carrier_did_to_a_flow(designer: User, world)
     assert world.ctx.store.dids() == {SALES: flow}
     await designer.should_see("rings “Main menu” on this host")
     await designer.should_see("the flow is not published yet: callers hear an apology")
+    await designer.should_see(marker=f"did-{SALES}")  # the page's own list of bound numbers follows
     designer.find(f"carrier-release-{SALES}").click()
     await designer.should_see("+1 555 123 0001 no longer sends its calls here")
     assert world.carrier.dids.get(did.did_sid).url is None and world.ctx.store.dids() == {}
+    await designer.should_not_see(marker=f"did-{SALES}")
 
 
 async def test_call_me_dialog_places_a_call(user: User, world):
