@@ -218,7 +218,7 @@ def import_flow(ctx: AppContext, data: bytes, filename: str) -> FlowRecord:
     """Import an uploaded file as a new flow (a fresh id if the file's is taken)."""
     graph = parse_upload(data, filename)
     stem = PurePath(filename or "imported").stem
-    name = str(graph.graph.get("name") or graph.graph.get("id") or stem or "Imported flow")
+    name = " ".join(str(graph.graph.get("name") or graph.graph.get("id") or stem or "Imported flow").split())[:120]
     # keep the file's own id when it is free, so its host URL stays the same
     return _store_new(ctx, graph, name, wanted_id=str(graph.graph.get("id") or ""))
 

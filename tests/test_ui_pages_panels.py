@@ -119,7 +119,6 @@ async def test_test_call_on_the_draft_follows_the_keypad(user: User, ctx, editor
     await user.open("/panels/main-menu")
     user.find(marker="key-1").click()
     await user.should_see("Start a call first")
-    user.find(marker="speak").click()  # speech on: Say text also goes to the browser's speech synthesis
     user.find(marker="start-call").click()
     await user.should_see("For sales, press 1. To leave a message, press 2. For the operator, press 0.")
     await user.should_see("The menu waits for 1 key")
@@ -167,3 +166,11 @@ async def test_hang_up_ends_a_waiting_call(user: User, ctx, editors):
     await user.should_see("You hung up.")
     (start,) = user.find(marker="start-call").elements
     await wait_for(lambda: start.enabled, "Start call enabled again")
+
+
+async def test_calling_the_published_flow_before_publishing_says_so(user: User, ctx, editors):
+    services.create_from_example(ctx, "after-hours")
+    await user.open("/panels/after-hours-message")
+    user.find(marker="call-source").elements.pop().value = "published"
+    user.find(marker="start-call").click()
+    await user.should_see("This flow is not published yet; publish it or call the draft")

@@ -86,15 +86,11 @@ class TestCallPanel:
         self.path: list[str] = []
 
     def build(self) -> None:
-        record = self.ctx.store.get_flow(self.flow_id)
-        published = record is not None and record.published_rev is not None
         with ui.column().classes("w-full gap-3").mark("test-call-panel"):
             with ui.row().classes("w-full items-center gap-2"):
                 self.source = ui.toggle({"draft": "Draft", "published": "Published"}, value="draft") \
-                    .props("dense no-caps unelevated toggle-color=primary").mark("call-source")
-                if not published:
-                    self.source.disable()
-                    self.source.tooltip("Publish first to call the published flow")
+                    .props("dense no-caps unelevated toggle-color=primary").mark("call-source") \
+                    .tooltip("Call the draft as it is now, or the revision the host serves")
                 ui.space()
                 self.speak = ui.switch("Speak", value=False).props("dense").mark("speak") \
                     .tooltip("Read spoken text aloud with the browser's voice")
@@ -162,14 +158,16 @@ class TestCallPanel:
             verdict = "Call ended" if self.result.ok else "Call broke"
             self.state.text = f"{verdict}: {self.result.reason} ({self.result.call_duration} s)."
         except asyncio.CancelledError:
-            self.state.text = "You hung up."
-            self._line("hangup", "You hung up.")
+            if not self.transcript.is_deleted:
+                self.state.text = "You hung up."
+                self._line("hangup", "You hung up.")
             raise
         finally:
-            self.start_button.enable()
-            self.hangup_button.disable()
-            if self.path and hasattr(self.editor, "show_path"):
-                self.editor.show_path(list(self.path))
+            if not self.transcript.is_deleted:
+                self.start_button.enable()
+                self.hangup_button.disable()
+                if self.path and hasattr(self.editor, "show_path"):
+                    self.editor.show_path(list(self.path))
 
     def hang_up(self) -> None:
         if self.task is not None and not self.task.done():
@@ -188,6 +186,8 @@ class TestCallPanel:
         self.state.text = f"The menu waits for {want}{finish} ({gather.timeout} s of silence ends it)."
 
     async def _event(self, event: CallEvent) -> None:
+        if self.transcript.is_deleted:  # the page was closed: end the call
+            raise asyncio.CancelledError
         if event.step and (not self.path or self.path[-1] != event.step):
             self.path.append(event.step)
             if hasattr(self.editor, "highlight"):
