@@ -133,12 +133,13 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
                                       document_of))
         last_next = plan.cont.get(path[-1])
         if last_next is not None:
-            verbs.append(verb("Redirect", urls.document(last_next)))
+            verbs.append(verb("Redirect", urls.document(document_of(last_next))))
         data = document(verbs)
         check_document(data, name)
         documents[name] = data
         steps[name] = path
-        if any(_uses_template(nodes[n]) for n in path):
+        if any(_uses_template(nodes[n]) for n in path) or any(
+                el.text and templating.is_template(el.text) for el in prefix or []):
             templated.add(name)
 
     for root in plan.roots:

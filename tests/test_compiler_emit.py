@@ -273,3 +273,11 @@ def test_revision_and_base_url_that_would_break_urls_are_refused(revision, base_
     with pytest.raises(CompileError) as info:
         compile_flow(make_flow({"a": {"type": "Hangup"}}), revision=revision, base_url=base_url)
     assert [p.field for p in info.value.problems] == [field]
+
+
+def test_retry_text_with_a_call_variable_marks_the_retry_document_templated():
+    flow = make_flow({"menu": {"type": "Gather", "prompt": [{"type": "Say", "text": "Press 1."}], "retries": 1,
+                               "retryText": "Sorry {{ CallerName }}, try again."},
+                      "one": {"type": "Hangup"}}, [("menu", "one", "1")])
+    compiled = compile_flow(flow)
+    assert compiled.templated == {"menu.retry1"}
