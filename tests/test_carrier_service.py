@@ -135,6 +135,7 @@ def test_an_inbound_call_to_a_bound_did_plays_the_hosted_flow(world):
     calls = wait_for_status(world)
     assert len(calls) == 1 and calls[0]["flow_id"] == world.flow and calls[0]["status"] == "completed"
     assert calls[0]["from"] == "15557654321" and calls[0]["to"] == SALES
+    assert calls[0]["call_sid"] == result["call_sid"]
     events = [(e.kind, e.target, e.digits) for e in world.store.call_events(calls[0]["call_sid"])]
     assert events[:2] == [("document", "welcome", None), ("router", "menu", "2")]
 
@@ -158,6 +159,7 @@ def test_call_me_places_an_outbound_call_that_plays_the_flow(world):
         SUPPORT, "15559876543", f"{world.host}/flexml/{world.flow}", f"{world.host}/flexml/status")
     calls = wait_for_status(world)
     assert calls[0]["flow_id"] == world.flow and calls[0]["to"] == "15559876543"
+    assert calls[0]["call_sid"] == call.call_sid  # the host logs the call under the carrier's SID
     played = world.carrier.sandbox.call(call.call_sid)
     assert played["state"] == "done" and "Thank you for calling Acme." in played["result"]["transcript"]
 

@@ -157,11 +157,11 @@ def test_a_call_is_played_against_its_url_and_its_status_callback_sent(world):
     with pytest.raises(CarrierError, match=r"^unknown SID"):
         c.calls.get(call.call_sid)
     (m1, p1, first), (m2, p2, menu), (m3, p3, status) = world.seen
-    assert (m1, p1, first["From"], first["To"], first["Direction"]) == (
-        "POST", "/answer", OURS, "15559990000", "outbound-api")
+    assert (m1, p1, first["From"], first["To"], first["Direction"], first["CallSid"]) == (
+        "POST", "/answer", OURS, "15559990000", "outbound-api", call.call_sid)
     assert (m2, p2, menu.get("Digits", menu.get("digits"))) == ("POST", "/menu", "1")
-    assert (m3, p3, status["CallStatus"], status["RequestUrl"]) == (
-        "POST", "/status", "completed", f"{world.server}/answer")
+    assert (m3, p3, status["CallStatus"], status["RequestUrl"], status["CallSid"]) == (
+        "POST", "/status", "completed", f"{world.server}/answer", call.call_sid)
     assert int(status["CallDuration"]) > 0
 
 
