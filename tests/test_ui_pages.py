@@ -140,7 +140,7 @@ async def test_bind_a_number_with_validation(designer: User, ctx):
     await designer.should_see("No numbers bound")
     designer.find(marker="did-input").type("555-12")
     designer.find(marker="bind").click()
-    assert "is not a phone number in E.164 form" in input_error(designer, "did-input")
+    await designer.should_see("'555-12' is not a phone number in E.164 form")
     assert ctx.store.dids() == {}
 
     designer.find(marker="did-input").clear().type("+1 (516) 206-5337")
@@ -191,7 +191,7 @@ async def test_settings_public_url_and_password(designer: User, ctx):
     await designer.open("/settings")
     designer.find("public-url").clear().type("not a url")
     designer.find("save-url").click()
-    assert "not a web address" in input_error(designer, "public-url")
+    await designer.should_see("'not a url' is not a web address")
     designer.find("public-url").clear().type("https://ivr.acme.example/")
     designer.find("save-url").click()
     await designer.should_see("Public address saved")
@@ -200,7 +200,7 @@ async def test_settings_public_url_and_password(designer: User, ctx):
     designer.find("new-password").type("short")
     designer.find("confirm-password").type("short")
     designer.find("change-password").click()
-    assert "at least 8" in input_error(designer, "new-password")
+    await designer.should_see("The password is 5 characters; use at least 8")
     designer.find("new-password").clear().type("correct horse")
     designer.find("confirm-password").clear().type("correct horse")
     designer.find("change-password").click()

@@ -137,7 +137,7 @@ class FlowsView:
     def new_dialog(self) -> None:
         with ui.dialog() as dialog, ui.card().classes("w-96 gap-3"):
             ui.label("New flow").classes("text-lg font-medium")
-            name = ui.input("Name", placeholder="e.g. Main line").classes("w-full").mark("new-name")
+            name = ui.input("Name", placeholder="e.g. Main line").props("autofocus").classes("w-full").mark("new-name")
             ui.label("It starts with one greeting; add steps from the palette.").classes("text-sm text-slate-500")
 
             def create() -> None:
@@ -159,7 +159,7 @@ class FlowsView:
     def rename_dialog(self, row: FlowRow) -> None:
         with ui.dialog() as dialog, ui.card().classes("w-96 gap-3"):
             ui.label("Rename flow").classes("text-lg font-medium")
-            name = ui.input("Name", value=row.name).classes("w-full").mark("rename-name")
+            name = ui.input("Name", value=row.name).props("autofocus").classes("w-full").mark("rename-name")
             ui.label(f"Its address stays /flexml/{row.id}.").classes("text-sm text-slate-500")
 
             def save() -> None:

@@ -98,3 +98,29 @@ def clock(ts: float | None) -> str:
 def sentence(text: str) -> str:
     """A message with its first letter upper-cased (unlike str.capitalize, the rest is kept)."""
     return text[:1].upper() + text[1:]
+
+
+class FormError:
+    """A red message line under a form row; the inputs it concerns turn red until it is cleared."""
+
+    def __init__(self, marker: str = ""):
+        self.label = ui.label("").classes("text-sm text-negative -mt-1")
+        if marker:
+            self.label.mark(marker)
+        self.label.set_visibility(False)
+        self.fields: list[ui.element] = []
+
+    def show(self, message: str, *fields: ui.element) -> None:
+        self.clear()
+        self.label.text = sentence(message)
+        self.label.set_visibility(True)
+        self.fields = list(fields)
+        for field in self.fields:
+            field.props("error hide-bottom-space")
+
+    def clear(self) -> None:
+        self.label.text = ""
+        self.label.set_visibility(False)
+        for field in self.fields:
+            field.props(remove="error")
+        self.fields = []

@@ -10,7 +10,7 @@ from nicegui import ui
 from .. import services
 from ..context import AppContext
 from ..services import ServiceError
-from .frame import empty_state, frame, page_heading, sentence
+from .frame import FormError, empty_state, frame, page_heading
 
 log = logging.getLogger("flexml.designer")
 
@@ -56,8 +56,9 @@ class NumbersView:
                 self.flow = ui.select(flows, label="Flow", value=next(iter(flows), None)) \
                     .props("outlined dense").classes("w-72").mark("did-flow")
                 ui.button("Bind", icon="link", on_click=self.bind).props("unelevated no-caps") \
-                    .classes("mt-1").mark("bind")
+                    .classes("mt-0.5").mark("bind")
                 self.number.on("keydown.enter", self.bind)
+            self.error = FormError("did-error")
             ui.label("E.164: country code and number, e.g. +1 516 206 5337. Spaces, dashes and brackets "
                      "are fine.").classes("text-xs text-slate-500")
         self.table_area()
@@ -66,14 +67,14 @@ class NumbersView:
             component(self.ctx, on_change=self.table_area.refresh)
 
     def bind(self) -> None:
-        self.number.props(remove="error error-message")
+        self.error.clear()
         if not self.flow.value:
             ui.notify("Choose the flow that answers this number", type="warning")
             return
         try:
             digits = services.bind_number(self.ctx, self.number.value or "", self.flow.value)
         except ServiceError as exc:
-            self.number.props(f'error error-message="{sentence(str(exc)).replace(chr(34), chr(39))}"')
+            self.error.show(str(exc), self.number)
             return
         self.number.value = ""
         ui.notify(f"{services.format_number(digits)} now rings “{self.flow.options[self.flow.value]}”",

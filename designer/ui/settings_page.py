@@ -8,7 +8,7 @@ from .. import services
 from ..context import AppContext
 from ..services import ServiceError
 from . import auth
-from .frame import frame, page_heading, sentence
+from .frame import FormError, frame, page_heading
 from .numbers_page import carrier_component
 
 
@@ -24,10 +24,6 @@ def register(ctx: AppContext) -> None:
                 component(ctx)
 
 
-def _error(element: ui.input, message: str) -> None:
-    element.props(f'error error-message="{message.replace(chr(34), chr(39))}"')
-
-
 def public_url_card(ctx: AppContext) -> None:
     with ui.card().classes("w-full p-4 gap-3").props("flat bordered"):
         with ui.row().classes("items-center gap-2"):
@@ -40,17 +36,18 @@ def public_url_card(ctx: AppContext) -> None:
                 .classes("w-96").mark("public-url")
 
             def save() -> None:
-                url.props(remove="error error-message")
+                url_error.clear()
                 try:
                     saved = services.set_public_url(ctx, url.value or "")
                 except ServiceError as exc:
-                    _error(url, sentence(str(exc)))
+                    url_error.show(str(exc), url)
                     return
                 url.value = saved
                 ui.notify("Public address saved", type="positive")
 
             url.on("keydown.enter", save)
-            ui.button("Save", on_click=save).props("unelevated no-caps").classes("mt-1").mark("save-url")
+            ui.button("Save", on_click=save).props("unelevated no-caps").classes("mt-0.5").mark("save-url")
+        url_error = FormError("url-error")
         ui.label(f"Carrier account URL: {services.public_url(ctx)}/flexml").classes("text-xs text-slate-500 font-mono")
 
 
@@ -77,17 +74,17 @@ def password_card(ctx: AppContext) -> None:
                 .mark("confirm-password")
 
             def change() -> None:
-                for field in (current, new, confirm):
-                    field.props(remove="error error-message")
+                password_error.clear()
                 try:
                     auth.change_password(ctx, current.value or "", new.value or "", confirm.value or "")
                 except ServiceError as exc:
-                    message = sentence(str(exc))
-                    _error(current if "current" in message else new, message)
+                    message = str(exc)
+                    password_error.show(message, current if "current" in message else new)
                     return
                 current.value = new.value = confirm.value = ""
                 current.set_visibility(True)
                 ui.notify("Password changed", type="positive")
 
             ui.button("Change password" if has else "Set password", on_click=change) \
-                .props("unelevated no-caps").classes("mt-1").mark("change-password")
+                .props("unelevated no-caps").classes("mt-0.5").mark("change-password")
+        password_error = FormError("password-error")
