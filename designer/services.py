@@ -340,22 +340,20 @@ def format_number(digits: str) -> str:
 
 # --- calls -----------------------------------------------------------------------------
 
-_manifests: dict[tuple[str, str, float], dict] = {}
-
-
-def _manifest(ctx: AppContext, flow_id: str, rev: str) -> dict | None:
-    if not rev.isdigit():
-        return None
-    revision = ctx.store.get_revision(flow_id, int(rev))
-    if revision is None:
-        return None
-    key = (flow_id, rev, revision.created_at)
-    if key not in _manifests:
+def _manifest(ctx: AppContext, flow_id: str, rev: str, cache: dict | None = None) -> dict | None:
+    """The manifest of a stored revision (revisions are immutable, so ``cache`` may keep it)."""
+    if cache is not None and (flow_id, rev) in cache:
+        return cache[(flow_id, rev)]
+    manifest = None
+    revision = ctx.store.get_revision(flow_id, int(rev)) if rev.isdigit() else None
+    if revision is not None:
         try:
-            _manifests[key] = json.loads(open_zip(revision.bundle, f"{flow_id} r{rev}")["manifest.json"])
+            manifest = json.loads(open_zip(revision.bundle, f"{flow_id} r{rev}")["manifest.json"])
         except (BundleError, KeyError, ValueError):
-            return None
-    return _manifests[key]
+            manifest = None
+    if cache is not None:
+        cache[(flow_id, rev)] = manifest
+    return manifest
 
 
 def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple]) -> list[str]:
@@ -378,13 +376,13 @@ def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple]) -> 
     return [step for doc in played for step in doc]
 
 
-def call_path(ctx: AppContext, call_sid: str) -> list[str]:
+def call_path(ctx: AppContext, call_sid: str, cache: dict | None = None) -> list[str]:
     """The step ids a stored call went through, in order (repeats kept)."""
     events = ctx.store.call_events(call_sid)
     if not events:
         return []
     first = next((e for e in events if e.kind in ("document", "router")), events[0])
-    manifest = _manifest(ctx, first.flow_id, first.rev)
+    manifest = _manifest(ctx, first.flow_id, first.rev, cache)
     if manifest is None:
         return []
     steps_of = {name: list(info.get("steps", [])) for name, info in manifest.get("documents", {}).items()}
@@ -394,8 +392,9 @@ def call_path(ctx: AppContext, call_sid: str) -> list[str]:
 def recent_calls(ctx: AppContext, limit: int = 50, flow_id: str | None = None) -> list[dict]:
     """Recent calls, newest first, each with its ``path`` of step ids."""
     calls = ctx.store.recent_calls(limit=limit, flow_id=flow_id)
+    manifests: dict = {}
     for call in calls:
-        call["path"] = call_path(ctx, call["call_sid"])
+        call["path"] = call_path(ctx, call["call_sid"], manifests)
     return calls
 
 

@@ -33,7 +33,7 @@ class CallsView:
     @ui.refreshable_method
     def list_area(self) -> None:
         if self.ctx.recorder is not None:
-            self.ctx.recorder.flush(timeout=2.0)
+            self.ctx.recorder.flush(timeout=0.5)  # calls that just ended show at once
         calls = [c for c in services.recent_calls(self.ctx, limit=100) if c["call_sid"]]
         if not calls:
             empty_state("call", "No calls yet", "Calls to your published flows appear here, with the steps each "
