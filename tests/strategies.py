@@ -1,6 +1,7 @@
 """Hypothesis strategies for random *valid* flows, shared by every part's tests.
 
-Usage::
+Usage (run pytest as ``python -m pytest`` from the project root, as the test
+command does, so ``tests`` is importable)::
 
     from hypothesis import given, settings
     from tests.strategies import valid_flows
@@ -29,6 +30,13 @@ finds no problem with at all (no errors, no warnings):
 Flow ids are ``prop-<n>``; step ids are ``s0``, ``s1`` … in creation order
 (``s0`` is the start). ``valid_flow_data()`` gives the same flows as node-link
 dicts (what ``compiler.flow.dumps`` writes), for tests of the file format.
+
+``make_flow(nodes, edges, start=None, flow_id="t")`` writes a small flow by
+hand: ``make_flow({"hi": {"type": "Say", "text": "Hi"}, "bye": {"type": "Hangup"}},
+[("hi", "bye")])``; an edge is ``(source, target)`` or ``(source, target, branch)``.
+
+``tests/flowwalk.py`` follows the URLs inside compiled documents (Redirects,
+errorActions, Gather routers) and reports which documents a call can reach.
 """
 
 from __future__ import annotations
@@ -189,10 +197,7 @@ def valid_flow_data(min_steps: int = 1, max_steps: int = 14) -> st.SearchStrateg
 def make_flow(nodes: dict[str, dict], edges: list[tuple] = (), start: str | None = None,
               flow_id: str = "t", **graph_attrs) -> nx.DiGraph:
     """A small hand-written flow: ``nodes`` maps id → fields, ``edges`` holds
-    ``(source, target)`` or ``(source, target, branch)``; the start defaults to the first node.
-
-    >>> make_flow({"hi": {"type": "Say", "text": "Hi"}, "bye": {"type": "Hangup"}}, [("hi", "bye")])
-    """
+    ``(source, target)`` or ``(source, target, branch)``; the start defaults to the first node."""
     graph = nx.DiGraph(id=flow_id, name=graph_attrs.pop("name", flow_id),
                        start=start if start is not None else next(iter(nodes)), format=1, **graph_attrs)
     for node_id, fields in nodes.items():
