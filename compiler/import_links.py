@@ -30,6 +30,7 @@ class Target:
     kind: str  # "doc", "router" (a menu router of the host, known or not) or "external"
     name: str  # document or router (menu node) name; the URL as written when external
     attempt: int = 1  # a router URL's ?attempt=N
+    hosted: bool = False  # written in the host's URL shape, so by FlexML Designer's compiler
 
     @property
     def in_set(self) -> bool:
@@ -50,7 +51,7 @@ class Resolver:
             self._no_ext.setdefault(stem, n)
             base = posixpath.basename(stem)
             self._by_file.setdefault(base.lower(), []).append(n)
-        self.host_flows: set[str] = set()  # flow ids seen in host-shaped URLs
+        self.host_flows: set[tuple[str, str]] = set()  # (flow id, revision) seen in host-shaped URLs
 
     def resolve(self, url: str, base: str) -> Target:
         """Where ``url`` (written in the document at set path ``base``) leads."""
@@ -65,12 +66,13 @@ class Resolver:
             path = posixpath.normpath(posixpath.join("/" + posixpath.dirname(base.strip("/")), path))
         router = HOST_ROUTER.search(path)
         if router:  # a menu router; without a bundle's routers table its options are unknown
+            self.host_flows.add((router.group(1), router.group(2)))
             attempt = re.search(r"(?:^|&)attempt=(\d+)", parts.query)
-            return Target("router", router.group(3), int(attempt.group(1)) if attempt else 1)
+            return Target("router", router.group(3), int(attempt.group(1)) if attempt else 1, True)
         host = HOST_DOC.search(path)
         if host and host.group(3) in self.host_names:
-            self.host_flows.add(host.group(1))
-            return Target("doc", self.host_names[host.group(3)])
+            self.host_flows.add((host.group(1), host.group(2)))
+            return Target("doc", self.host_names[host.group(3)], hosted=True)
         name = self._match_path(path.strip("/"))
         return Target("doc", name) if name else Target("external", raw)
 

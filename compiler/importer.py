@@ -41,8 +41,10 @@ How documents become steps:
   Play, Record, Dial or Sms is where the call continues (FlexML skips the verbs
   after it; those are kept, unconnected, with a note). Redirects and actions to
   URLs outside the set become Redirect steps.
-- A Redirect to a document of the set is a connection; where that would close
-  a loop (flows are DAGs) it is a Go to step.
+- A Redirect to a document of the set is a connection, or a Go to step where
+  a connection would close a loop (flows are DAGs). In documents written by
+  this tool's compiler (host-shaped URLs) a Redirect to a short document is a
+  Go to step: the compiler copies short documents rather than redirecting.
 - The compiler copies short documents inline into their predecessors; a tail
   of a document equal to another (short) document is recognised as such a copy
   and becomes a connection to it. In a bundle the manifest's step lists say
@@ -474,7 +476,9 @@ class _Importer:
                 if doc.steps is not None and i == len(doc.steps):  # the compiler's Redirect to the next document
                     self.pending.append((prev, self._cont(prev), redirect.name, None))
                     break
-                if doc.steps is None:  # between documents of a plain set: a connection (Go to if it loops)
+                if doc.steps is None and (not redirect.hosted or len(self.docs[redirect.name].verbs) > COPY_LIMIT):
+                    # a connection (a Go to where it would close a loop); but the compiler copies a
+                    # short document instead of redirecting to it, so its Redirect to one is a jump
                     if verb.fields.get("attrs"):
                         self.note("the Redirect's method does not matter between documents of a flow; not kept",
                                   doc.path, verb.line, severity="info")
@@ -585,7 +589,7 @@ class _Importer:
         """Connect documents: plain links first, then menu and error links (which skip Go to steps)."""
         later = []
         for source, branch, target, goto_id in self.pending:
-            if branch == "error" and self.manifest is not None:
+            if branch == "error":
                 later.append((source, branch, target))
             else:
                 self._link(source, branch, target, goto_id)
@@ -624,20 +628,19 @@ class _Importer:
         """A router's or errorAction's link, which the compiler points past Go to steps.
 
         A Go to step with its own document is there because a menu option or an
-        error path led to it: such links go to it again, so recompiling gives the
-        same documents.
+        error path led to it: such links go to it again (unused ones first), so
+        recompiling gives the same documents.
         """
         current = out_branches(self.graph, source).get(branch)
         if current is not None and self._final(current) == target:
             return
-        if self.manifest is not None:
-            gotos = [d for d in self.docs if d in self.graph and d != target
-                     and self.graph.nodes[d].get("type") == "Goto" and self._final(d) == target]
-            gotos.sort(key=lambda d: (d in self._served or self._rooted(d), d))
-            if gotos:
-                self._served.add(gotos[0])
-                self._connect(source, branch, gotos[0])
-                return
+        gotos = [d for d in self.docs if d in self.graph and d != target
+                 and self.graph.nodes[d].get("type") == "Goto" and self._final(d) == target]
+        gotos.sort(key=lambda d: (d in self._served or self._rooted(d), d))
+        if gotos:
+            self._served.add(gotos[0])
+            self._connect(source, branch, gotos[0])
+            return
         self._link(source, branch, target)
 
     def _rooted(self, node: str) -> bool:
@@ -677,7 +680,12 @@ class _Importer:
 
     def _result(self, start: str) -> ImportResult:
         g = self.graph
-        fid = self.flow_id or (str(self.manifest["flow"]) if self.manifest else None) or \
+        # documents served by a FlexML Designer host name their flow and revision in every URL
+        hosted = self.resolver.host_flows if len(self.resolver.host_flows) == 1 else set()
+        host_flow, host_revision = next(iter(hosted)) if hosted else (None, None)
+        if host_flow is not None and not FLOW_ID.match(host_flow):
+            host_flow = None
+        fid = self.flow_id or (str(self.manifest["flow"]) if self.manifest else None) or host_flow or \
             _flow_slug(self.default_name or start)
         g.graph.update({"id": fid, "start": start, "format": FORMAT,
                         "name": self.flow_name or (str(self.manifest.get("name") or fid) if self.manifest
@@ -688,7 +696,7 @@ class _Importer:
         for problem in errors(validate(g)):
             self.note(f"to fix before publishing: {problem}", node=problem.node)
         documents = {d.path: d.name for d in self.docs.values()}
-        revision = str(self.manifest.get("revision")) if self.manifest else None
+        revision = str(self.manifest.get("revision")) if self.manifest else host_revision
         base_url = str(self.manifest.get("base_url") or "") if self.manifest else ""
         return ImportResult(graph=g, notes=self.notes, start=start, documents=documents, revision=revision,
                             base_url=base_url)
