@@ -26,7 +26,7 @@ from ..services import ServiceError
 
 HASH_SETTING = "password_hash"
 MIN_LENGTH = 8
-OPEN_PATHS = ("/login", "/_nicegui", "/flexml", "/favicon.ico")
+OPEN_PATHS = ("/login", "/_nicegui", "/_nicegui_ws", "/flexml", "/favicon.ico")
 _N, _R, _P = 2**14, 8, 1
 
 
