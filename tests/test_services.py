@@ -247,3 +247,23 @@ def test_flow_rows_summarise_the_list(ctx):
     assert (row.id, row.name, row.published_rev, row.numbers, row.steps) == \
         ("main-menu", "Main menu", None, ["15162065337"], 11)
     assert json.loads(services.export_flow_file(ctx, "main-menu")[1])["graph"]["name"] == "Main menu"
+
+
+def test_the_hosts_table_follows_publish_bind_and_delete(tmp_path):
+    from designer.host import FlowTable
+
+    store = SQLiteStore(tmp_path / "d.sqlite")
+    ctx = AppContext(store=store, table=FlowTable())
+    services.create_from_example(ctx, "main-menu")
+    services.publish(ctx, "main-menu")
+    services.publish(ctx, "main-menu")
+    assert ctx.table.current_revision("main-menu") == "2"
+    assert ctx.table.revisions("main-menu") == ["1", "2"]  # calls in progress keep revision 1
+    services.bind_number(ctx, "+1 516 206 5337", "main-menu")
+    assert ctx.table.flow_for_number("15162065337") == "main-menu"
+    services.unbind_number(ctx, "15162065337")
+    assert ctx.table.flow_for_number("15162065337") is None
+    services.bind_number(ctx, "+1 516 206 5337", "main-menu")
+    services.delete(ctx, "main-menu")
+    assert ctx.table.flows() == [] and ctx.table.flow_for_number("15162065337") is None
+    store.close()
