@@ -174,3 +174,15 @@ async def test_calling_the_published_flow_before_publishing_says_so(user: User, 
     user.find(marker="call-source").elements.pop().value = "published"
     user.find(marker="start-call").click()
     await user.should_see("This flow is not published yet; publish it or call the draft")
+
+
+async def test_a_failing_recording_takes_the_error_path(user: User, ctx, editors):
+    services.create_from_example(ctx, "main-menu")
+    await user.open("/panels/main-menu")
+    user.find(marker="record-fails").elements.pop().value = True
+    user.find(marker="start-call").click()
+    await user.should_see("The menu waits for 1 key")
+    user.find(marker="key-2").click()
+    await user.should_see("Sorry, we could not record your message.")
+    await user.should_see("Call ended")
+    assert "vm-failed" in editors["main-menu"].path

@@ -11,6 +11,11 @@ from .frame import ago, empty_state, frame, page_heading, sentence
 
 SEARCH_FROM = 6  # show the search box once the list is this long
 EXAMPLE_ICONS = {"main-menu": "dialpad", "pin-check": "pin", "after-hours": "bedtime"}
+FIRST_STEPS = (
+    ("touch_app", "Open an example below"),
+    ("call", "Test call: answer the menu with the keypad"),
+    ("rocket_launch", "Publish, then paste the URL at your carrier"),
+)
 # what a newcomer learns from each example (the catalogue's descriptions are terse)
 EXAMPLE_BLURBS = {
     "main-menu": "Greets callers and offers a menu: press 1 for sales, 2 to leave a voicemail, 0 for the operator.",
@@ -61,6 +66,13 @@ class FlowsView:
                              "Start from one of the examples below, or draw your own."):
                 ui.button("New flow", icon="add", on_click=self.new_dialog) \
                     .props("unelevated no-caps size=lg").classes("mt-2").mark("new-flow-empty")
+                with ui.row().classes("gap-6 mt-4 text-sm text-slate-600 justify-center"):
+                    for n, (icon, text) in enumerate(FIRST_STEPS, start=1):
+                        with ui.row().classes("items-center gap-2 no-wrap"):
+                            ui.label(str(n)).classes("w-6 h-6 rounded-full bg-primary text-white text-xs "
+                                                     "flex items-center justify-center")
+                            ui.icon(icon, size="18px").classes("text-slate-500")
+                            ui.label(text)
             return
         shown = [r for r in rows if self.query in f"{r.name} {r.id} {' '.join(r.numbers)}".lower()]
         if not shown:

@@ -32,13 +32,15 @@ ICONS = {"fetch": "cloud_download", "say": "record_voice_over", "play": "music_n
          "redirect": "redo", "reject": "block", "hangup": "call_end", "status": "info", "error": "error",
          "end": "flag", "override": "tune"}
 QUIET = {"fetch", "status"}  # shown small and grey
+DIAL_CHOICES = {"completed": "answered", "busy": "busy", "noanswer": "not answered", "failed": "failing"}
 
 
 class KeypadCaller(ScriptedCaller):
     """A caller whose keys come from the panel's keypad, waiting up to the menu's timeout for each key."""
 
-    def __init__(self, on_wait=None, timeout_scale: float = 1.0):
-        super().__init__()
+    def __init__(self, on_wait=None, timeout_scale: float = 1.0, dial_outcome: str = "completed",
+                 record_fails: bool = False):
+        super().__init__(dial_outcome=dial_outcome, record_fails=record_fails)
         self.pressed: asyncio.Queue[str] = asyncio.Queue()
         self.on_wait = on_wait
         self.timeout_scale = timeout_scale
@@ -100,6 +102,13 @@ class TestCallPanel:
                 self.hangup_button = ui.button("Hang up", icon="call_end", on_click=self.hang_up) \
                     .props("unelevated no-caps color=negative").classes("grow").mark("hang-up")
                 self.hangup_button.disable()
+            with ui.row().classes("w-full items-center gap-2 no-wrap"):
+                ui.label("Transfers are").classes("text-sm text-slate-600")
+                self.dial_outcome = ui.select(DIAL_CHOICES, value="completed") \
+                    .props("dense options-dense borderless").classes("text-sm").mark("dial-outcome")
+                ui.space()
+                self.record_fails = ui.checkbox("Recording fails").props("dense").classes("text-sm") \
+                    .mark("record-fails")
             self.state = ui.label("Press Start call, then answer the menus with the keypad.") \
                 .classes("text-sm text-slate-600").mark("call-state")
             with ui.grid(columns=3).classes("w-full gap-2").mark("keypad"):
@@ -142,7 +151,8 @@ class TestCallPanel:
         self.transcript.clear()
         self.path = []
         self.result = None
-        self.caller = KeypadCaller(on_wait=self._waiting)
+        self.caller = KeypadCaller(on_wait=self._waiting, dial_outcome=self.dial_outcome.value or "completed",
+                                   record_fails=bool(self.record_fails.value))
         self.state.classes(replace="text-sm text-slate-600")
         self.state.text = "Calling…"
         self.start_button.disable()
@@ -210,5 +220,5 @@ class TestCallPanel:
                 ui.label(text).classes("text-xs text-slate-400 break-all" if quiet else "text-sm text-slate-800")
                 if step:
                     ui.space()
-                    ui.label(step).classes("text-xs font-mono text-slate-400")
+                    ui.label(step).classes("text-xs font-mono text-slate-400 whitespace-nowrap")
         self.scroller.scroll_to(percent=1.0)
