@@ -215,3 +215,21 @@ async def test_nav_links_reach_every_page(designer: User):
                         ("flows", "No flows yet")):
         designer.find(f"nav-{label}").click()
         await designer.should_see(text)
+
+
+async def test_sign_in_guards_pages_but_not_the_host(user: User, ctx):
+    from designer.ui import auth
+
+    build(ctx, require_login=True)
+    try:
+        await user.open("/numbers")
+        await user.should_see("Set a password")
+        answer = await user.http_client.post("/flexml/anything", json={"CallSid": "CA1"})
+        assert answer.status_code == 200 and b"<Hangup/>" in answer.content
+        user.find(marker="password").type("correct horse")
+        user.find(marker="confirm").type("correct horse")
+        user.find(marker="sign-in").click()
+        await user.should_see("Bind a number")
+        assert auth.check_password("correct horse", ctx.store.get_setting(auth.HASH_SETTING))
+    finally:
+        auth.config.required = False
