@@ -18,7 +18,8 @@ from pathlib import PurePath
 
 import networkx as nx
 
-from compiler import BundleError, CompiledFlow, FlowError, Problem, compile_flow, errors, validate, write_zip
+from compiler import (BundleError, CompiledFlow, CompileError, FlowError, GrammarError, Problem, compile_flow,
+                      errors, validate, write_zip)
 from compiler import flow as flowfile
 from compiler.bundle import flow_from_zip, open_zip
 from compiler.examples import EXAMPLES, example
@@ -248,6 +249,8 @@ def publish(ctx: AppContext, flow_id: str, note: str = "") -> Revision:
         revision = ctx.store.publish(flow_id, flowfile.dumps(graph), bundle_for_rev, note)
     except StoreError as exc:
         raise ServiceError(str(exc)) from None
+    except (CompileError, GrammarError) as exc:  # a compiler bug, not the user's: say so plainly
+        raise ServiceError(f"flow {flow_id!r} could not be compiled: {exc}") from None
     if ctx.table is not None:
         ctx.table.publish(compiled[-1], current=True)
     return revision
@@ -278,7 +281,10 @@ def compile_draft(ctx: AppContext, flow_id: str, revision: str = "draft") -> Com
     found = errors(validate(graph))
     if found:
         raise PublishRefused(flow_id, found)
-    return compile_flow(graph, revision=revision, problems=[])
+    try:
+        return compile_flow(graph, revision=revision, problems=[])
+    except (CompileError, GrammarError) as exc:
+        raise ServiceError(f"flow {flow_id!r} could not be compiled: {exc}") from None
 
 
 def export_bundle(ctx: AppContext, flow_id: str, rev: int | None = None) -> tuple[str, bytes]:
