@@ -5,9 +5,9 @@ Run from the project root::
     .venv/bin/python tests/bench/bench_compile.py [--runs 9]
 
 Prints, for each size, the median of several runs of validate + compile_flow
-(milliseconds), the baseline (plain ``lxml.etree.tostring`` of the same
-documents, parsed once up front), the ratio between them, and the
-10,000/1,000-step ratio. Targets: 1,000 steps under 100 ms; 10,000 steps at
+(milliseconds; the best run in brackets, steadier on a busy shared machine),
+the baseline (plain ``lxml.etree.tostring`` of the same documents, parsed once
+up front), the ratio between them, and the 10,000/1,000-step ratio. Targets: 1,000 steps under 100 ms; 10,000 steps at
 most 12x the 1,000-step time. Not collected by pytest (no assertions).
 """
 
@@ -126,7 +126,9 @@ def measure(sizes: tuple[int, ...], runs: int) -> dict[int, dict]:
                 times.setdefault((label, n), []).append((time.perf_counter() - t0) * 1000)
     return {n: {"steps": len(graphs[n]), "docs": trees[n][1],
                 "compile": statistics.median(times["compile", n]),
-                "baseline": statistics.median(times["baseline", n])} for n in sizes}
+                "baseline": statistics.median(times["baseline", n]),
+                "compile_best": min(times["compile", n]),
+                "baseline_best": min(times["baseline", n])} for n in sizes}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,13 +136,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=9, help="runs per figure; the median is printed")
     args = p.parse_args(argv)
     results = measure((1_000, 10_000), args.runs)
-    print(f"{'steps':>7} {'docs':>6} {'validate+compile ms':>20} {'lxml tostring ms':>17} {'ratio':>7}")
+    print(f"median of {args.runs} runs (best run in brackets)")
+    print(f"{'steps':>7} {'docs':>6} {'validate+compile ms':>24} {'lxml tostring ms':>20} {'ratio':>7}")
     for r in results.values():
-        print(f"{r['steps']:>7} {r['docs']:>6} {r['compile']:>20.1f} {r['baseline']:>17.2f} "
-              f"{r['compile'] / r['baseline']:>6.1f}x")
+        print(f"{r['steps']:>7} {r['docs']:>6} {r['compile']:>14.1f} ({r['compile_best']:>6.1f}) "
+              f"{r['baseline']:>11.2f} ({r['baseline_best']:>5.2f}) {r['compile'] / r['baseline']:>6.1f}x")
     growth = results[10_000]["compile"] / results[1_000]["compile"]
-    print(f"10,000 / 1,000 steps: {growth:.1f}x  (target at most 12x)")
-    print(f"1,000 steps: {results[1_000]['compile']:.1f} ms  (target under 100 ms)")
+    best_growth = results[10_000]["compile_best"] / results[1_000]["compile_best"]
+    print(f"10,000 / 1,000 steps: {growth:.1f}x (best runs {best_growth:.1f}x)  target at most 12x")
+    print(f"1,000 steps: {results[1_000]['compile']:.1f} ms (best {results[1_000]['compile_best']:.1f} ms)  "
+          "target under 100 ms")
     return 0
 
 
