@@ -80,8 +80,8 @@ from .validate import FLOW_ID, NODE_ID, errors, validate
 __all__ = ["ImportRefused", "ImportResult", "Note", "import_document", "import_documents", "import_path",
            "MAX_DOCUMENT_BYTES", "MAX_SET_BYTES", "MAX_DOCUMENTS"]
 
-MAX_SET_BYTES = 16 * 1024 * 1024
-MAX_DOCUMENTS = 500
+MAX_SET_BYTES = 64 * 1024 * 1024
+MAX_DOCUMENTS = 20_000  # as many as a bundle may hold
 MAX_ZIP_BYTES = 32 * 1024 * 1024
 DEFAULT_RETRY_TEXT = "Sorry, that is not a valid choice."
 _RETRY_DOC = re.compile(r"^(.+)" + re.escape(RETRY_SUFFIX) + r"[0-9]+\.xml$")
@@ -236,6 +236,10 @@ class _Importer:
         self.menus: dict[str, str] = {}  # Gather node → router name
         self.unknown_verbs: list[dict[str, Any]] = []
         self.urls: Urls | None = None
+        self.manifest_prefix = ""
+        self._served: set[str] = set()
+        self._goto_docs: dict[str, list[str]] = {}
+        self._goto_targets: set[str] = set()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -295,6 +299,7 @@ class _Importer:
             prefix = posixpath.dirname(mpath)
             manifest = self._read_manifest(mpath)
             self.manifest = manifest
+            self.manifest_prefix = prefix
             retry_docs = {d for r in self.routers.values() for d in r.retry_docs}
             for doc_name, info in sorted(manifest["documents"].items()):
                 path = posixpath.join(prefix, info["path"]) if prefix else info["path"]
@@ -597,7 +602,12 @@ class _Importer:
             router = self.routers[router_name]
             later += [(node, str(d), t) for d, t in router.branches.items()]
             later += [(node, b, t) for b, t in (("timeout", router.timeout), ("invalid", router.invalid)) if t]
-        self._served: set[str] = set()
+        self._goto_docs = {}  # final target → Go to steps with their own document
+        for d in sorted(self.docs):
+            if d in self.graph and self.graph.nodes[d].get("type") == "Goto":
+                self._goto_docs.setdefault(self._final(d), []).append(d)
+        self._goto_targets = {str(d.get("target")) for _, d in self.graph.nodes(data=True)
+                              if d.get("type") == "Goto"}
         for source, branch, target in later:
             self._link_skipping_gotos(source, branch, target)
 
@@ -611,6 +621,7 @@ class _Importer:
             goto = goto_id if goto_id and goto_id not in self.graph else self.fresh(f"{source}-goto-{target}")
             self.used_ids.add(goto)
             self.graph.add_node(goto, type="Goto", target=target)
+            self._goto_targets.add(target)
             self._connect(source, branch, goto)
             return
         self._connect(source, branch, target)
@@ -634,9 +645,8 @@ class _Importer:
         current = out_branches(self.graph, source).get(branch)
         if current is not None and self._final(current) == target:
             return
-        gotos = [d for d in self.docs if d in self.graph and d != target
-                 and self.graph.nodes[d].get("type") == "Goto" and self._final(d) == target]
-        gotos.sort(key=lambda d: (d in self._served or self._rooted(d), d))
+        gotos = sorted((d for d in self._goto_docs.get(target, ()) if d != target),
+                       key=lambda d: (d in self._served or self._rooted(d), d))
         if gotos:
             self._served.add(gotos[0])
             self._connect(source, branch, gotos[0])
@@ -646,9 +656,8 @@ class _Importer:
     def _rooted(self, node: str) -> bool:
         """Whether the compiler gives ``node`` a document without a menu or error link to it."""
         g = self.graph
-        return node == g.graph.get("start") or g.in_degree(node) >= 2 or any(
-            b != "next" for _, _, d in g.in_edges(node, data=True) for b in edge_branches(d)) or any(
-            d.get("type") == "Goto" and d.get("target") == node for _, d in g.nodes(data=True))
+        return node == g.graph.get("start") or g.in_degree(node) >= 2 or node in self._goto_targets or any(
+            b != "next" for _, _, d in g.in_edges(node, data=True) for b in edge_branches(d))
 
     def _apply_routers(self) -> None:
         for node, router_name in self.menus.items():
@@ -667,9 +676,7 @@ class _Importer:
         info = self.manifest["documents"].get(router.retry_docs[0])
         if not isinstance(info, dict):
             return None
-        mpath = next(p for p in self.files if posixpath.basename(p) == "manifest.json")
-        prefix = posixpath.dirname(mpath)
-        path = posixpath.join(prefix, info["path"]) if prefix else info["path"]
+        path = posixpath.join(self.manifest_prefix, info["path"]) if self.manifest_prefix else info["path"]
         parsed = parse_document(path, self.files[path])
         verbs = [el for el in parsed.root if isinstance(el.tag, str)]
         if verbs and verbs[0].tag == "Say" and len(verbs) > 1 and verbs[1].tag == "Gather":

@@ -9,8 +9,8 @@ import pytest
 
 from compiler import compile_flow, write_zip
 from compiler.examples import example
-from compiler.importer import (MAX_DOCUMENT_BYTES, ImportRefused, import_document, import_documents,
-                               import_path)
+from compiler.importer import (MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, MAX_SET_BYTES, ImportRefused, import_document,
+                               import_documents, import_path)
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -165,8 +165,15 @@ def test_a_manifest_pointing_outside_is_refused(tmp_path):
 
 
 def test_too_many_documents_are_refused():
-    files = {f"d{i}.xml": b"<Response/>" for i in range(501)}
-    with pytest.raises(ImportRefused, match="import at most 500 documents"):
+    files = {f"d{i}.xml": b"<Response/>" for i in range(MAX_DOCUMENTS + 1)}
+    with pytest.raises(ImportRefused, match=f"import at most {MAX_DOCUMENTS} documents"):
+        import_documents(files)
+
+
+def test_too_many_bytes_in_a_set_are_refused():
+    doc = b"<Response><Say>" + b"a" * (MAX_DOCUMENT_BYTES - 100) + b"</Say></Response>"
+    files = {f"d{i}.xml": doc for i in range(MAX_SET_BYTES // len(doc) + 1)}
+    with pytest.raises(ImportRefused, match=f"the documents add up to .* bytes; at most {MAX_SET_BYTES:,}"):
         import_documents(files)
 
 
