@@ -281,3 +281,18 @@ def test_retry_text_with_a_call_variable_marks_the_retry_document_templated():
                       "one": {"type": "Hangup"}}, [("menu", "one", "1")])
     compiled = compile_flow(flow)
     assert compiled.templated == {"menu.retry1"}
+
+
+def test_managed_attributes_come_only_from_connections():
+    from compiler.catalogue import STEPS
+
+    managed = {(s.type, a.name) for s in STEPS.values() for a in s.attrs if a.managed}
+    assert managed == {(t, n) for t in ("Play", "Record") for n in ("action", "method", "errorAction", "errorMethod")} \
+        | {(t, n) for t in ("Gather", "Dial", "Sms") for n in ("action", "method")}
+    # even when validation is skipped, a hand-set action never reaches the document
+    flow = make_flow({"menu": {"type": "Gather", "attrs": {"action": "https://evil.example/x", "method": "GET"}},
+                      "d": {"type": "Dial", "numbers": ["15162065340"], "attrs": {"action": "/x"}}},
+                     [("menu", "d", "1")], flow_id="m")
+    compiled = compile_flow(flow, problems=[])
+    assert compiled.documents["menu"].decode() == xml('<Gather action="/flexml/m/1/menu/gather"/>')
+    assert compiled.documents["d"].decode() == xml("<Dial>", "  <Number>15162065340</Number>", "</Dial>")
