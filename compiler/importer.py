@@ -701,7 +701,7 @@ class _Importer:
             g.graph["unknown_verbs"] = self.unknown_verbs
         apply_layout(g, start)
         for problem in errors(validate(g)):
-            self.note(f"to fix before publishing: {problem}", node=problem.node)
+            self.note(f"to fix before publishing: {problem.field}: {problem.message}", node=problem.node)
         documents = {d.path: d.name for d in self.docs.values()}
         revision = str(self.manifest.get("revision")) if self.manifest else host_revision
         base_url = str(self.manifest.get("base_url") or "") if self.manifest else ""

@@ -215,7 +215,7 @@ def test_values_that_do_not_fit_are_kept_for_the_designer_to_flag():
     assert result.graph.nodes[result.start]["attrs"] == {"length": "ten"}
     text = notes_text(result)
     assert "length='ten' does not fit FlexML" in text
-    assert "to fix before publishing: node document: attrs.length" in text
+    assert "node document: to fix before publishing: attrs.length: " in text
 
 
 # --- TwiML -------------------------------------------------------------------------------------
