@@ -57,7 +57,8 @@ class Router:
             return self.branches[digits]
         if self.invalid is not None:
             return self.invalid
-        if 1 <= attempt <= len(self.retry_docs):
+        attempt = max(attempt, 1)  # a missing or mangled ?attempt= is the first attempt
+        if attempt <= len(self.retry_docs):
             return self.retry_docs[attempt - 1]
         return self.timeout
 

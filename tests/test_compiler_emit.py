@@ -296,3 +296,12 @@ def test_managed_attributes_come_only_from_connections():
     compiled = compile_flow(flow, problems=[])
     assert compiled.documents["menu"].decode() == xml('<Gather action="/flexml/m/1/menu/gather"/>')
     assert compiled.documents["d"].decode() == xml("<Dial>", "  <Number>15162065340</Number>", "</Dial>")
+
+
+def test_router_reads_a_mangled_attempt_as_the_first():
+    flow = make_flow({"menu": {"type": "Gather", "prompt": [{"type": "Say", "text": "Press 1."}], "retries": 2},
+                      "one": {"type": "Hangup"}, "quiet": {"type": "Hangup"}},
+                     [("menu", "one", "1"), ("menu", "quiet", "timeout")])
+    router = compile_flow(flow).routers["menu"]
+    assert [router.route("5", a) for a in (-1, 0, 1, 2, 3, 99)] == [
+        "menu.retry1", "menu.retry1", "menu.retry1", "menu.retry2", "quiet", "quiet"]
