@@ -270,3 +270,32 @@ async def test_other_methods_still_get_flexml(host):
     for method in ("PUT", "PATCH", "DELETE"):
         response = await host.request(method, "/flexml/main-menu", json=CALL)
         assert response.content == host.doc("main-menu", "welcome")
+
+
+# --- whatever arrives, the answer is FlexML -----------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_segments = st.sampled_from(["flexml", "main-menu", "pin-check", "1", "2", "menu", "ask-pin", "gather", "status",
+                             "welcome", "menu.retry1", "a..b", "%00", "%2F", "é", "", "x" * 300])
+_values = st.one_of(st.text(max_size=40), st.integers(), st.none(), st.booleans(), st.lists(st.integers(), max_size=2))
+_bodies = st.one_of(
+    st.binary(max_size=300),
+    st.dictionaries(st.sampled_from(["To", "From", "Digits", "digits", "CallSid", "RecordingURL", "x"]), _values,
+                    max_size=5).map(lambda d: json.dumps(d).encode()),
+)
+_url_chars = st.characters(min_codepoint=32, max_codepoint=0x2FFF, exclude_characters="\x7f#")  # what httpx sends
+_types = st.sampled_from([None, "application/json", "application/x-www-form-urlencoded", "text/plain",
+                          "multipart/form-data; boundary=x", "application/json; charset=latin-1", "garbage"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(segments=st.lists(_segments, max_size=5), method=st.sampled_from(["GET", "POST", "PUT"]),
+       body=_bodies, ctype=_types, query=st.text(_url_chars, max_size=30))
+async def test_any_request_on_the_flexml_routes_gets_valid_flexml(host, segments, method, body, ctype, query):
+    url = "/flexml/" + "/".join(segments) + ("?" + query if query else "")
+    headers = {"content-type": ctype} if ctype else {}
+    response = await host.request(method, url, content=body if method != "GET" else None, headers=headers)
+    assert response.content.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<Response')
+    assert host.events and host.events[-1].kind in ("document", "router", "error", "status")
