@@ -127,8 +127,6 @@ def app_from_env():
     Keys: ``sources`` (paths), ``dids`` (NUMBER[=FLOW] specs), ``base_url``, ``db`` (SQLite path for
     events, or absent), ``quiet`` (no event lines when there is no db).
     """
-    from contextlib import asynccontextmanager
-
     config = json.loads(os.environ.get(CONFIG_ENV, "{}"))
     table = table_from_sources(config.get("sources", []), config.get("dids", []), config.get("base_url", ""))
     recorder = None
@@ -137,10 +135,4 @@ def app_from_env():
     elif not config.get("quiet"):
         recorder = EventRecorder(printer())
 
-    @asynccontextmanager
-    async def lifespan(app):
-        yield
-        if recorder is not None:
-            recorder.close()
-
-    return create_host_app(table, recorder, lifespan=lifespan)
+    return create_host_app(table, recorder)  # closes the recorder at shutdown

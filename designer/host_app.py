@@ -26,6 +26,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -377,5 +378,20 @@ class HostApp(Starlette):
 
 def create_host_app(table: FlowTable, on_event: OnEvent | None = None, *, max_body: int = MAX_BODY,
                     lifespan: Any = None) -> Starlette:
-    """A Starlette app answering every ``/flexml…`` route from ``table``."""
+    """A Starlette app answering every ``/flexml…`` route from ``table``.
+
+    Without a ``lifespan`` of its own, an ``on_event`` with a ``close()`` (an
+    ``EventRecorder``) is closed when the server shuts down, so queued events are written.
+    """
+    if lifespan is None and callable(getattr(on_event, "close", None)):
+        lifespan = _closing(on_event)
     return HostApp(HostHandler(table, on_event, max_body), lifespan=lifespan)
+
+
+def _closing(recorder: Any):
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        recorder.close()
+
+    return lifespan

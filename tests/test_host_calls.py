@@ -25,7 +25,7 @@ class LiveHost:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> "LiveHost":
@@ -215,3 +215,14 @@ async def test_every_answer_on_the_wire_is_flexml(live):
             assert response.status_code == 200, path
             assert response.headers["content-type"] == "application/xml"
             assert grammar_problems(response.content) == []
+
+
+async def test_shutting_the_host_down_writes_the_events_still_queued(tmp_path, table):
+    store = SQLiteStore(tmp_path / "calls.sqlite")
+    recorder = EventRecorder(store.record_events, interval=3600)  # the writer would not wake on its own
+    with LiveHost(create_host_app(table, recorder)) as live:
+        result = await call(live, "/flexml/after-hours")
+        assert recorder.pending == 2 and recorder.written == 0
+    assert [(e.kind, e.target) for e in store.call_events(result.call_sid)] == [
+        ("document", "closed"), ("status", "completed")]
+    store.close()
