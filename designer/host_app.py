@@ -126,7 +126,7 @@ class HostHandler:
         try:
             params = await read_params(scope, receive, self.max_body)
         except BadRequest as exc:
-            return SORRY_BODY, self._event({}, "", "", "error", str(exc), scope)
+            return SORRY_BODY, self._event(query_params(scope), "", "", "error", str(exc), scope)
         snap = self.table.snapshot
         if parts is None:
             return SORRY_BODY, self._event(params, "", "", "error", "unknown address", scope)
@@ -153,8 +153,8 @@ class HostHandler:
         if kind == "error" and scope is not None:
             kept["path"] = str(scope.get("path", ""))[:MAX_PARAM_CHARS]
             kept["method"] = str(scope.get("method", ""))
-        return CallEvent(params.get("CallSid", "")[:MAX_PARAM_CHARS], flow, rev, kind, target, digits,
-                         time.time(), kept)
+        return CallEvent(params.get("CallSid", "")[:MAX_PARAM_CHARS], flow[:MAX_PARAM_CHARS],
+                         rev[:MAX_PARAM_CHARS], kind, target[:MAX_PARAM_CHARS], digits, time.time(), kept)
 
     def _account(self, snap: Snapshot, params: dict[str, str], scope: dict) -> tuple[bytes, CallEvent]:
         to = params.get("To", "")
@@ -306,24 +306,30 @@ def _canonical(params: dict[str, str]) -> dict[str, str]:
     return params
 
 
+def query_params(scope: dict) -> dict[str, str]:
+    query: bytes = scope.get("query_string", b"")
+    if not query:
+        return {}
+    return _canonical(dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)))
+
+
 async def read_params(scope: dict, receive: Callable, cap: int = MAX_BODY) -> dict[str, str]:
     """Query parameters, overlaid by a JSON or form body; names canonical (``digits`` → ``Digits``)."""
-    query: bytes = scope.get("query_string", b"")
-    params: dict[str, str] = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)) if query else {}
+    params = query_params(scope)
     body = await read_body(scope, receive, cap)
     if body.strip():
         ctype = _header(scope, b"content-type").split(b";", 1)[0].strip().lower()
         if ctype == b"application/json" or ctype.endswith(b"+json") or (not ctype and body.lstrip()[:1] == b"{"):
-            params.update(_json_params(body))
+            params.update(_canonical(_json_params(body)))
         elif ctype == b"application/x-www-form-urlencoded" or not ctype:
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError:
                 raise BadRequest("form body is not UTF-8 text") from None
-            params.update(parse_qsl(text, keep_blank_values=True))
+            params.update(_canonical(dict(parse_qsl(text, keep_blank_values=True))))
         else:
             raise BadRequest(f"content type {ctype.decode('latin-1')[:80]!r} is not JSON or a form")
-    return _canonical(params)
+    return params
 
 
 def _json_params(body: bytes) -> dict[str, str]:

@@ -299,3 +299,17 @@ async def test_any_request_on_the_flexml_routes_gets_valid_flexml(host, segments
     response = await host.request(method, url, content=body if method != "GET" else None, headers=headers)
     assert response.content.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<Response')
     assert host.events and host.events[-1].kind in ("document", "router", "error", "status")
+
+
+async def test_a_bad_body_still_logs_the_call_from_the_query(host):
+    response = await host.request("POST", "/flexml/main-menu?CallSid=CA77&From=15550001111",
+                                  content=b"{oops", headers={"content-type": "application/json"})
+    _spoken_apology(response)
+    event = host.events[-1]
+    assert (event.kind, event.call_sid, event.params["From"]) == ("error", "CA77", "15550001111")
+
+
+async def test_long_names_in_the_url_are_cut_short_in_the_log(host):
+    await host.post("/flexml/" + "f" * 5000)
+    event = host.events[-1]
+    assert event.kind == "error" and len(event.target) <= 512 and len(event.params["path"]) <= 512
