@@ -102,9 +102,7 @@ def read_verb(el: etree._Element, line_of: Callable[[etree._Element], int | None
 
 
 def _source(el: etree._Element) -> str:
-    copy = etree.fromstring(etree.tostring(el))  # without the tail text
-    copy.tail = None
-    return etree.tostring(copy, encoding="unicode")
+    return etree.tostring(el, encoding="unicode", with_tail=False)
 
 
 def _read_attrs(el: etree._Element, spec: Step, verb: Verb, *, keep_links: bool,

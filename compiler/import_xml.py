@@ -131,7 +131,7 @@ def syntax_message(name: str, data: bytes, exc: etree.XMLSyntaxError, line_offse
     lines = data.decode("utf-8", "replace").splitlines()
     text = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
     msg = re.sub(r", line \d+, column \d+$", "", exc.msg or "not well-formed")
-    msg = msg.replace(", use XML_PARSE_HUGE option", "")
+    msg = " ".join(msg.replace(", use XML_PARSE_HUGE option", "").split())
     where = f"{name}: line {lineno + line_offset}"
     column = exc.position[1] if exc.position else None
     if column:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
-from compiler import compile_flow, dumps, errors, loads, validate
+from compiler import STEPS, compile_flow, dumps, errors, loads, validate
 from compiler.flow import out_branches
 from compiler.importer import ImportRefused, import_document, import_documents, import_path
 
@@ -331,3 +334,56 @@ def test_flow_id_and_name_can_be_given():
     assert result.graph.graph["id"] == "document"
     result = import_documents({"x.xml": b"<Response><Hangup/></Response>"}, flow_id="acme", name="Acme line")
     assert result.graph.graph["id"] == "acme" and result.graph.graph["name"] == "Acme line"
+
+
+# --- anything XML-shaped: a flow or a clear refusal, never a crash ---------------------------
+
+_TAGS = ["Say", "say", "Play", "Gather", "Dial", "Number", "Record", "Sms", "Message", "Redirect", "Reject",
+         "Hangup", "HangUp", "Pause", "Override", "Enqueue", "Goto"]
+_ATTRS = ["action", "method", "errorAction", "numDigits", "timeout", "voice", "loop", "length", "foo",
+          "finishOnKey", "streaming"]
+_VALUES = ["", "get", "1", "x", "a.xml", "/b.xml", "http://e.com/c.xml", "alice", "0", "-1", "true", "c"]
+
+
+@st.composite
+def _element(draw, depth: int = 0) -> str:
+    tag = draw(st.sampled_from(_TAGS))
+    attrs = draw(st.dictionaries(st.sampled_from(_ATTRS), st.sampled_from(_VALUES), max_size=3))
+    text = draw(st.sampled_from(["", "Hello", "a.xml", "http://e.com/x.mp3", "15551230000", " \n "]))
+    children = draw(st.lists(_element(depth + 1), max_size=2)) if depth < 2 else []
+    attr_text = "".join(f' {k}="{v}"' for k, v in attrs.items())
+    return f"<{tag}{attr_text}>{text}{''.join(children)}</{tag}>"
+
+
+_documents = st.dictionaries(
+    st.sampled_from(["a.xml", "b.xml", "c.xml", "sub/d.xml"]),
+    st.lists(_element(), max_size=5).map(lambda els: "<Response>" + "".join(els) + "</Response>"),
+    min_size=1, max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_documents)
+def test_any_set_of_documents_gives_a_flow_file(files):
+    result = import_documents(files)
+    g = result.graph
+    assert nx.is_directed_acyclic_graph(g)
+    assert result.start in g and g.graph["start"] == result.start
+    for node, data in g.nodes(data=True):
+        assert data["type"] in STEPS, node
+        assert isinstance(data["x"], int) and isinstance(data["y"], int)
+        if data["type"] == "Goto":
+            assert data["target"] in g
+    assert dumps(loads(dumps(g))) == dumps(g)
+    for note in result.notes:
+        assert str(note)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=200), st.integers(0, 400))
+def test_damaged_documents_are_refused_cleanly(noise, at):
+    source = (REFERENCE / "call-flow-gather.xml").read_bytes()
+    data = source[:at] + noise + source[at:]
+    try:
+        import_document(data, "damaged.xml")
+    except ImportRefused as exc:
+        assert str(exc).startswith("damaged.xml: ") and "\n" not in str(exc)
