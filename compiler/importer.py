@@ -73,7 +73,7 @@ from .flow import FORMAT, add_branch, edge_branches, out_branches
 from .import_layout import apply_layout
 from .import_links import Resolver, Target
 from .import_verbs import Verb, read_verb
-from .import_xml import MAX_DOCUMENT_BYTES, ImportRefused, ParsedDocument, parse_document
+from .import_xml import MAX_DOCUMENT_BYTES, ImportRefused, ParsedDocument, local_name, parse_document
 from .plan import COPY_LIMIT
 from .validate import FLOW_ID, NODE_ID, errors, validate
 
@@ -268,9 +268,12 @@ class _Importer:
                 for line, message, severity in verb.notes:
                     self.note(message, path, line, severity=severity)
                 verbs.append(verb)
-            if parsed.root.text and parsed.root.text.strip():
-                self.note(f"text {parsed.root.text.strip()[:40]!r} directly inside <Response> is not part of any "
-                          "verb; left out", path, parsed.line(parsed.root))
+            stray = [(parsed.root.text, parsed.root)] + [(el.tail, el) for el in parsed.root]
+            for text, el in stray:
+                if text and text.strip():
+                    where = "directly inside <Response>" if el is parsed.root else f"after <{local_name(el)}>"
+                    self.note(f"text {text.strip()[:40]!r} {where} is not part of any verb; left out", path,
+                              parsed.line(el))
             if steps is not None and not self._steps_fit(steps, verbs):
                 self.note("the manifest's step list does not match this document; steps get new ids", path,
                           severity="info")

@@ -387,3 +387,11 @@ def test_damaged_documents_are_refused_cleanly(noise, at):
         import_document(data, "damaged.xml")
     except ImportRefused as exc:
         assert str(exc).startswith("damaged.xml: ") and "\n" not in str(exc)
+
+
+def test_stray_text_between_verbs_is_reported():
+    result = import_document(b"<Response>\n  hello\n  <Say>Hi</Say>\n  oops\n  <Hangup/>\n</Response>", "s.xml")
+    text = notes_text(result)
+    assert "s.xml line 1: text 'hello' directly inside <Response> is not part of any verb; left out" in text
+    assert "s.xml line 3: text 'oops' after <Say> is not part of any verb; left out" in text
+    assert list(types(result).values()) == ["Say", "Hangup"]
