@@ -5,7 +5,7 @@ user did (events below); Python changes the graph and pushes the result back
 (``set_graph``, ``patch``, ``set_badges`` …). Pushes never echo back as events.
 
 Events (NiceGUI camel-cases them: trigger ``nodeDrop`` in User tests):
-  ready             the canvas is mounted and wants the graph
+  ready             {initial: bool}: the canvas is mounted (and drew the ``initial`` prop)
   node-drop         {type, x, y}: a palette item dropped at a flow position
   edge-added        {source, sourceHandle, target}: an output dragged to a step
   nodes-moved       [{id, x, y}]: steps dragged to new positions
@@ -17,6 +17,7 @@ Events (NiceGUI camel-cases them: trigger ``nodeDrop`` in User tests):
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +60,11 @@ class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js",
                  esm={"vue-flow-dist": str(find_vue_flow_dist()), "flexml-static": str(STATIC_DIR)}):
     """The drawing surface of the editor; see the module docstring for its events."""
 
-    def __init__(self, flow_key: str) -> None:
+    def __init__(self, flow_key: str, initial: dict | None = None) -> None:
+        """``initial``: {nodes, edges, badges} drawn as soon as the canvas mounts (then ``ready`` says so)."""
         super().__init__()
         self._props["flow-key"] = flow_key
+        self._props["initial"] = initial
         self.classes("w-full h-full")
 
     def set_graph(self, nodes: list[dict], edges: list[dict], fit: bool = False) -> None:
@@ -145,9 +148,12 @@ def edge_id(source: str, branch: str) -> str:
     return f"e|{source}|{branch}"
 
 
-def edge_views(graph: nx.DiGraph) -> list[dict]:
+def edge_views(graph: nx.DiGraph, sources: Iterable[str] | None = None) -> list[dict]:
+    """The canvas's connections: one per branch (of every step, or of ``sources`` only)."""
     out = []
-    for source, target, data in graph.edges(data=True):
+    edges = graph.edges(data=True) if sources is None else graph.out_edges(
+        [s for s in sources if s in graph], data=True)
+    for source, target, data in edges:
         for branch in edge_branches(data):
             out.append({
                 "id": edge_id(source, branch),
@@ -155,16 +161,18 @@ def edge_views(graph: nx.DiGraph) -> list[dict]:
                 "target": target,
                 "sourceHandle": branch,
                 "targetHandle": "in",
-                "label": "" if branch == "next" else branch_label(branch),
+                # no edge label: the output it starts from is labelled on the step (and labels are slow to lay out)
                 "data": {"source": source, "branch": branch},
             })
     return out
 
 
-def graph_view(graph: nx.DiGraph) -> tuple[dict[str, dict], dict[str, dict]]:
-    """(nodes by id, edges by id) as the canvas draws them."""
-    nodes = {n: node_view(graph, n) for n in graph.nodes if graph.nodes[n]}
-    edges = {e["id"]: e for e in edge_views(graph) if e["source"] in nodes and e["target"] in nodes}
+def graph_view(graph: nx.DiGraph, only: Iterable[str] | None = None) -> tuple[dict[str, dict], dict[str, dict]]:
+    """(nodes by id, edges by id) as the canvas draws them; ``only`` some steps and their outgoing edges."""
+    wanted = graph.nodes if only is None else [n for n in only if n in graph]
+    nodes = {n: node_view(graph, n) for n in wanted if graph.nodes[n]}
+    edges = {e["id"]: e for e in edge_views(graph, None if only is None else nodes)
+             if graph.nodes[e["source"]] and graph.nodes[e["target"]]}
     return nodes, edges
 
 

@@ -78,7 +78,7 @@ class Editor:
             with ui.row().classes("w-full flex-1 no-wrap gap-0 min-h-0"):
                 self._palette()
                 with ui.element("div").classes("flex-1 h-full min-w-0 relative"):
-                    self.canvas = FlowCanvas(f"flow-{uuid.uuid4().hex[:8]}")
+                    self.canvas = FlowCanvas(f"flow-{uuid.uuid4().hex[:8]}", state.initial_view())
                 self._side_panel()
         self._stale_dialog()
         self._wire_canvas()
@@ -195,7 +195,7 @@ class Editor:
         state = self.state
         state.attach(self.canvas)
         c = self.canvas
-        c.on("ready", lambda: state.canvas_is_ready(fit=True))
+        c.on("ready", lambda e: self._canvas_ready(bool((e.args or {}).get("initial"))))
         c.on("node-drop", lambda e: self._drop(e.args))
         c.on("edge-added", lambda e: self._connect(e.args))
         c.on("nodes-moved", lambda e: state.move(list(e.args or [])))
@@ -207,6 +207,10 @@ class Editor:
         c.on("paste", lambda e: self.paste((e.args or {}).get("x"), (e.args or {}).get("y")))
         c.on("undo", self.undo)
         c.on("redo", self.redo)
+
+    def _canvas_ready(self, drew_initial: bool) -> None:
+        self.state.canvas_is_ready(fit=True, drew_initial=drew_initial)
+        self.canvas.props.pop("initial", None)  # drawn: no need to keep (or ever resend) it
 
     def _drop(self, args: dict) -> None:
         args = args or {}
@@ -274,6 +278,9 @@ class Editor:
 
     def _refresh_problems(self) -> None:
         problems = self.state.problems
+        if problems == getattr(self, "_shown_problems", None):
+            return
+        self._shown_problems = list(problems)
         errors = sum(1 for p in problems if p.is_error)
         warnings = len(problems) - errors
         self.problem_badge.text = str(errors or warnings)

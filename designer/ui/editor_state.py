@@ -144,10 +144,19 @@ class EditorState:
     def attach(self, canvas: CanvasView) -> None:
         self.canvas = canvas
 
-    def canvas_is_ready(self, fit: bool = True) -> None:
-        """The browser's canvas mounted (or re-mounted): draw everything."""
+    def initial_view(self) -> dict:
+        """Everything the canvas draws first, sent with the page (saves a round trip on opening)."""
+        nodes, edges = graph_view(self.graph)
+        self._pushed_nodes, self._pushed_edges = nodes, edges
+        self._initial_text = self._text
+        return {"nodes": list(nodes.values()), "edges": list(edges.values()), "badges": badges_of(self.problems)}
+
+    def canvas_is_ready(self, fit: bool = True, drew_initial: bool = False) -> None:
+        """The browser's canvas mounted (or re-mounted): draw everything it does not have yet."""
         self.canvas_ready = True
-        self._push_all(fit=fit)
+        if not (drew_initial and getattr(self, "_initial_text", None) == self._text):
+            self._push_all(fit=fit)
+        self._initial_text = None
         if self.highlighted:
             self.canvas.set_highlight(self.highlighted)
         if self.path:
@@ -162,21 +171,37 @@ class EditorState:
             self.canvas.set_graph(list(nodes.values()), list(edges.values()), fit)
             self.canvas.set_badges(badges_of(self.problems))
 
-    def _push_diff(self) -> None:
-        nodes, edges = graph_view(self.graph)
-        changed = [v for k, v in nodes.items() if self._pushed_nodes.get(k) != v]
-        gone = [k for k in self._pushed_nodes if k not in nodes]
-        changed_edges = [v for k, v in edges.items() if self._pushed_edges.get(k) != v]
-        gone_edges = [k for k in self._pushed_edges if k not in edges]
-        self._pushed_nodes, self._pushed_edges = nodes, edges
+    def _push_diff(self, touched: set[str] | None = None) -> None:
+        """Send the canvas what changed: everything compared, or only the ``touched`` steps' nodes and edges."""
+        nodes, edges = graph_view(self.graph, touched)
+        if touched is None:
+            old_nodes, old_edges = self._pushed_nodes, self._pushed_edges
+            self._pushed_nodes, self._pushed_edges = nodes, edges
+        else:
+            old_nodes = {k: self._pushed_nodes[k] for k in touched if k in self._pushed_nodes}
+            old_edges = {k: e for k, e in self._pushed_edges.items() if e["source"] in touched}
+            for k in old_nodes:
+                self._pushed_nodes.pop(k)
+            for k in old_edges:
+                self._pushed_edges.pop(k)
+            self._pushed_nodes.update(nodes)
+            self._pushed_edges.update(edges)
+        changed = [v for k, v in nodes.items() if old_nodes.get(k) != v]
+        gone = [k for k in old_nodes if k not in nodes]
+        changed_edges = [v for k, v in edges.items() if old_edges.get(k) != v]
+        gone_edges = [k for k in old_edges if k not in edges]
         if self.canvas is not None and self.canvas_ready and (changed or gone or changed_edges or gone_edges):
             self.canvas.patch(changed, gone, changed_edges, gone_edges)
 
     # --- the one way to change the flow ---------------------------------------------------
 
     def change(self, label: str, edit: Callable[[nx.DiGraph], Any], coalesce: str | None = None,
-               reason: str = "edit") -> Any:
-        """Apply ``edit`` to the graph as one undoable step, then redraw, save and validate."""
+               reason: str = "edit", touched: Iterable[str] | None = None) -> Any:
+        """Apply ``edit`` to the graph as one undoable step, then redraw, save and validate.
+
+        ``touched`` names the only steps whose drawing (or outgoing connections) the edit can
+        change; None redraws by comparing everything.
+        """
         before = self._text
         result = edit(self.graph)
         after = dumps(self.graph)
@@ -185,10 +210,10 @@ class EditorState:
                 self._save()
             return result
         self.history.record(label, before, coalesce)
-        self._committed(after, reason)
+        self._committed(after, reason, touched=None if touched is None else set(touched))
         return result
 
-    def _committed(self, text: str, reason: str, full: bool = False) -> None:
+    def _committed(self, text: str, reason: str, full: bool = False, touched: set[str] | None = None) -> None:
         self._text = text
         gone = [n for n in self.selection if n not in self.graph]
         if gone:
@@ -197,7 +222,7 @@ class EditorState:
         if full:
             self._push_all()
         else:
-            self._push_diff()
+            self._push_diff(touched)
             if self.canvas is not None and self.canvas_ready:
                 self.canvas.set_badges(badges_of(self.problems))
         self._save()
@@ -329,11 +354,11 @@ class EditorState:
         def edit(g: nx.DiGraph) -> None:
             remove_branch(g, source, branch)
             add_branch(g, source, target, branch)
-        self.change("Connect", edit)
+        self.change("Connect", edit, touched=[source])
         return True
 
     def disconnect(self, source: str, branch: str) -> None:
-        self.change("Remove connection", lambda g: remove_branch(g, source, branch))
+        self.change("Remove connection", lambda g: remove_branch(g, source, branch), touched=[source])
 
     def move(self, positions: list[dict]) -> None:
         moved = [p for p in positions if p.get("id") in self.graph]
@@ -348,7 +373,7 @@ class EditorState:
             for p in moved:
                 g.nodes[p["id"]]["x"] = round(p["x"])
                 g.nodes[p["id"]]["y"] = round(p["y"])
-        self.change("Move", edit)
+        self.change("Move", edit, touched=[p["id"] for p in moved])
 
     def delete(self, nodes: Iterable[str] = (), edges: Iterable[tuple[str, str]] = ()) -> None:
         nodes = [n for n in nodes if n in self.graph]
@@ -394,7 +419,7 @@ class EditorState:
                 data.pop(field, None)
             else:
                 data[field] = copy.deepcopy(value)
-        self.change(f"Change {field}", edit, coalesce=f"{node}:{field}")
+        self.change(f"Change {field}", edit, coalesce=f"{node}:{field}", touched=[node])
 
     def set_options(self, node: str, options: list[str]) -> None:
         """A menu's digit options, in order; a renamed option keeps its connection."""
@@ -413,7 +438,7 @@ class EditorState:
                 remove_branch(g, node, gone)
                 if target is not None and len(removed) == len(added) and DIGIT_BRANCH.match(added[i] or "x"):
                     add_branch(g, node, target, added[i])  # an option typed over: same connection
-        self.change("Change menu options", edit, coalesce=f"{node}:options")
+        self.change("Change menu options", edit, coalesce=f"{node}:options", touched=[node])
 
     def set_start(self, node: str | None) -> None:
         def edit(g: nx.DiGraph) -> None:

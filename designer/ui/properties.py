@@ -148,7 +148,7 @@ class PropertiesPanel:
             state.set_field(node, "text", text)
 
         ui.textarea(label, value=value, on_change=changed).classes("w-full") \
-            .props("autogrow data-field=text").mark("field-text")
+            .props("rows=4 data-field=text").mark("field-text")
         counter = ui.label(_count(len(value), spec.text_max)).classes("text-xs self-end -mt-1 text-gray-500") \
             .props("data-field=text-count").mark("text-count")
         if spec.can_template:

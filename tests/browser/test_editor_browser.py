@@ -5,6 +5,7 @@ Screenshots go to /tmp/screens/editor-*.png."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from app_server import browser, page, screenshot, serve  # noqa: F401  (fixtures)
@@ -53,6 +54,15 @@ def drag_connection(page: Page, source, target) -> None:
     page.mouse.up()
 
 
+def eventually(check, timeout: float = 15.0) -> None:
+    """Wait until ``check()`` holds: the store is written by the server, after the browser moved on."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            assert check()
+        time.sleep(0.05)
+
+
 def open_editor(page: Page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector(".fc-root[data-ready]")
@@ -72,7 +82,7 @@ def test_a_new_user_builds_a_menu_by_dragging_fixes_a_problem_and_finds_it_saved
     expect(node(page, "menu-1")).to_be_visible()
     drag_from_palette(page, "Hangup", 450, 430)
     expect(node(page, "hangup-1")).to_be_visible()
-    assert set(stored(store).nodes) == {"say-1", "menu-1", "hangup-1"}
+    eventually(lambda: set(stored(store).nodes) == {"say-1", "menu-1", "hangup-1"})
     # the new Say has no text yet: its badge says so, in red
     expect(node(page, "say-1").locator(".fc-badge-error")).to_have_text("1")
     screenshot(page, "editor-02-dropped")
@@ -96,8 +106,9 @@ def test_a_new_user_builds_a_menu_by_dragging_fixes_a_problem_and_finds_it_saved
     # Backspace while typing edits the text, it does not delete the step
     text.press("End")
     text.press("Backspace")
+    expect(node(page, "say-1").locator(".fc-snippet")).to_have_text("Welcome to Acme")
     expect(node(page, "say-1")).to_be_visible()
-    assert stored(store).nodes["say-1"]["text"] == "Welcome to Acme"
+    eventually(lambda: stored(store).nodes["say-1"]["text"] == "Welcome to Acme")
     screenshot(page, "editor-04-property-set")
 
     # the menu's prompt is empty: fix it from the Problems tab
@@ -153,7 +164,9 @@ def test_keyboard_delete_undo_copy_paste_and_a_new_menu_option(serve, page, tmp_
 
     # Tidy up lays the steps out in columns; the start step comes first
     page.get_by_role("button", name="Tidy up").click()
-    page.wait_for_timeout(400)
-    g = stored(store)
-    assert g.nodes["hello"]["x"] < g.nodes["menu"]["x"] < g.nodes["bye"]["x"]
+
+    def laid_out() -> bool:
+        g = stored(store)
+        return g.nodes["hello"]["x"] < g.nodes["menu"]["x"] < g.nodes["bye"]["x"]
+    eventually(laid_out)
     screenshot(page, "editor-07-keyboard-and-layout")
