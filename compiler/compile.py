@@ -130,7 +130,7 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
         path = walk(plan, root)
         verbs = list(prefix or [])
         for i, node in enumerate(path):
-            verbs.append(step_element(node, nodes[node], urls, plan.branches[node], attempt if i == 0 else 1,
+            verbs.append(step_element(node, nodes[node], urls, plan.branches.get(node, {}), attempt if i == 0 else 1,
                                       document_of))
         last_next = plan.cont.get(path[-1])
         if last_next is not None:
@@ -177,7 +177,7 @@ def _check_location(revision: str, base_url: str) -> list[Problem]:
 
 
 def _router(node: str, data: dict, plan: Plan, document_of) -> Router:
-    branches = {b: document_of(t) for b, t in plan.branches[node].items()}
+    branches = {b: document_of(t) for b, t in plan.branches.get(node, {}).items()}
     attrs = data.get("attrs") or {}
     has_invalid = "invalid" in branches
     retries = 0 if has_invalid else int(data.get("retries", 2))

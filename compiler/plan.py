@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .flow import branch_table, start_of
+from .flow import edge_branches, start_of
 
 COPY_LIMIT = 8  # verbs; a copy costs a few lines of XML, a Redirect a caller's round trip
 
@@ -24,31 +24,49 @@ class Plan:
     root_set: set[str]
     cont: dict[str, str | None]  # node → the step its path continues with (next, or a menu's timeout)
     copy: dict[str, bool]  # node → True when its continuation (a document) is copied inline
-    branches: dict[str, dict[str, str]] = field(default_factory=dict)  # node → branch → target
+    # node → branch → target, for steps with more than a plain `next` (absent: see ``cont``)
+    branches: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+_NO_BRANCHES: dict[str, str] = {}
 
 
 def make_plan(graph: nx.DiGraph) -> Plan:
-    branches = branch_table(graph)
-    pred = graph._pred  # raw adjacency: in-degree without building a view per node
+    # One pass over the raw adjacency (views cost a lookup per access on large flows). Only steps
+    # with more than a plain `next` keep a branch table; the rest need just their continuation.
+    succ, pred, node_data = graph._succ, graph._pred, graph._node
     start = start_of(graph)
     roots: set[str] = {start} if start is not None else set()
-    for node, data in graph.nodes(data=True):
+    cont: dict[str, str | None] = {}
+    branches: dict[str, dict[str, str]] = {}
+    for node, nbrs in succ.items():
+        data = node_data[node]
         type_ = data.get("type")
+        if len(nbrs) == 1 and type_ != "Gather":
+            ((target, edata),) = nbrs.items()
+            if not edata.get("also") and (edata.get("branch") or "next") == "next":
+                cont[node] = target
+                if len(pred[node]) >= 2:
+                    roots.add(node)
+                if type_ == "Goto" and data.get("target") is not None:
+                    roots.add(str(data["target"]))
+                continue
+        table = {b: t for t, d in nbrs.items() for b in edge_branches(d)} if nbrs else _NO_BRANCHES
+        if table:
+            branches[node] = table
         if type_ == "Gather":
             roots.add(node)
-            roots.update(t for b, t in branches[node].items() if b != "next")
-        elif type_ == "Goto" and data.get("target") is not None:
-            roots.add(str(data["target"]))
-        error = branches[node].get("error")
+            roots.update(t for b, t in table.items() if b != "next")
+            cont[node] = table.get("timeout")
+        else:
+            cont[node] = table.get("next")
+            if type_ == "Goto" and data.get("target") is not None:
+                roots.add(str(data["target"]))
+        error = table.get("error")
         if error is not None:
             roots.add(error)
         if len(pred[node]) >= 2:
             roots.add(node)
-
-    cont: dict[str, str | None] = {}
-    for node, data in graph.nodes(data=True):
-        key = "timeout" if data.get("type") == "Gather" else "next"
-        cont[node] = branches[node].get(key)
 
     # Length of the document that starts at each node, in reverse topological order.
     length: dict[str, int] = {}
@@ -63,16 +81,17 @@ def make_plan(graph: nx.DiGraph) -> Plan:
         else:
             copy[node] = False
             length[node] = 2  # the verb and a Redirect
-    reachable_roots = _reachable_roots(graph, start, roots, branches)
+    reachable_roots = _reachable_roots(graph, start, roots, branches, cont)
     return Plan(roots=sorted(reachable_roots), root_set=reachable_roots, cont=cont, copy=copy,
                 branches=branches)
 
 
 def _reachable_roots(graph: nx.DiGraph, start: str | None, roots: set[str],
-                     branches: dict[str, dict[str, str]]) -> set[str]:
+                     branches: dict[str, dict[str, str]], cont: dict[str, str | None]) -> set[str]:
     """Roots a call can reach; unreachable steps get no document."""
     if start is None:
         return set()
+    node_data = graph._node
     seen: set[str] = set()
     todo = [start]
     while todo:
@@ -80,8 +99,12 @@ def _reachable_roots(graph: nx.DiGraph, start: str | None, roots: set[str],
         if node in seen:
             continue
         seen.add(node)
-        todo.extend(branches[node].values())
-        data = graph.nodes[node]
+        table = branches.get(node)
+        if table is not None:
+            todo.extend(table.values())
+        elif cont[node] is not None:
+            todo.append(cont[node])
+        data = node_data[node]
         if data.get("type") == "Goto" and data.get("target") is not None:
             todo.append(str(data["target"]))
     return roots & seen
