@@ -2,7 +2,9 @@
 
 Depth is the step's topological generation (networkx), so every connection
 points downwards; within a layer steps are ordered by where their
-predecessors sit, then by the order they were imported, to keep crossings few.
+predecessors sit (the next / no-input path first), then by the order they
+were imported, and each goes under its predecessors where the column is free,
+so a chain of steps stays a straight line.
 """
 
 from __future__ import annotations
@@ -26,8 +28,12 @@ def layered_positions(graph: nx.DiGraph, start: str | None = None) -> dict[str, 
             main = any(graph.edges[p, n].get("branch", "next") in ("next", "timeout") for p in graph.predecessors(n))
             return (sum(parents) / len(parents) if parents else -1.0, 0 if main else 1, order[n])
 
-        for col, node in enumerate(sorted(layer, key=key)):
-            column[node] = col
+        last = -1
+        for node in sorted(layer, key=key):
+            parents = [column[p] for p in graph.predecessors(node) if p in column]
+            wanted = round(sum(parents) / len(parents)) if parents else 0
+            col = max(wanted, last + 1)  # under its parents where there is room, else to the right
+            last = column[node] = col
             positions[node] = (X0 + COLUMN * col, Y0 + ROW * depth)
     return positions
 

@@ -395,3 +395,15 @@ def test_stray_text_between_verbs_is_reported():
     assert "s.xml line 1: text 'hello' directly inside <Response> is not part of any verb; left out" in text
     assert "s.xml line 3: text 'oops' after <Say> is not part of any verb; left out" in text
     assert list(types(result).values()) == ["Say", "Hangup"]
+
+
+def test_layout_keeps_a_chain_of_steps_in_one_column():
+    from compiler import write_zip
+    from compiler.bundle import open_zip
+    from compiler.examples import example
+
+    graph = example("main-menu")
+    g = import_documents(open_zip(write_zip(compile_flow(graph), graph))).graph
+    assert g.nodes["vm-prompt"]["x"] == g.nodes["voicemail"]["x"] == g.nodes["vm-thanks"]["x"]
+    assert g.nodes["welcome"]["x"] == g.nodes["menu"]["x"] == g.nodes["no-input"]["x"] == g.nodes["again"]["x"]
+    assert [g.nodes[n]["y"] for n in ("welcome", "menu", "no-input", "again")] == [40, 180, 320, 460]
