@@ -95,12 +95,17 @@ export default {
   },
   mounted() {
     this.onKey = (e) => this.handleKey(e);
+    this.autoFit = false;
+    this.resizer = new ResizeObserver(() => {
+      if (this.autoFit && this.flow.nodes.value.length) requestAnimationFrame(() => this.fitReadable());
+    });
+    this.resizer.observe(this.$el);
     document.addEventListener("keydown", this.onKey);
     this.pendingFit = false;
     this.flow.onNodesInitialized(() => {
       if (this.pendingFit) {
         this.pendingFit = false;
-        this.flow.fitView({ padding: 0.15, maxZoom: 1.1 });
+        this.fitWhenSized();
       }
       this.readyCount = this.flow.nodes.value.length;
       performance.mark("fc-drawn"); // all steps measured (the benchmark reads these marks)
@@ -115,6 +120,7 @@ export default {
   },
   unmounted() {
     document.removeEventListener("keydown", this.onKey);
+    this.resizer.disconnect();
   },
   methods: {
     // --- pushed from Python ---------------------------------------------------------------
@@ -186,6 +192,29 @@ export default {
     },
     fitView() {
       this.flow.fitView({ padding: 0.15, maxZoom: 1.1, duration: 200 });
+    },
+    fitWhenSized() {
+      // Vue Flow fits into the pane size it has measured; right after mounting that can still be 0.
+      const dims = this.flow.dimensions.value;
+      if (dims.width > 50 && dims.height > 50) {
+        this.fitReadable();
+        this.autoFit = true; // re-fit when the pane resizes, until the user pans or zooms
+      } else {
+        requestAnimationFrame(() => this.fitWhenSized());
+      }
+    },
+    fitReadable() {
+      // The whole flow when it fits at a readable size; else its beginning (top left) at a readable size.
+      this.flow.fitView({ padding: 0.15, maxZoom: 1.1 });
+      const READABLE = 0.6;
+      if (this.flow.viewport.value.zoom >= READABLE) return;
+      const nodes = this.flow.nodes.value;
+      const minX = Math.min(...nodes.map((n) => n.computedPosition.x));
+      const minY = Math.min(...nodes.map((n) => n.computedPosition.y));
+      this.flow.setViewport({ x: 30 - minX * READABLE, y: 30 - minY * READABLE, zoom: READABLE });
+    },
+    onMoveStart(e) {
+      if (e && e.event && e.event.sourceEvent) this.autoFit = false;
     },
     dropAtCentre(type) {
       const box = this.$el.getBoundingClientRect();
@@ -308,6 +337,6 @@ export default {
       <VueFlow :id="flowKey" :node-types="nodeTypes" :delete-key-code="null" :connection-mode="connectionMode"
                :is-valid-connection="isValidConnection" :min-zoom="0.1" :max-zoom="2" :connection-radius="30"
                :select-nodes-on-drag="false" :elevate-edges-on-select="true"
-               @connect="onConnect" @node-drag-stop="onDragStop" @selection-drag-stop="onDragStop" />
+               @connect="onConnect" @move-start="onMoveStart" @node-drag-stop="onDragStop" @selection-drag-stop="onDragStop" />
     </div>`,
 };

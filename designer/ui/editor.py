@@ -327,8 +327,10 @@ class Editor:
 
     def refresh_preview(self) -> None:
         node = self.state.selected
-        kind, text = self.state.preview(node)
-        self.preview_title.text = f"FlexML for step {node}" if node else "FlexML of the start document"
+        kind, text, document = self.state.preview(node)
+        what = f"FlexML for step {node}" if node else "FlexML of the start step"
+        self.preview_title.text = f"{what}: document {document!r}, served at /flexml/{self.flow_id}/<rev>/{document}" \
+            if document else what
         if kind == "xml":
             self.preview_code.content = text
             self.preview_code.set_visibility(True)

@@ -522,22 +522,23 @@ class EditorState:
 
     # --- preview --------------------------------------------------------------------------------
 
-    def preview(self, node: str | None) -> tuple[str, str]:
-        """('xml', document text) for the document that plays ``node``, or ('message', why not)."""
+    def preview(self, node: str | None) -> tuple[str, str, str]:
+        """('xml', document text, document name) for the document that plays ``node``,
+        or ('message', why not, '')."""
         try:
             compiled = compile_flow(self.graph, revision="draft", problems=self.problems)
         except CompileError as exc:
             n = len(exc.problems)
             return "message", f"The flow has {n} error{'s' if n != 1 else ''}; fix {'it' if n == 1 else 'them'} " \
-                              "(see Problems) to see its FlexML."
+                              "(see Problems) to see its FlexML.", ""
         except Exception as exc:  # a compiler bug must not break the editor
             log.exception("preview of flow %s failed", self.flow_id)
-            return "message", f"The FlexML could not be built: {exc}"
+            return "message", f"The FlexML could not be built: {exc}", ""
         if node is None:
             node = compiled.start
         docs = [name for name, steps in compiled.steps.items() if node in steps]
         if not docs:
-            return "message", f"No call reaches step {node!r} yet, so it is in no document."
+            return "message", f"No call reaches step {node!r} yet, so it is in no document.", ""
         own = [d for d in docs if compiled.steps[d][0] == node]
         name = (own or docs)[0]
-        return "xml", f"<!-- document {name} -->\n" + compiled.documents[name].decode("utf-8")
+        return "xml", compiled.documents[name].decode("utf-8"), name

@@ -138,7 +138,7 @@ class PropertiesPanel:
         if spec.text == "url":
             ui.input(label, value=value, placeholder="https://…",
                      on_change=lambda e: state.set_field(node, "text", e.value or "")) \
-                .classes("w-full").props("data-field=text").mark("field-text")
+                .classes("w-full").props("stack-label data-field=text").mark("field-text")
             return
         def changed(e: Any) -> None:
             text = e.value or ""
@@ -287,7 +287,7 @@ class PropertiesPanel:
                 set_value(None if e.value is None else int(e.value))
             ui.number(attr.name, value=_int_or_none(current), min=attr.minimum, max=attr.maximum, precision=0,
                       placeholder=None if default is None else str(default), on_change=to_int) \
-                .classes("w-full").props(f"dense {prop}").mark(f"field-{key}")
+                .classes("w-full").props(f"dense stack-label {prop}").mark(f"field-{key}")
         elif attr.kind == "bool":
             value = current if isinstance(current, bool) else (current == "true" if isinstance(current, str)
                                                                 else bool(default))
@@ -304,7 +304,7 @@ class PropertiesPanel:
                 placeholder = "+15162065340"
             ui.input(attr.name, value="" if current is None else str(current), placeholder=placeholder,
                      on_change=lambda e: set_value((e.value or "").strip() or None)) \
-                .classes("w-full").props(f"dense {prop}").mark(f"field-{key}")
+                .classes("w-full").props(f"dense stack-label {prop}").mark(f"field-{key}")
         ui.label(attr.help).classes("text-xs text-gray-500 -mt-1 mb-1")
 
 
