@@ -240,6 +240,7 @@ class _Importer:
         self._served: set[str] = set()
         self._goto_docs: dict[str, list[str]] = {}
         self._goto_targets: set[str] = set()
+        self._suffixes: dict[str, int] = {}
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -386,6 +387,8 @@ class _Importer:
             if i < len(doc.steps) and doc.steps[i] in self.docs and doc.steps[i] != doc.name:
                 return doc.steps[i]
             return None
+        if len(doc.verbs) - i > COPY_LIMIT:  # only short documents are copied
+            return None
         found = self.copy_of.get(tuple(self.fps[doc.name][i:]))
         return found if found != doc.name else None
 
@@ -449,7 +452,7 @@ class _Importer:
 
     def fresh(self, base: str) -> str:
         base = _slug(base)[:56] or "step"
-        out = _fresh(base, self.used_ids)
+        out = _fresh(base, self.used_ids, self._suffixes)
         self.used_ids.add(out)
         return out
 
@@ -722,13 +725,16 @@ def _flow_slug(text: str) -> str:
     return slug if FLOW_ID.match(slug) and slug != "status" else "imported"
 
 
-def _fresh(base: str, taken: set[str]) -> str:
+def _fresh(base: str, taken: set[str], counters: dict[str, int] | None = None) -> str:
+    """``base``, or ``base-2``, ``base-3`` … whichever is free; ``counters`` remembers where to go on."""
     if base not in taken:
         taken.add(base)
         return base
-    k = 2
+    k = (counters or {}).get(base, 2)
     while f"{base}-{k}" in taken:
         k += 1
+    if counters is not None:
+        counters[base] = k + 1
     taken.add(f"{base}-{k}")
     return f"{base}-{k}"
 
