@@ -53,6 +53,13 @@ How documents become steps:
 - A bundle is read from its documents, manifest (step ids) and routers: the
   documents are what the carrier runs. Its flow.json is not read (it may have
   been edited after export; open it as a flow file to get it as it was).
+  Compiled documents without their manifest come back too, except the menus'
+  options (they live in the routers table): a note says to import the bundle.
+  The flow id and revision are then read from the host-shaped URLs.
+- Text is kept as written in a bundle; in pasted documents outer whitespace
+  that spans lines (pretty-printing) is trimmed from Say and Sms text.
+- The flow id is ``flow_id``, else the bundle's, else the one the URLs name,
+  else made from the folder or file name.
 """
 
 from __future__ import annotations
