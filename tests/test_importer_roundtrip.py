@@ -129,3 +129,12 @@ def test_documents_without_their_manifest_round_trip_too(graph):
         assert result.graph.graph["id"] == graph.graph["id"] and result.revision == "5"
     again = compile_flow(result.graph, revision="5")
     assert again.documents == compiled.documents
+
+
+def test_a_bundle_unpacked_and_zipped_again_under_a_folder_imports_alike():
+    graph = example("main-menu")
+    compiled = compile_flow(graph, revision="2")
+    entries = open_zip(write_zip(compiled, graph))
+    nested = import_documents({f"Downloads/acme/{k}": v for k, v in entries.items()})
+    assert dumps(nested.graph) == dumps(import_documents(entries).graph)
+    assert_same(compiled, recompiled(compiled, nested))
