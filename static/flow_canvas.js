@@ -57,6 +57,8 @@ const StepNode = {
         <span v-if="data.start" class="fc-start" title="Calls begin here">▶ start</span>
         <span>{{ id }}</span>
       </div>
+      <Handle v-if="data.jump" type="source" id="jump" :position="Position.Right" :connectable="false"
+              class="fc-handle-jump" />
       <div class="fc-outs" v-if="data.outputs.length">
         <div v-for="o in data.outputs" :key="o.id" class="fc-out" :data-output="o.id">
           <span class="fc-out-label">{{ o.label }}</span>
@@ -78,6 +80,13 @@ export default {
     const selectedKey = () =>
       JSON.stringify([flow.getSelectedNodes.value.map((n) => n.id), flow.getSelectedEdges.value.map((e) => e.id)]);
     watch(selectedKey, () => {
+      // a Go to's dashed jump line shows while the Go to (or the step it jumps to) is selected
+      const chosen = new Set(flow.getSelectedNodes.value.map((n) => n.id));
+      for (const e of flow.edges.value) {
+        if (e.sourceHandle !== "jump") continue;
+        const show = chosen.has(e.source) || chosen.has(e.target);
+        if (e.hidden === show) e.hidden = !show;
+      }
       emit("selection-change", {
         nodes: flow.getSelectedNodes.value.map((n) => n.id),
         edges: flow.getSelectedEdges.value.map((e) => e.data),
@@ -223,12 +232,17 @@ export default {
       this.$emit("node-drop", { type, x: Math.round(p.x - 90 + jitter), y: Math.round(p.y - 40 + jitter) });
     },
     // --- helpers ---------------------------------------------------------------------------
+    edgeClass(e) {
+      const kind = e.sourceHandle === "jump" ? "jump" : e.sourceHandle === "next" ? "next" : "branch";
+      return "fc-edge fc-edge-" + kind;
+    },
     edgeStyle(e) {
       return {
         ...e,
-        type: "smoothstep",
+        type: e.sourceHandle === "jump" ? "default" : "smoothstep",
+        hidden: e.sourceHandle === "jump",
         markerEnd: MarkerType.ArrowClosed,
-        class: "fc-edge fc-edge-" + (e.sourceHandle === "next" ? "next" : "branch"),
+        class: this.edgeClass(e),
         labelBgPadding: [4, 2],
         labelBgBorderRadius: 3,
       };
@@ -239,7 +253,7 @@ export default {
       for (let i = 0; i + 1 < ids.length; i++) pairs.add(ids[i] + "\u0000" + ids[i + 1]);
       for (const e of this.flow.edges.value) {
         const on = pairs.has(e.source + "\u0000" + e.target);
-        const base = "fc-edge fc-edge-" + (e.sourceHandle === "next" ? "next" : "branch");
+        const base = this.edgeClass(e);
         const cls = on ? base + " fc-edge-path" : base;
         if (e.class !== cls) e.class = cls;
         if (e.animated !== on) e.animated = on;
@@ -266,7 +280,9 @@ export default {
     },
     // --- what the user does ------------------------------------------------------------------
     isValidConnection(c) {
+      if (c.id) return true; // an edge pushed from Python (Vue Flow checks those too): always drawn
       if (!c.source || !c.target || c.source === c.target || c.targetHandle !== "in") return false;
+      if (c.sourceHandle === "jump") return false;
       return !this.flow.edges.value.some((e) => e.source === c.source && e.sourceHandle === c.sourceHandle);
     },
     onConnect(c) {

@@ -209,7 +209,9 @@ def test_edits_are_pushed_as_small_patches_with_badges(ctx):
 def test_a_canvas_that_drew_the_page_s_initial_view_is_not_sent_it_again(ctx):
     state = example_state(ctx)
     view = state.initial_view()
-    assert len(view["nodes"]) == 11 and len(view["edges"]) == 11
+    assert len(view["nodes"]) == 11 and len(view["edges"]) == 12  # 11 connections and the Go to's jump
+    jump = next(e for e in view["edges"] if e["sourceHandle"] == "jump")
+    assert (jump["source"], jump["target"], jump["deletable"]) == ("again", "menu", False)
     canvas = RecordingCanvas()
     state.attach(canvas)
     state.canvas_is_ready(drew_initial=True)

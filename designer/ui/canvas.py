@@ -140,6 +140,7 @@ def node_view(graph: nx.DiGraph, node: str) -> dict:
             "snippet": snippet(data),
             "start": graph.graph.get("start") == node,
             "outputs": [{"id": b, "label": branch_label(b)} for b in outputs],
+            "jump": data.get("type") == "Goto",  # a hidden output for the dashed "goes to" line
         },
     }
 
@@ -163,6 +164,15 @@ def edge_views(graph: nx.DiGraph, sources: Iterable[str] | None = None) -> list[
                 "targetHandle": "in",
                 # no edge label: the output it starts from is labelled on the step (and labels are slow to lay out)
                 "data": {"source": source, "branch": branch},
+            })
+    for source in (graph.nodes if sources is None else [s for s in sources if s in graph]):
+        data = graph.nodes[source]
+        target = data.get("target")
+        if data.get("type") == "Goto" and isinstance(target, str) and target in graph and target != source:
+            out.append({  # where a Go to jumps: drawn, not editable here (set in its properties)
+                "id": f"j|{source}", "source": source, "target": target, "sourceHandle": "jump",
+                "targetHandle": "in", "selectable": False, "deletable": False, "focusable": False,
+                "data": {"source": source, "branch": None, "jump": True},
             })
     return out
 
