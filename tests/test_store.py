@@ -166,3 +166,23 @@ def test_the_file_is_in_wal_mode_and_survives_reopening(tmp_path):
     again.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_events_keep_every_value_exactly_in_order(store):
+    odd = {"From": "+1 (555) \"quoted\" <&>", "name": "Zoë 日本", "empty": "", "newline": "a\nb", "n": "7"}
+    batch = [CallEvent("CA-odd", "flow", "12", "router", f"menu-{i}", None if i % 2 else f"{i}#", 1700000000.125 + i,
+                       dict(odd, i=str(i))) for i in range(250)]
+    store.record_events(batch)
+    assert store.call_events("CA-odd") == batch
+
+
+def test_a_failed_event_batch_leaves_nothing_half_written(store):
+    class NotJSON:
+        pass
+
+    with pytest.raises(TypeError):
+        store.record_events([CallEvent("CA-x", "f", "1", "document", "a", None, 1.0, {}),
+                             CallEvent("CA-x", "f", "1", "document", "b", None, 2.0, {"bad": NotJSON()})])
+    assert store.call_events("CA-x") == []
+    store.record_events([CallEvent("CA-x", "f", "1", "document", "a", None, 1.0, {})])
+    assert len(store.call_events("CA-x")) == 1
