@@ -55,14 +55,6 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = {body}
 """
-LUA_COUNTED = LUA_POST + """
-local count = 0
-local limit = {limit}
-response = function(status, headers, body)
-  count = count + 1
-  if count >= limit then wrk.thread:stop() end
-end
-"""
 
 
 # --- the bare baseline app (imported by uvicorn in the server process) -------------------------------
@@ -184,8 +176,8 @@ def _is_python(pid: int) -> bool:
         return False
 
 
-def lua_script(tmp: Path, body: dict, limit: int | None = None) -> Path:
-    text = (LUA_COUNTED if limit else LUA_POST).format(body=json.dumps(json.dumps(body)), limit=limit)
+def lua_script(tmp: Path, body: dict) -> Path:
+    text = LUA_POST.format(body=json.dumps(json.dumps(body)))
     path = tmp / f"post-{abs(hash(text))}.lua"
     path.write_text(text)
     return path
@@ -253,27 +245,29 @@ def compare(workers: int, conns_list: list[int], duration: float, rounds: int, t
 
 def memory(workers: int, rounds: int, per_round: int, tmp: Path) -> None:
     db = tmp / f"memory-w{workers}.sqlite"
-    threads = 2
-    script = lua_script(tmp, TARGETS["router"][1], limit=per_round // threads)
+    script = lua_script(tmp, TARGETS["router"][1])
     with Server("host", workers, db) as host:
         url = host.url + TARGETS["router"][0]
-        warm = wrk(url, lua_script(tmp, TARGETS["router"][1], limit=5000), 64, 60, threads)
+        answered = 2  # the two checks made when the server came up
+        answered += wrk(url, script, 64, 2)["requests"]  # warm up
         time.sleep(1)
         figures = [f"{host.rss_mib():.1f}"]
-        sent = 0
+        counts = []
         for _ in range(rounds):
-            r = wrk(url, script, 64, 120, threads)
-            sent += r["requests"]
+            sent = 0
+            while sent < per_round:  # short wrk runs until this round has its requests
+                sent += wrk(url, script, 64, 2)["requests"]
+            answered += sent
+            counts.append(sent)
             time.sleep(1)
             figures.append(f"{host.rss_mib():.1f}")
-        print(f"  workers {workers}: RSS MiB after warm-up, then after each ~{per_round:,} router requests: "
-              f"{' → '.join(figures)} ({sent:,} requests)", flush=True)
+        print(f"  workers {workers}: RSS MiB after warm-up, then after each round of >= {per_round:,} router "
+              f"requests ({', '.join(f'{c:,}' for c in counts)}): {' → '.join(figures)}", flush=True)
     conn = sqlite3.connect(db)
     stored = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     conn.close()
-    answered = warm["requests"] + sent + 2  # + the two checks made when the server came up
-    print(f"  events in SQLite after shutdown: {stored:,}; requests wrk saw answered: {answered:,} "
-          f"(wrk does not count answers still in flight when it stops)", flush=True)
+    print(f"  events in SQLite after shutdown: {stored:,}; answers wrk counted: {answered:,} "
+          f"(wrk does not count answers in flight when it stops)", flush=True)
 
 
 def main() -> None:
@@ -282,7 +276,7 @@ def main() -> None:
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--conns", type=int, nargs="+", default=[64, 256])
     p.add_argument("--rounds", type=int, default=3, help="alternating bare/host runs per figure; medians shown")
-    p.add_argument("--memory-rounds", type=int, default=3, help="rounds of 100,000 requests (0: skip)")
+    p.add_argument("--memory-rounds", type=int, default=3, help="rounds of >= 100,000 requests (0: skip)")
     p.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     p.add_argument("--no-events", action="store_true", help="host with --quiet: no call events recorded")
     args = p.parse_args()
