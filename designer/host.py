@@ -135,4 +135,4 @@ def app_from_env():
     elif not config.get("quiet"):
         recorder = EventRecorder(printer())
 
-    return create_host_app(table, recorder)  # closes the recorder at shutdown
+    return create_host_app(table, recorder, freeze_gc=True)  # closes the recorder at shutdown

@@ -27,7 +27,7 @@ Sink = Callable[[list[CallEvent]], None]
 class EventRecorder:
     """``recorder(event)`` queues; a background thread writes batches to ``sink``."""
 
-    def __init__(self, sink: Sink, *, batch: int = 1000, interval: float = 0.1, max_pending: int = 100_000):
+    def __init__(self, sink: Sink, *, batch: int = 500, interval: float = 0.1, max_pending: int = 100_000):
         self.sink = sink
         self.batch = batch
         self.interval = interval

@@ -125,7 +125,7 @@ def run(args) -> int:
     elif not args.quiet:
         recorder = EventRecorder(printer())
     try:
-        uvicorn.run(create_host_app(table, recorder), **settings)
+        uvicorn.run(create_host_app(table, recorder, freeze_gc=True), **settings)
     finally:
         if recorder is not None:
             recorder.close()
