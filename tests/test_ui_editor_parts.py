@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -170,7 +171,7 @@ def test_snippets_and_labels_are_short_and_plain():
 
 def test_vue_flow_is_found_or_the_error_says_how_to_install_it(monkeypatch, tmp_path):
     assert (find_vue_flow_dist() / "vue-flow-core.mjs").is_file()
-    import designer.ui.canvas as canvas
+    canvas = sys.modules[find_vue_flow_dist.__module__]
     monkeypatch.setattr(canvas, "PROJECT_ROOT", tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FLEXML_NODE_MODULES", str(tmp_path / "nowhere"))
