@@ -28,6 +28,8 @@ import static
 from compiler.catalogue import STEPS, branches_of
 from compiler.flow import edge_branches
 
+from .layout import NODE_BASE_HEIGHT, NODE_WIDTH, OUTPUT_HEIGHT
+
 STATIC_DIR = Path(static.__file__).resolve().parent
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VUE_FLOW_DIST = Path("@vue-flow") / "core" / "dist"
@@ -133,6 +135,8 @@ def node_view(graph: nx.DiGraph, node: str) -> dict:
         "id": node,
         "type": "step",
         "position": {"x": _number(data.get("x")), "y": _number(data.get("y"))},
+        # an estimate until the browser measures it: lets the canvas skip drawing steps out of view
+        "dimensions": {"width": NODE_WIDTH, "height": NODE_BASE_HEIGHT + OUTPUT_HEIGHT * len(outputs)},
         "data": {
             "type": data.get("type") or "?",
             "label": spec.label if spec else f"Unknown step {data.get('type')!r}",

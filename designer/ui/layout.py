@@ -16,9 +16,13 @@ ROW_GAP = 30  # blank space between two steps in a column
 ORIGIN = (40, 40)
 
 
+NODE_BASE_HEIGHT = 74  # header, snippet and id lines of a drawn step
+OUTPUT_HEIGHT = 20  # one line per output
+
+
 def node_height(data: dict) -> int:
     """Rough on-screen height of a step: header, snippet, one line per output."""
-    return 74 + 20 * len(branches_of(data))
+    return NODE_BASE_HEIGHT + OUTPUT_HEIGHT * len(branches_of(data))
 
 
 def layered_positions(graph: nx.DiGraph) -> dict[str, tuple[int, int]]:
