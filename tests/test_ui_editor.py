@@ -191,6 +191,20 @@ async def test_undo_and_redo_restore_the_saved_flow(user: User, ctx):
     assert stored(ctx, "undo").nodes["hangup-1"]["x"] == 10
 
 
+async def test_malformed_canvas_events_change_nothing(user: User, ctx):
+    make_flow(ctx, "odd", [{"id": "a", "type": "Say", "text": "A", "x": 0, "y": 0}], [], start="a")
+    await open_editor(user, ctx, "odd")
+    version = ctx.store.get_flow("odd").version
+    fire(user, "nodesMoved", [{"id": "a"}, {"id": "a", "x": "far", "y": 1}, "junk", {"id": "zz", "x": 1, "y": 1}])
+    fire(user, "edgeAdded", {"source": "a"})
+    fire(user, "deleteSelected", {"nodes": ["nope"], "edges": ["junk", {"source": "a"}]})
+    fire(user, "paste", {})
+    assert ctx.store.get_flow("odd").version == version
+    fire(user, "nodeDrop", {"type": "Hangup", "x": "NaN", "y": None})
+    g = stored(ctx, "odd")
+    assert (g.nodes["hangup-1"]["x"], g.nodes["hangup-1"]["y"]) == (0, 0)
+
+
 async def test_delete_by_keyboard_event_and_button(user: User, ctx):
     make_flow(ctx, "del", [
         {"id": "a", "type": "Say", "text": "A", "x": 0, "y": 0},

@@ -137,6 +137,7 @@ class Editor:
                 item.on("dragstart", js_handler=f"(e) => {{ e.dataTransfer.setData('{STEP_MIME}', '{type_}'); "
                                                 "e.dataTransfer.effectAllowed = 'copy'; }")
                 item.on("click", lambda t=type_: self.canvas.drop_at_centre(t))
+                item.props('tabindex=0 role=button').on("keydown.enter", lambda t=type_: self.canvas.drop_at_centre(t))
 
     def _side_panel(self) -> None:
         with ui.column().classes("fc-side w-[440px] h-full gap-0 border-l bg-white no-wrap shrink-0"):
@@ -213,8 +214,8 @@ class Editor:
         self.canvas.props.pop("initial", None)  # drawn: no need to keep (or ever resend) it
 
     def _drop(self, args: dict) -> None:
-        args = args or {}
-        node = self.state.add_step(str(args.get("type", "")), float(args.get("x") or 0), float(args.get("y") or 0))
+        args = args if isinstance(args, dict) else {}
+        node = self.state.add_step(str(args.get("type", "")), _coordinate(args.get("x")), _coordinate(args.get("y")))
         if node is None:
             ui.notify(f"Unknown step type {args.get('type')!r}", type="warning")
             return
@@ -366,6 +367,14 @@ class Editor:
             ui.notify(f"Showing the path of call {call_sid}: {len(path)} steps", position="bottom")
         else:
             ui.notify(f"No steps recorded for call {call_sid}", type="warning", position="bottom")
+
+
+def _coordinate(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if abs(number) < 1e9 else 0.0  # also NaN → 0
 
 
 def _edge_pairs(edges: list) -> list[tuple[str, str]]:

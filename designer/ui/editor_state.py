@@ -361,7 +361,10 @@ class EditorState:
         self.change("Remove connection", lambda g: remove_branch(g, source, branch), touched=[source])
 
     def move(self, positions: list[dict]) -> None:
-        moved = [p for p in positions if p.get("id") in self.graph]
+        """Steps dragged to new positions: [{id, x, y}]; entries that are not that shape are ignored."""
+        moved = [{"id": str(p["id"]), "x": float(p["x"]), "y": float(p["y"])} for p in positions
+                 if isinstance(p, dict) and p.get("id") in self.graph and _is_number(p.get("x"))
+                 and _is_number(p.get("y"))]
         if not moved:
             return
         for p in moved:  # the canvas already shows them there
@@ -542,3 +545,8 @@ class EditorState:
         own = [d for d in docs if compiled.steps[d][0] == node]
         name = (own or docs)[0]
         return "xml", compiled.documents[name].decode("utf-8"), name
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
+        and abs(value) < 1e9

@@ -5,6 +5,7 @@ Screenshots go to /tmp/screens/editor-*.png."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -137,6 +138,19 @@ def test_keyboard_delete_undo_copy_paste_and_a_new_menu_option(serve, page, tmp_
         {"id": "bye", "type": "Hangup", "x": 620, "y": 200},
     ], edges=[{"source": "hello", "target": "menu"}], start="hello")
     open_editor(page, f"{server.url}/flows/demo")
+
+    # move a step by dragging it; undo puts it back, on screen and in the store
+    before = node(page, "hello").bounding_box()
+    title = node(page, "hello").locator(".fc-title").bounding_box()
+    page.mouse.move(title["x"] + 10, title["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(title["x"] + 60, title["y"] + 205, steps=8)
+    page.mouse.up()
+    eventually(lambda: stored(store).nodes["hello"]["y"] > 150)
+    assert node(page, "hello").bounding_box()["y"] > before["y"] + 100
+    page.keyboard.press("Control+z")
+    eventually(lambda: stored(store).nodes["hello"]["y"] == 60)
+    expect(node(page, "hello")).to_have_attribute("style", re.compile(r"translate\(40px, 60px\)"))
 
     node(page, "bye").locator(".fc-title").click()
     page.keyboard.press("Delete")
