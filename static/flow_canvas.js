@@ -351,6 +351,11 @@ export default {
   template: `
     <div class="fc-root" :data-ready="readyCount" @dragover="onDragOver" @drop="onDrop"
          @pointermove="onPointerMove">
+      <div v-if="!flow.nodes.value.length" class="fc-empty">
+        <i class="q-icon material-icons" aria-hidden="true">south_west</i>
+        <div>Drag a step from the list on the left and drop it here.</div>
+        <div>A call begins at the first step; connect steps by dragging from an output dot to the next step.</div>
+      </div>
       <VueFlow :id="flowKey" :node-types="nodeTypes" :delete-key-code="null" :connection-mode="connectionMode"
                :is-valid-connection="isValidConnection" :min-zoom="0.1" :max-zoom="2" :connection-radius="30"
                :select-nodes-on-drag="false" :elevate-edges-on-select="true" :only-render-visible-elements="true"
