@@ -137,11 +137,13 @@ class Editor:
                 item.on("dragstart", js_handler=f"(e) => {{ e.dataTransfer.setData('{STEP_MIME}', '{type_}'); "
                                                 "e.dataTransfer.effectAllowed = 'copy'; }")
                 item.on("click", lambda t=type_: self.canvas.drop_at_centre(t))
-                item.props('tabindex=0 role=button').on("keydown.enter", lambda t=type_: self.canvas.drop_at_centre(t))
+                item.props("tabindex=0 role=button") \
+                    .on("keydown.enter", lambda t=type_: self.canvas.drop_at_centre(t))
 
     def _side_panel(self) -> None:
         with ui.column().classes("fc-side w-[440px] h-full gap-0 border-l bg-white no-wrap shrink-0"):
-            with ui.tabs().classes("w-full").props("dense no-caps inline-label outside-arrows mobile-arrows align=left") as self.tabs:
+            with ui.tabs().classes("w-full") \
+                    .props("dense no-caps inline-label outside-arrows mobile-arrows align=left") as self.tabs:
                 ui.tab("properties", "Properties")
                 with ui.tab("problems", "Problems"):
                     self.problem_badge = ui.badge("", color="negative").classes("ml-1").props("rounded")

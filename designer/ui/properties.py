@@ -291,13 +291,15 @@ class PropertiesPanel:
         elif attr.kind == "bool":
             value = current if isinstance(current, bool) else (current == "true" if isinstance(current, str)
                                                                 else bool(default))
-            ui.switch(attr.name, value=value, on_change=lambda e: set_value(bool(e.value))).props(prop).mark(f"field-{key}")
+            ui.switch(attr.name, value=value, on_change=lambda e: set_value(bool(e.value))) \
+                .props(prop).mark(f"field-{key}")
         elif attr.kind in ("enum", "key"):
             choices = attr.choices or DTMF_KEYS
             blank = f"default ({default})" if default is not None else "not set"
             options = {"": blank, **{c: c for c in choices}}
             ui.select(options, label=attr.name, value=current if current in choices else "",
-                      on_change=lambda e: set_value(e.value or None)).classes("w-full").props(f"dense {prop}").mark(f"field-{key}")
+                      on_change=lambda e: set_value(e.value or None)) \
+                .classes("w-full").props(f"dense {prop}").mark(f"field-{key}")
         else:
             placeholder = "" if default is None else str(default)
             if attr.kind == "phone" and not placeholder:
