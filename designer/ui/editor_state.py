@@ -274,7 +274,7 @@ class EditorState:
 
     def _emit(self, listeners: Iterable[Callable[[], Any]]) -> None:
         for listener in list(listeners):
-            listener()
+            self._call(listener)
 
     def _emit_change(self, reason: str) -> None:
         for listener in list(self.on_change):
@@ -282,7 +282,14 @@ class EditorState:
                 takes_reason = len(inspect.signature(listener).parameters) >= 1
             except (TypeError, ValueError):
                 takes_reason = False
-            listener(reason) if takes_reason else listener()
+            self._call(listener, reason) if takes_reason else self._call(listener)
+
+    def _call(self, listener: Callable[..., Any], *args: Any) -> None:
+        """One listener's failure (a side panel's bug) must not stop the others or the edit."""
+        try:
+            listener(*args)
+        except Exception:
+            log.exception("editor listener %r failed", listener)
 
     # --- selection, highlight, call paths -------------------------------------------------
 
