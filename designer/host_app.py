@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
-from .host_table import FlowTable, Snapshot
+from .host_table import FlowTable, Snapshot, xml_text
 from .store import CallEvent
 
 log = logging.getLogger("flexml.host")
@@ -63,8 +63,9 @@ OnEvent = Callable[[CallEvent], None]
 
 
 def apology(text: str = SORRY) -> bytes:
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n'
-            f"  <Say>{text}</Say>\n  <Hangup/>\n</Response>\n").encode()
+    """A document that says ``text`` and hangs up."""
+    return (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Say>' + xml_text(text)
+            + b"</Say>\n  <Hangup/>\n</Response>\n")
 
 
 SORRY_BODY = apology(SORRY)

@@ -313,3 +313,10 @@ async def test_long_names_in_the_url_are_cut_short_in_the_log(host):
     await host.post("/flexml/" + "f" * 5000)
     event = host.events[-1]
     assert event.kind == "error" and len(event.target) <= 512 and len(event.params["path"]) <= 512
+
+
+def test_apology_documents_are_valid_flexml_whatever_they_say():
+    from designer.host_app import apology
+
+    assert grammar_problems(apology("Sorry <we> & co are closed.")) == []
+    assert b"<Say>Sorry &lt;we&gt; &amp; co are closed.</Say>" in apology("Sorry <we> & co are closed.")

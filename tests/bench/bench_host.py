@@ -15,7 +15,7 @@ and drives each with ``wrk`` (POST with the carrier's JSON body, via a small
 Lua script) for the entry document (``/flexml/main-menu``) and the Gather
 router (``/flexml/main-menu/1/menu/gather`` with ``Digits=1``) at each
 connection count. Prints requests/s and p50/p99 latency, host/bare ratios and
-errors (socket errors and non-2xx answers). Then it sends 3 × 100,000
+errors (socket errors and non-2xx answers). Then it sends 5 × 100,000
 requests to the host and prints the server's RSS before and after each
 100,000, and checks every recorded event reached the database.
 
@@ -259,7 +259,7 @@ def memory(workers: int, rounds: int, per_round: int, tmp: Path) -> None:
                 sent += wrk(url, script, 64, 2)["requests"]
             answered += sent
             counts.append(sent)
-            time.sleep(1)
+            time.sleep(2)  # let the event writer drain before reading RSS
             figures.append(f"{host.rss_mib():.1f}")
         print(f"  workers {workers}: RSS MiB after warm-up, then after each round of >= {per_round:,} router "
               f"requests ({', '.join(f'{c:,}' for c in counts)}): {' → '.join(figures)}", flush=True)
@@ -276,7 +276,7 @@ def main() -> None:
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--conns", type=int, nargs="+", default=[64, 256])
     p.add_argument("--rounds", type=int, default=3, help="alternating bare/host runs per figure; medians shown")
-    p.add_argument("--memory-rounds", type=int, default=3, help="rounds of >= 100,000 requests (0: skip)")
+    p.add_argument("--memory-rounds", type=int, default=5, help="rounds of >= 100,000 requests (0: skip)")
     p.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     p.add_argument("--no-events", action="store_true", help="host with --quiet: no call events recorded")
     args = p.parse_args()
