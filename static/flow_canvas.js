@@ -203,6 +203,10 @@ export default {
     fitView() {
       this.flow.fitView({ padding: 0.15, maxZoom: 1.1, duration: 200 });
     },
+    zoomBy(factor) {
+      const { zoom } = this.flow.viewport.value;
+      this.flow.zoomTo(Math.min(2, Math.max(0.1, zoom * factor)), { duration: 150 });
+    },
     fitWhenSized() {
       // Vue Flow fits into the pane size it has measured; right after mounting that can still be 0.
       const dims = this.flow.dimensions.value;

@@ -368,3 +368,30 @@ async def test_call_query_draws_the_calls_path(user: User, ctx):
     editor.register(ctx)
     await user.open("/flows/main-menu?call=CA1")
     await user.should_see("Showing the path of call CA1: 3 steps")
+
+
+async def test_a_step_is_renamed_with_its_connections_goto_targets_and_start(user: User, ctx):
+    make_flow(ctx, "ren", [
+        {"id": "say-1", "type": "Say", "text": "Hi", "x": 0, "y": 0},
+        {"id": "bye", "type": "Hangup", "x": 300, "y": 0},
+        {"id": "jump", "type": "Goto", "target": "say-1", "x": 300, "y": 200},
+    ], [{"source": "say-1", "target": "bye"}], start="say-1")
+    await open_editor(user, ctx, "ren")
+    fire(user, "selectionChange", {"nodes": ["say-1"], "edges": []})
+    field = user.find(marker="field-id")
+    next(iter(field.elements)).value = "greeting"
+    field.trigger("keydown.enter")
+    g = stored(ctx, "ren")
+    assert "greeting" in g and "say-1" not in g
+    assert g.has_edge("greeting", "bye") and g.graph["start"] == "greeting"
+    assert g.nodes["jump"]["target"] == "greeting"
+    # a taken or malformed id is refused, plainly
+    field = user.find(marker="field-id")
+    next(iter(field.elements)).value = "bye"
+    field.trigger("keydown.enter")
+    await user.should_see("another step is already called 'bye'")
+    field = user.find(marker="field-id")
+    next(iter(field.elements)).value = "no spaces"
+    field.trigger("blur")
+    await user.should_see("use letters, digits, - and _ only")
+    assert set(stored(ctx, "ren")) == {"greeting", "bye", "jump"}

@@ -90,6 +90,9 @@ class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js",
     def fit_view(self) -> None:
         self.run_method("fitView")
 
+    def zoom(self, factor: float) -> None:
+        self.run_method("zoomBy", factor)
+
     def drop_at_centre(self, step_type: str) -> None:
         """Add a step in the middle of the visible canvas (palette click instead of drag)."""
         self.run_method("dropAtCentre", step_type)

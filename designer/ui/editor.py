@@ -117,6 +117,10 @@ class Editor:
             ui.button("Tidy up", icon="account_tree", on_click=state.auto_layout).props("flat dense no-caps") \
                 .mark("auto-layout") \
                 .tooltip("Arrange the steps in columns, left to right")
+            ui.button(icon="zoom_out", on_click=lambda: self.canvas.zoom(1 / 1.25)).props("flat dense") \
+                .tooltip("Zoom out (or scroll the mouse wheel)")
+            ui.button(icon="zoom_in", on_click=lambda: self.canvas.zoom(1.25)).props("flat dense") \
+                .tooltip("Zoom in")
             ui.button(icon="fit_screen", on_click=lambda: self.canvas.fit_view()).props("flat dense") \
                 .tooltip("Fit the whole flow on screen")
 

@@ -21,7 +21,7 @@ from compiler import compile_flow
 from compiler.catalogue import STEPS, branches_of
 from compiler.compile import CompileError
 from compiler.flow import FlowError, add_branch, dumps, edge_branches, loads, remove_branch
-from compiler.validate import DIGIT_BRANCH, Problem, validate
+from compiler.validate import DIGIT_BRANCH, NODE_ID, Problem, validate
 
 from ..context import AppContext
 from ..store import StaleFlow, StoreError
@@ -449,6 +449,37 @@ class EditorState:
                 if target is not None and len(removed) == len(added) and DIGIT_BRANCH.match(added[i] or "x"):
                     add_branch(g, node, target, added[i])  # an option typed over: same connection
         self.change("Change menu options", edit, coalesce=f"{node}:options", touched=[node])
+
+    def rename_step(self, old: str, new: str) -> str | None:
+        """Give a step a new id (it names the step's document in the host's URLs).
+
+        Returns why not, or None when done; connections, Go to targets and the start follow.
+        """
+        new = new.strip()
+        if old not in self.graph:
+            return f"there is no step {old!r}"
+        if new == old:
+            return None
+        if not NODE_ID.match(new):
+            return "use letters, digits, - and _ only (at most 64)"
+        if new in self.graph:
+            return f"another step is already called {new!r}"
+
+        def edit(g: nx.DiGraph) -> None:
+            nx.relabel_nodes(g, {old: new}, copy=False)
+            for _, data in g.nodes(data=True):
+                if data.get("type") == "Goto" and data.get("target") == old:
+                    data["target"] = new
+            if g.graph.get("start") == old:
+                g.graph["start"] = new
+        self.selection = [new if n == old else n for n in self.selection]
+        self.highlighted = [new if n == old else n for n in self.highlighted]
+        self.path = [new if n == old else n for n in self.path]
+        self.change("Rename step", edit)
+        if self.canvas is not None and self.canvas_ready:
+            self.canvas.select_nodes(self.selection)
+        self._emit(self.on_select)
+        return None
 
     def set_start(self, node: str | None) -> None:
         def edit(g: nx.DiGraph) -> None:

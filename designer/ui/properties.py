@@ -100,8 +100,8 @@ class PropertiesPanel:
         with ui.row().classes("items-center gap-2 no-wrap"):
             ui.icon(spec.icon, size="sm").classes("text-gray-700")
             ui.label(spec.label).classes("text-lg font-semibold")
-            ui.label(node).classes("text-xs text-gray-500")
         ui.label(spec.help).classes("text-xs text-gray-600")
+        self._id_field(node)
         if state.graph.graph.get("start") == node:
             ui.label("▶ Calls start here").classes("text-sm text-positive font-medium")
         else:
@@ -130,6 +130,20 @@ class PropertiesPanel:
         ui.separator().classes("my-2")
         ui.button("Delete step", icon="delete", color="negative",
                   on_click=lambda: state.delete([node])).props("flat dense no-caps")
+
+    def _id_field(self, node: str) -> None:
+        """The step's id: it names the step's document in the host's URLs. Renamed on Enter or leaving."""
+        field = ui.input("Step id", value=node).classes("w-full").props("dense data-field=id").mark("field-id")
+
+        def rename() -> None:
+            if field.value.strip() == node:
+                return
+            why = self.state.rename_step(node, field.value or "")
+            if why:
+                ui.notify(f"Step id {field.value!r}: {why}", type="warning")
+                field.value = node
+        field.on("keydown.enter", rename)
+        field.on("blur", rename)
 
     def _text_field(self, node: str, spec: Step, data: dict) -> None:
         state = self.state

@@ -176,11 +176,19 @@ def test_keyboard_delete_undo_copy_paste_and_a_new_menu_option(serve, page, tmp_
     expect(node(page, "say-1")).to_be_visible()
     assert stored(store).nodes["say-1"]["text"] == "Hello"
 
+    # a step renamed in its properties keeps its connections on the canvas
+    node(page, "bye").locator(".fc-title").click()
+    page.locator("input[data-field=id]").fill("goodbye")
+    page.locator("input[data-field=id]").press("Enter")
+    expect(node(page, "goodbye")).to_be_visible()
+    expect(page.locator('.vue-flow__edge[data-id="e|menu|2"]')).to_have_count(1)
+    eventually(lambda: stored(store).edges["menu", "goodbye"]["branch"] == "2")
+
     # Tidy up lays the steps out in columns; the start step comes first
     page.get_by_role("button", name="Tidy up").click()
 
     def laid_out() -> bool:
         g = stored(store)
-        return g.nodes["hello"]["x"] < g.nodes["menu"]["x"] < g.nodes["bye"]["x"]
+        return g.nodes["hello"]["x"] < g.nodes["menu"]["x"] < g.nodes["goodbye"]["x"]
     eventually(laid_out)
     screenshot(page, "editor-07-keyboard-and-layout")
