@@ -348,7 +348,7 @@ class SQLiteStore:
         return out
 
     def call_events(self, call_sid: str) -> list[CallEvent]:
-        rows = self._conn().execute("SELECT * FROM events WHERE call_sid = ? ORDER BY id", (call_sid,))
+        rows = self._conn().execute("SELECT * FROM events WHERE call_sid = ? ORDER BY at, id", (call_sid,))
         return [CallEvent(r["call_sid"], r["flow_id"], r["rev"], r["kind"], r["target"], r["digits"], r["at"],
                           json.loads(r["params"])) for r in rows]
 

@@ -186,3 +186,10 @@ def test_a_failed_event_batch_leaves_nothing_half_written(store):
     assert store.call_events("CA-x") == []
     store.record_events([CallEvent("CA-x", "f", "1", "document", "a", None, 1.0, {})])
     assert len(store.call_events("CA-x")) == 1
+
+
+def test_call_events_come_in_time_order_whoever_wrote_them_first(store):
+    # two host worker processes each flush their own queue: the later event may be written first
+    store.record_events([CallEvent("CA-w", "f", "1", "router", "menu", "1", 20.0, {})])
+    store.record_events([CallEvent("CA-w", "f", "1", "document", "welcome", None, 10.0, {})])
+    assert [e.target for e in store.call_events("CA-w")] == ["welcome", "menu"]
