@@ -320,6 +320,20 @@ async def test_a_second_tab_is_warned_never_overwritten(user: User, ctx):
     assert g.nodes["a"]["text"] == "Theirs" and g.nodes["a"]["x"] == 70
 
 
+async def test_a_save_from_elsewhere_is_announced_before_any_edit(user: User, ctx):
+    make_flow(ctx, "seen", [{"id": "a", "type": "Say", "text": "Mine", "x": 0, "y": 0}], [], start="a")
+    await open_editor(user, ctx, "seen")
+    await user.should_not_see(marker="changed-elsewhere")
+    other = stored(ctx, "seen")
+    other.nodes["a"]["text"] = "Theirs"
+    ctx.store.save_flow("seen", dumps(other), ctx.store.get_flow("seen").version)
+    await user.should_see("This flow was just changed in another tab", retries=50)
+    user.find(kind=ui.button, content="Load it").click()
+    await user.should_not_see(marker="changed-elsewhere")
+    fire(user, "selectionChange", {"nodes": ["a"], "edges": []})
+    assert next(iter(user.find(marker="field-text").elements)).value == "Theirs"
+
+
 async def test_keep_mine_overwrites_only_when_asked(user: User, ctx):
     make_flow(ctx, "mine", [{"id": "a", "type": "Say", "text": "Mine", "x": 0, "y": 0}], [], start="a")
     await open_editor(user, ctx, "mine")

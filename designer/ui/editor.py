@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 STEP_MIME = "application/x-flexml-step"
 MAX_PROBLEMS_SHOWN = 200
 PREVIEW_DELAY = 0.25  # seconds of quiet before the preview is rebuilt
+ELSEWHERE_CHECK = 3.0  # seconds between looks at the store for a newer version saved by someone else
 
 
 def register(ctx: AppContext) -> None:
@@ -79,6 +80,7 @@ class Editor:
                 self._palette()
                 with ui.element("div").classes("flex-1 h-full min-w-0 relative"):
                     self.canvas = FlowCanvas(f"flow-{uuid.uuid4().hex[:8]}", state.initial_view())
+                    self._elsewhere_banner()
                 self._side_panel()
         self._stale_dialog()
         self._wire_canvas()
@@ -185,6 +187,23 @@ class Editor:
         except Exception as exc:  # another part's bug must not take the editor down
             log.exception("side panel %s failed", getattr(panel, "__name__", panel))
             ui.label(f"This panel could not be shown: {exc}").classes("text-negative")
+
+    def _elsewhere_banner(self) -> None:
+        """Says so, before any edit, when another tab or person saves this flow."""
+        with ui.row().classes("absolute top-2 left-1/2 -translate-x-1/2 z-10 items-center gap-2 px-3 py-1 "
+                              "rounded shadow bg-amber-100 text-amber-900 text-sm no-wrap") \
+                .mark("changed-elsewhere") as self.elsewhere:
+            ui.icon("sync_problem")
+            ui.label("This flow was just changed in another tab or by someone else.")
+            ui.button("Load it", on_click=self._reload_from_store).props("flat dense no-caps size=sm")
+        self.elsewhere.set_visibility(False)
+        ui.timer(ELSEWHERE_CHECK, self._check_elsewhere)
+
+    def _check_elsewhere(self) -> None:
+        record = self.ctx.store.get_flow(self.flow_id)
+        changed = record is not None and record.version != self.state.version and not self.state.stale
+        if changed != self.elsewhere.visible:
+            self.elsewhere.set_visibility(changed)
 
     def _stale_dialog(self) -> None:
         with ui.dialog().props("persistent") as self.stale_dialog, ui.card().classes("max-w-md"):
@@ -350,6 +369,7 @@ class Editor:
 
     def _reload_from_store(self) -> None:
         self.stale_dialog.close()
+        self.elsewhere.set_visibility(False)
         self.state.reload()
         ui.notify("Loaded the newer version", position="bottom")
 
