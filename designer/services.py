@@ -7,7 +7,6 @@ get wrong. Pages show that message; tests call these functions directly.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import secrets
@@ -23,6 +22,7 @@ from compiler import (BundleError, CompiledFlow, CompileError, FlowError, Gramma
 from compiler import flow as flowfile
 from compiler.bundle import flow_from_zip, open_zip
 from compiler.examples import EXAMPLES, example
+from compiler.importer import ImportRefused, import_document
 from compiler.validate import E164, FLOW_ID, RESERVED_FLOW_IDS
 
 from .context import AppContext
@@ -166,8 +166,16 @@ def _table_call(ctx: AppContext, method: str, *args) -> None:
 # --- import ----------------------------------------------------------------------------
 
 
-def parse_upload(data: bytes, filename: str) -> nx.DiGraph:
-    """A flow graph from an uploaded flow file (.json), bundle (.zip) or FlexML document (.xml)."""
+@dataclass
+class Upload:
+    """A flow read from an uploaded file, with what the importer had to say about it."""
+
+    graph: nx.DiGraph
+    notes: list[str]
+
+
+def parse_upload(data: bytes, filename: str) -> Upload:
+    """A flow from an uploaded flow file (.json), bundle (.zip) or FlexML/TwiML document (.xml)."""
     where = PurePath(filename or "upload").name
     if not data:
         raise ServiceError(f"{where}: the file is empty")
@@ -175,53 +183,25 @@ def parse_upload(data: bytes, filename: str) -> nx.DiGraph:
         raise ServiceError(f"{where}: the file is {len(data):,} bytes; at most {MAX_UPLOAD_BYTES:,} are accepted")
     try:
         if data[:2] == b"PK":
-            return flow_from_zip(data, where)
-        if data.lstrip()[:1] == b"<":
-            return _import_flexml(data, where)
-        return flowfile.loads(data, where)
+            return Upload(flow_from_zip(data, where), [])
+        if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+            result = import_document(data, name=where)
+            return Upload(result.graph, [str(n) for n in result.notes])
+        return Upload(flowfile.loads(data, where), [])
     except (FlowError, BundleError) as exc:
         raise ServiceError(str(exc)) from None
-
-
-def _importer():
-    """``compiler.importer`` once it exists, else None."""
-    try:
-        return importlib.import_module("compiler.importer")
-    except ModuleNotFoundError as exc:
-        if exc.name != "compiler.importer":
-            raise
-        return None
-
-
-def flexml_import_available() -> bool:
-    return _importer() is not None
-
-
-def _import_flexml(data: bytes, where: str) -> nx.DiGraph:
-    importer = _importer()
-    if importer is None:
-        raise ServiceError(f"{where}: looks like FlexML, but this version cannot import FlexML yet; "
-                           "upload a flow file (.json) or a bundle (.zip)")
-    fn = getattr(importer, "import_document", None)
-    if not callable(fn):
-        raise ServiceError(f"{where}: the FlexML importer has no import_document entry point")
-    try:
-        result = fn(data, name=where)
-    except (FlowError, BundleError, ValueError) as exc:
+    except ImportRefused as exc:
         raise ServiceError(str(exc) if where in str(exc) else f"{where}: {exc}") from None
-    graph = result[0] if isinstance(result, tuple) else getattr(result, "graph", result)
-    if not isinstance(graph, nx.DiGraph):
-        raise ServiceError(f"{where}: the importer did not produce a flow")
-    return graph
 
 
-def import_flow(ctx: AppContext, data: bytes, filename: str) -> FlowRecord:
-    """Import an uploaded file as a new flow (a fresh id if the file's is taken)."""
-    graph = parse_upload(data, filename)
+def import_flow(ctx: AppContext, data: bytes, filename: str) -> tuple[FlowRecord, list[str]]:
+    """Import an uploaded file as a new flow (a fresh id if the file's is taken); returns it and the notes."""
+    upload = parse_upload(data, filename)
+    graph = upload.graph
     stem = PurePath(filename or "imported").stem
     name = " ".join(str(graph.graph.get("name") or graph.graph.get("id") or stem or "Imported flow").split())[:120]
     # keep the file's own id when it is free, so its host URL stays the same
-    return _store_new(ctx, graph, name, wanted_id=str(graph.graph.get("id") or ""))
+    return _store_new(ctx, graph, name, wanted_id=str(graph.graph.get("id") or "")), upload.notes
 
 
 # --- publish, revisions, export --------------------------------------------------------

@@ -124,17 +124,18 @@ def test_export_bundle_and_flow_file(ctx):
 
 def test_import_flow_file_keeps_its_id_when_free(ctx):
     _, data = services.export_flow_file(ctx, services.create_from_example(ctx, "pin-check").id)
-    again = services.import_flow(ctx, data, "pin-check.json")
+    again, notes = services.import_flow(ctx, data, "pin-check.json")
     assert again.id == "pin-check-2"  # taken, so a new one
+    assert notes == []
     services.delete(ctx, "pin-check")
-    assert services.import_flow(ctx, data, "pin.json").id == "pin-check"
+    assert services.import_flow(ctx, data, "pin.json")[0].id == "pin-check"
 
 
 def test_import_a_bundle(ctx):
     record = services.create_from_example(ctx, "after-hours")
     services.publish(ctx, record.id)
     _, bundle = services.export_bundle(ctx, record.id)
-    imported = services.import_flow(ctx, bundle, "after-hours-r1.zip")
+    imported, _ = services.import_flow(ctx, bundle, "after-hours-r1.zip")
     assert imported.id == "after-hours-message-2"
     assert services.draft_graph(ctx, imported.id).number_of_nodes() == 5
 
@@ -153,10 +154,9 @@ def test_bad_uploads_give_one_clear_line(ctx, data, message):
 
 
 def test_import_a_flexml_document(ctx):
-    if not services.flexml_import_available():
-        pytest.skip("no FlexML importer yet")
     xml = (b'<?xml version="1.0"?><Response><Say>Hello from the old IVR.</Say><Hangup/></Response>')
-    record = services.import_flow(ctx, xml, "old-ivr.xml")
+    record, notes = services.import_flow(ctx, xml, "old-ivr.xml")
+    assert notes == []
     graph = services.draft_graph(ctx, record.id)
     assert any(d.get("text") == "Hello from the old IVR." for _, d in graph.nodes(data=True))
     assert services.publish(ctx, record.id).rev == 1
@@ -164,11 +164,13 @@ def test_import_a_flexml_document(ctx):
         services.import_flow(ctx, b"<Response><Say>unclosed</Response>", "old-ivr.xml")
 
 
-def test_flexml_upload_without_an_importer_says_so(ctx):
-    if services.flexml_import_available():
-        pytest.skip("the FlexML importer exists")
-    with pytest.raises(ServiceError, match="cannot import FlexML yet"):
-        services.import_flow(ctx, b"<Response><Hangup/></Response>", "ivr.xml")
+def test_import_notes_reach_the_user(ctx):
+    xml = b'<Response>\n  <Say voice="alice" colour="blue">Hi</Say>\n  <Conference>room</Conference>\n</Response>'
+    record, notes = services.import_flow(ctx, xml, "twiml.xml")
+    assert services.draft_graph(ctx, record.id).number_of_nodes() >= 1
+    text = "\n".join(notes)
+    assert "colour" in text and "Conference" in text
+    assert all(n.startswith("twiml.xml line ") for n in notes)
 
 
 @pytest.mark.parametrize("text, digits", [

@@ -124,6 +124,17 @@ async def test_import_a_flow_file_and_a_bad_one(designer: User, ctx):
     assert ctx.store.get_flow("pin-check") is not None
 
 
+async def test_importing_twiml_shows_what_was_not_mapped(designer: User, ctx):
+    await designer.open("/")
+    designer.find("import").click()
+    (upload,) = designer.find(ui.upload).elements
+    twiml = b'<Response>\n  <Say>Hello</Say>\n  <Conference>room</Conference>\n</Response>'
+    await upload.handle_uploads([SmallFileUpload("old.xml", "text/xml", twiml)])
+    await designer.should_see(marker="import-notes")
+    await designer.should_see("Conference")
+    assert len(ctx.store.list_flows()) == 1
+
+
 async def test_download_flow_file_from_the_list(designer: User, ctx):
     services.create_from_example(ctx, "after-hours")
     await designer.open("/")

@@ -229,9 +229,7 @@ class FlowsView:
         dialog.open()
 
     def import_dialog(self) -> None:
-        kinds = "a flow file (.json) or an exported bundle (.zip)"
-        if services.flexml_import_available():
-            kinds = "a flow file (.json), an exported bundle (.zip) or a FlexML document (.xml)"
+        kinds = "a flow file (.json), an exported bundle (.zip) or a FlexML or TwiML document (.xml)"
         with ui.dialog() as dialog, ui.card().classes("w-[30rem] gap-3"):
             ui.label("Import a flow").classes("text-lg font-medium")
             ui.label(f"Choose {kinds}. It is added as a new flow.").classes("text-sm text-slate-500")
@@ -240,7 +238,7 @@ class FlowsView:
             async def received(e: events.UploadEventArguments) -> None:
                 data = await e.file.read()
                 try:
-                    record = services.import_flow(self.ctx, data, e.file.name)
+                    record, notes = services.import_flow(self.ctx, data, e.file.name)
                 except ServiceError as exc:
                     error.text = f"Could not import: {exc}"
                     upload.reset()
@@ -248,6 +246,8 @@ class FlowsView:
                 dialog.close()
                 ui.notify(f"Imported “{record.name}”", type="positive")
                 self.list_area.refresh()
+                if notes:
+                    self.import_notes_dialog(record.name, notes)
 
             upload = ui.upload(on_upload=received, auto_upload=True, max_file_size=services.MAX_UPLOAD_BYTES,
                                on_rejected=lambda: setattr(error, "text", "That file is too large to import.")) \
@@ -255,6 +255,18 @@ class FlowsView:
                 .classes("w-full").mark("upload")
             with ui.row().classes("w-full justify-end"):
                 ui.button("Close", on_click=dialog.close).props("flat no-caps")
+        dialog.open()
+
+    def import_notes_dialog(self, name: str, notes: list[str]) -> None:
+        """What the importer changed, kept aside or could not map: shown, never dropped silently."""
+        with ui.dialog() as dialog, ui.card().classes("w-[36rem] gap-2").mark("import-notes"):
+            ui.label(f"Imported “{name}” — {len(notes)} note(s)").classes("text-lg font-medium")
+            ui.label("Check these steps in the editor:").classes("text-sm text-slate-500")
+            with ui.scroll_area().classes("w-full max-h-80"):
+                for note in notes:
+                    ui.label(note).classes("text-sm").mark("import-note")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("OK", on_click=dialog.close).props("unelevated no-caps")
         dialog.open()
 
     def download_flow(self, row: FlowRow) -> None:
