@@ -18,7 +18,7 @@ connections (action URLs and their methods); users never set it by hand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 DTMF_KEYS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#")
@@ -35,6 +35,7 @@ class Attr:
     maximum: int | None = None
     choices: tuple[str, ...] = ()
     managed: bool = False
+    label: str = ""  # plain name for forms; filled from ATTR_LABELS
 
     def describe_range(self) -> str:
         if self.minimum is not None and self.maximum is not None:
@@ -253,6 +254,41 @@ STEPS: dict[str, Step] = {
     s.type: s
     for s in (SAY, PLAY, GATHER, DIAL, RECORD, SMS, PAUSE, GOTO, REDIRECT, HANGUP, REJECT, OVERRIDE)
 }
+# Plain names for the forms (the FlexML name stays in the flow file and the XML).
+ATTR_LABELS: dict[str, str] = {
+    "loop": "Repeat (times)", "loopPause": "Pause between repeats (seconds)", "voice": "Voice",
+    "controlSkip": "Skip by (seconds)", "forwardOnKey": "Fast-forward key", "minorControlSkip": "Small skip by (seconds)",
+    "minorForwardOnKey": "Small fast-forward key", "minorRewindOnKey": "Small rewind key", "pauseOnKey": "Pause key",
+    "restartOnKey": "Resume key", "rewindOnKey": "Rewind key", "stopOnKey": "Stop key", "streaming": "Live stream",
+    "timeLimit": "Time limit (seconds)", "length": "Length (seconds)", "finishOnKey": "Finish key",
+    "numDigits": "Number of digits", "timeout": "Timeout (seconds)", "hangupOnStar": "Caller can end with *",
+    "callbackUrl": "Recording callback URL", "containerSid": "Storage container", "direction": "Record which side",
+    "fileFormat": "File format", "fileMode": "Existing file", "fileSid": "Storage file",
+    "integerKey1": "Number tag 1", "integerKey2": "Number tag 2", "maxLength": "Longest recording (seconds)",
+    "playBeep": "Beep first", "trim": "Trim silence", "recordSession": "Record the whole call",
+    "stringKey1": "Text tag 1", "stringKey2": "Text tag 2", "from": "Send from", "to": "Send to",
+    "method": "HTTP method", "action": "Next URL", "errorAction": "Error URL", "errorMethod": "Error HTTP method",
+    "reason": "Reason", "statusCallbackUrl": "Status callback URL",
+    "statusCallbackMethod": "Status callback method", "retries": "Ask again after a wrong key (times)",
+    "retryText": "Said before asking again", "target": "Go to step",
+}
+_STEP_LABELS: dict[tuple[str, str], str] = {
+    ("Gather", "timeout"): "Wait for a key (seconds)",
+    ("Dial", "timeout"): "Ring for (seconds)",
+    ("Dial", "timeLimit"): "Longest transfer (seconds)",
+    ("Record", "timeout"): "Silence that ends it (seconds)",
+    ("Record", "finishOnKey"): "Keys that end it",
+    ("Play", "timeLimit"): "Stream time limit (seconds)",
+}
+
+
+def _labelled(spec: Step) -> Step:
+    def named(a: Attr) -> Attr:
+        return replace(a, label=_STEP_LABELS.get((spec.type, a.name)) or ATTR_LABELS.get(a.name) or a.name)
+    return replace(spec, attrs=tuple(map(named, spec.attrs)), extra_fields=tuple(map(named, spec.extra_fields)))
+
+
+STEPS = {t: _labelled(s) for t, s in STEPS.items()}
 VERBS: tuple[str, ...] = tuple(t for t, s in STEPS.items() if not s.designer_only)
 PALETTE_ORDER: tuple[str, ...] = (
     "Say", "Play", "Gather", "Dial", "Record", "Sms", "Pause", "Goto", "Redirect", "Hangup", "Reject", "Override",

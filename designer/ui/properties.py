@@ -299,29 +299,29 @@ class PropertiesPanel:
         if attr.kind == "int":
             def to_int(e: Any) -> None:
                 set_value(None if e.value is None else int(e.value))
-            ui.number(attr.name, value=_int_or_none(current), min=attr.minimum, max=attr.maximum, precision=0,
+            ui.number(attr.label, value=_int_or_none(current), min=attr.minimum, max=attr.maximum, precision=0,
                       placeholder=None if default is None else str(default), on_change=to_int) \
                 .classes("w-full").props(f"dense stack-label {prop}").mark(f"field-{key}")
         elif attr.kind == "bool":
             value = current if isinstance(current, bool) else (current == "true" if isinstance(current, str)
                                                                 else bool(default))
-            ui.switch(attr.name, value=value, on_change=lambda e: set_value(bool(e.value))) \
+            ui.switch(attr.label, value=value, on_change=lambda e: set_value(bool(e.value))) \
                 .props(prop).mark(f"field-{key}")
         elif attr.kind in ("enum", "key"):
             choices = attr.choices or DTMF_KEYS
             blank = f"default ({default})" if default is not None else "not set"
             options = {"": blank, **{c: c for c in choices}}
-            ui.select(options, label=attr.name, value=current if current in choices else "",
+            ui.select(options, label=attr.label, value=current if current in choices else "",
                       on_change=lambda e: set_value(e.value or None)) \
                 .classes("w-full").props(f"dense {prop}").mark(f"field-{key}")
         else:
             placeholder = "" if default is None else str(default)
             if attr.kind == "phone" and not placeholder:
                 placeholder = "+15162065340"
-            ui.input(attr.name, value="" if current is None else str(current), placeholder=placeholder,
+            ui.input(attr.label, value="" if current is None else str(current), placeholder=placeholder,
                      on_change=lambda e: set_value((e.value or "").strip() or None)) \
                 .classes("w-full").props(f"dense stack-label {prop}").mark(f"field-{key}")
-        ui.label(attr.help).classes("text-xs text-gray-500 -mt-1 mb-1")
+        ui.label(f"{attr.help} ({attr.name})").classes("text-xs text-gray-500 -mt-1 mb-1")
 
 
 def _int_or_none(value: Any) -> int | None:
