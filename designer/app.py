@@ -7,7 +7,6 @@ The host's routes go first and stay open without a login: the carrier calls them
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 import logging
 
@@ -16,7 +15,7 @@ from nicegui import app, ui
 from . import services
 from .context import AppContext
 from .host import EventRecorder, host_routes, table_from_store
-from .ui import auth, calls_page, flows_page, numbers_page, settings_page
+from .ui import auth, calls_page, editor, flows_page, numbers_page, settings_page
 from .ui.frame import APP_NAME
 
 log = logging.getLogger("flexml.designer")
@@ -29,16 +28,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-def optional_module(name: str):
-    """A module another engineer provides (the editor), or None while it does not exist."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
 
 
 def build(ctx: AppContext, *, require_login: bool = False) -> None:
@@ -55,13 +44,7 @@ def build(ctx: AppContext, *, require_login: bool = False) -> None:
     numbers_page.register(ctx)
     calls_page.register(ctx)
     settings_page.register(ctx)
-    editor = optional_module("designer.ui.editor")
-    if editor is not None:
-        editor.register(ctx)
-    else:
-        from .ui import fallback_editor
-
-        fallback_editor.register(ctx)
+    editor.register(ctx)
 
 
 def run(ctx: AppContext, host: str = "127.0.0.1", port: int = 8080, *, require_login: bool | None = None) -> None:

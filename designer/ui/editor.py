@@ -7,8 +7,6 @@ Test call panels are mounted when their modules exist.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import time
 import uuid
@@ -19,10 +17,14 @@ from nicegui import ui
 
 from compiler.catalogue import PALETTE_ORDER, STEPS
 
+from .. import services
 from ..context import AppContext
+from . import frame
 from .canvas import FlowCanvas
 from .editor_state import EditorState, FlowNotFound
 from .properties import PropertiesPanel
+from .publish import publish_panel
+from .testcall import test_call_panel
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +38,6 @@ def register(ctx: AppContext) -> None:
     @ui.page("/flows/{flow_id}", title="FlexML Designer")
     def editor_page(flow_id: str, call: str | None = None) -> None:
         Editor(ctx, flow_id, call).build()
-
-
-def _optional_module(module: str) -> Any:
-    """A module of ``designer.ui`` another part of the app provides, or None while it does not exist."""
-    name = f"designer.ui.{module}"
-    if importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
-
-
-def _optional_panel(module: str, function: str) -> Callable[..., Any] | None:
-    return getattr(_optional_module(module), function, None)
 
 
 class Editor:
@@ -69,11 +59,9 @@ class Editor:
                 ui.link("Back to the flows", "/")
             return
         ui.page_title(f"{state.name} · FlexML Designer")
-        frame_header = getattr(_optional_module("frame"), "header", None)
-        if frame_header is not None:
-            frame_header("Flows")  # the app's navigation bar
+        frame.header("Flows")  # the app's navigation bar
         ui.context.client.content.classes("p-0 gap-0")
-        height = "calc(100vh - 57px)" if frame_header is not None else "100vh"
+        height = "calc(100vh - 57px)"
         with ui.column().classes("w-full gap-0 no-wrap").style(f"height: {height}"):
             self._toolbar()
             with ui.row().classes("w-full flex-1 no-wrap gap-0 min-h-0"):
@@ -154,12 +142,8 @@ class Editor:
                 with ui.tab("problems", "Problems"):
                     self.problem_badge = ui.badge("", color="negative").classes("ml-1").props("rounded")
                 ui.tab("preview", "Preview")
-                publish = _optional_panel("publish", "publish_panel")
-                testcall = _optional_panel("testcall", "test_call_panel")
-                if publish:
-                    ui.tab("publish", "Publish")
-                if testcall:
-                    ui.tab("testcall", "Test call")
+                ui.tab("publish", "Publish")
+                ui.tab("testcall", "Test call")
             self.tabs.on_value_change(lambda e: self.refresh_preview() if e.value == "preview" else None)
             with ui.tab_panels(self.tabs, value="properties").classes("w-full flex-1 min-h-0") \
                     .props("animated=false") as self.panels:
@@ -172,12 +156,10 @@ class Editor:
                     self.preview_title = ui.label("").classes("text-sm text-gray-600")
                     self.preview_code = ui.code("", language="xml").classes("w-full text-xs")
                     self.preview_message = ui.label("").classes("text-sm")
-                if publish:
-                    with ui.tab_panel("publish").classes("overflow-y-auto"):
-                        self._mount(publish)
-                if testcall:
-                    with ui.tab_panel("testcall").classes("overflow-y-auto"):
-                        self._mount(testcall)
+                with ui.tab_panel("publish").classes("overflow-y-auto"):
+                    self._mount(publish_panel)
+                with ui.tab_panel("testcall").classes("overflow-y-auto"):
+                    self._mount(test_call_panel)
         self._preview_due: float | None = None
         ui.timer(PREVIEW_DELAY / 2, self._preview_tick)
 
@@ -380,14 +362,7 @@ class Editor:
             self.stale_dialog.open()
 
     def _show_call(self, call_sid: str) -> None:
-        try:
-            services = importlib.import_module("designer.services")
-        except ImportError:
-            return
-        call_path = getattr(services, "call_path", None)
-        if call_path is None:
-            return
-        path = call_path(self.ctx, call_sid)
+        path = services.call_path(self.ctx, call_sid)
         self.state.show_path(path)
         if path:
             ui.notify(f"Showing the path of call {call_sid}: {len(path)} steps", position="bottom")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-import logging
 
 from nicegui import ui
 
 from .. import services
 from ..context import AppContext
 from ..services import ServiceError
+from . import carrier_ui
 from .frame import FormError, empty_state, frame, page_heading
 
-log = logging.getLogger("flexml.designer")
 
 
 def register(ctx: AppContext) -> None:
@@ -20,23 +18,6 @@ def register(ctx: AppContext) -> None:
     def numbers_page() -> None:
         with frame("Numbers", "Numbers"):
             NumbersView(ctx).build()
-
-
-def carrier_component(name: str):
-    """A component from ``designer.ui.carrier_ui`` when it exists (the carrier's own numbers and settings).
-
-    The carrier part is optional: if it is missing or fails to load, the page works without it.
-    """
-    try:
-        module = importlib.import_module("designer.ui.carrier_ui")
-    except ModuleNotFoundError as exc:
-        if exc.name != "designer.ui.carrier_ui":
-            log.exception("the carrier components could not be loaded")
-        return None
-    except Exception:  # noqa: BLE001 - another part's bug must not take the page down
-        log.exception("the carrier components could not be loaded")
-        return None
-    return getattr(module, name, None)
 
 
 class NumbersView:
@@ -62,9 +43,7 @@ class NumbersView:
             ui.label("E.164: country code and number, e.g. +1 516 206 5337. Spaces, dashes and brackets "
                      "are fine.").classes("text-xs text-slate-500")
         self.table_area()
-        component = carrier_component("carrier_dids_card")
-        if component is not None:
-            component(self.ctx, on_change=self.table_area.refresh)
+        carrier_ui.carrier_dids_card(self.ctx, on_change=self.table_area.refresh)
 
     def bind(self) -> None:
         self.error.clear()

@@ -11,7 +11,7 @@ from .. import services
 from ..context import AppContext
 from ..services import PublishRefused, ServiceError
 from .frame import ago, clock
-from .numbers_page import carrier_component
+from .carrier_ui import call_me_button
 
 MAX_SHOWN_PROBLEMS = 8
 
@@ -125,10 +125,9 @@ class PublishPanel:
                 ("Status callback URL", "status", ""),
             ):
                 self.copy_field(label, urls[key], key, hint)
-            call_me = carrier_component("call_me_button")
             record = self.ctx.store.get_flow(self.flow_id)
-            if call_me is not None and record is not None and record.published_rev:
-                call_me(self.ctx, self.flow_id)
+            if record is not None and record.published_rev:
+                call_me_button(self.ctx, self.flow_id)
             if "127.0.0.1" in urls["account"] or "localhost" in urls["account"]:
                 with ui.row().classes("items-center gap-1 no-wrap"):
                     ui.icon("info", size="16px").classes("text-warning")

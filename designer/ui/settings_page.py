@@ -9,7 +9,7 @@ from ..context import AppContext
 from ..services import ServiceError
 from . import auth
 from .frame import FormError, frame, page_heading
-from .numbers_page import carrier_component
+from . import carrier_ui
 
 
 def register(ctx: AppContext) -> None:
@@ -19,9 +19,7 @@ def register(ctx: AppContext) -> None:
             page_heading("Settings")
             public_url_card(ctx)
             password_card(ctx)
-            component = carrier_component("carrier_settings_card")
-            if component is not None:
-                component(ctx)
+            carrier_ui.carrier_settings_card(ctx)
 
 
 def public_url_card(ctx: AppContext) -> None:
