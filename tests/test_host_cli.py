@@ -121,3 +121,13 @@ def test_serving_prints_carrier_urls_and_records_events(files, tmp_path, workers
     store = SQLiteStore(db)
     assert [(e.kind, e.target) for e in store.call_events("CA-cli")] == [("document", "welcome"), ("router", "menu")]
     store.close()
+
+
+def test_a_port_in_use_is_one_clear_line(files, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["host", str(files[0]), "--port", str(port), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and err.count("\n") == 1

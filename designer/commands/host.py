@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import sys
 from urllib.parse import urlsplit
 
@@ -78,6 +79,21 @@ def _get(table, path: str) -> int:
     return 0
 
 
+def _check_address(host: str, port: int) -> None:
+    """Refuse, in one line, an address the server could not listen on (before printing URLs for it)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UserError(f"--host {host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 def urls_to_configure(table, public: str) -> list[str]:
     lines = ["Configure at the carrier (method POST, or GET):",
              f"  account URL (answers the numbers below)  {public}/flexml",
@@ -108,6 +124,7 @@ def run(args) -> int:
     from ..host import CONFIG_ENV, EventRecorder, create_host_app, printer
     from ..store import SQLiteStore
 
+    _check_address(args.host, args.port)
     public = base or f"http://{args.host}:{args.port}"
     print(f"Hosting {len(table.flows())} flow(s) on http://{args.host}:{args.port}"
           + (f" with {args.workers} workers" if args.workers > 1 else ""))
