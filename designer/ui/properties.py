@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicegui import ui
+from nicegui import events, ui
 
 from compiler.catalogue import DTMF_KEYS, STEPS, Attr, Step
 from compiler.flow import edge_branches
@@ -135,15 +135,18 @@ class PropertiesPanel:
         """The step's id: it names the step's document in the host's URLs. Renamed on Enter or leaving."""
         field = ui.input("Step id", value=node).classes("w-full").props("dense data-field=id").mark("field-id")
 
-        def rename() -> None:
-            if field.value.strip() == node:
+        def rename(e: events.GenericEventArguments) -> None:
+            # the typed value comes with the event: Enter can reach the server before the input's own update
+            value = e.args if isinstance(e.args, str) else (field.value or "")
+            if value.strip() == node or node not in self.state.graph:
                 return
-            why = self.state.rename_step(node, field.value or "")
+            why = self.state.rename_step(node, value)
             if why:
-                ui.notify(f"Step id {field.value!r}: {why}", type="warning")
+                ui.notify(f"Step id {value!r}: {why}", type="warning")
                 field.value = node
-        field.on("keydown.enter", rename)
-        field.on("blur", rename)
+        send_value = "(e) => emit(e.target.value)"
+        field.on("keydown.enter", rename, js_handler=send_value)
+        field.on("blur", rename, js_handler=send_value)
 
     def _text_field(self, node: str, spec: Step, data: dict) -> None:
         state = self.state

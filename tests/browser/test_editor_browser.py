@@ -129,6 +129,17 @@ def test_a_new_user_builds_a_menu_by_dragging_fixes_a_problem_and_finds_it_saved
     assert not errors, errors
 
 
+def type_when_settled(page, selector: str, value: str) -> None:
+    """Fill a side-panel field once the panel has finished redrawing for the new selection."""
+    field = page.locator(selector)
+    for _ in range(20):
+        field.fill(value)
+        page.wait_for_timeout(100)
+        if field.input_value() == value:
+            return
+    raise AssertionError(f"{selector} kept being redrawn; could not type {value!r}")
+
+
 def test_keyboard_delete_undo_copy_paste_and_a_new_menu_option(serve, page, tmp_path):  # noqa: F811
     server = serve()
     store = blank_flow(server.db, nodes=[
@@ -178,7 +189,7 @@ def test_keyboard_delete_undo_copy_paste_and_a_new_menu_option(serve, page, tmp_
 
     # a step renamed in its properties keeps its connections on the canvas
     node(page, "bye").locator(".fc-title").click()
-    page.locator("input[data-field=id]").fill("goodbye")
+    type_when_settled(page, "input[data-field=id]", "goodbye")
     page.locator("input[data-field=id]").press("Enter")
     expect(node(page, "goodbye")).to_be_visible()
     expect(page.locator('.vue-flow__edge[data-id="e|menu|2"]')).to_have_count(1)
