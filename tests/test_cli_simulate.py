@@ -31,7 +31,7 @@ def simulate(capsys, *args: str) -> tuple[int, str, str]:
     ("pin-check", "12#,1234#", ["pressed 12#: # submits 12", "that PIN is not correct", "Your PIN is correct"]),
     ("pin-check", "-", ["no input", "We did not receive a PIN. Goodbye."]),
     ("after-hours", "", ["Our office is closed", "1 s of silence",
-                         'sms      text to 15551230002 from 15551230001: "Acme is open Mon-Fri 9-5.']),
+                         'sms      text to 15162065343 from 15551230001: "After-hours call to Acme from 15551230001."']),
 ])
 def test_example_flows_print_what_the_caller_hears(capsys, flow, digits, expected):
     code, out, err = simulate(capsys, str(EXAMPLES / f"{flow}.json"), "--digits", digits)
@@ -58,7 +58,7 @@ def test_the_transcript_shows_time_kind_and_text_in_order(capsys):
 def test_from_to_and_dial_outcome_options(capsys):
     code, out, _ = simulate(capsys, str(EXAMPLES / "after-hours.json"), "--from", "15165550000",
                             "--to", "15162065337")
-    assert 'text to 15162065337 from 15165550000' in out
+    assert 'text to 15162065343 from 15165550000: "After-hours call to Acme from 15165550000."' in out
     code, out, _ = simulate(capsys, str(EXAMPLES / "main-menu.json"), "--digits", "1", "--dial-outcome", "noanswer")
     assert code == 0 and "transfer to 15162065340: no answer after 20 s" in out
 

@@ -123,9 +123,9 @@ async def test_pin_check_silence_says_goodbye(live):
 
 
 async def test_after_hours_message_and_text(live):
-    result = await call(live, "/flexml/after-hours")
-    assert [e.data["body"] for e in result.events if e.kind == "sms"] == [
-        "Acme is open Mon-Fri 9-5. Call us back then, or visit acme.example."]
+    result = await call(live, "/flexml/after-hours", from_="15165550123")
+    assert [(e.data["to"], e.data["body"]) for e in result.events if e.kind == "sms"] == [
+        ("15162065343", "After-hours call to Acme from 15165550123.")]
     assert result.fetches == 1
 
 
