@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .sandbox_query import Query
-from .sandbox_schema import ACCOUNT, CALL, DID, ApiError, Kind, national_formats
+from .sandbox_schema import CALL, ApiError, Kind, national_formats
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (

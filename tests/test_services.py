@@ -16,13 +16,6 @@ from designer.services import PublishRefused, ServiceError
 from designer.store import CallEvent, SQLiteStore
 
 
-@pytest.fixture
-def ctx(tmp_path):
-    store = SQLiteStore(tmp_path / "designer.sqlite")
-    yield AppContext(store=store, table=None, public_url="https://ivr.example.com")
-    store.close()
-
-
 def test_slugify_makes_url_safe_ids():
     assert services.slugify("Acme Main Line!") == "acme-main-line"
     assert services.slugify("  Ünïcode  café ") == "unicode-cafe"

@@ -474,6 +474,7 @@ async def test_the_configured_status_callback_gets_a_post_with_json():
     server = FlexMLServer({"/start": doc("<Pause length=\"3\"/>"), "/cb": doc()})
     with serve(server) as base:
         result = await simulate_call(f"{base}/start", status_callback_url=f"{base}/cb", method="GET")
+    assert result.ok and result.duration == 3
     (cb,) = server.to("/cb")
     assert cb.method == "POST" and cb.body["CallDuration"] == 3 and cb.body["RequestMethod"] == "GET"
 

@@ -9,22 +9,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from nicegui import ui
 from nicegui.testing import User
 
 from compiler.flow import dumps, loads
 from designer.context import AppContext
-from designer.store import SQLiteStore
 from designer.ui import editor
 from designer.ui.canvas import FlowCanvas
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "compiler" / "examples"
-
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> AppContext:
-    return AppContext(store=SQLiteStore(tmp_path / "designer.sqlite"), table=None)
 
 
 def make_flow(ctx: AppContext, flow_id: str, nodes: list[dict], edges: list[dict], start: str | None = None) -> None:

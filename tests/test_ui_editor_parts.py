@@ -12,7 +12,6 @@ import pytest
 from compiler.catalogue import PALETTE_ORDER, STEPS
 from compiler.flow import dumps, loads
 from designer.context import AppContext
-from designer.store import SQLiteStore
 from designer.ui.canvas import branch_label, edge_views, find_vue_flow_dist, graph_view, node_view, snippet
 from designer.ui.editor_state import EditorState, FlowNotFound, badges_of, new_step
 from designer.ui.history import History
@@ -29,11 +28,6 @@ class RecordingCanvas:
 
     def __getattr__(self, name: str):
         return lambda *args: self.calls.append((name, *args))
-
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> AppContext:
-    return AppContext(store=SQLiteStore(tmp_path / "designer.sqlite"), table=None)
 
 
 def example_state(ctx: AppContext, name: str = "main-menu") -> EditorState:

@@ -14,17 +14,6 @@ from designer.app import build
 from designer.context import AppContext
 from designer.sim_callers import ScriptedCaller
 from designer.simulator import simulate_call
-from designer.store import SQLiteStore
-
-
-@pytest.fixture
-def ctx(tmp_path):
-    store = SQLiteStore(tmp_path / "designer.sqlite")
-    ctx = AppContext(store=store, table=None, public_url="https://ivr.example.com")
-    yield ctx
-    if ctx.recorder is not None:
-        ctx.recorder.close()
-    store.close()
 
 
 @pytest.fixture

@@ -15,20 +15,9 @@ from compiler import flow as flowfile
 from designer import services
 from designer.app import build
 from designer.context import AppContext
-from designer.store import SQLiteStore
 from designer.ui.editor_state import EditorState
 from designer.ui.publish import publish_panel
 from designer.ui.testcall import test_call_panel
-
-
-@pytest.fixture
-def ctx(tmp_path):
-    store = SQLiteStore(tmp_path / "designer.sqlite")
-    ctx = AppContext(store=store, table=None, public_url="https://ivr.example.com")
-    yield ctx
-    if ctx.recorder is not None:
-        ctx.recorder.close()
-    store.close()
 
 
 @pytest.fixture
