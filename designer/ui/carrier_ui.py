@@ -100,8 +100,11 @@ class CarrierNumbersCard:
                     .tooltip("Load again from the carrier").mark("carrier-refresh")
             ui.label("Binding a number here sets its call URL, method and status callback at the carrier to this "
                      "host, and routes its calls to the flow.").classes("text-sm text-slate-500")
+            if not cs.carrier_settings(self.ctx).complete:
+                self.problem = "not set up"  # known at once: no spinner, no round trip
             self.rows()
-        ui.timer(0.05, self.load, once=True)
+        if not self.problem:
+            ui.timer(0.05, self.load, once=True)
         return card
 
     async def load(self) -> None:
