@@ -17,3 +17,17 @@ def ctx(tmp_path):
     if ctx.recorder is not None:
         ctx.recorder.close()
     store.close()
+
+
+@pytest.fixture(autouse=True)
+def patient_should_see(monkeypatch):
+    """NiceGUI's User.should_see gives up after 0.3 s; pages that wait on a server (the sandbox, the host,
+    the simulator) can take longer on a loaded 2-core machine. Allow up to 5 s; a passing check is as fast."""
+    from nicegui.testing import User
+
+    original = User.should_see
+
+    async def should_see(self, *args, retries: int = 3, **kwargs):
+        return await original(self, *args, retries=max(retries, 50), **kwargs)
+
+    monkeypatch.setattr(User, "should_see", should_see)
