@@ -30,9 +30,11 @@ def check(text: str) -> str | None:
     """A plain-language problem with a template text, or None when it is fine."""
     try:
         ast = _env.parse(text)
-    except TemplateSyntaxError as exc:
+        # finding the variables runs jinja's code generator, which refuses unknown filters and tests
+        undeclared = meta.find_undeclared_variables(ast)
+    except TemplateSyntaxError as exc:  # TemplateAssertionError ('No filter named …') is one too
         return f"call variable text has a mistake on line {exc.lineno}: {exc.message}"
-    unknown = sorted(meta.find_undeclared_variables(ast) - set(CALL_VARIABLES))
+    unknown = sorted(undeclared - set(CALL_VARIABLES))
     if unknown:
         return (f"unknown call variable {', '.join(repr(u) for u in unknown)}; "
                 f"use one of {', '.join(CALL_VARIABLES)}")

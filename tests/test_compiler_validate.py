@@ -384,3 +384,10 @@ def test_declared_option_without_a_connection_is_a_warning():
 def test_problems_sort_with_flow_wide_ones_first():
     problems = [Problem("b", "text", "x"), Problem(None, "start", "y"), Problem("a", "type", "z")]
     assert [p.node for p in sorted(problems)] == [None, "a", "b"]
+
+
+@pytest.mark.parametrize("step", [{"type": "Say", "text": "Hello {{ From|nosuch }}"},
+                                  {"type": "Sms", "text": "Hi {{ To | uper }}"}])
+def test_template_with_an_unknown_filter_is_a_problem_not_a_crash(step):
+    p = single(step)
+    assert p.field == "text" and "mistake on line 1" in p.message and "No filter named" in p.message
