@@ -121,6 +121,8 @@ def loads(text: str | bytes, where: str = "flow") -> nx.DiGraph:
         line = getattr(exc, "lineno", None)
         at = f" at line {line}" if line else ""
         raise FlowError(f"{where}: not valid JSON{at}: {getattr(exc, 'msg', exc)}") from None
+    except ValueError:  # what json.loads refuses besides syntax: a number of more than 4,300 digits
+        raise FlowError(f"{where}: not a flow: a number in it is too long to read (over 4,300 digits)") from None
     return from_data(data, where)
 
 

@@ -27,6 +27,7 @@ MEDIA_URL = re.compile(r"^(https?|hls|rtmp)://[^\s<>\"]+$")
 NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 RESERVED_FLOW_IDS = {"status"}
 MAX_NUMBERS = 10
+MAX_INT_DIGITS = 18  # a whole number typed as text; Python refuses to read more than 4,300 digits
 
 
 @total_ordering
@@ -196,6 +197,8 @@ def _check_value(attr: Attr, value: Any) -> str | None:
         if isinstance(value, str):
             if not re.fullmatch(r"-?[0-9]+", value.strip()):
                 return f"{value!r} is not a whole number"
+            if len(value.strip()) > MAX_INT_DIGITS:
+                return f"{value.strip()[:20]}… has {len(value.strip()):,} digits; use a smaller whole number"
             value = int(value)
         lo, hi = attr.minimum, attr.maximum
         if (lo is not None and value < lo) or (hi is not None and value > hi):
@@ -349,7 +352,7 @@ def _option_checker(data: dict):
     attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
     num_digits = attrs.get("numDigits")
     num_digits = int(num_digits) if isinstance(num_digits, int) and not isinstance(num_digits, bool) or (
-        isinstance(num_digits, str) and num_digits.strip().isdigit()) else None
+        isinstance(num_digits, str) and re.fullmatch(r"[0-9]{1,18}", num_digits.strip())) else None
     finish = attrs.get("finishOnKey") or "#"  # absent or cleared: the carrier's default, #
 
     def never(option: str) -> str | None:

@@ -391,3 +391,10 @@ def test_problems_sort_with_flow_wide_ones_first():
 def test_template_with_an_unknown_filter_is_a_problem_not_a_crash(step):
     p = single(step)
     assert p.field == "text" and "mistake on line 1" in p.message and "No filter named" in p.message
+
+
+def test_a_whole_number_typed_with_thousands_of_digits_is_a_problem_not_a_crash():
+    p = single({"type": "Pause", "attrs": {"length": "9" * 5000}})
+    assert p.field == "attrs.length" and "5,000 digits" in p.message
+    step = {"type": "Gather", "prompt": MENU_PROMPT, "attrs": {"numDigits": "1" * 5000}}
+    assert [p.field for p in found(make_flow({"x": step}))] == ["attrs.numDigits"]

@@ -144,6 +144,7 @@ def test_loading_never_changes_non_ascii_text(tmp_path):
     ('{"nodes": [{"id": "a"}], "edges": [{"source": "a", "target": {}}]}', "edges[0]: target {} must be a step id"),
     ("[" * 100_000, "nested too deeply"),
     (b"\xff\xfe{", "not valid JSON"),
+    ('{"nodes": [{"id": "a", "attrs": {"length": ' + "9" * 5000 + '}}]}', "a number in it is too long to read"),
 ])
 def test_files_that_are_not_flows_are_refused_in_one_line(text, words):
     with pytest.raises(FlowError) as info:
