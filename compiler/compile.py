@@ -160,7 +160,7 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
                         routers=routers, templated=templated)
 
 
-REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 BASE_URL = re.compile(r"^https?://[^\s<>\"'?#]+$")
 
 

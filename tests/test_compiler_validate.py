@@ -398,3 +398,18 @@ def test_a_whole_number_typed_with_thousands_of_digits_is_a_problem_not_a_crash(
     assert p.field == "attrs.length" and "5,000 digits" in p.message
     step = {"type": "Gather", "prompt": MENU_PROMPT, "attrs": {"numDigits": "1" * 5000}}
     assert [p.field for p in found(make_flow({"x": step}))] == ["attrs.numDigits"]
+
+
+def test_a_trailing_newline_in_an_id_or_option_is_refused_not_compiled_into_a_broken_url():
+    from compiler import CompileError, compile_flow
+
+    menu = {"type": "Gather", "prompt": MENU_PROMPT, "attrs": {"numDigits": 2}}
+    cases = [(make_flow({"a": {"type": "Hangup"}}, flow_id="main\n"), (None, "id")),
+             (make_flow({"menu\n": menu, "h": {"type": "Hangup"}}, [("menu\n", "h", "1")]), ("menu\n", "id")),
+             (make_flow({"menu": menu, "h": {"type": "Hangup"}}, [("menu", "h", "1\n")]), ("menu", "branch 1\n"))]
+    for flow, where in cases:
+        assert (found(flow)[0].node, found(flow)[0].field) == where
+        with pytest.raises(CompileError):  # a problem for the user, never a GrammarError
+            compile_flow(flow)
+    with pytest.raises(CompileError, match="revision"):
+        compile_flow(make_flow({"a": {"type": "Hangup"}}), revision="1\n")
