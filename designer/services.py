@@ -132,7 +132,7 @@ def create_from_example(ctx: AppContext, name: str, flow_name: str | None = None
 def duplicate(ctx: AppContext, flow_id: str, name: str | None = None) -> FlowRecord:
     record = _get(ctx, flow_id)
     graph = flowfile.loads(record.graph_json, f"flow {flow_id}")
-    return _store_new(ctx, graph, name or f"Copy of {record.name}")
+    return _store_new(ctx, graph, name or f"Copy of {record.name}"[:120])  # names are at most 120 characters
 
 
 def rename(ctx: AppContext, flow_id: str, name: str) -> FlowRecord:

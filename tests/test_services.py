@@ -74,6 +74,12 @@ def test_duplicate_rename_delete(ctx):
         services.rename(ctx, copy.id, "x")
 
 
+def test_duplicate_a_flow_whose_name_is_near_the_longest_allowed(ctx):
+    original = services.create_blank(ctx, "Support line for " + "x" * 100)  # 117 characters, allowed
+    copy = services.duplicate(ctx, original.id)
+    assert copy.id != original.id and copy.name.startswith("Copy of Support line for x") and len(copy.name) == 120
+
+
 def test_publish_refuses_a_flow_with_errors_and_lists_them(ctx):
     record = services.create_from_example(ctx, "main-menu")
     graph = services.draft_graph(ctx, record.id)
