@@ -184,7 +184,7 @@ def parse_upload(data: bytes, filename: str) -> Upload:
     try:
         if data[:2] == b"PK":
             return Upload(flow_from_zip(data, where), [])
-        if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+        if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<" or where.lower().endswith(".xml"):  # or UTF-16
             result = import_document(data, name=where)
             return Upload(result.graph, [str(n) for n in result.notes])
         return Upload(flowfile.loads(data, where), [])

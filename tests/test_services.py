@@ -163,6 +163,13 @@ def test_import_a_flexml_document(ctx):
         services.import_flow(ctx, b"<Response><Say>unclosed</Response>", "old-ivr.xml")
 
 
+def test_import_a_utf16_flexml_document(ctx):
+    data = '<?xml version="1.0" encoding="UTF-16"?><Response><Say>Grüß Gott</Say></Response>'.encode("utf-16")
+    record, _ = services.import_flow(ctx, data, "greeting.xml")
+    graph = services.draft_graph(ctx, record.id)
+    assert [d.get("text") for _, d in graph.nodes(data=True)] == ["Grüß Gott"]
+
+
 def test_import_notes_reach_the_user(ctx):
     xml = b'<Response>\n  <Say voice="alice" colour="blue">Hi</Say>\n  <Conference>room</Conference>\n</Response>'
     record, notes = services.import_flow(ctx, xml, "twiml.xml")
