@@ -40,7 +40,12 @@ class Fetcher:
 
     async def send(self, url: str, method: str, fields: dict[str, Any]) -> Sent:
         """POST ``fields`` as JSON, or GET with them as query parameters (kept beside the URL's own)."""
-        if urlsplit(url).scheme not in ("http", "https"):
+        try:
+            parts = urlsplit(url)
+            scheme, _ = parts.scheme, parts.port  # an unclosed [ or a port past 65535 fail here, not in the socket
+        except ValueError as exc:
+            return Sent(None, 0.0, f"cannot request {url!r}: {exc}")
+        if scheme not in ("http", "https"):
             return Sent(None, 0.0, f"cannot request {url!r}: only http:// and https:// URLs can be fetched")
         started = time.perf_counter()
         try:

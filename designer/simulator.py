@@ -165,7 +165,10 @@ class CallSimulator:
             raise CallBroke(f"the answer from {final} is not FlexML: {exc}") from None
 
     def resolve_url(self, target: str) -> str:
-        return urljoin(self.url, target.strip())
+        try:
+            return urljoin(self.url, target.strip())
+        except ValueError as exc:  # e.g. 'http://[::1' (an unclosed IPv6 address)
+            raise CallBroke(f"the document names a URL that cannot be requested: {target.strip()!r} ({exc})") from None
 
     # ---- the call -----------------------------------------------------------------------------------
 

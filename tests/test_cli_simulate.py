@@ -122,12 +122,23 @@ def test_bad_options_give_one_clear_line(capsys, args, message):
     ("missing.json", "missing.json"),
     ("flow.txt", "not a flow file"),
     ("ftp://example.com/x", "only http:// and https://"),
+    ("http://[::1/flexml", "not a URL that can be called: Invalid IPv6 URL"),
+    ("http://127.0.0.1:99999/flexml", "not a URL that can be called: Port out of range"),
 ])
 def test_bad_targets_give_one_clear_line(capsys, tmp_path, monkeypatch, target, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "flow.txt").write_text("hello")
     code, out, err = simulate(capsys, target)
     assert code == 1 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("target", ["http://[::1/next", "http://127.0.0.1:99999/next"])
+def test_a_document_sending_the_call_to_an_unusable_url_breaks_the_call_in_plain_words(capsys, target):
+    server = FlexMLServer({"/start": doc(f"<Say>Hello.</Say><Redirect>{target}</Redirect>")})
+    with serve(server) as base:
+        code, out, err = simulate(capsys, f"{base}/start")
+    assert code == 1 and "Traceback" not in err and err.count("\n") == 1
+    assert '"Hello."' in out and f"{target!r}" in err and "the call broke" in err
 
 
 def test_an_invalid_flow_file_lists_its_problems(capsys, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit
 
 from ..cli import UserError
 
@@ -64,6 +65,10 @@ def run(args) -> int:
     target = args.target
     hosted = None
     if target.startswith(("http://", "https://")):
+        try:
+            urlsplit(target).port  # reads the host and port: an unclosed [ or a port past 65535 fail here
+        except ValueError as exc:
+            raise UserError(f"{target!r} is not a URL that can be called: {exc}") from None
         url, transport, flows, status_url = target, None, [], args.status_callback
     elif "://" in target:
         raise UserError(f"{target!r}: only http:// and https:// URLs can be called")
