@@ -112,6 +112,9 @@ def test_a_loop_exits_1(capsys):
     (["--digits", "1x"], "'x', which is not a phone key"),
     (["--max-fetches", "0"], "--max-fetches must be 1 or more"),
     (["--timeout", "0"], "--timeout must be more than 0"),
+    (["--timeout", "nan"], "--timeout must be more than 0"),
+    (["--digits", "2", "--record-seconds", "nan"], "--record-seconds must be 0 or more"),
+    (["--digits", "2", "--record-seconds", "inf"], "--record-seconds must be 0 or more"),
 ])
 def test_bad_options_give_one_clear_line(capsys, args, message):
     code, out, err = simulate(capsys, str(EXAMPLES / "main-menu.json"), *args)

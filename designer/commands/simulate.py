@@ -53,8 +53,10 @@ def run(args) -> int:
 
     if args.max_fetches < 1:
         raise UserError("--max-fetches must be 1 or more")
-    if args.timeout <= 0:
+    if not args.timeout > 0:  # also refuses nan
         raise UserError("--timeout must be more than 0 seconds")
+    if not 0 <= args.record_seconds < float("inf"):
+        raise UserError("--record-seconds must be 0 or more seconds")
     try:
         caller = ScriptedCaller(digits=parse_digits(args.digits), dial_outcome=args.dial_outcome,
                                 record_fails=args.record_fails, play_fails=args.play_fails,
