@@ -51,8 +51,12 @@ def write_zip(compiled: CompiledFlow, graph: nx.DiGraph) -> bytes:
 
 
 def write_dir(compiled: CompiledFlow, graph: nx.DiGraph, out: str | Path) -> list[Path]:
+    """Write the bundle's files into a folder; documents an earlier compile there listed, and this one
+    does not, are removed (a step deleted since must not leave its document behind)."""
     out = Path(out)
     (out / "documents").mkdir(parents=True, exist_ok=True)
+    for name in _listed_documents(out / "manifest.json") - set(compiled.documents):
+        (out / "documents" / f"{name}.xml").unlink(missing_ok=True)
     written = []
     for name, data in sorted(compiled.documents.items()):
         p = out / "documents" / f"{name}.xml"
@@ -61,6 +65,18 @@ def write_dir(compiled: CompiledFlow, graph: nx.DiGraph, out: str | Path) -> lis
     (out / "manifest.json").write_text(json.dumps(compiled.manifest(), indent=2, sort_keys=True) + "\n")
     flowfile.save(graph, out / "flow.json")
     return written + [out / "manifest.json", out / "flow.json"]
+
+
+def _listed_documents(manifest: Path) -> set[str]:
+    """Document names an earlier manifest in the folder lists (only plain names; nothing else is touched)."""
+    try:
+        listed = json.loads(manifest.read_text(encoding="utf-8")).get("documents", {})
+    except (OSError, ValueError, AttributeError):
+        return set()
+    if not isinstance(listed, dict):
+        return set()
+    return {name for name in listed if isinstance(name, str) and name == PurePosixPath(name).name
+            and name not in ("", ".", "..") and "\\" not in name}
 
 
 def safe_entries(zf: zipfile.ZipFile, where: str) -> dict[str, bytes]:

@@ -130,6 +130,17 @@ def test_compile_to_a_zip_with_a_base_url(menu_file, tmp_path, capsys):
         assert {"manifest.json", "flow.json", "documents/welcome.xml"} <= set(zf.namelist())
 
 
+def test_compiling_again_into_the_same_folder_leaves_no_stale_documents(menu_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["compile", str(menu_file), "--out", str(out)]) == 0
+    (out / "documents" / "mine.xml").write_text("<Response/>")  # not the compiler's: kept
+    smaller = write(tmp_path, example_text("pin-check"), "pin-check.json")
+    assert main(["compile", str(smaller), "--out", str(out)]) == 0
+    listed = {Path(d["path"]).name for d in json.loads((out / "manifest.json").read_text())["documents"].values()}
+    assert {p.name for p in (out / "documents").iterdir()} == listed | {"mine.xml"}
+    capsys.readouterr()
+
+
 def test_compile_is_byte_stable(menu_file, tmp_path, capsys):
     run(["compile", str(menu_file), "--zip", str(tmp_path / "a.zip")], capsys)
     run(["compile", str(menu_file), "--zip", str(tmp_path / "b.zip")], capsys)
