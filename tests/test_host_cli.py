@@ -131,3 +131,18 @@ def test_a_port_in_use_is_one_clear_line(files, capsys):
         assert main(["host", str(files[0]), "--port", str(port), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("kind", ["folder", "not-sqlite"])
+def test_an_events_file_that_cannot_be_opened_is_one_clear_line(files, tmp_path, capsys, kind):
+    db = tmp_path / "events"
+    if kind == "folder":
+        db.mkdir()
+    else:
+        db.write_text("these are notes, not a database " * 10)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    assert main(["host", str(files[0]), "--port", str(port), "--db", str(db)]) == 1
+    out, err = capsys.readouterr()
+    assert f"--db {db}: cannot open the database" in err and err.count("\n") == 1 and out == ""

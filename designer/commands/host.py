@@ -94,6 +94,16 @@ def _check_address(host: str, port: int) -> None:
             raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
+def _check_db(path: str) -> None:
+    """Refuse, in one line, an events file that SQLite cannot open (a folder, not a database …)."""
+    from ..store import SQLiteStore
+
+    try:
+        SQLiteStore(path).close()
+    except Exception as exc:  # noqa: BLE001 - sqlite3 and OS errors alike: one clear line
+        raise UserError(f"--db {path}: cannot open the database: {exc}") from None
+
+
 def urls_to_configure(table, public: str) -> list[str]:
     lines = ["Configure at the carrier (method POST, or GET):",
              f"  account URL (answers the numbers below)  {public}/flexml",
@@ -137,6 +147,8 @@ def run(args) -> int:
     from ..host_events import SQLiteWriter
 
     _check_address(args.host, args.port)
+    if args.db:
+        _check_db(args.db)
     public = base or f"http://{args.host}:{args.port}"
     print(f"Hosting {len(table.flows())} flow(s) on http://{args.host}:{args.port}"
           + (f" with {args.workers} workers" if args.workers > 1 else ""))
