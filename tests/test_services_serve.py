@@ -44,6 +44,23 @@ def test_bad_serve_options_give_one_line(argv, message, tmp_path, capsys):
     assert err.startswith(f"flexml-designer serve: {message}") and err.count("\n") == 1
 
 
+def test_a_port_in_use_or_an_unknown_host_is_one_line_before_any_url(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--db", str(tmp_path / "d.sqlite"), "--port", str(port)]) == 1
+        out, err = capsys.readouterr()
+        assert err == f"flexml-designer serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+        assert out == ""
+    assert main(["serve", "--db", str(tmp_path / "d.sqlite"), "--host", "no-such-host.invalid"]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith("flexml-designer serve: --host 'no-such-host.invalid': ") and err.count("\n") == 1
+    assert out == ""
+
+
 def test_an_unusable_database_path_is_one_line(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -59,3 +76,4 @@ def test_passwords_are_stored_as_scrypt_hashes():
     assert not auth.check_password("open sesame!", stored)
     assert not auth.check_password("open sesame", None) and not auth.check_password("x", "garbage")
     assert auth.hash_password("open sesame") != stored  # salted
+

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ..cli import UserError
+from .host import _check_address as check_address
 
 HELP = "Run the designer in the browser, and the host answering the carrier at /flexml (embedded SQLite)."
 DEFAULT_DB = Path("~/.local/share/flexml-designer/designer.sqlite")
@@ -49,5 +50,6 @@ def run(args) -> int:
     elif store.get_setting(services.PUBLIC_URL_SETTING) is None and args.host not in ("0.0.0.0", "::"):
         ctx.public_url = f"http://{args.host}:{args.port}"
     forced = os.environ.get("FLEXML_REQUIRE_LOGIN", "").lower() in ("1", "true", "yes")
+    check_address(args.host, args.port)  # a port in use or an unknown --host: one line, before any URL is printed
     run_app(ctx, args.host, args.port, require_login=args.require_login or forced or not is_loopback(args.host))
     return 0
