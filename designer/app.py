@@ -38,7 +38,8 @@ def build(ctx: AppContext, *, require_login: bool = False) -> None:
     if ctx.recorder is None:
         ctx.recorder = EventRecorder(ctx.store.record_events)
     app.router.routes[0:0] = host_routes(ctx.table, ctx.recorder)
-    app.on_shutdown(ctx.recorder.close)
+    recorder = ctx.recorder
+    app.on_shutdown(lambda: recorder.close())  # not the bound method: NiceGUI would pass the app as its timeout
     auth.install(ctx, require_login)
     flows_page.register(ctx)
     numbers_page.register(ctx)

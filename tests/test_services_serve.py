@@ -77,3 +77,44 @@ def test_passwords_are_stored_as_scrypt_hashes():
     assert not auth.check_password("open sesame", None) and not auth.check_password("x", "garbage")
     assert auth.hash_password("open sesame") != stored  # salted
 
+
+def test_stopping_serve_writes_the_last_call_events_without_a_traceback(tmp_path):
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from designer.store import SQLiteStore
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    db = tmp_path / "d.sqlite"
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    proc = subprocess.Popen([sys.executable, "-m", "designer", "serve", "--port", str(port), "--db", str(db)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/flexml/status", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+                time.sleep(0.2)
+        answer = httpx.post(f"http://127.0.0.1:{port}/flexml/no-such-flow", timeout=5,
+                            content=json.dumps({"CallSid": "CA-last", "To": "15551230002"}),
+                            headers={"content-type": "application/json"})
+        assert answer.status_code == 200 and "<Hangup" in answer.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err and "shutdown failed" not in err, err
+    store = SQLiteStore(db)
+    assert [e.call_sid for e in store.call_events("CA-last")] == ["CA-last"]
+    store.close()
