@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import networkx as nx
@@ -98,8 +99,14 @@ def safe_entries(zf: zipfile.ZipFile, where: str) -> dict[str, bytes]:
         total += info.file_size
         if total > MAX_TOTAL_BYTES:
             raise BundleError(f"{where}: the bundle unpacks to more than {MAX_TOTAL_BYTES:,} bytes")
-        with zf.open(info) as fh:
-            data = fh.read(MAX_ENTRY_BYTES + 1)
+        if info.flag_bits & 0x1:
+            raise BundleError(f"{where}: entry {info.filename!r} is encrypted; use a zip without a password")
+        try:
+            with zf.open(info) as fh:
+                data = fh.read(MAX_ENTRY_BYTES + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+            raise BundleError(f"{where}: entry {info.filename!r} cannot be unpacked (a damaged zip?): "
+                              f"{exc}") from None
         if len(data) > MAX_ENTRY_BYTES:
             raise BundleError(f"{where}: entry {info.filename!r} is larger than it claims")
         out[str(path)] = data

@@ -118,3 +118,29 @@ def test_broken_bundles_are_refused_with_a_message_naming_the_entry(files, words
 def test_not_a_zip_at_all():
     with pytest.raises(BundleError, match="bundle: not a zip file"):
         read_zip(b"PK but not really")
+
+
+def _damaged(data: bytes, how: str) -> bytes:
+    """The bundle with every entry marked encrypted, or its first entry's compressed bytes scrambled."""
+    out = bytearray(data)
+    if how == "encrypted":
+        for magic, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            at = out.find(magic)
+            while at >= 0:
+                out[at + flag_at] |= 1
+                at = out.find(magic, at + 4)
+        return bytes(out)
+    name_len, extra_len = int.from_bytes(out[26:28], "little"), int.from_bytes(out[28:30], "little")
+    start = 30 + name_len + extra_len
+    for k in range(start, start + 20):
+        out[k] ^= 0x5A
+    return bytes(out)
+
+
+@pytest.mark.parametrize(("how", "words"), [("encrypted", "is encrypted"), ("scrambled", "cannot be unpacked")])
+def test_an_encrypted_or_damaged_zip_is_refused_with_a_message(main_menu, how, words):
+    graph, compiled = main_menu
+    data = _damaged(write_zip(compiled, graph), how)
+    for read in (read_zip, flow_from_zip):
+        with pytest.raises(BundleError, match=f"^my.zip: entry 'documents/bye.xml' {words}"):
+            read(data, "my.zip")
