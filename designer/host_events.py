@@ -6,12 +6,11 @@ in batches, to a sink — ``store.record_events`` or a log printer. If the sink
 falls far behind, new events are counted in ``dropped`` instead of growing
 memory without bound: a caller's answer never waits on the database.
 
-``SQLiteWriter`` is a sink for the ``host`` command: a child process owns the
-SQLite connection. The writer thread only pickles each batch (about 0.2 ms
-for 500 events) and waits, without Python's GIL, for the child's answer; JSON
-encoding and SQLite's work run under the child's own GIL, never stalling the
-answering thread. The child runs at normal priority: at nice 19 it fell
-behind under load and the host's p99 got worse, not better.
+``SQLiteWriter`` is a sink for the ``host`` command: a child process (at a
+lower CPU priority) owns the SQLite connection. The writer thread then only
+pickles each batch (about 0.2 ms for 500 events) and waits, without Python's
+GIL, for the child's answer; JSON encoding and SQLite's own work no longer
+compete with the answering thread for the GIL or the CPU.
 """
 
 from __future__ import annotations
@@ -137,12 +136,12 @@ class SQLiteWriter:
     also when the host dies.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, nice: int = 19):
         SQLiteStore(path).close()  # a bad path fails here, in the host, with the usual message
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")]))}
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from designer.host_events import serve_writer; serve_writer()", str(path)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            [sys.executable, "-c", "from designer.host_events import serve_writer; serve_writer()", str(path),
+             str(nice)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self._lock = threading.Lock()
 
     def __call__(self, events: list[CallEvent]) -> None:
@@ -173,9 +172,10 @@ class SQLiteWriter:
 
 
 def serve_writer() -> None:
-    """The child of ``SQLiteWriter``: argv is [path]; pickled batches in, one answer line each out."""
+    """The child of ``SQLiteWriter``: argv is [path, nice]; pickled batches in, one answer line each out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.nice(int(sys.argv[2]))
     store = SQLiteStore(sys.argv[1])
     source, answers = sys.stdin.buffer, sys.stdout.buffer
     while True:
