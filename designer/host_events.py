@@ -5,31 +5,19 @@ lock); a daemon thread wakes a few times a second and passes what piled up,
 in batches, to a sink — ``store.record_events`` or a log printer. If the sink
 falls far behind, new events are counted in ``dropped`` instead of growing
 memory without bound: a caller's answer never waits on the database.
-
-``SQLiteWriter`` is a sink for the ``host`` command: a child process (at a
-lower CPU priority) owns the SQLite connection. The writer thread then only
-pickles each batch (about 0.2 ms for 500 events) and waits, without Python's
-GIL, for the child's answer; JSON encoding and SQLite's own work no longer
-compete with the answering thread for the GIL or the CPU.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import pickle
-import signal
-import struct
-import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from collections import deque
 from collections.abc import Callable
 from typing import TextIO
 
-from .store import CallEvent, SQLiteStore
+from .store import CallEvent
 
 log = logging.getLogger("flexml.host")
 
@@ -110,86 +98,11 @@ class EventRecorder:
         thread = self._thread
         if thread is None:
             self._drain()
-            if callable(getattr(self.sink, "close", None)):
-                self.sink.close()
             return
         self._stopping = True
         self._wake.set()
         thread.join(timeout)
         self._thread = None
-        if callable(getattr(self.sink, "close", None)):
-            self.sink.close()
-
-
-_FRAME = struct.Struct("<I")  # length of one pickled batch
-_ROOT = str(Path(__file__).resolve().parents[1])  # where the child imports ``designer`` from
-
-
-class SQLiteWriter:
-    """A sink writing batches through a child process that owns the SQLite file at ``path``.
-
-    Each call sends one pickled batch down the child's stdin and waits for its
-    one-line answer (``ok`` or the error), so ``EventRecorder`` counts written
-    and failed events as with ``store.record_events``. ``close()`` ends the
-    child once it has written everything sent. The child ignores Ctrl-C and
-    SIGTERM (they reach the whole process group): it stops at end of input,
-    also when the host dies.
-    """
-
-    def __init__(self, path: str | Path, *, nice: int = 19):
-        SQLiteStore(path).close()  # a bad path fails here, in the host, with the usual message
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")]))}
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from designer.host_events import serve_writer; serve_writer()", str(path),
-             str(nice)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        self._lock = threading.Lock()
-
-    def __call__(self, events: list[CallEvent]) -> None:
-        rows = [(e.call_sid, e.flow_id, e.rev, e.kind, e.target, e.digits, e.at, e.params) for e in events]
-        data = pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)  # tuples pickle in half the time of dataclasses
-        with self._lock:
-            if self.process.poll() is not None:
-                raise OSError(f"the event writer process exited with code {self.process.returncode}")
-            self.process.stdin.write(_FRAME.pack(len(data)) + data)
-            self.process.stdin.flush()
-            answer = self.process.stdout.readline().decode("utf-8", "replace").rstrip("\n")
-        if answer != "ok":
-            raise OSError(answer or "the event writer process exited")
-
-    def close(self, timeout: float = 30.0) -> None:
-        with self._lock:
-            try:
-                self.process.stdin.close()
-            except OSError:  # the child died with a batch half sent
-                pass
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            if self.process.stdout:
-                self.process.stdout.close()
-
-
-def serve_writer() -> None:
-    """The child of ``SQLiteWriter``: argv is [path, nice]; pickled batches in, one answer line each out."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    os.nice(int(sys.argv[2]))
-    store = SQLiteStore(sys.argv[1])
-    source, answers = sys.stdin.buffer, sys.stdout.buffer
-    while True:
-        head = source.read(_FRAME.size)
-        if len(head) < _FRAME.size:
-            break
-        data = source.read(_FRAME.unpack(head)[0])
-        try:
-            store.record_events([CallEvent(*row) for row in pickle.loads(data)])
-            answers.write(b"ok\n")
-        except Exception as exc:  # noqa: BLE001 - reported to the host, which counts the batch as failed
-            answers.write(f"could not write events: {type(exc).__name__}: {exc}".replace("\n", " ").encode() + b"\n")
-        answers.flush()
-    store.close()
 
 
 def describe(event: CallEvent) -> str:

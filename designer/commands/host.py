@@ -119,18 +119,6 @@ def urls_to_configure(table, public: str) -> list[str]:
     return lines
 
 
-def worker_app():
-    """App factory for ``--workers N`` (``designer.host.app_from_env``), events written by a child process."""
-    from ..host import CONFIG_ENV, EventRecorder, app_from_env, create_host_app, table_from_sources
-    from ..host_events import SQLiteWriter
-
-    config = json.loads(os.environ.get(CONFIG_ENV, "{}"))
-    if not config.get("db"):
-        return app_from_env()
-    table = table_from_sources(config.get("sources", []), config.get("dids", []), config.get("base_url", ""))
-    return create_host_app(table, EventRecorder(SQLiteWriter(config["db"])), freeze_gc=True)
-
-
 def run(args) -> int:
     base = _base_url(args)
     if args.workers < 1:
@@ -144,7 +132,7 @@ def run(args) -> int:
     import uvicorn
 
     from ..host import CONFIG_ENV, EventRecorder, create_host_app, printer
-    from ..host_events import SQLiteWriter
+    from ..store import SQLiteStore
 
     _check_address(args.host, args.port)
     if args.db:
@@ -158,11 +146,11 @@ def run(args) -> int:
         os.environ[CONFIG_ENV] = json.dumps({
             "sources": [os.path.abspath(s) for s in args.sources], "dids": args.did, "base_url": base,
             "db": os.path.abspath(args.db) if args.db else None, "quiet": args.quiet})
-        uvicorn.run("designer.commands.host:worker_app", factory=True, workers=args.workers, **settings)
+        uvicorn.run("designer.host:app_from_env", factory=True, workers=args.workers, **settings)
         return 0
     recorder = None
     if args.db:
-        recorder = EventRecorder(SQLiteWriter(args.db))  # a child process writes: the GIL stays with answers
+        recorder = EventRecorder(SQLiteStore(args.db).record_events)
     elif not args.quiet:
         recorder = EventRecorder(printer())
     try:

@@ -144,44 +144,29 @@ class Server:
             self.proc.wait()
 
     def pids(self) -> list[int]:
-        """The processes answering requests: the server, or with workers its children (not event writers)."""
-        workers = [p for p in _children(self.proc.pid) if _is_python(p) and not _is_writer(p)]
+        """The processes answering requests: the server, or with workers its children."""
+        children = []
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            text = (task / "children").read_text().split()
+            children += [int(p) for p in text]
+        workers = [p for p in children if _is_python(p)]
         return workers or [self.proc.pid]
 
-    def tree(self) -> list[int]:
-        """The answering processes and their children (the event writer processes of ``--db``)."""
-        pids = self.pids()
-        return pids + [c for p in pids for c in _children(p)]
-
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the answering processes and their event writers (robust to other load)."""
+        """User + system CPU time of the answering processes (robust to other load on the machine)."""
         ticks = 0
-        for pid in self.tree():
+        for pid in self.pids():
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])
         return ticks / os.sysconf("SC_CLK_TCK")
 
     def rss_mib(self) -> float:
         total = 0
-        for pid in self.tree():
+        for pid in self.pids():
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
         return total / 1024
-
-
-def _children(pid: int) -> list[int]:
-    children = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children += [int(p) for p in (task / "children").read_text().split()]
-    return children
-
-
-def _is_writer(pid: int) -> bool:
-    try:
-        return b"serve_writer" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
 
 
 def _is_python(pid: int) -> bool:
