@@ -27,7 +27,8 @@ def edge_branches(edge_data: dict) -> list[str]:
     A DiGraph holds one edge per (source, target) pair, so "press 1 or 2 → sales"
     is one edge with ``branch: "1"`` and ``also: ["2"]``.
     """
-    first = str(edge_data.get("branch") or "next")
+    branch = edge_data.get("branch")
+    first = "next" if branch is None or branch == "" else str(branch)  # a menu key written as the number 0 is "0"
     return [first, *(str(b) for b in _as_list(edge_data.get("also")))]
 
 

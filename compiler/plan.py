@@ -44,7 +44,7 @@ def make_plan(graph: nx.DiGraph) -> Plan:
         type_ = data.get("type")
         if len(nbrs) == 1 and type_ != "Gather":
             ((target, edata),) = nbrs.items()
-            if not edata.get("also") and (edata.get("branch") or "next") == "next":
+            if not edata.get("also") and edata.get("branch") in (None, "", "next"):
                 cont[node] = target
                 if len(pred[node]) >= 2:
                     roots.add(node)

@@ -158,3 +158,17 @@ def test_missing_file_and_folder(tmp_path):
         load(tmp_path / "nope.json")
     with pytest.raises(FlowError, match="is a folder, not a flow file"):
         load(tmp_path)
+
+
+def test_a_menu_key_written_as_a_number_is_that_key_even_zero():
+    from compiler import compile_flow, validate
+
+    data = json.loads(example_text("main-menu"))
+    for edge in data["edges"]:
+        if edge.get("branch") in ("0", "1"):
+            edge["branch"] = int(edge["branch"])
+    graph = loads(json.dumps(data))
+    assert edge_branches(graph.edges["menu", "operator"]) == ["0"]
+    assert edge_branches({}) == edge_branches({"branch": ""}) == ["next"]
+    assert [p for p in validate(graph) if p.is_error] == []
+    assert compile_flow(graph).routers["menu"].branches == {"0": "operator", "1": "sales", "2": "vm-prompt"}
