@@ -11,13 +11,33 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from jinja2 import TemplateSyntaxError, meta
+from jinja2 import TemplateSyntaxError, meta, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .catalogue import CALL_VARIABLES
 
-_env = ImmutableSandboxedEnvironment(autoescape=False)
 MAX_RENDERED = 4096
+MAX_REPEAT = 1024  # 'ab' * n and n ** m stay small: a call's text must not eat the host's memory or time
+
+
+class _CallTextEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, plus bounds on the two operators that can blow up a result from a short text."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator: str, left, right):
+        if operator == "**":
+            if isinstance(right, (int, float)) and abs(right) > 64:
+                raise SecurityError("exponent too large in call variable text")
+            return left ** right
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and times * max(len(seq), 1) > MAX_REPEAT:
+                raise SecurityError("repetition too large in call variable text")
+        return left * right
+
+
+_env = _CallTextEnvironment(autoescape=False)
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -34,13 +54,15 @@ def check(text: str) -> str | None:
         undeclared = meta.find_undeclared_variables(ast)
     except TemplateSyntaxError as exc:  # TemplateAssertionError ('No filter named …') is one too
         return f"call variable text has a mistake on line {exc.lineno}: {exc.message}"
+    if next(ast.find_all((nodes.For, nodes.Macro, nodes.CallBlock)), None) is not None:
+        return "call variable text may use {{ … }} and {% if %}, but no loops or macros"
     unknown = sorted(undeclared - set(CALL_VARIABLES))
     if unknown:
         return (f"unknown call variable {', '.join(repr(u) for u in unknown)}; "
                 f"use one of {', '.join(CALL_VARIABLES)}")
     try:
-        _compiled(text)
-    except Exception as exc:  # noqa: BLE001 - any compile failure is a user mistake
+        _compiled(text).render({name: "15551230001" for name in CALL_VARIABLES})  # a trial call
+    except Exception as exc:  # noqa: BLE001 - any compile or trial failure (SecurityError too) is a user mistake
         return f"call variable text cannot be used: {exc}"
     return None
 

@@ -413,3 +413,24 @@ def test_a_trailing_newline_in_an_id_or_option_is_refused_not_compiled_into_a_br
             compile_flow(flow)
     with pytest.raises(CompileError, match="revision"):
         compile_flow(make_flow({"a": {"type": "Hangup"}}), revision="1\n")
+
+
+@pytest.mark.parametrize("text, words", [
+    ("{{ From * 100000000 }}", "repetition too large"),
+    ("{{ 9 ** 99999 }}", "exponent too large"),
+    ("{% for i in range(100000) %}{{ From }}{% endfor %}", "no loops"),
+    ("{{ 1 / 0 }}", "cannot be used"),
+])
+def test_call_variable_text_that_would_blow_up_on_a_call_is_a_problem(text, words):
+    p = single({"type": "Say", "text": text})
+    assert p.field == "text" and words in p.message
+
+
+def test_call_variable_text_may_choose_words_with_if():
+    assert found(make_flow({"x": {"type": "Say", "text": "{% if From %}Hello {{ From }}{% else %}Hello{% endif %}"}})) == []
+
+
+def test_rendering_on_a_live_call_stays_small_even_for_unchecked_text():
+    from compiler.templating import render
+    assert render("{{ From * 100000000 }}", {"From": "15551230001"}) == ""
+    assert render("Hi {{ From * 2 }}", {"From": "12"}) == "Hi 1212"
