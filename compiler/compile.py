@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from . import templating
+from .catalogue import STEPS
 from .emit import Urls, document, step_element, verb
 from .flow import flow_id, start_of
 from .grammar import check_document
@@ -150,7 +151,7 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
         if data.get("type") != "Gather":
             continue
         routers[node] = _router(node, data, plan, document_of)
-        retry_text = data.get("retryText", "Sorry, that is not a valid choice.")
+        retry_text = _field(data, "retryText")
         for k, doc in enumerate(routers[node].retry_docs, start=1):
             prefix = [verb("Say", retry_text)] if retry_text else []
             build(doc, node, prefix, attempt=k + 1)
@@ -176,11 +177,17 @@ def _check_location(revision: str, base_url: str) -> list[Problem]:
     return out
 
 
+def _field(data: dict, name: str):
+    """A designer field of a step (menu retries, retry text), its catalogue default when absent or null."""
+    value = data.get(name)
+    return STEPS[data["type"]].attr(name).default if value is None else value
+
+
 def _router(node: str, data: dict, plan: Plan, document_of) -> Router:
     branches = {b: document_of(t) for b, t in plan.branches.get(node, {}).items()}
     attrs = data.get("attrs") or {}
     has_invalid = "invalid" in branches
-    retries = 0 if has_invalid else int(data.get("retries", 2))
+    retries = 0 if has_invalid else int(_field(data, "retries"))
     return Router(
         branches={b: t for b, t in branches.items() if b not in ("timeout", "invalid", "next")},
         timeout=branches.get("timeout"),

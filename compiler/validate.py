@@ -116,7 +116,7 @@ def _check_node(graph: nx.DiGraph, node: str, data: dict) -> list[Problem]:
         return out + [Problem(node, "type", f"{what}; use one of {known}")]
     out += _check_attrs(node, spec, data.get("attrs"), "attrs")
     for extra in spec.extra_fields:
-        if extra.name in data and extra.name != "target":
+        if data.get(extra.name) is not None and extra.name != "target":  # null: the default, as in attrs
             msg = _check_value(extra, data[extra.name])
             if msg:
                 out.append(Problem(node, extra.name, msg))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from compiler import loads, validate
+from compiler import compile_flow, loads, validate
 from compiler.validate import Problem
 from tests.strategies import make_flow
 
@@ -434,3 +434,12 @@ def test_rendering_on_a_live_call_stays_small_even_for_unchecked_text():
     from compiler.templating import render
     assert render("{{ From * 100000000 }}", {"From": "15551230001"}) == ""
     assert render("Hi {{ From * 2 }}", {"From": "12"}) == "Hi 1212"
+
+
+def test_null_menu_fields_mean_their_defaults_as_attributes_do():
+    menu = {"type": "Gather", "prompt": MENU_PROMPT, "retries": None, "retryText": None}
+    flow = make_flow({"m": menu, "a": {"type": "Hangup"}}, [("m", "a", "1"), ("m", "a", "timeout")])
+    assert [p for p in found(flow) if p.is_error] == []
+    compiled = compile_flow(flow)
+    assert compiled.routers["m"].retries == 2
+    assert b"Sorry, that is not a valid choice." in compiled.documents["m.retry1"]
