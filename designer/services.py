@@ -211,13 +211,19 @@ def problems(ctx: AppContext, flow_id: str) -> list[Problem]:
     return validate(draft_graph(ctx, flow_id))
 
 
-def publish(ctx: AppContext, flow_id: str, note: str = "") -> Revision:
-    """Validate, compile, store an immutable revision with its bundle, and make the host serve it."""
+def checked_draft(ctx: AppContext, flow_id: str) -> nx.DiGraph:
+    """The draft under its store id, refused (PublishRefused) while validation finds errors."""
     graph = draft_graph(ctx, flow_id)
     graph.graph["id"] = flow_id
     found = errors(validate(graph))
     if found:
         raise PublishRefused(flow_id, found)
+    return graph
+
+
+def publish(ctx: AppContext, flow_id: str, note: str = "") -> Revision:
+    """Validate, compile, store an immutable revision with its bundle, and make the host serve it."""
+    graph = checked_draft(ctx, flow_id)
     compiled: list[CompiledFlow] = []
 
     def bundle_for_rev(rev: int) -> bytes:
@@ -256,11 +262,7 @@ def restore_revision(ctx: AppContext, flow_id: str, rev: int) -> int:
 
 def compile_draft(ctx: AppContext, flow_id: str, revision: str = "draft") -> CompiledFlow:
     """The draft compiled in memory (for test calls); raises PublishRefused while it has errors."""
-    graph = draft_graph(ctx, flow_id)
-    graph.graph["id"] = flow_id
-    found = errors(validate(graph))
-    if found:
-        raise PublishRefused(flow_id, found)
+    graph = checked_draft(ctx, flow_id)
     try:
         return compile_flow(graph, revision=revision, problems=[])
     except (CompileError, GrammarError) as exc:
