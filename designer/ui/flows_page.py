@@ -7,6 +7,7 @@ from nicegui import events, ui
 from .. import services
 from ..context import AppContext
 from ..services import FlowRow, ServiceError
+from .downloads import download_bundle, download_flow_file
 from .frame import ago, empty_state, frame, page_heading, sentence
 
 SEARCH_FROM = 6  # show the search box once the list is this long
@@ -108,10 +109,10 @@ class FlowsView:
                     with ui.menu():
                         ui.menu_item("Rename…", lambda r=row: self.rename_dialog(r)).mark(f"rename-{row.id}")
                         ui.menu_item("Duplicate", lambda r=row: self.duplicate(r)).mark(f"duplicate-{row.id}")
-                        ui.menu_item("Download flow file", lambda r=row: self.download_flow(r)) \
+                        ui.menu_item("Download flow file", lambda r=row: download_flow_file(self.ctx, r.id)) \
                             .mark(f"download-flow-{row.id}")
                         if row.published_rev:
-                            ui.menu_item("Download bundle (.zip)", lambda r=row: self.download_bundle(r)) \
+                            ui.menu_item("Download bundle (.zip)", lambda r=row: download_bundle(self.ctx, r.id)) \
                                 .mark(f"download-bundle-{row.id}")
                         ui.separator()
                         ui.menu_item("Delete…", lambda r=row: self.delete_dialog(r)) \
@@ -269,21 +270,6 @@ class FlowsView:
                 ui.button("OK", on_click=dialog.close).props("unelevated no-caps")
         dialog.open()
 
-    def download_flow(self, row: FlowRow) -> None:
-        try:
-            name, data = services.export_flow_file(self.ctx, row.id)
-        except ServiceError as exc:
-            ui.notify(str(exc), type="negative")
-            return
-        ui.download.content(data, name, "application/json")
-
-    def download_bundle(self, row: FlowRow) -> None:
-        try:
-            name, data = services.export_bundle(self.ctx, row.id)
-        except ServiceError as exc:
-            ui.notify(str(exc), type="negative")
-            return
-        ui.download.content(data, name, "application/zip")
 
 
 def _attr(text: str) -> str:

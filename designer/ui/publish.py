@@ -7,11 +7,13 @@ from typing import Any, Callable
 from nicegui import ui
 
 from compiler import Problem, errors
+
 from .. import services
 from ..context import AppContext
 from ..services import PublishRefused, ServiceError
-from .frame import ago, clock
 from .carrier_ui import call_me_button
+from .downloads import download_bundle, download_flow_file
+from .frame import ago, clock
 
 MAX_SHOWN_PROBLEMS = 8
 
@@ -153,9 +155,9 @@ class PublishPanel:
         record = self.ctx.store.get_flow(self.flow_id)
         revisions = services.revisions(self.ctx, self.flow_id)
         with ui.row().classes("w-full gap-2"):
-            ui.button("Flow file", icon="download", on_click=self.download_flow) \
+            ui.button("Flow file", icon="download", on_click=lambda: download_flow_file(self.ctx, self.flow_id)) \
                 .props("outline no-caps dense").mark("download-flow")
-            bundle = ui.button("Bundle (.zip)", icon="folder_zip", on_click=lambda: self.download_bundle(None)) \
+            bundle = ui.button("Bundle (.zip)", icon="folder_zip", on_click=lambda: download_bundle(self.ctx, self.flow_id)) \
                 .props("outline no-caps dense").mark("download-bundle")
             if not revisions:
                 bundle.disable()
@@ -173,7 +175,7 @@ class PublishPanel:
                     ui.label(clock(rev.created_at)).classes("text-xs text-slate-500 grow")
                     if live:
                         ui.badge("live", color="positive").props("outline")
-                    ui.button(icon="download", on_click=lambda r=rev.rev: self.download_bundle(r)) \
+                    ui.button(icon="download", on_click=lambda r=rev.rev: download_bundle(self.ctx, self.flow_id, r)) \
                         .props("flat round dense size=sm").tooltip("Download this revision's bundle")
                     ui.button("Restore", on_click=lambda r=rev.rev: self.confirm_restore(r)) \
                         .props("flat dense no-caps size=sm").mark(f"restore-{rev.rev}")
@@ -203,18 +205,3 @@ class PublishPanel:
                 ui.button("Restore", on_click=restore).props("unelevated no-caps").mark("restore-confirm")
         dialog.open()
 
-    def download_flow(self) -> None:
-        try:
-            name, data = services.export_flow_file(self.ctx, self.flow_id)
-        except ServiceError as exc:
-            ui.notify(str(exc), type="negative")
-            return
-        ui.download.content(data, name, "application/json")
-
-    def download_bundle(self, rev: int | None) -> None:
-        try:
-            name, data = services.export_bundle(self.ctx, self.flow_id, rev)
-        except ServiceError as exc:
-            ui.notify(str(exc), type="negative")
-            return
-        ui.download.content(data, name, "application/zip")
