@@ -21,15 +21,16 @@ from pathlib import Path
 
 from compiler import BundleError, CompiledFlow, FlowError, compile_flow, load, read_zip
 
+from .event_writer import ProcessRecorder
 from .host_app import MAX_BODY, HostHandler, create_host_app, host_routes, read_params
 from .host_events import EventRecorder, describe, printer
 from .host_table import FlowTable, ServedRevision, Snapshot, normalize_number
-from .store import CallEvent, SQLiteStore, Store
+from .store import CallEvent, Store
 
 __all__ = [
     "CallEvent", "EventRecorder", "FlowTable", "HostHandler", "MAX_BODY", "ServedRevision", "Snapshot",
     "app_from_env", "bind_numbers", "create_host_app", "describe", "host_routes", "load_sources",
-    "normalize_number", "printer", "read_params", "table_from_sources", "table_from_store",
+    "normalize_number", "printer", "ProcessRecorder", "read_params", "table_from_sources", "table_from_store",
 ]
 
 log = logging.getLogger("flexml.host")
@@ -131,7 +132,7 @@ def app_from_env():
     table = table_from_sources(config.get("sources", []), config.get("dids", []), config.get("base_url", ""))
     recorder = None
     if config.get("db"):
-        recorder = EventRecorder(SQLiteStore(config["db"]).record_events)
+        recorder = ProcessRecorder(config["db"])
     elif not config.get("quiet"):
         recorder = EventRecorder(printer())
 

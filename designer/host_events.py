@@ -98,11 +98,13 @@ class EventRecorder:
         thread = self._thread
         if thread is None:
             self._drain()
-            return
-        self._stopping = True
-        self._wake.set()
-        thread.join(timeout)
-        self._thread = None
+        else:
+            self._stopping = True
+            self._wake.set()
+            thread.join(timeout)
+            self._thread = None
+        if callable(getattr(self.sink, "close", None)):
+            self.sink.close()
 
 
 def describe(event: CallEvent) -> str:

@@ -131,8 +131,8 @@ def run(args) -> int:
 
     import uvicorn
 
+    from ..event_writer import ProcessRecorder
     from ..host import CONFIG_ENV, EventRecorder, create_host_app, printer
-    from ..store import SQLiteStore
 
     _check_address(args.host, args.port)
     if args.db:
@@ -150,7 +150,7 @@ def run(args) -> int:
         return 0
     recorder = None
     if args.db:
-        recorder = EventRecorder(SQLiteStore(args.db).record_events)
+        recorder = ProcessRecorder(args.db)
     elif not args.quiet:
         recorder = EventRecorder(printer())
     try:

@@ -144,19 +144,25 @@ class Server:
             self.proc.wait()
 
     def pids(self) -> list[int]:
-        """The processes answering requests: the server, or with workers its children."""
-        children = []
-        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
-            text = (task / "children").read_text().split()
-            children += [int(p) for p in text]
-        workers = [p for p in children if _is_python(p)]
-        return workers or [self.proc.pid]
+        """The server's processes: the answering ones (the server, or its worker children) and the event writers."""
+        descendants, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                children = [int(p) for p in (task / "children").read_text().split()]
+                descendants += children
+                todo += children
+        workers = [p for p in descendants if _is_python(p) and not _is_writer(p)]
+        return (workers or [self.proc.pid]) + [p for p in descendants if _is_writer(p)]
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the answering processes (robust to other load on the machine)."""
+        """User + system CPU time of the server's processes, event writers included (robust to other load)."""
         ticks = 0
         for pid in self.pids():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # a process that just ended
+                continue
             ticks += int(fields[11]) + int(fields[12])
         return ticks / os.sysconf("SC_CLK_TCK")
 
@@ -167,6 +173,17 @@ class Server:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
         return total / 1024
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+def _is_writer(pid: int) -> bool:
+    return "designer.event_writer" in _cmdline(pid)
 
 
 def _is_python(pid: int) -> bool:
