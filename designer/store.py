@@ -106,6 +106,12 @@ CREATE TABLE IF NOT EXISTS revisions (
     note TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (flow_id, rev)
 );
+-- the last revision number each flow id was given: kept when the flow is deleted, so a new flow
+-- with the same id never reuses a number that old call records point at
+CREATE TABLE IF NOT EXISTS revision_numbers (
+    flow_id TEXT PRIMARY KEY,
+    last_rev INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS dids (
     number TEXT PRIMARY KEY,
     flow_id TEXT NOT NULL
@@ -259,9 +265,13 @@ class SQLiteStore:
             try:
                 if conn.execute("SELECT 1 FROM flows WHERE id = ?", (flow_id,)).fetchone() is None:
                     raise StoreError(f"flow {flow_id!r} does not exist")
-                row = conn.execute("SELECT COALESCE(MAX(rev), 0) + 1 AS rev FROM revisions WHERE flow_id = ?",
-                                   (flow_id,)).fetchone()
+                row = conn.execute(
+                    "SELECT MAX(COALESCE((SELECT MAX(rev) FROM revisions WHERE flow_id = ?1), 0), "
+                    "COALESCE((SELECT last_rev FROM revision_numbers WHERE flow_id = ?1), 0)) + 1 AS rev",
+                    (flow_id,)).fetchone()
                 rev = int(row["rev"])
+                conn.execute("INSERT INTO revision_numbers (flow_id, last_rev) VALUES (?, ?) "
+                             "ON CONFLICT (flow_id) DO UPDATE SET last_rev = excluded.last_rev", (flow_id, rev))
                 bundle = bundle_for_rev(rev)
                 now = time.time()
                 conn.execute("INSERT INTO revisions (flow_id, rev, graph_json, bundle, created_at, note) "
@@ -315,17 +325,22 @@ class SQLiteStore:
     # --- calls -------------------------------------------------------------------------
 
     def record_events(self, events: list[CallEvent]) -> None:
-        """Insert a batch of events in one transaction, EVENT_ROWS rows per statement."""
-        if not events:
+        """Insert a batch of events in one transaction."""
+        self.record_rows([(e.call_sid, e.flow_id, e.rev, e.kind, e.target, e.digits, e.at, e.params)
+                          for e in events])
+
+    def record_rows(self, rows: list[tuple]) -> None:
+        """Insert events given as tuples in ``CallEvent`` field order, in one transaction, EVENT_ROWS per statement."""
+        if not rows:
             return
         with self._write_lock:
             conn = self._conn()
             conn.execute("BEGIN")
             try:
-                for start in range(0, len(events), EVENT_ROWS):
-                    chunk = events[start:start + EVENT_ROWS]
-                    values = [v for e in chunk for v in (e.call_sid, e.flow_id, e.rev, e.kind, e.target, e.digits,
-                                                         e.at, params_json(e.params))]
+                for start in range(0, len(rows), EVENT_ROWS):
+                    chunk = rows[start:start + EVENT_ROWS]
+                    values = [v for sid, flow, rev, kind, target, digits, at, params in chunk
+                              for v in (sid, flow, rev, kind, target, digits, at, params_json(params))]
                     sql = _INSERT_EVENTS if len(chunk) == EVENT_ROWS else _insert_events_sql(len(chunk))
                     conn.execute(sql, values)
                 conn.execute("COMMIT")
