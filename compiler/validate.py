@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import total_ordering
 from typing import Any
+from urllib.parse import urlsplit
 
 import networkx as nx
 
@@ -226,9 +227,26 @@ def _check_value(attr: Attr, value: Any) -> str | None:
         if not E164.match(value):
             return f"{value!r} is not a phone number in E.164 form (like 15162065340 or +15162065340)"
     elif kind == "url":
-        if not URL.match(value):
+        if not url_ok(value):
             return f"{value!r} is not a URL (http://…, https://… or a path starting with /)"
     return None
+
+
+def url_ok(text: str, media: bool = False) -> bool:
+    """An absolute http(s) URL with a host (also hls/rtmp when ``media``), or a path (when not ``media``).
+
+    Beyond the shape, the URL must parse: ``http://[::1`` or ``http://host:port`` would fail at the carrier.
+    """
+    if not (MEDIA_URL if media else URL).match(text):
+        return False
+    if text.startswith("/"):
+        return True
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 def _check_text(node: str, spec: Step, text: Any, field: str) -> list[Problem]:
@@ -252,8 +270,7 @@ def _check_text(node: str, spec: Step, text: Any, field: str) -> list[Problem]:
         out.append(Problem(node, field, f"is {len(text):,} characters; {spec.type} speaks at most "
                                         f"{spec.text_max:,}"))
     if spec.text == "url":
-        pattern = MEDIA_URL if spec.type == "Play" else URL
-        if not pattern.match(text.strip()):
+        if not url_ok(text.strip(), media=spec.type == "Play"):
             kinds = "http://, https://, hls:// or rtmp://" if spec.type == "Play" else \
                 "http://, https:// or a path starting with /"
             out.append(Problem(node, field, f"{text.strip()!r} is not a URL; use {kinds}"))
@@ -310,8 +327,12 @@ def _check_branches(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> lis
                                                 f"to {target!r}"))
                 continue
             if branch in seen:
-                out.append(Problem(node, field, f"connects to both {seen[branch]!r} and {target!r}; "
-                                                "one output leads to one step"))
+                if seen[branch] == target:
+                    out.append(Problem(node, field, f"is listed twice on the connection to {target!r}; "
+                                                    "remove one"))
+                else:
+                    out.append(Problem(node, field, f"connects to both {seen[branch]!r} and {target!r}; "
+                                                    "one output leads to one step"))
                 continue
             seen[branch] = target
             if branch in spec.branches:

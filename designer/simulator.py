@@ -323,10 +323,11 @@ class CallSimulator:
             await self.emit("keys", f"no input; after {timeout} s the call moves on to the next step", verb,
                             data=data)
             return None
-        ignored = f"; {left} ignored (pressed after the input was complete)" if left else ""
+        ignored = f"; {left} after that {'is' if len(left) == 1 else 'are'} ignored" if left else ""
         if how == "finish":
-            what = f"pressed {pressed[:len(digits) + 1]}: {finish} submits " + \
-                   (f"{digits}" if digits else "no digits")
+            what = f"pressed {pressed}: {finish} submits " + (f"{digits}" if digits else "no digits")
+        elif how == "complete" and left:
+            what = f"pressed {pressed}: {digits} completes the {num_digits}-digit input"
         elif how == "complete":
             what = f"pressed {digits}"
         else:

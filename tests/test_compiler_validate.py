@@ -136,6 +136,21 @@ def test_play_needs_a_media_url_and_redirect_a_url():
     assert found(make_flow({"x": {"type": "Redirect", "text": "/elsewhere"}})) == []
 
 
+@pytest.mark.parametrize("url", ["http://[::1/next", "https://example.com:99999/x", "https://example.com:port/x",
+                                 "http:///no-host", "https://:80/x"])
+def test_urls_that_would_not_parse_at_the_carrier(url):
+    assert "not a URL" in single({"type": "Redirect", "text": url}).message
+    assert "not a URL" in single({"type": "Play", "text": url}).message
+    p = single({"type": "Override", "attrs": {"statusCallbackUrl": url}})
+    assert p.field == "attrs.statusCallbackUrl" and "not a URL" in p.message
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:8080/next", "https://ivr.example.com:8443/a?b=c", "rtmp://media.example/x"])
+def test_well_formed_urls_pass(url):
+    step = {"type": "Play", "text": url}
+    assert found(make_flow({"x": step})) == []
+
+
 def test_text_on_a_step_that_takes_none():
     p = single({"type": "Hangup", "text": "bye"})
     assert (p.field, p.message) == ("text", "Hangup takes no text")
@@ -195,6 +210,13 @@ def test_two_connections_on_one_branch():
     p = one(flow)
     assert (p.node, p.field) == ("a", "branch next")
     assert p.message == "connects to both 'b' and 'c'; one output leads to one step"
+
+
+def test_a_branch_listed_twice_on_one_connection():
+    flow = make_flow({"m": {"type": "Gather", "prompt": MENU_PROMPT}, "b": {"type": "Hangup"}}, [("m", "b", "1")])
+    flow.edges["m", "b"]["also"] = ["2", "1"]  # as a hand-written flow file might say
+    p = one(flow)
+    assert (p.node, p.field, p.message) == ("m", "branch 1", "is listed twice on the connection to 'b'; remove one")
 
 
 @pytest.mark.parametrize("terminal", [

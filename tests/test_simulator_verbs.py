@@ -216,6 +216,19 @@ async def test_gather_collects_digits_by_its_rules(attrs, keys, digits):
     assert "fell" not in result.said()
 
 
+@pytest.mark.parametrize("attrs, keys, said", [
+    ('numDigits="1"', "9", "pressed 9"),
+    ('numDigits="1"', "99", "pressed 99: 9 completes the 1-digit input; 9 after that is ignored"),
+    ('numDigits="2"', "1234", "pressed 1234: 12 completes the 2-digit input; 34 after that are ignored"),
+    ('', "12#3", "pressed 12#3: # submits 12; 3 after that is ignored"),
+    ('', "#", "pressed #: # submits no digits"),
+])
+async def test_the_transcript_says_which_keys_counted(attrs, keys, said):
+    docs = {"/start": doc(f'<Gather {attrs} action="/route"><Say>Enter</Say></Gather>'), "/route": doc("<Hangup/>")}
+    result, _ = await call(docs, caller=caller(keys))
+    assert [e.text for e in result.events if e.kind == "keys"] == [said]
+
+
 async def test_gather_waits_its_timeout_only_when_the_caller_stops_without_finishing():
     docs = {"/start": doc('<Gather timeout="6" action="/route"/>'), "/route": doc("<Hangup/>")}
     finished, _ = await call(docs, caller=caller("42#"))

@@ -96,6 +96,19 @@ def test_a_failed_publish_leaves_no_revision(store):
     assert store.publish("acme", "g", lambda rev: b"z").rev == 1
 
 
+def test_a_flow_made_again_with_a_deleted_flows_id_never_reuses_its_revision_numbers(store):
+    store.create_flow("acme", "Acme", "draft")
+    store.publish("acme", "g1", lambda rev: b"a")
+    store.publish("acme", "g2", lambda rev: b"b")
+    store.record_events([CallEvent("CA-old", "acme", "2", "document", "welcome", None, 1.0)])
+    store.delete_flow("acme")
+    store.create_flow("acme", "Acme again", "draft")
+    rev = store.publish("acme", "new", lambda rev: b"c")
+    assert rev.rev == 3  # the old call's revision 2 is not the new flow's
+    assert store.get_revision("acme", 2) is None
+    assert [(e.flow_id, e.rev) for e in store.call_events("CA-old")] == [("acme", "2")]
+
+
 def test_publishing_an_unknown_flow_is_refused(store):
     with pytest.raises(StoreError, match="'ghost' does not exist"):
         store.publish("ghost", "g", lambda rev: b"")
