@@ -7,7 +7,8 @@ Run from the project root::
 For each worker count it starts two servers as real processes on loopback:
 
 * host — ``flexml-designer host compiler/examples/main-menu.json --did … --db TMP``
-  (the real command: flows from a file, call events recorded in SQLite);
+  (the real command: flows from a file, call events recorded in SQLite by an
+  event writer process per worker, whose CPU is counted with the host's);
 * bare — a Starlette app whose one route returns the same entry document as
   a constant body (``Route`` + ``Response``), on the same ``uvicorn.run`` settings.
 
@@ -166,9 +167,12 @@ class Server:
             ticks += int(fields[11]) + int(fields[12])
         return ticks / os.sysconf("SC_CLK_TCK")
 
-    def rss_mib(self) -> float:
+    def rss_mib(self, writers: bool = False) -> float:
+        """RSS of the answering processes, or of the event writers."""
         total = 0
         for pid in self.pids():
+            if _is_writer(pid) != writers:
+                continue
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
@@ -269,6 +273,7 @@ def memory(workers: int, rounds: int, per_round: int, tmp: Path) -> None:
         answered += wrk(url, script, 64, 2)["requests"]  # warm up
         time.sleep(1)
         figures = [f"{host.rss_mib():.1f}"]
+        writer = [f"{host.rss_mib(writers=True):.1f}"]
         counts = []
         for _ in range(rounds):
             sent = 0
@@ -278,8 +283,10 @@ def memory(workers: int, rounds: int, per_round: int, tmp: Path) -> None:
             counts.append(sent)
             time.sleep(2)  # let the event writer drain before reading RSS
             figures.append(f"{host.rss_mib():.1f}")
+            writer.append(f"{host.rss_mib(writers=True):.1f}")
         print(f"  workers {workers}: RSS MiB after warm-up, then after each round of >= {per_round:,} router "
-              f"requests ({', '.join(f'{c:,}' for c in counts)}): {' → '.join(figures)}", flush=True)
+              f"requests ({', '.join(f'{c:,}' for c in counts)}): {' → '.join(figures)}; "
+              f"event writer process{'es' if workers > 1 else ''}: {' → '.join(writer)}", flush=True)
     conn = sqlite3.connect(db)
     stored = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     conn.close()
