@@ -36,6 +36,7 @@ class Attr:
     choices: tuple[str, ...] = ()
     managed: bool = False
     label: str = ""  # plain name for forms; filled from ATTR_LABELS
+    call_number: bool = False  # a phone attribute that may name the caller's or called number: {{ From }}
 
     def describe_range(self) -> str:
         if self.minimum is not None and self.maximum is not None:
@@ -206,9 +207,11 @@ SMS = Step(
     "Sends a text message during the call.",
     attrs=(
         _action(help="URL requested after sending; not used by the designer."),
-        Attr("from", "phone", "Number the text comes from (E.164); the caller's number when empty."),
+        Attr("from", "phone", "Number the text comes from (E.164), or {{ To }} for the number the caller "
+             "dialled; the caller's number when empty.", call_number=True),
         _method(),
-        Attr("to", "phone", "Number the text goes to (E.164); the called number when empty."),
+        Attr("to", "phone", "Number the text goes to (E.164), or {{ From }} to text the caller; the called "
+             "number when empty.", call_number=True),
     ),
     text="message", text_required=True, can_template=True,
 )
@@ -299,6 +302,9 @@ _ATTR_INDEX: dict[str, dict[str, Attr]] = {
 }
 
 # Call variables a Say or Sms text may use: the request fields of the reference.
+# call variables that hold a phone number: what a phone attribute marked call_number may name
+NUMBER_VARIABLES: tuple[str, ...] = ("From", "To", "OriginalFrom", "OriginalTo", "ForwardedFrom")
+
 CALL_VARIABLES: tuple[str, ...] = (
     "AccountSid", "ApiVersion", "CallerName", "CallSid", "CallStatus", "Direction", "ForwardedFrom",
     "From", "OriginalFrom", "OriginalTo", "RequestUrl", "To", "Digits",

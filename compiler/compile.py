@@ -201,4 +201,7 @@ def _router(node: str, data: dict, plan: Plan, document_of) -> Router:
 def _uses_template(data: dict) -> bool:
     prompt = data.get("prompt") if data.get("type") == "Gather" else None
     texts = [data.get("text")] + [c.get("text") for c in prompt or [] if isinstance(c, dict)]
+    spec = STEPS.get(data.get("type"))
+    attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
+    texts += [attrs.get(a.name) for a in spec.attrs if a.call_number] if spec else []
     return any(isinstance(t, str) and templating.is_template(t) for t in texts)

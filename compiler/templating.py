@@ -15,7 +15,7 @@ from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .catalogue import CALL_VARIABLES
+from .catalogue import CALL_VARIABLES, NUMBER_VARIABLES
 
 MAX_RENDERED = 4096
 MAX_REPEAT = 1024  # 'ab' * n and n ** m stay small: a call's text must not eat the host's memory or time
@@ -65,6 +65,40 @@ def check(text: str) -> str | None:
     except Exception as exc:  # noqa: BLE001 - any compile or trial failure (SecurityError too) is a user mistake
         return f"call variable text cannot be used: {exc}"
     return None
+
+
+_NUMBER_VARIABLE = re.compile(r"\{\{\s*([A-Za-z]+)\s*\}\}")
+SAMPLE_NUMBER = "15550100000"
+
+
+def number_variable(text: str) -> str | None:
+    """The call variable a phone attribute names (``{{ From }}`` → ``From``), or None."""
+    m = _NUMBER_VARIABLE.fullmatch(text.strip())
+    return m.group(1) if m and m.group(1) in NUMBER_VARIABLES else None
+
+
+def number_problem(text: str) -> str:
+    """Why a templated phone attribute cannot be used (it must be exactly one number variable)."""
+    return (f"{text!r} is not a phone number or a call variable holding one; use a number in E.164 form, "
+            f"or one of {', '.join('{{ ' + v + ' }}' for v in NUMBER_VARIABLES)}")
+
+
+def render_number(variable: str, variables: dict[str, str]) -> str | None:
+    """A number variable's value on a live call, as E.164 digits; None when the call has no usable number
+    (withheld, empty, or not a phone number)."""
+    value = str(variables.get(variable) or "").strip()
+    digits = value[1:] if value.startswith("+") else value
+    if digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15 and digits[0] != "0":
+        return value
+    return None
+
+
+_SAMPLE_ATTRS = re.compile(rb'="\{\{\s*(?:' + "|".join(NUMBER_VARIABLES).encode() + rb')\s*\}\}"')
+
+
+def with_sample_numbers(data: bytes) -> bytes:
+    """A compiled document with each ``="{{ From }}"`` attribute filled with a sample number (to check its grammar)."""
+    return _SAMPLE_ATTRS.sub(b'="' + SAMPLE_NUMBER.encode() + b'"', data)
 
 
 @lru_cache(maxsize=4096)

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from compiler import CompiledFlow, Router
 from compiler.emit import XML_HEAD
-from compiler.templating import MAX_RENDERED, is_template, render
+from compiler.templating import MAX_RENDERED, is_template, number_variable, render, render_number
 
 SAY_MAX_CHARS = 1024  # the carrier reads at most 1,024 characters of one Say
 TEMPLATED_TAGS = {"Say": SAY_MAX_CHARS, "Sms": MAX_RENDERED}
+NUMBER_ATTRS = {"Sms": ("from", "to")}  # phone attributes that may name a call variable
 
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
@@ -58,35 +60,54 @@ def xml_text(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class Template:
-    """A document with call-variable text: fixed byte chunks around (template, cap) slots."""
+    """A document with call variables: fixed byte chunks around slots.
+
+    A slot is ``("text", source, cap)`` — a Say or Sms text, rendered, cut at
+    ``cap`` characters and XML-escaped — or ``("number", attribute, variable)`` —
+    a phone attribute naming a call variable (``to="{{ From }}"``), written as
+    ``to="15551230001"`` when the call has such a number and left out (so the
+    carrier's default applies) when it has none.
+    """
 
     chunks: tuple[bytes, ...]
-    slots: tuple[tuple[str, int], ...]
+    slots: tuple[tuple[str, str, Any], ...]
 
     def render(self, variables: dict[str, str]) -> bytes:
         out = [self.chunks[0]]
-        for (source, cap), chunk in zip(self.slots, self.chunks[1:]):
-            out.append(xml_text(render(source, variables)[:cap]))
+        for (kind, source, how), chunk in zip(self.slots, self.chunks[1:]):
+            if kind == "text":
+                out.append(xml_text(render(source, variables)[:how]))
+            else:
+                number = render_number(how, variables)
+                if number is not None:
+                    out.append(b" " + source.encode() + b'="' + number.encode() + b'"')
             out.append(chunk)
         return b"".join(out)
 
     @classmethod
     def from_document(cls, data: bytes) -> "Template | None":
-        """Split a document at its templated Say/Sms texts; None when it has none."""
+        """Split a document at its templated Say/Sms texts and Sms numbers; None when it has none."""
         root = etree.fromstring(data, _PARSER)
         text = data.decode("utf-8")
         marker = "\ue000"
         while marker in text:
             marker += "\ue001"
-        slots: list[tuple[str, int]] = []
+        slots: list[tuple[str, str, Any]] = []
         for el in root.iter(*TEMPLATED_TAGS):
+            for name in [n for n in el.keys() if n in NUMBER_ATTRS.get(el.tag, ())]:  # in the element's order
+                variable = number_variable(el.get(name, ""))
+                if variable is not None:
+                    slots.append(("number", name, variable))
+                    el.set(name, f"{marker}{len(slots) - 1}{marker}")
             if el.text and is_template(el.text):
-                slots.append((el.text, TEMPLATED_TAGS[el.tag]))
+                slots.append(("text", el.text, TEMPLATED_TAGS[el.tag]))
                 el.text = f"{marker}{len(slots) - 1}{marker}"
         if not slots:
             return None
         body = XML_HEAD + etree.tostring(root, encoding="UTF-8") + b"\n"
-        parts = re.split(re.escape(marker.encode()) + rb"\d+" + re.escape(marker.encode()), body)
+        mark = re.escape(marker.encode())
+        # a number slot stands for its whole attribute (name, quotes and the space before it)
+        parts = re.split(rb' [A-Za-z]+="' + mark + rb'\d+' + mark + rb'"|' + mark + rb'\d+' + mark, body)
         return cls(chunks=tuple(parts), slots=tuple(slots))
 
 

@@ -151,6 +151,22 @@ def test_well_formed_urls_pass(url):
     assert found(make_flow({"x": step})) == []
 
 
+def test_a_text_may_go_to_the_caller_by_call_variable():
+    step = {"type": "Sms", "text": "hi", "attrs": {"to": "{{ From }}", "from": "{{To}}"}}
+    assert found(make_flow({"x": step})) == []
+
+
+@pytest.mark.parametrize("value", ["{{ Digits }}", "{{ From }}1", "{{ From | upper }}", "{{ Nobody }}", "{{"])
+def test_a_number_attribute_names_only_a_number_variable(value):
+    p = single({"type": "Sms", "text": "hi", "attrs": {"to": value}})
+    assert p.field == "attrs.to" and "E.164" in p.message and "{{ From }}" in p.message
+
+
+def test_a_transfer_number_cannot_be_a_call_variable():
+    p = single({"type": "Dial", "numbers": ["{{ From }}"]})
+    assert p.field == "numbers[0]" and "E.164" in p.message
+
+
 def test_text_on_a_step_that_takes_none():
     p = single({"type": "Hangup", "text": "bye"})
     assert (p.field, p.message) == ("text", "Hangup takes no text")

@@ -222,6 +222,28 @@ async def test_templated_text_is_rendered_per_call_and_xml_escaped(host):
     assert "<Say>Hello 15550009999.</Say>" in other.text
 
 
+TEXT_BACK = {
+    "directed": True, "multigraph": False,
+    "graph": {"id": "text-back", "name": "Text back", "start": "link", "format": 1},
+    "nodes": [{"id": "link", "type": "Sms", "text": "Your link: https://x.example/?a=1&b=2",
+               "attrs": {"to": "{{ From }}", "from": "{{To}}"}},
+              {"id": "bye", "type": "Say", "text": "We sent you a text. Goodbye."}],
+    "edges": [{"source": "link", "target": "bye"}],
+}
+
+
+async def test_a_text_can_go_to_the_caller_from_the_number_they_called(host):
+    host.table.publish(compile_flow(loads(json.dumps(TEXT_BACK))))
+    response = await host.post("/flexml/text-back", {"From": "15551230001", "To": "+15162065337"})
+    assert '<Sms from="+15162065337" to="15551230001">Your link: https://x.example/?a=1&amp;b=2</Sms>' \
+        in response.text
+    # a withheld or odd caller number: the attribute is left out, so the carrier's default applies
+    withheld = await host.post("/flexml/text-back", {"From": "anonymous", "To": "15162065337"})
+    assert '<Sms from="15162065337">Your link' in withheld.text
+    hostile = await host.post("/flexml/text-back", {"From": '1555" evil="1', "To": "<x>"})
+    assert "<Sms>Your link" in hostile.text and "evil" not in hostile.text
+
+
 async def test_templated_text_survives_hostile_values(host):
     hostile = "\x00\x1b]]><!--" + "x" * 5000 + "\ud800"
     response = await host.request("POST", "/flexml/hello", content=json.dumps({"From": hostile}).encode(),

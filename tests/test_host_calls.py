@@ -122,10 +122,11 @@ async def test_pin_check_silence_says_goodbye(live):
     assert result.kinds()[-3:] == ["hangup", "end", "status"]
 
 
-async def test_after_hours_message_and_text(live):
+async def test_after_hours_message_and_texts(live):
     result = await call(live, "/flexml/after-hours", from_="15165550123")
     assert [(e.data["to"], e.data["body"]) for e in result.events if e.kind == "sms"] == [
-        ("15162065343", "After-hours call to Acme from 15165550123.")]
+        ("15162065343", "After-hours call to Acme from 15165550123."),
+        ("15165550123", "Acme is open Monday to Friday, 9 AM to 5 PM. Call us back then!")]  # to the caller
     assert result.fetches == 1
 
 

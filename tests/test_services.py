@@ -136,7 +136,8 @@ def test_import_a_bundle(ctx):
     _, bundle = services.export_bundle(ctx, record.id)
     imported, _ = services.import_flow(ctx, bundle, "after-hours-r1.zip")
     assert imported.id == "after-hours-message-2"
-    assert services.draft_graph(ctx, imported.id).number_of_nodes() == 5
+    assert services.draft_graph(ctx, imported.id).number_of_nodes() == 6
+    assert services.draft_graph(ctx, imported.id).nodes["text-hours"]["attrs"] == {"to": "{{ From }}", "from": "{{ To }}"}
 
 
 @pytest.mark.parametrize("data, message", [

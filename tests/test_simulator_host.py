@@ -101,10 +101,12 @@ async def test_pin_check_submits_the_typed_digits_when_pound_comes_early():
     assert "Sorry, that PIN is not correct." in result.said()
 
 
-async def test_after_hours_texts_the_on_call_team_who_called_and_hangs_up():
+async def test_after_hours_texts_the_on_call_team_and_the_caller_then_hangs_up():
     result, hosted = await call_example("after-hours", from_="15165550000", to="15162065337")
     assert result.sms == [{"to": "15162065343", "from": "15165550000",
-                           "body": "After-hours call to Acme from 15165550000."}]
+                           "body": "After-hours call to Acme from 15165550000."},
+                          {"to": "15165550000", "from": "15162065337",  # the caller, from the number they called
+                           "body": "Acme is open Monday to Friday, 9 AM to 5 PM. Call us back then!"}]
     assert result.reason == "the flow hung up"
     status = [e for e in hosted.events if e.kind == "status"]
     assert len(status) == 1 and status[0].params["CallDuration"] == str(result.call_duration)

@@ -320,7 +320,7 @@ class PropertiesPanel:
         else:
             placeholder = "" if default is None else str(default)
             if attr.kind == "phone" and not placeholder:
-                placeholder = "+15162065340"
+                placeholder = "+15162065340 or {{ From }}" if attr.call_number else "+15162065340"
             ui.input(attr.label, value="" if current is None else str(current), placeholder=placeholder,
                      on_change=lambda e: set_value((e.value or "").strip() or None)) \
                 .classes("w-full").props(f"dense stack-label {prop}").mark(f"field-{key}")
