@@ -118,3 +118,22 @@ def test_stopping_serve_writes_the_last_call_events_without_a_traceback(tmp_path
     store = SQLiteStore(db)
     assert [e.call_sid for e in store.call_events("CA-last")] == ["CA-last"]
     store.close()
+
+
+def test_password_guessing_is_slowed_after_five_misses_and_a_right_password_clears_it():
+    now = [1000.0]
+    throttle = auth.Throttle(free=5, base=30, cap=900, clock=lambda: now[0])
+    for _ in range(5):
+        assert throttle.wait("10.0.0.9") == 0
+        throttle.failed("10.0.0.9")
+    assert throttle.wait("10.0.0.9") == 30  # the sixth try waits
+    assert throttle.wait("10.0.0.7") == 0  # another address is not held up
+    now[0] += 30
+    assert throttle.wait("10.0.0.9") == 0
+    throttle.failed("10.0.0.9")
+    assert throttle.wait("10.0.0.9") == 60  # each further miss doubles the wait
+    for _ in range(10):
+        throttle.failed("10.0.0.9")
+    assert throttle.wait("10.0.0.9") == 900  # up to the cap
+    throttle.succeeded("10.0.0.9")
+    assert throttle.wait("10.0.0.9") == 0

@@ -215,6 +215,26 @@ async def test_nav_links_reach_every_page(designer: User):
         await designer.should_see(text)
 
 
+async def test_repeated_wrong_passwords_are_slowed_down(user: User, ctx):
+    from designer.ui import auth
+
+    auth.set_password(ctx, "correct horse")
+    build(ctx, require_login=True)
+    try:
+        await user.open("/calls")
+        await user.should_see("Enter the designer's password.")
+        for _ in range(5):
+            user.find(marker="password").clear().type("guess")
+            user.find(marker="sign-in").click()
+            await user.should_see("Wrong password; try again")
+        user.find(marker="password").clear().type("correct horse")
+        user.find(marker="sign-in").click()
+        await user.should_see("Too many wrong passwords; try again in 30 seconds")
+        await user.should_not_see("No calls yet")
+    finally:
+        auth.config.required = False
+
+
 async def test_sign_in_guards_pages_but_not_the_host(user: User, ctx):
     from designer.ui import auth
 

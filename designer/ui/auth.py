@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import secrets
+import time
 from urllib.parse import quote
 
 from nicegui import app, ui
@@ -77,11 +79,46 @@ def password_from_env(ctx: AppContext) -> bool:
     return True
 
 
+class Throttle:
+    """Slows down password guessing: after ``free`` wrong passwords from one address, each further try
+    waits ``base`` seconds, doubling with every miss up to ``cap``; a right password clears the record."""
+
+    def __init__(self, free: int = 5, base: float = 30.0, cap: float = 900.0, clock=time.monotonic):
+        self.free, self.base, self.cap, self.clock = free, base, cap, clock
+        self._misses: dict[str, tuple[int, float]] = {}  # address → (wrong tries, when the last one was)
+
+    def wait(self, who: str) -> float:
+        """Seconds ``who`` must wait before the next try (0: go ahead)."""
+        misses, last = self._misses.get(who, (0, 0.0))
+        if misses < self.free:
+            return 0.0
+        delay = min(self.base * 2 ** (misses - self.free), self.cap)
+        return max(0.0, last + delay - self.clock())
+
+    def failed(self, who: str) -> None:
+        misses, _ = self._misses.get(who, (0, 0.0))
+        if len(self._misses) > 10_000:  # many addresses: forget the oldest records
+            for key in sorted(self._misses, key=lambda k: self._misses[k][1])[:5_000]:
+                del self._misses[key]
+        self._misses[who] = (misses + 1, self.clock())
+
+    def succeeded(self, who: str) -> None:
+        self._misses.pop(who, None)
+
+
 class _Config:
     required = False
+    throttle = Throttle()
 
 
 config = _Config()
+
+
+def _address() -> str:
+    """The signing-in browser's address (behind a proxy, the proxy's: then all tries count together)."""
+    request = getattr(ui.context.client, "request", None)
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None) or "unknown"
 
 
 def login_required() -> bool:
@@ -116,6 +153,7 @@ def _add_inside_session(cls) -> None:
 def install(ctx: AppContext, required: bool) -> None:
     """Turn sign-in on or off and register the /login page."""
     config.required = required
+    config.throttle = Throttle()
     if required:
         password_from_env(ctx)
         _add_inside_session(LoginMiddleware)
@@ -153,14 +191,22 @@ def install(ctx: AppContext, required: bool) -> None:
                 error = ui.label("").classes("text-sm text-negative").mark("login-error")
 
                 def submit() -> None:
+                    who = _address()
                     try:
                         if first:
                             set_password(ctx, password.value or "", confirm.value or "")
-                        elif not check_password(password.value or "", ctx.store.get_setting(HASH_SETTING)):
-                            raise ServiceError("wrong password; try again")
+                        else:
+                            wait = config.throttle.wait(who)
+                            if wait > 0:
+                                raise ServiceError(f"too many wrong passwords; try again in {math.ceil(wait)} "
+                                                   "seconds")
+                            if not check_password(password.value or "", ctx.store.get_setting(HASH_SETTING)):
+                                config.throttle.failed(who)
+                                raise ServiceError("wrong password; try again")
                     except ServiceError as exc:
                         error.text = sentence(str(exc))
                         return
+                    config.throttle.succeeded(who)
                     app.storage.user["authenticated"] = True
                     ui.navigate.to(redirect_to)
 
