@@ -82,11 +82,14 @@ class ScriptedCaller:
     ``dial_seconds``: how long an answered transfer lasts.
     ``patience``: once the script has no more keys, the caller stays silent at this many
     more menus, then hangs up at the next one (a real caller does not wait forever).
+    ``record_key``: the key the caller presses when done speaking into a Record ('': none, so the
+    silence timeout ends it). ``star_in_transfer``: the caller presses * during an answered transfer.
     """
 
     def __init__(self, digits: Iterable[str | None] = (), dial_outcome: str = "completed",
                  record_fails: bool = False, play_fails: bool | Iterable[str] = False,
-                 record_seconds: float = 8.0, dial_seconds: float = 30.0, patience: int = 2):
+                 record_seconds: float = 8.0, dial_seconds: float = 30.0, patience: int = 2,
+                 record_key: str = "", star_in_transfer: bool = False):
         self.digits = []
         for i, entry in enumerate(digits):
             self.digits.append(None if entry is None else check_keys(str(entry).strip(), f"digits[{i}]"))
@@ -100,6 +103,8 @@ class ScriptedCaller:
         self.record_seconds = record_seconds
         self.dial_seconds = dial_seconds
         self.patience = patience
+        self.record_key = check_keys(record_key.strip(), "record_key")[:1]
+        self.star_in_transfer = star_in_transfer
         self._next = 0
         self._silent_after_script = 0
 

@@ -356,6 +356,11 @@ class CallSimulator:
             took, what = 2.0, "busy"
         else:
             took, what = 1.0, "the call failed"
+        if outcome == "completed" and getattr(self.caller, "star_in_transfer", False):
+            if verb.bool_attr("hangupOnStar"):
+                what = f"answered; after {talk:g} s the caller presses *, which ends the transfer"
+            else:
+                what += "; the caller presses *, which does nothing here (hangupOnStar is off)"
         who = ", ".join(numbers)
         await self.emit("dial", f"transfer to {who}: {what}", verb,
                         data={"numbers": numbers, "outcome": outcome, "talk": talk})
@@ -391,10 +396,19 @@ class CallSimulator:
         seconds = int(round(spoken))
         fields = {"RecordingUrl": rec_url, "RecordingURL": rec_url, "RecordingFileSid": sid,
                   "RecordingFileSID": sid, "RecordingDuration": seconds}
-        text = (f"the caller speaks for {seconds} s: recorded" if seconds else
-                f"the caller stays silent: an empty recording (0 s) after {info.timeout} s of silence")
-        await self.emit("record", text, verb, data={"duration": seconds, "url": rec_url, "sid": sid})
-        self.clock += spoken + (info.timeout if spoken < info.max_length else 0)
+        key = str(getattr(self.caller, "record_key", "") or "")
+        ends = bool(key) and key in finish_keys(info.finish_on_key) and spoken < info.max_length
+        if ends:
+            text = (f"the caller speaks for {seconds} s, then presses {key}: recorded" if seconds else
+                    f"the caller presses {key} at once: an empty recording (0 s)")
+        else:
+            text = (f"the caller speaks for {seconds} s: recorded" if seconds else
+                    f"the caller stays silent: an empty recording (0 s) after {info.timeout} s of silence")
+            if key and spoken < info.max_length:
+                text += f"; {key} does not end this recording (finishOnKey {info.finish_on_key!r})"
+        await self.emit("record", text, verb, data={"duration": seconds, "url": rec_url, "sid": sid,
+                                                    "key": key if ends else None})
+        self.clock += spoken + (info.timeout if spoken < info.max_length and not ends else 0)
         if verb.attrs.get("action", "").strip():
             return Request(self.resolve_url(verb.attrs["action"]), verb.method_attr(), fields)
         return None
@@ -453,6 +467,14 @@ _sleep = asyncio.sleep  # replaced in tests
 def _caller_play(caller: Caller, url: str):
     ask = getattr(caller, "play_outcome", None)
     return True if ask is None else ask(url)
+
+
+def finish_keys(attr: str) -> str:
+    """The keys that end a Record: any key when finishOnKey is not set, none for 'none', else those listed."""
+    attr = attr.strip()
+    if not attr:
+        return "0123456789*#"
+    return "" if attr.lower() == "none" else attr
 
 
 def _caller_record(caller: Caller, info: RecordInfo):

@@ -55,6 +55,16 @@ def test_the_transcript_shows_time_kind_and_text_in_order(capsys):
     assert lines[-1].startswith("OK: status completed")
 
 
+def test_record_key_and_star_in_transfer_options(capsys):
+    # option 2 is voicemail: pressing # ends the message at once
+    code, out, _ = simulate(capsys, str(EXAMPLES / "main-menu.json"), "--digits", "2", "--record-key", "#")
+    assert code == 0 and "then presses #: recorded" in out
+    code, out, _ = simulate(capsys, str(EXAMPLES / "main-menu.json"), "--digits", "1", "--star-in-transfer")
+    assert code == 0 and "the caller presses *" in out
+    code, _, err = simulate(capsys, str(EXAMPLES / "main-menu.json"), "--record-key", "##")
+    assert code == 1 and "--record-key '##': give one phone key" in err
+
+
 def test_from_to_and_dial_outcome_options(capsys):
     code, out, _ = simulate(capsys, str(EXAMPLES / "after-hours.json"), "--from", "15165550000",
                             "--to", "15162065337")

@@ -353,6 +353,17 @@ async def test_dial_time_limit_caps_the_transferred_call():
     assert server.requests[1].body["DialCallDuration"] == 15
 
 
+@pytest.mark.parametrize("attrs, said", [
+    ('hangupOnStar="true"', "answered; after 30 s the caller presses *, which ends the transfer"),
+    ('', "answered; the call lasts 30 s; the caller presses *, which does nothing here (hangupOnStar is off)"),
+])
+async def test_star_during_a_transfer_ends_it_only_with_hangup_on_star(attrs, said):
+    docs = {"/start": doc(f'<Dial {attrs}><Number>15162065340</Number></Dial>', "<Say>After</Say>")}
+    result, _ = await call(docs, caller=caller(star_in_transfer=True))
+    assert next(e for e in result.events if e.kind == "dial").text == f"transfer to 15162065340: {said}"
+    assert result.said() == ["After"]
+
+
 async def test_the_caller_script_is_told_the_numbers():
     seen = []
 
@@ -402,6 +413,27 @@ async def test_record_without_action_goes_on_and_max_length_caps_it():
                                 caller=caller(record_seconds=30))
     assert result.said() == ["After"]
     assert next(e for e in result.events if e.kind == "record").data["duration"] == 5
+
+
+@pytest.mark.parametrize("finish, key, ends", [
+    (None, "5", True),       # without finishOnKey any key ends the recording
+    ('finishOnKey="#"', "#", True),
+    ('finishOnKey="123"', "2", True),
+    ('finishOnKey="#"', "5", False),
+    ('finishOnKey="none"', "#", False),
+])
+async def test_a_finish_key_ends_the_recording_without_the_silence_timeout(finish, key, ends):
+    record = doc(f'<Record action="/saved" timeout="4" {finish or ""}/>')
+    result, server = await call({"/start": record, "/saved": doc("<Hangup/>")},
+                                caller=caller(record_seconds=10, record_key=key))
+    assert server.requests[1].body["RecordingDuration"] == 10
+    text = next(e for e in result.events if e.kind == "record").text
+    if ends:
+        assert text == f"the caller speaks for 10 s, then presses {key}: recorded"
+        assert result.duration == pytest.approx(1 + 10)  # beep and speech; no silence to wait out
+    else:
+        assert text.startswith("the caller speaks for 10 s: recorded; " + f"{key} does not end this recording")
+        assert result.duration == pytest.approx(1 + 10 + 4)
 
 
 async def test_record_session_records_in_the_background():

@@ -27,6 +27,10 @@ def add_arguments(p) -> None:
     p.add_argument("--record-fails", action="store_true", help="recordings fail (tests the error path)")
     p.add_argument("--record-seconds", type=float, default=8.0, metavar="S",
                    help="how long the caller speaks into a recording; 0 = silence (default 8)")
+    p.add_argument("--record-key", default="", metavar="KEY",
+                   help="a key the caller presses when done speaking into a recording (e.g. '#')")
+    p.add_argument("--star-in-transfer", action="store_true",
+                   help="the caller presses * during an answered transfer (ends it where hangupOnStar is on)")
     p.add_argument("--play-fails", action="store_true", help="audio files fail to play")
     p.add_argument("--status-callback", metavar="URL",
                    help="status callback URL (flow files: the in-process host's /flexml/status)")
@@ -57,10 +61,14 @@ def run(args) -> int:
         raise UserError("--timeout must be more than 0 seconds")
     if not 0 <= args.record_seconds < float("inf"):
         raise UserError("--record-seconds must be 0 or more seconds")
+    key = args.record_key.strip()
+    if len(key) > 1 or (key and key not in "0123456789*#"):
+        raise UserError(f"--record-key {args.record_key!r}: give one phone key (0-9, * or #)")
     try:
         caller = ScriptedCaller(digits=parse_digits(args.digits), dial_outcome=args.dial_outcome,
                                 record_fails=args.record_fails, play_fails=args.play_fails,
-                                record_seconds=args.record_seconds)
+                                record_seconds=args.record_seconds, record_key=args.record_key,
+                                star_in_transfer=args.star_in_transfer)
     except ValueError as exc:
         raise UserError(f"--{exc}") from None
 
