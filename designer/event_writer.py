@@ -69,7 +69,6 @@ class ProcessRecorder:
         self._buffered = 0
         self._timer: asyncio.TimerHandle | None = None
         self._proc: subprocess.Popen | None = None
-        self._children = 0
 
     # --- on the answer path ---------------------------------------------------------------
 
@@ -152,7 +151,6 @@ class ProcessRecorder:
                 fcntl.fcntl(proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
             os.set_blocking(proc.stdin.fileno(), False)
             self._proc = proc
-            self._children += 1
             if self._sent:  # a frame part-way into the old child cannot be finished in this one
                 self._drop_first(failed=self._frames[0][1])
         return proc

@@ -1,5 +1,10 @@
 """Call events off the answer path: an in-memory queue drained by a writer thread.
 
+Used by the designer (``serve``: its Calls page reads events as soon as a call
+ends) and for the ``host`` command's log lines. The ``host`` command with
+``--db`` uses ``event_writer.ProcessRecorder`` instead, which keeps SQLite
+work out of the answering process entirely.
+
 The host hands each event to ``EventRecorder`` (a deque append, no I/O, no
 lock); a daemon thread wakes a few times a second and passes what piled up,
 in batches, to a sink — ``store.record_events`` or a log printer. If the sink
