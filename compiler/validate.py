@@ -224,7 +224,7 @@ def _check_value(attr: Attr, value: Any) -> str | None:
         if value != "none" and not re.fullmatch(r"[0-9*#]+", value):
             return f"{value!r} must be phone keys (0-9, *, #) or the word none"
     elif kind == "phone":
-        if attr.call_number and templating.is_template(value):
+        if attr.call_number and not E164.match(value):
             return None if templating.number_variable(value) else templating.number_problem(value)
         if not E164.match(value):
             return f"{value!r} is not a phone number in E.164 form (like 15162065340 or +15162065340)"

@@ -76,7 +76,7 @@ def test_step_without_type():
     ({"type": "Record", "attrs": {"direction": "both"}}, "attrs.direction", "use one of in, out"),
     ({"type": "Reject", "attrs": {"reason": "nope"}}, "attrs.reason", "use one of rejected, busy"),
     ({"type": "Override", "attrs": {"statusCallbackUrl": "not a url"}}, "attrs.statusCallbackUrl", "is not a URL"),
-    ({"type": "Sms", "text": "Hi", "attrs": {"to": "555-1234"}}, "attrs.to", "not a phone number in E.164 form"),
+    ({"type": "Sms", "text": "Hi", "attrs": {"to": "555-1234"}}, "attrs.to", "use a number in E.164 form, or one of {{ From }}"),
     ({"type": "Sms", "text": "Hi", "attrs": {"from": "0123456789"}}, "attrs.from", "E.164"),
     ({"type": "Gather", "prompt": MENU_PROMPT, "attrs": {"numDigits": 0}}, "attrs.numDigits", "1 or more"),
     ({"type": "Gather", "prompt": MENU_PROMPT, "attrs": {"finishOnKey": "##"}}, "attrs.finishOnKey", "not a phone key"),

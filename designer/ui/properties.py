@@ -20,6 +20,8 @@ from compiler.validate import DIGIT_BRANCH
 from .canvas import branch_label
 from .editor_state import EditorState
 
+# one-click values for a phone field that may name a call number (Send text's to/from)
+CALL_NUMBER_CHOICES = (("The caller", "From"), ("The number called", "To"))
 TEXT_LABELS = {"speech": "Text to speak", "message": "Message", "url": "URL"}
 
 
@@ -321,9 +323,14 @@ class PropertiesPanel:
             placeholder = "" if default is None else str(default)
             if attr.kind == "phone" and not placeholder:
                 placeholder = "+15162065340 or {{ From }}" if attr.call_number else "+15162065340"
-            ui.input(attr.label, value="" if current is None else str(current), placeholder=placeholder,
-                     on_change=lambda e: set_value((e.value or "").strip() or None)) \
+            field = ui.input(attr.label, value="" if current is None else str(current), placeholder=placeholder,
+                             on_change=lambda e: set_value((e.value or "").strip() or None)) \
                 .classes("w-full").props(f"dense stack-label {prop}").mark(f"field-{key}")
+            if attr.call_number:
+                with ui.row().classes("gap-1 -mt-1"):
+                    for label, variable in CALL_NUMBER_CHOICES:
+                        ui.button(label, on_click=lambda _, v=variable, f=field: f.set_value(f"{{{{ {v} }}}}")) \
+                            .props("flat dense no-caps size=sm color=primary").mark(f"{key}-is-{variable}")
         ui.label(f"{attr.help} ({attr.name})").classes("text-xs text-gray-500 -mt-1 mb-1")
 
 
