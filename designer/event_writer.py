@@ -11,16 +11,21 @@ on the event loop's thread, appends the event as a tuple, and every ``batch``
 events (or ``interval`` seconds after the first of a batch) writes them as one
 ``marshal`` frame to a non-blocking pipe. If the child falls behind, frames
 wait in memory up to ``max_buffer`` bytes; beyond that new events are counted
-in ``dropped`` (and logged). The child, ``python -m designer.event_writer DB``,
-runs only on CPU time the answering processes leave over (SCHED_IDLE); each
-time it wakes it reads all that the pipe holds and inserts it in one
-transaction with ``SQLiteStore.record_rows``, then sleeps ``GATHER`` seconds
-so the next transaction is as large. If it dies, the next frame starts a new
-one (a frame it was part-way through is counted in ``failed``).
+in ``dropped`` (and logged).
 
-Frames: a 4-byte little-endian length, then ``marshal`` data — a list of
-event tuples, or ``None`` asking the child to reply (8 bytes on its stdout)
-with how many events it has written; ``flush`` uses that to wait.
+The child, ``python -m designer.event_writer DB``, runs only on CPU time the
+answering processes leave over (SCHED_IDLE). Each time it wakes it reads all
+that the pipe holds, inserts it in one transaction with
+``SQLiteStore.record_rows``, answers on its stdout with how many events it has
+handled and written so far, then sleeps ``GATHER`` seconds so the next
+transaction is as large. The recorder reads those answers: ``written`` counts
+events in the database, ``failed`` those a child could not write or took with
+it when it died. A child that dies is replaced; one that dies soon after
+starting (a database it cannot open) is given a rest first, doubling up to a
+minute, while frames wait.
+
+Frames: a 4-byte little-endian length, then ``marshal`` data (a list of event
+tuples in ``CallEvent`` field order). Answers: two 8-byte little-endian counts.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import logging
 import marshal
 import os
 import select
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -43,11 +49,13 @@ from .store import CallEvent, SQLiteStore
 log = logging.getLogger("flexml.host")
 
 _LENGTH = struct.Struct("<I")
-_COUNT = struct.Struct("<Q")
+_COUNTS = struct.Struct("<QQ")  # the child's answer: events handled, events written
 # The child's CPU priority: Linux's SCHED_IDLE runs it only on CPU time the answering processes leave over
 # (measured: p99 1.10x bare against 1.44x at nice 5). Where SCHED_IDLE is missing, the lowest nice level.
 PRIORITY = "idle"
 PIPE_SIZE = 1 << 20  # ask Linux for a 1 MiB pipe (the default is 64 KiB)
+MAX_BACKOFF = 60.0  # longest rest for a child that keeps failing at start, seconds
+GATHER = 0.1  # the child sleeps this long after each write, so the next one takes what piled up meanwhile
 
 
 class ProcessRecorder:
@@ -60,15 +68,23 @@ class ProcessRecorder:
         self.interval = interval
         self.max_buffer = max_buffer
         self.priority = priority
-        self.dropped = 0  # events not queued: the buffer was full
-        self.failed = 0  # events lost with a child that died
-        self.written = 0  # events the child has confirmed (updated by flush)
+        self.written = 0  # events the children have written to the database
+        self.dropped = 0  # events never queued: the buffer was full
+        self.failed = 0  # events a child could not write, or took with it when it died
+        self.starts = 0  # children started
         self._rows: list[tuple] = []
         self._frames: deque[tuple[bytes, int]] = deque()  # (frame, events in it) waiting for the pipe
-        self._sent = 0  # bytes of the first frame already in the pipe
-        self._buffered = 0
+        self._buffered = 0  # bytes in _frames
+        self._partial = 0  # bytes of the first frame already in the pipe
         self._timer: asyncio.TimerHandle | None = None
         self._proc: subprocess.Popen | None = None
+        self._answers = b""  # bytes read from the child's stdout, not yet a whole answer
+        self._sent = 0  # events the current child was sent (whole frames)
+        self._handled = 0  # events the current child says it has handled (written or failed)
+        self._wrote = 0  # events the current child says it has written
+        self._started = 0.0  # when the current child was started
+        self._retry_at = 0.0  # no new child before this (monotonic clock)
+        self._backoff = 1.0  # seconds to rest after a child that failed quickly, doubling to MAX_BACKOFF
 
     # --- on the answer path ---------------------------------------------------------------
 
@@ -86,7 +102,8 @@ class ProcessRecorder:
 
     @property
     def pending(self) -> int:
-        return len(self._rows) + sum(n for _, n in self._frames)
+        """Events queued here or sent to the child and not yet handled by it."""
+        return len(self._rows) + sum(n for _, n in self._frames) + self._sent - self._handled
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -104,98 +121,142 @@ class ProcessRecorder:
                 self._frames.append((_LENGTH.pack(len(frame)) + frame, len(rows)))
                 self._buffered += len(frame)
         self._pump()
-        if self._frames and self._timer is None:  # the pipe is full: try again shortly
+        self._read_answers()
+        if self._frames and self._timer is None:  # the pipe is full or the child is resting: try again later
             with contextlib.suppress(RuntimeError):
                 self._timer = asyncio.get_running_loop().call_later(self.interval, self._on_timer)
 
     def _pump(self, deadline: float | None = None) -> None:
         """Write queued frames to the child as far as the pipe takes them (all, until ``deadline``, if given)."""
         while self._frames:
-            frame, _count = self._frames[0]
+            frame, count = self._frames[0]
             proc = self._child()
+            if proc is None:  # a failing child is resting: frames wait for the next one (up to max_buffer)
+                if deadline is None or self._retry_at >= deadline:
+                    return
+                time.sleep(max(0.0, self._retry_at - time.monotonic()))
+                continue
             try:
                 if deadline is not None:
                     left = deadline - time.monotonic()
                     if left <= 0 or not select.select([], [proc.stdin], [], left)[1]:
                         return
-                self._sent += os.write(proc.stdin.fileno(), memoryview(frame)[self._sent:])
+                self._partial += os.write(proc.stdin.fileno(), memoryview(frame)[self._partial:])
             except BlockingIOError:
                 if deadline is None:
                     return
                 continue
-            except OSError as exc:  # the child is gone: the next one starts with the next whole frame
-                log.error("event writer stopped (%s)", exc)
-                self._discard(proc)
+            except OSError as exc:  # the child is gone
+                self._ended(proc, f"stopped ({exc.strerror or exc})")
                 continue
-            if self._sent == len(frame):
+            if self._partial == len(frame):
+                self._sent += count
                 self._drop_first()
 
     def _drop_first(self, failed: int = 0) -> None:
         frame, _count = self._frames.popleft()
         self._buffered -= len(frame) - _LENGTH.size
-        self._sent = 0
+        self._partial = 0
         self.failed += failed
+
+    def _read_answers(self, wait: float = 0.0) -> None:
+        """Take in the child's answers (waiting up to ``wait`` seconds for one)."""
+        proc = self._proc
+        if proc is None:
+            return
+        try:
+            if not select.select([proc.stdout], [], [], wait)[0]:
+                return
+            data = os.read(proc.stdout.fileno(), 1 << 16)
+        except OSError:
+            return
+        if not data:
+            return
+        self._answers += data
+        whole = len(self._answers) // _COUNTS.size * _COUNTS.size
+        if whole:
+            handled, wrote = _COUNTS.unpack_from(self._answers, whole - _COUNTS.size)  # the newest counts
+            self.written += wrote - self._wrote
+            self.failed += (handled - self._handled) - (wrote - self._wrote)
+            self._handled, self._wrote = handled, wrote
+            self._answers = self._answers[whole:]
 
     # --- the child --------------------------------------------------------------------------
 
-    def _child(self) -> subprocess.Popen:
+    def _child(self) -> subprocess.Popen | None:
+        """The running child, started if need be; None while a child that kept failing is given a rest."""
         proc = self._proc
         if proc is not None and proc.poll() is not None:
-            log.error("event writer exited with status %s; starting another", proc.returncode)
-            self._discard(proc)
+            self._ended(proc, f"exited with status {proc.returncode}")
             proc = None
         if proc is None:
-            proc = subprocess.Popen([sys.executable, "-m", "designer.event_writer", self.db, self.priority],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+            if time.monotonic() < self._retry_at:
+                return None
+            self._started = time.monotonic()
+            self.starts += 1
+            try:
+                proc = subprocess.Popen([sys.executable, "-m", "designer.event_writer", self.db, self.priority],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+            except OSError as exc:
+                self._retry_at = time.monotonic() + self._backoff
+                self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+                log.error("cannot start the event writer: %s", exc)
+                return None
             with contextlib.suppress(OSError, AttributeError):
                 fcntl.fcntl(proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
             os.set_blocking(proc.stdin.fileno(), False)
             self._proc = proc
-            if self._sent:  # a frame part-way into the old child cannot be finished in this one
-                self._drop_first(failed=self._frames[0][1])
         return proc
+
+    def _ended(self, proc: subprocess.Popen, why: str) -> None:
+        """Account for a child that stopped; one that stopped soon after starting earns the next one a rest."""
+        self._read_answers()  # what it said before it went
+        self._discard(proc)
+        lost = self._sent - self._handled
+        if self._partial:  # a frame part-way into the old child cannot be finished in the next one
+            lost += self._frames[0][1]
+            self._drop_first()
+        self.failed += lost
+        self._sent = self._handled = self._wrote = 0
+        self._answers = b""
+        quick = time.monotonic() - self._started < 5.0
+        self._retry_at = time.monotonic() + (self._backoff if quick else 0.0)
+        self._backoff = min(self._backoff * 2, MAX_BACKOFF) if quick else 1.0
+        log.error("event writer %s%s; %s", why, f", losing {lost} events" if lost else "",
+                  f"starting another in {self._retry_at - time.monotonic():.0f} s" if quick else "starting another")
 
     def _discard(self, proc: subprocess.Popen) -> None:
         if self._proc is proc:
             self._proc = None
         with contextlib.suppress(OSError):
             proc.stdin.close()
-        with contextlib.suppress(OSError):
-            proc.stdout.close()
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+        with contextlib.suppress(OSError):
+            proc.stdout.close()
 
     # --- waiting and stopping ----------------------------------------------------------------
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Hand over everything queued and wait until the child has written it; False on timeout."""
+        """Hand over everything queued and wait until the child has written it.
+
+        False on timeout, or when some of it could not be written (counted in ``failed`` or ``dropped``).
+        """
+        lost_before = self.failed + self.dropped
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._send()
-        if self._proc is None and not self._frames:
-            return True  # nothing was ever recorded
         deadline = time.monotonic() + timeout
+        self._send()
         self._pump(deadline)
-        if self._frames:
-            return False
-        sync = marshal.dumps(None)
-        self._frames.append((_LENGTH.pack(len(sync)) + sync, 0))
-        self._buffered += len(sync)
-        proc = self._child()
-        self._pump(deadline)
-        if self._frames:
-            return False
-        try:
-            ready = select.select([proc.stdout], [], [], max(deadline - time.monotonic(), 0))[0]
-            reply = os.read(proc.stdout.fileno(), _COUNT.size) if ready else b""
-        except OSError:
-            return False
-        if len(reply) != _COUNT.size:
-            return False
-        self.written = _COUNT.unpack(reply)[0]
-        return True
+        while self._proc is not None and self._handled < self._sent and time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                self._ended(self._proc, f"exited with status {self._proc.returncode}")
+                break
+            self._read_answers(wait=min(0.05, max(deadline - time.monotonic(), 0.0)))
+        done = not self._frames and not self._rows and self._handled >= self._sent
+        return done and self.failed + self.dropped == lost_before
 
     def close(self, timeout: float = 30.0) -> None:
         """Write what is queued and stop the child."""
@@ -227,10 +288,7 @@ def _lower_priority(priority: str) -> None:
     os.nice(int(priority))
 
 
-GATHER = 0.1  # the child sleeps this long after each write, so the next one takes what piled up meanwhile
-
-
-def frames(buffer: bytearray) -> list:
+def frames(buffer: bytearray) -> list[list[tuple]]:
     """Whole frames at the start of ``buffer``, decoded; removes them from it."""
     out, at = [], 0
     while len(buffer) - at >= _LENGTH.size:
@@ -244,48 +302,36 @@ def frames(buffer: bytearray) -> list:
 
 
 def main(argv: list[str]) -> int:
-    """Write the events read from stdin to the SQLite database ``argv[0]`` until stdin closes.
-
-    Each wake-up reads everything the pipe holds and writes it in one transaction, answering any
-    ``flush`` request once the events sent before it are written.
-    """
+    """Write the events read from stdin to the SQLite database ``argv[0]`` until stdin closes."""
     db = argv[0]
     if len(argv) > 1:
         _lower_priority(argv[1])
-    store = SQLiteStore(db)
+    try:
+        store = SQLiteStore(db)
+    except (sqlite3.Error, OSError) as exc:
+        log.error("cannot open the database %s: %s", db, exc)
+        return 1
     stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
     buffer = bytearray()
-    written = 0
-
-    def write(rows: list[tuple]) -> None:
-        nonlocal written
-        try:
-            store.record_rows(rows)
-            written += len(rows)
-        except Exception:  # noqa: BLE001 - a bad batch (disk full, locked too long) must not stop the writer
-            log.exception("could not record %d call events", len(rows))
-
+    handled = written = 0
     while True:
         chunk = os.read(stdin, PIPE_SIZE)
+        if chunk:
+            buffer += chunk
+        rows = [row for frame in frames(buffer) for row in frame]
+        if rows:
+            try:
+                store.record_rows(rows)
+                written += len(rows)
+            except Exception:  # noqa: BLE001 - a bad batch (disk full, locked too long) must not stop the writer
+                log.exception("could not record %d call events", len(rows))
+            handled += len(rows)
+            os.write(stdout, _COUNTS.pack(handled, written))
         if not chunk:
-            break
-        buffer += chunk
-        rows: list[tuple] = []
-        synced = False
-        for frame in frames(buffer):
-            if frame is None:  # a flush: answer once everything before it is written
-                write(rows)
-                rows = []
-                os.write(stdout, _COUNT.pack(written))
-                synced = True
-            else:
-                rows += frame
-        write(rows)
-        if not synced and rows:
+            store.close()
+            return 0
+        if rows:
             time.sleep(GATHER)
-    write([row for frame in frames(buffer) if frame for row in frame])
-    store.close()
-    return 0
 
 
 if __name__ == "__main__":

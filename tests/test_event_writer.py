@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 
 from designer.event_writer import ProcessRecorder
 from designer.store import CallEvent, SQLiteStore
@@ -52,7 +53,7 @@ def test_without_an_event_loop_each_event_is_handed_over_at_once(tmp_path):
     assert recorder.flush(timeout=5)  # nothing recorded yet: no child started
     assert recorder._proc is None
     recorder(_event(1, "CA-sync"))
-    assert recorder.pending == 0
+    assert recorder._proc is not None and not recorder._rows and not recorder._frames  # already in the pipe
     assert recorder.flush(timeout=30) and recorder.written == 1
     recorder.close()
     assert [e.target for e in SQLiteStore(db).call_events("CA-sync")] == ["menu"]
@@ -70,7 +71,8 @@ def test_a_child_that_dies_is_replaced_and_later_events_are_written(tmp_path):
     for i in range(30):
         recorder(_event(i, "CA-after"))
     assert recorder.flush(timeout=30)
-    assert recorder._proc is not first and recorder.written == 30
+    assert recorder._proc is not first and recorder.starts == 2
+    assert recorder.written == 50 and recorder.failed == 0
     recorder.close()
     store = SQLiteStore(db)
     assert len(store.call_events("CA-before")) == 20 and len(store.call_events("CA-after")) == 30
@@ -99,4 +101,21 @@ def test_a_stalled_child_bounds_memory_by_dropping_new_events_and_then_catches_u
     dropped = recorder.dropped
     recorder.close()
     assert 0 < dropped < sent
-    assert _stored(db) == 1 + sent - dropped
+    assert _stored(db) == 1 + sent - dropped == recorder.written
+
+
+def test_a_writer_that_cannot_open_its_database_is_retried_slowly_and_says_why(tmp_path, capfd):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the database's folder should be")
+    recorder = ProcessRecorder(str(blocker / "events.sqlite"), batch=1)
+    deadline = time.monotonic() + 2.5
+    sent = 0
+    while time.monotonic() < deadline:  # a busy host: an event every few milliseconds
+        recorder(_event(sent))
+        sent += 1
+        time.sleep(0.005)
+    assert not recorder.flush(timeout=1)  # nothing could be written
+    assert 1 <= recorder.starts <= 3  # 1 s, then 2 s of rest between tries, not a child per event
+    assert recorder.written == 0 and recorder.failed + recorder.pending == sent  # every event accounted for
+    recorder.close(timeout=1)
+    assert "cannot open the database" in capfd.readouterr().err
