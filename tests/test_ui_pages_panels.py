@@ -116,6 +116,9 @@ async def test_test_call_on_the_draft_follows_the_keypad(user: User, ctx, editor
     user.find(marker="key-2").click()
     await user.should_see("You pressed 2")
     await user.should_see("Please leave a message after the beep. Press pound when you are done.")
+    await user.should_see("Recording: the caller leaves a message. Press # to end it, or wait.")
+    user.find(marker="key-#").click()
+    await user.should_see("the caller speaks for 8 s, then presses #: recorded")
     await user.should_see("Call ended")
     assert editor.path[:5] == ["welcome", "menu", "vm-prompt", "voicemail", "vm-thanks"]
     assert ctx.store.recent_calls() == []  # a draft call is not logged as a real one

@@ -22,8 +22,8 @@ from ..context import AppContext
 from ..host import FlowTable, create_host_app
 from .frame import sentence
 from ..services import PublishRefused, ServiceError
-from ..sim_callers import GatherInfo, ScriptedCaller
-from ..simulator import CallEvent, CallResult, simulate_call
+from ..sim_callers import RECORD_FAILED, GatherInfo, RecordInfo, ScriptedCaller
+from ..simulator import CallEvent, CallResult, finish_keys, simulate_call
 
 KEYPAD = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("*", "0", "#"))
 BASE = "http://designer.test"
@@ -35,15 +35,36 @@ QUIET = {"fetch", "status"}  # shown small and grey
 DIAL_CHOICES = {"completed": "answered", "busy": "busy", "noanswer": "not answered", "failed": "failing"}
 
 
+RECORD_WAIT = 4.0  # seconds the test call's recording waits for a key before the caller's silence ends it
+
+
 class KeypadCaller(ScriptedCaller):
     """A caller whose keys come from the panel's keypad, waiting up to the menu's timeout for each key."""
 
     def __init__(self, on_wait=None, timeout_scale: float = 1.0, dial_outcome: str = "completed",
-                 record_fails: bool = False):
+                 record_fails: bool = False, on_record=None):
         super().__init__(dial_outcome=dial_outcome, record_fails=record_fails)
         self.pressed: asyncio.Queue[str] = asyncio.Queue()
         self.on_wait = on_wait
+        self.on_record = on_record
         self.timeout_scale = timeout_scale
+
+    async def record_outcome(self, record: RecordInfo) -> float | str:
+        """The caller leaves a message; a key from the keypad within RECORD_WAIT seconds ends it."""
+        self.record_key = ""
+        if self.record_fails:
+            return RECORD_FAILED
+        keys = finish_keys(record.finish_on_key)
+        if keys:
+            while not self.pressed.empty():  # keys pressed before the recording began do not count
+                self.pressed.get_nowait()
+            if self.on_record is not None:
+                self.on_record(record, keys)
+            try:
+                self.record_key = await asyncio.wait_for(self.pressed.get(), RECORD_WAIT * self.timeout_scale)
+            except asyncio.TimeoutError:
+                pass
+        return self.record_seconds
 
     def press(self, key: str) -> None:
         self.pressed.put_nowait(key)
@@ -152,7 +173,7 @@ class TestCallPanel:
         self.path = []
         self.result = None
         self.caller = KeypadCaller(on_wait=self._waiting, dial_outcome=self.dial_outcome.value or "completed",
-                                   record_fails=bool(self.record_fails.value))
+                                   record_fails=bool(self.record_fails.value), on_record=self._recording)
         self.state.classes(replace="text-sm text-slate-600")
         self.state.text = "Calling…"
         self.start_button.disable()
@@ -194,6 +215,10 @@ class TestCallPanel:
         want = f"{gather.num_digits} key{'s' if gather.num_digits != 1 else ''}" if gather.num_digits else "keys"
         finish = f", then {gather.finish_on_key}" if gather.finish_on_key and gather.num_digits != 1 else ""
         self.state.text = f"The menu waits for {want}{finish} ({gather.timeout} s of silence ends it)."
+
+    def _recording(self, record: RecordInfo, keys: str) -> None:
+        which = "a key" if len(keys) == 12 else " or ".join(keys)
+        self.state.text = f"Recording: the caller leaves a message. Press {which} to end it, or wait."
 
     async def _event(self, event: CallEvent) -> None:
         if self.transcript.is_deleted:  # the page was closed: end the call

@@ -60,6 +60,9 @@ def test_first_run_to_a_published_flow_and_a_test_call(serve, page, tmp_path):  
     line = page.locator(".q-row, .row", has_text="Please leave a message after the beep.").last
     expect(line).to_be_visible()
     expect(line).to_contain_text("vm-prompt")
+    expect(page.get_by_text("Press # to end it, or wait.")).to_be_visible()  # recording: the caller speaks
+    page.get_by_role("button", name="#", exact=True).click()
+    expect(page.get_by_text("then presses #: recorded")).to_be_visible()
     expect(page.get_by_text(re.compile("Call ended"))).to_be_visible()
     screenshot(page, "04-test-call")
 
