@@ -3,7 +3,8 @@
 Every function takes the ``AppContext`` and raises ``ServiceError`` with a
 plain one-line message (the carrier's refusal included); the pages show it and
 tests call these functions directly. Carrier settings live in the store:
-``carrier_base_url``, ``carrier_login``, ``carrier_password``.
+``carrier_base_url``, ``carrier_login``, ``carrier_password`` (encrypted, see
+``secret_box``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from . import services
 from .carrier import DID, Call, CarrierClient, CarrierError
 from .context import AppContext
+from .secret_box import PREFIX, SecretBox
 from .services import ServiceError
 
 BASE_URL_SETTING = "carrier_base_url"
@@ -27,6 +29,7 @@ class CarrierSettings:
     base_url: str
     login: str
     password: str
+    unreadable: bool = False  # a password is saved but cannot be read (its key file is missing or changed)
 
     @property
     def complete(self) -> bool:
@@ -47,13 +50,26 @@ class CarrierNumber:
     points_here: bool  # the carrier sends its calls to this designer's host
 
 
+def _box(ctx: AppContext) -> SecretBox:
+    return SecretBox.beside(ctx.store.path)
+
+
 def carrier_settings(ctx: AppContext) -> CarrierSettings:
     get = ctx.store.get_setting
-    return CarrierSettings(get(BASE_URL_SETTING) or "", get(LOGIN_SETTING) or "", get(PASSWORD_SETTING) or "")
+    stored = get(PASSWORD_SETTING)
+    password = _box(ctx).open(stored)
+    if password and not stored.startswith(PREFIX):  # saved in plain text by an earlier version: seal it now
+        ctx.store.set_setting(PASSWORD_SETTING, _box(ctx).seal(password))
+    return CarrierSettings(get(BASE_URL_SETTING) or "", get(LOGIN_SETTING) or "", password or "",
+                           unreadable=bool(stored) and password is None)
 
 
 def save_carrier_settings(ctx: AppContext, base_url: str, login: str, password: str) -> CarrierSettings:
-    """Check and store the carrier's API address and the FlexML endpoint's credentials."""
+    """Check and store the carrier's API address and the FlexML endpoint's credentials.
+
+    An empty ``password`` keeps the one saved before, if it can be read. The password is stored
+    encrypted (``secret_box``), with its key in a file beside the database.
+    """
     base_url = (base_url or "").strip().rstrip("/")
     login = (login or "").strip()
     if not re.fullmatch(r"https?://[^\s/<>\"]+(/[^\s<>\"]*)?", base_url):
@@ -62,15 +78,24 @@ def save_carrier_settings(ctx: AppContext, base_url: str, login: str, password: 
     if not login:
         raise ServiceError("enter the FlexML endpoint's login")
     if not password:
-        raise ServiceError("enter the FlexML endpoint's password")
+        saved = carrier_settings(ctx)
+        if saved.unreadable:
+            raise ServiceError(f"the saved password cannot be read (its key file {_box(ctx).key_path} is missing "
+                               "or changed); enter the password again")
+        if not saved.password:
+            raise ServiceError("enter the FlexML endpoint's password")
+        password = saved.password
     ctx.store.set_setting(BASE_URL_SETTING, base_url)
     ctx.store.set_setting(LOGIN_SETTING, login)
-    ctx.store.set_setting(PASSWORD_SETTING, password)
+    ctx.store.set_setting(PASSWORD_SETTING, _box(ctx).seal(password))
     return CarrierSettings(base_url, login, password)
 
 
 def carrier_client(ctx: AppContext) -> CarrierClient:
     settings = carrier_settings(ctx)
+    if settings.unreadable:
+        raise ServiceError("the saved carrier password cannot be read on this machine (its key file is missing); "
+                           "enter it again in Settings")
     if not settings.complete:
         raise ServiceError("the carrier is not set up yet: enter its API address, login and password in Settings")
     return CarrierClient(settings.base_url, settings.login, settings.password)

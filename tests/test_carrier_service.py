@@ -8,6 +8,7 @@ plays the hosted flow; the host records the call and its status callback.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -65,6 +66,37 @@ def test_settings_are_stored_and_checked(world):
     assert world.store.get_setting("carrier_login") == LOGIN
     assert cs.check_connection(world.ctx) == (
         f"Connected to {world.sandbox} as {LOGIN}: account 'sandbox', 2 number(s).")
+
+
+def test_the_carrier_password_is_stored_encrypted_with_its_key_beside_the_database(world):
+    configure(world)
+    stored = world.store.get_setting("carrier_password")
+    assert stored.startswith("fernet:") and PASSWORD not in stored
+    key = Path(world.store.path + ".key")
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert PASSWORD.encode() not in Path(world.store.path).read_bytes() + Path(world.store.path + "-wal").read_bytes()
+    # an empty password field keeps the saved one
+    cs.save_carrier_settings(world.ctx, world.sandbox, "designer", "")
+    assert cs.carrier_settings(world.ctx).password == PASSWORD
+    assert cs.check_connection(world.ctx).startswith("Connected")
+    # without its key file, the saved password cannot be read: said plainly, never a wrong password sent
+    key.rename(key.with_suffix(".moved"))
+    settings = cs.carrier_settings(world.ctx)
+    assert settings.unreadable and settings.password == ""
+    with pytest.raises(ServiceError, match="the saved carrier password cannot be read on this machine"):
+        cs.check_connection(world.ctx)
+    with pytest.raises(ServiceError, match="the saved password cannot be read .* enter the password again"):
+        cs.save_carrier_settings(world.ctx, world.sandbox, LOGIN, "")
+    cs.save_carrier_settings(world.ctx, world.sandbox, LOGIN, PASSWORD)  # typed again: a new key
+    assert key.exists() and cs.check_connection(world.ctx).startswith("Connected")
+
+
+def test_a_password_saved_in_plain_text_by_an_earlier_version_is_sealed_when_read(world):
+    configure(world)
+    world.store.set_setting("carrier_password", PASSWORD)
+    assert cs.carrier_settings(world.ctx).password == PASSWORD
+    assert world.store.get_setting("carrier_password").startswith("fernet:")
+    assert cs.carrier_settings(world.ctx).password == PASSWORD
 
 
 def test_connection_failures_read_plainly(world):

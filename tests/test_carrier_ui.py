@@ -60,6 +60,16 @@ async def test_settings_card_saves_and_tests_the_connection(designer: User, worl
     assert cs.carrier_settings(world.ctx) == cs.CarrierSettings(world.api, LOGIN, PASSWORD)
 
 
+async def test_the_saved_password_never_reaches_the_page_and_an_empty_field_keeps_it(designer: User, world):
+    cs.save_carrier_settings(world.ctx, world.api, LOGIN, PASSWORD)
+    await designer.open("/settings")
+    field = only(designer, "carrier-password")
+    assert field.value == "" and field.props.get("placeholder") == "saved; type to change"
+    designer.find("carrier-test").click()
+    await designer.should_see(f"Connected to {world.api} as {LOGIN}: account 'sandbox', 2 number(s).")
+    assert cs.carrier_settings(world.ctx).password == PASSWORD
+
+
 async def test_settings_card_refuses_a_bad_address(designer: User, world):
     await designer.open("/settings")
     designer.find("carrier-base-url").clear().type("carrier please")

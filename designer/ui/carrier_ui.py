@@ -45,9 +45,14 @@ def carrier_settings_card(ctx: AppContext) -> ui.card:
                 .props("outlined dense").classes("w-96").mark("carrier-base-url")
             login = ui.input("Login", value=settings.login).props("outlined dense").classes("w-48") \
                 .mark("carrier-login")
-            password = ui.input("Password", value=settings.password, password=True, password_toggle_button=True) \
+            # the saved password is never sent to the browser: leave the field empty to keep it
+            password = ui.input("Password", placeholder="saved; type to change" if settings.password else "",
+                                password=True, password_toggle_button=True) \
                 .props("outlined dense").classes("w-48").mark("carrier-password")
         result = ui.label("").classes("text-sm").mark("carrier-result")
+        if settings.unreadable:
+            result.text = "The saved password cannot be read on this machine (its key file is missing); enter it again."
+            result.classes(replace="text-sm text-negative")
 
         def show(text: str, ok: bool) -> None:
             result.text = text
