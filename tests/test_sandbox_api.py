@@ -305,6 +305,18 @@ def test_did_patch_and_put(fresh):
         fresh.client.dids.patch(did.did_sid, account_sid="nope")
 
 
+def test_did_put_of_the_references_sample_body(fresh):
+    did = fresh.client.dids.list().items[0]
+    assert did.status_callback_url is None
+    # the reference's sample, with this sandbox's ids: no status_callback_url, which this DID does not have
+    sample = {"phonenumber": did.phonenumber, "did_sid": did.did_sid, "account_sid": did.account_sid,
+              "url": "http://ow-fcc4d-app01.int/pvtest/pi", "status_callback_method": "POST", "method": "GET",
+              "country_code": did.country_code, "in_country_format": did.in_country_format,
+              "international_format": did.international_format}
+    put = fresh.client.dids.put(did.did_sid, sample)
+    assert (put.url, put.method, put.status_callback_url) == ("http://ow-fcc4d-app01.int/pvtest/pi", "GET", None)
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 
