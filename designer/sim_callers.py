@@ -47,6 +47,15 @@ class RecordInfo:
     doc: str | None = None
 
 
+@dataclass(frozen=True)
+class TransferInfo:
+    """An answered transfer, as the caller is in it."""
+
+    numbers: tuple[str, ...]
+    hangup_on_star: bool  # pressing * ends the transfer and the flow goes on
+    seconds: float  # how long the transferred call lasts unless the caller ends it
+
+
 @runtime_checkable
 class Caller(Protocol):
     async def keys(self, gather: GatherInfo) -> str | None:
@@ -60,6 +69,9 @@ class Caller(Protocol):
 
     def play_outcome(self, url: str) -> bool | Awaitable[bool]:
         """True when the audio file plays, False when it fails."""
+
+    # optional: ``star_in(transfer: TransferInfo) -> bool | Awaitable[bool]``, True when the caller
+    # presses * during an answered transfer (callers without it never do)
 
 
 class HangUp(Exception):
@@ -132,6 +144,9 @@ class ScriptedCaller:
 
     def record_outcome(self, record: RecordInfo) -> float | str:
         return RECORD_FAILED if self.record_fails else self.record_seconds
+
+    def star_in(self, transfer: TransferInfo) -> bool:
+        return self.star_in_transfer
 
     def play_outcome(self, url: str) -> bool:
         if isinstance(self.play_fails, bool):

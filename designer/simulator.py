@@ -28,7 +28,7 @@ import httpx
 from compiler import CompiledFlow
 
 from .sim_callers import (DIAL_OUTCOMES, RECORD_FAILED, Caller, GatherInfo, HangUp, RecordInfo,
-                          ScriptedCaller, check_keys, resolve)
+                          ScriptedCaller, TransferInfo, check_keys, resolve)
 from .sim_events import CallEvent, CallResult, host_document
 from .sim_flexml import NotFlexML, Verb, parse_document
 from .sim_http import MAX_ANSWER_BYTES, Fetcher, Sent
@@ -356,7 +356,11 @@ class CallSimulator:
             took, what = 2.0, "busy"
         else:
             took, what = 1.0, "the call failed"
-        if outcome == "completed" and getattr(self.caller, "star_in_transfer", False):
+        star = False
+        if outcome == "completed" and callable(getattr(self.caller, "star_in", None)):
+            transfer = TransferInfo(tuple(numbers), verb.bool_attr("hangupOnStar"), talk)
+            star = bool(await resolve(self.caller.star_in(transfer)))
+        if star:
             if verb.bool_attr("hangupOnStar"):
                 what = f"answered; after {talk:g} s the caller presses *, which ends the transfer"
             else:

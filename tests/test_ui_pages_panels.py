@@ -124,6 +124,20 @@ async def test_test_call_on_the_draft_follows_the_keypad(user: User, ctx, editor
     assert ctx.store.recent_calls() == []  # a draft call is not logged as a real one
 
 
+async def test_test_call_star_ends_a_transfer_that_allows_it(user: User, ctx, editors):
+    services.create_from_example(ctx, "main-menu")
+    await user.open("/panels/main-menu")
+    user.find(marker="start-call").click()
+    await user.should_see("The menu waits for 1 key")
+    user.find(marker="key-0").click()  # the operator: a transfer with hangupOnStar
+    await user.should_see("Transfer answered: the caller talks to 15162065341. Press * to end it and go on with "
+                          "the flow, or wait.")
+    user.find(marker="key-*").click()
+    await user.should_see("transfer to 15162065341: answered; after 30 s the caller presses *, which ends the "
+                          "transfer")
+    await user.should_see("Call ended")
+
+
 async def test_test_call_on_the_published_flow_is_logged(user: User, ctx, editors):
     services.create_from_example(ctx, "pin-check")
     services.publish(ctx, "pin-check")

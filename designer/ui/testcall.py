@@ -22,7 +22,7 @@ from ..context import AppContext
 from ..host import FlowTable, create_host_app
 from .frame import sentence
 from ..services import PublishRefused, ServiceError
-from ..sim_callers import RECORD_FAILED, GatherInfo, RecordInfo, ScriptedCaller
+from ..sim_callers import RECORD_FAILED, GatherInfo, RecordInfo, ScriptedCaller, TransferInfo
 from ..simulator import CallEvent, CallResult, finish_keys, simulate_call
 
 KEYPAD = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("*", "0", "#"))
@@ -35,19 +35,40 @@ QUIET = {"fetch", "status"}  # shown small and grey
 DIAL_CHOICES = {"completed": "answered", "busy": "busy", "noanswer": "not answered", "failed": "failing"}
 
 
-RECORD_WAIT = 4.0  # seconds the test call's recording waits for a key before the caller's silence ends it
+RECORD_WAIT = 4.0  # seconds a test call's recording (or transfer) waits for a key before it goes on by itself
 
 
 class KeypadCaller(ScriptedCaller):
     """A caller whose keys come from the panel's keypad, waiting up to the menu's timeout for each key."""
 
     def __init__(self, on_wait=None, timeout_scale: float = 1.0, dial_outcome: str = "completed",
-                 record_fails: bool = False, on_record=None):
+                 record_fails: bool = False, on_record=None, on_transfer=None):
         super().__init__(dial_outcome=dial_outcome, record_fails=record_fails)
         self.pressed: asyncio.Queue[str] = asyncio.Queue()
         self.on_wait = on_wait
         self.on_record = on_record
+        self.on_transfer = on_transfer
         self.timeout_scale = timeout_scale
+
+    def _clear(self) -> None:
+        while not self.pressed.empty():  # keys pressed before now do not count
+            self.pressed.get_nowait()
+
+    async def star_in(self, transfer: TransferInfo) -> bool:
+        """Where * ends the transfer, the caller may press it within RECORD_WAIT seconds."""
+        if not transfer.hangup_on_star:
+            return False
+        self._clear()
+        if self.on_transfer is not None:
+            self.on_transfer(transfer)
+        deadline = asyncio.get_running_loop().time() + RECORD_WAIT * self.timeout_scale
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            try:
+                if await asyncio.wait_for(self.pressed.get(), left) == "*":
+                    return True
+            except asyncio.TimeoutError:
+                break
+        return False
 
     async def record_outcome(self, record: RecordInfo) -> float | str:
         """The caller leaves a message; a key from the keypad within RECORD_WAIT seconds ends it."""
@@ -56,8 +77,7 @@ class KeypadCaller(ScriptedCaller):
             return RECORD_FAILED
         keys = finish_keys(record.finish_on_key)
         if keys:
-            while not self.pressed.empty():  # keys pressed before the recording began do not count
-                self.pressed.get_nowait()
+            self._clear()
             if self.on_record is not None:
                 self.on_record(record, keys)
             try:
@@ -173,7 +193,8 @@ class TestCallPanel:
         self.path = []
         self.result = None
         self.caller = KeypadCaller(on_wait=self._waiting, dial_outcome=self.dial_outcome.value or "completed",
-                                   record_fails=bool(self.record_fails.value), on_record=self._recording)
+                                   record_fails=bool(self.record_fails.value), on_record=self._recording,
+                                   on_transfer=self._transferred)
         self.state.classes(replace="text-sm text-slate-600")
         self.state.text = "Calling…"
         self.start_button.disable()
@@ -215,6 +236,10 @@ class TestCallPanel:
         want = f"{gather.num_digits} key{'s' if gather.num_digits != 1 else ''}" if gather.num_digits else "keys"
         finish = f", then {gather.finish_on_key}" if gather.finish_on_key and gather.num_digits != 1 else ""
         self.state.text = f"The menu waits for {want}{finish} ({gather.timeout} s of silence ends it)."
+
+    def _transferred(self, transfer: TransferInfo) -> None:
+        self.state.text = (f"Transfer answered: the caller talks to {', '.join(transfer.numbers)}. Press * to end "
+                           "it and go on with the flow, or wait.")
 
     def _recording(self, record: RecordInfo, keys: str) -> None:
         which = "a key" if len(keys) == 12 else " or ".join(keys)
