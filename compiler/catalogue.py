@@ -18,6 +18,7 @@ connections (action URLs and their methods); users never set it by hand.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -301,10 +302,14 @@ _ATTR_INDEX: dict[str, dict[str, Attr]] = {
     s.type: {a.name: a for a in (*s.attrs, *s.extra_fields)} for s in STEPS.values()
 }
 
-# Call variables a Say or Sms text may use: the request fields of the reference.
+# A phone number as FlexML takes it (E.164 digits, + optional): the one check for phone attributes, Transfer
+# numbers, a number a call variable holds on a live call, and numbers bound to flows
+E164 = re.compile(r"^\+?[1-9][0-9]{6,14}$")
+
 # call variables that hold a phone number: what a phone attribute marked call_number may name
 NUMBER_VARIABLES: tuple[str, ...] = ("From", "To", "OriginalFrom", "OriginalTo", "ForwardedFrom")
 
+# Call variables a Say or Sms text may use: the request fields of the reference.
 CALL_VARIABLES: tuple[str, ...] = (
     "AccountSid", "ApiVersion", "CallerName", "CallSid", "CallStatus", "Direction", "ForwardedFrom",
     "From", "OriginalFrom", "OriginalTo", "RequestUrl", "To", "Digits",

@@ -15,7 +15,7 @@ from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .catalogue import CALL_VARIABLES, NUMBER_VARIABLES
+from .catalogue import CALL_VARIABLES, E164, NUMBER_VARIABLES
 
 MAX_RENDERED = 4096
 MAX_REPEAT = 1024  # 'ab' * n and n ** m stay small: a call's text must not eat the host's memory or time
@@ -87,10 +87,7 @@ def render_number(variable: str, variables: dict[str, str]) -> str | None:
     """A number variable's value on a live call, as E.164 digits; None when the call has no usable number
     (withheld, empty, or not a phone number)."""
     value = str(variables.get(variable) or "").strip()
-    digits = value[1:] if value.startswith("+") else value
-    if digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15 and digits[0] != "0":
-        return value
-    return None
+    return value if E164.fullmatch(value) else None
 
 
 _SAMPLE_ATTRS = re.compile(rb'="\{\{\s*(?:' + "|".join(NUMBER_VARIABLES).encode() + rb')\s*\}\}"')

@@ -16,12 +16,11 @@ from urllib.parse import urlsplit
 import networkx as nx
 
 from . import templating
-from .catalogue import DTMF_KEYS, STEPS, Attr, Step
+from .catalogue import DTMF_KEYS, E164, STEPS, Attr, Step
 from .flow import edge_branches, start_of
 
 NODE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 FLOW_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
-E164 = re.compile(r"^\+?[1-9][0-9]{6,14}$")
 DIGIT_BRANCH = re.compile(r"^[0-9*#]{1,32}\Z")
 URL = re.compile(r"^(https?|hls|rtmp)://[^\s<>\"]+$|^/[^\s<>\"]*$")
 MEDIA_URL = re.compile(r"^(https?|hls|rtmp)://[^\s<>\"]+$")

@@ -21,9 +21,10 @@ from compiler import (BundleError, CompiledFlow, CompileError, FlowError, Gramma
                       errors, validate, write_zip)
 from compiler import flow as flowfile
 from compiler.bundle import flow_from_zip, open_zip
+from compiler.catalogue import E164
 from compiler.examples import EXAMPLES, example
 from compiler.importer import ImportRefused, import_document
-from compiler.validate import E164, FLOW_ID, RESERVED_FLOW_IDS
+from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 
 from .context import AppContext
 from .store import FlowRecord, Revision, StoreError
