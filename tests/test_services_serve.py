@@ -135,5 +135,8 @@ def test_password_guessing_is_slowed_after_five_misses_and_a_right_password_clea
     for _ in range(10):
         throttle.failed("10.0.0.9")
     assert throttle.wait("10.0.0.9") == 900  # up to the cap
+    for _ in range(2000):  # years of patient guessing still wait the cap, never an overflow
+        throttle.failed("10.0.0.9")
+    assert throttle.wait("10.0.0.9") == 900
     throttle.succeeded("10.0.0.9")
     assert throttle.wait("10.0.0.9") == 0

@@ -92,7 +92,7 @@ class Throttle:
         misses, last = self._misses.get(who, (0, 0.0))
         if misses < self.free:
             return 0.0
-        delay = min(self.base * 2 ** (misses - self.free), self.cap)
+        delay = min(self.base * 2 ** min(misses - self.free, 32), self.cap)  # (no float overflow, ever)
         return max(0.0, last + delay - self.clock())
 
     def failed(self, who: str) -> None:
