@@ -26,6 +26,7 @@ from urllib.parse import urljoin
 import httpx
 
 from compiler import CompiledFlow
+from compiler.catalogue import DTMF_KEYS
 
 from .sim_callers import (DIAL_OUTCOMES, RECORD_FAILED, Caller, GatherInfo, HangUp, RecordInfo,
                           ScriptedCaller, TransferInfo, check_keys, resolve)
@@ -473,11 +474,14 @@ def _caller_play(caller: Caller, url: str):
     return True if ask is None else ask(url)
 
 
+ANY_KEY = "".join(DTMF_KEYS)
+
+
 def finish_keys(attr: str) -> str:
     """The keys that end a Record: any key when finishOnKey is not set, none for 'none', else those listed."""
     attr = attr.strip()
     if not attr:
-        return "0123456789*#"
+        return ANY_KEY
     return "" if attr.lower() == "none" else attr
 
 

@@ -23,7 +23,7 @@ from ..host import FlowTable, create_host_app
 from .frame import sentence
 from ..services import PublishRefused, ServiceError
 from ..sim_callers import RECORD_FAILED, GatherInfo, RecordInfo, ScriptedCaller, TransferInfo
-from ..simulator import CallEvent, CallResult, finish_keys, simulate_call
+from ..simulator import ANY_KEY, CallEvent, CallResult, finish_keys, simulate_call
 
 KEYPAD = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("*", "0", "#"))
 BASE = "http://designer.test"
@@ -242,7 +242,7 @@ class TestCallPanel:
                            "it and go on with the flow, or wait.")
 
     def _recording(self, record: RecordInfo, keys: str) -> None:
-        which = "a key" if len(keys) == 12 else " or ".join(keys)
+        which = "a key" if keys == ANY_KEY else " or ".join(keys)
         self.state.text = f"Recording: the caller leaves a message. Press {which} to end it, or wait."
 
     async def _event(self, event: CallEvent) -> None:
