@@ -123,6 +123,60 @@ def test_serving_prints_carrier_urls_and_records_events(files, tmp_path, workers
     store.close()
 
 
+def _listening(port: int) -> int:
+    """How many sockets listen on ``port`` (from /proc/net/tcp: state 0A)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for line in lines if int(line.split()[1].split(":")[1], 16) == port and line.split()[3] == "0A")
+
+
+def _worker_of_connection(client_port: int, workers: list[int]) -> int | None:
+    """The worker process holding the server end of the connection from ``client_port`` (via /proc)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        remote_port = int(fields[2].split(":")[1], 16)
+        if remote_port == client_port:
+            inodes.add(fields[9])
+    for pid in workers:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                return pid
+    return None
+
+
+def test_workers_share_the_port_and_connections_spread_across_them(files):
+    proc, url = _serve([str(files[0]), "--workers", "2", "--quiet"])
+    try:
+        workers = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert len(workers) == 2
+        port = int(url.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 30
+        while _listening(port) < 2:  # the first worker up answers alone until the second listens too
+            assert time.monotonic() < deadline, "the second worker did not listen in 30 s"
+            time.sleep(0.1)
+        request = (b"POST /flexml/main-menu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   b"Content-Length: 2\r\n\r\n{}")
+        conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(32)]  # opened at once, kept open
+        try:
+            for conn in conns:
+                conn.sendall(request)
+                assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+            owners = [_worker_of_connection(conn.getsockname()[1], workers) for conn in conns]
+        finally:
+            for conn in conns:
+                conn.close()
+    finally:
+        _stop(proc)
+    assert None not in owners
+    # each worker has its own SO_REUSEPORT socket: the kernel spreads connections (one shared socket gave one
+    # worker nearly all of a burst)
+    assert min(owners.count(w) for w in workers) >= 4, owners  # 32 connections: at least 4 each
+
+
 def test_a_port_in_use_is_one_clear_line(files, capsys):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

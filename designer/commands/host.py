@@ -146,6 +146,10 @@ def run(args) -> int:
         os.environ[CONFIG_ENV] = json.dumps({
             "sources": [os.path.abspath(s) for s in args.sources], "dids": args.did, "base_url": base,
             "db": os.path.abspath(args.db) if args.db else None, "quiet": args.quiet})
+        from .. import host_workers
+
+        if host_workers.supported():  # each worker its own SO_REUSEPORT socket: connections spread evenly
+            return host_workers.supervise(args.workers, args.host, args.port, args.access_log)
         uvicorn.run("designer.host:app_from_env", factory=True, workers=args.workers, **settings)
         return 0
     recorder = None

@@ -10,7 +10,8 @@ For each worker count it starts two servers as real processes on loopback:
   (the real command: flows from a file, call events recorded in SQLite by an
   event writer process per worker, whose CPU is counted with the host's);
 * bare — a Starlette app whose one route returns the same entry document as
-  a constant body (``Route`` + ``Response``), on the same ``uvicorn.run`` settings.
+  a constant body (``Route`` + ``Response``), on the same server settings: one
+  uvicorn process, or one per worker on its own SO_REUSEPORT socket, as ``host``.
 
 and drives each with ``wrk`` (POST with the carrier's JSON body, via a small
 Lua script) for the entry document (``/flexml/main-menu``) and the Gather
@@ -78,11 +79,26 @@ def bare_app():
 
 
 def serve_bare(port: int, workers: int) -> None:
+    """The bare app on the same server settings as ``host``: one uvicorn process, or with several workers
+    one process per worker, each on its own SO_REUSEPORT socket (``designer.host_workers.supervise``)."""
     import uvicorn
 
-    settings = dict(host="127.0.0.1", port=port, log_level="warning", access_log=False)  # as `host` runs
-    uvicorn.run("bench_host:bare_app", factory=True, app_dir=str(Path(__file__).parent), workers=workers,
-                **settings)
+    if workers == 1:
+        uvicorn.run(bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
+    from designer.host_workers import supervise
+
+    supervise(workers, "127.0.0.1", port, access_log=False,
+              command=[sys.executable, __file__, "--serve-bare-worker", str(port)])
+
+
+def serve_bare_worker(port: int) -> None:
+    import uvicorn
+
+    from designer.host_workers import listening_socket
+
+    config = uvicorn.Config(bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[listening_socket("127.0.0.1", port)])
 
 
 # --- servers and measurement ------------------------------------------------------------------------
@@ -108,9 +124,16 @@ def wait_until_up(proc: subprocess.Popen, url: str, body: dict) -> bytes:
     raise SystemExit(f"{url} did not come up")
 
 
+def listening(port: int) -> int:
+    """How many sockets listen on ``port`` (one per worker with SO_REUSEPORT, one in all with a shared socket)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for line in lines if int(line.split()[1].split(":")[1], 16) == port and line.split()[3] == "0A")
+
+
 class Server:
     def __init__(self, kind: str, workers: int, db: Path | None):
         self.kind = kind
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
@@ -128,6 +151,9 @@ class Server:
 
         compiled = compile_flow(load(EXAMPLE))
         got = wait_until_up(self.proc, self.url + TARGETS["entry"][0], CALL)
+        deadline = time.monotonic() + 60
+        while listening(self.port) < self.workers and time.monotonic() < deadline:  # every worker, not the first
+            time.sleep(0.1)
         assert got == compiled.documents["welcome"], got[:200]
         if self.kind == "host":
             import httpx
@@ -212,7 +238,14 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def wrk(url: str, script: Path, conns: int, duration: float, threads: int = 2) -> dict:
+# One wrk thread. On these 2 cores, with a second wrk thread competing with the server for CPU, a descheduled
+# wrk thread leaves its connections' answers unread, and 2-3 % of requests at 256 connections measured 150-900 ms
+# for the bare app too (p99 jumping between about 30 and 600 ms from run to run). One thread drives the same
+# requests per second, and p99 then measures the server: about 23 ms, max 30 ms, run after run.
+WRK_THREADS = 1
+
+
+def wrk(url: str, script: Path, conns: int, duration: float, threads: int = WRK_THREADS) -> dict:
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration:g}s", "--timeout", "5s", "--latency",
                           "-s", str(script), url], capture_output=True, text=True, check=True).stdout
     result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
@@ -302,6 +335,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3, help="alternating bare/host runs per figure; medians shown")
     p.add_argument("--memory-rounds", type=int, default=5, help="rounds of >= 100,000 requests (0: skip)")
     p.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    p.add_argument("--serve-bare-worker", type=int, metavar="PORT", help=argparse.SUPPRESS)
     p.add_argument("--no-events", action="store_true", help="host with --quiet: no call events recorded")
     args = p.parse_args()
     global EVENTS
@@ -309,7 +343,10 @@ def main() -> None:
     if args.serve_bare:
         serve_bare(args.serve_bare, args.workers[0])
         return
-    print(f"wrk -t2 --latency, POST JSON bodies, {args.duration:g} s per run, median of {args.rounds} alternating "
+    if args.serve_bare_worker:
+        serve_bare_worker(args.serve_bare_worker)
+        return
+    print(f"wrk -t{WRK_THREADS} --latency, POST JSON bodies, {args.duration:g} s per run, median of {args.rounds} alternating "
           f"runs, loopback; latencies in ms; host {'records every event in SQLite' if EVENTS else 'records no events (--quiet)'}; CPU: server CPU µs per request "
           f"(ratio bare/host: the throughput ratio on an otherwise idle machine)")
     print("workers conns target   bare r/s  host r/s  ratio  bare p50 p99    host p50 p99  p99 ratio "
