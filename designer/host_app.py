@@ -56,6 +56,9 @@ KEPT = (
     "To", "RecordingUrl", "RecordingFileSid", "RecordingDuration", "CallDuration", "RequestMethod",
 )
 _KEPT = frozenset(KEPT)
+# what a later step of a call keeps (a menu's router, a document named in the URL): the call's From, To and
+# the like are on its first event already, and leaving them out keeps the event writer's work per event small
+_KEPT_LATER = frozenset(("CallStatus", "RecordingUrl", "RecordingFileSid", "RecordingDuration", "CallDuration"))
 _DIGITS = re.compile(r"[0-9*#]*")
 _JSON = json.JSONDecoder()
 
@@ -145,8 +148,9 @@ class HostHandler:
         return SORRY_BODY, self._event(params, "", "", "error", "unknown address", scope)
 
     def _event(self, params: dict[str, str], flow: str, rev: str, kind: str, target: str, scope: dict | None,
-               digits: str | None = None, **extra: str) -> CallEvent:
-        kept = {k: v[:MAX_PARAM_CHARS] for k, v in params.items() if v and k in _KEPT}
+               digits: str | None = None, later: bool = False, **extra: str) -> CallEvent:
+        keep = _KEPT_LATER if later else _KEPT
+        kept = {k: v[:MAX_PARAM_CHARS] for k, v in params.items() if v and k in keep}
         if "OriginalFrom" in kept and kept["OriginalFrom"] == kept.get("From"):
             del kept["OriginalFrom"]
         if "OriginalTo" in kept and kept["OriginalTo"] == kept.get("To"):
@@ -185,7 +189,7 @@ class HostHandler:
             return SORRY_BODY, self._event(params, served.flow, served.revision, "error",
                                            f"flow {flow!r} revision {served.revision} has no document {name!r}",
                                            scope)
-        return body, self._event(params, served.flow, served.revision, "document", name, None)
+        return body, self._event(params, served.flow, served.revision, "document", name, None, later=doc is not None)
 
     def _router(self, snap: Snapshot, params: dict[str, str], scope: dict, flow: str, rev: str,
                 node: str) -> tuple[bytes, CallEvent]:
@@ -205,13 +209,13 @@ class HostHandler:
         attempt = attempt_of(scope)
         doc = router.route(digits, attempt)
         if doc is None:
-            return HANGUP_BODY, self._event(params, flow, rev, "router", node, None, digits=digits,
+            return HANGUP_BODY, self._event(params, flow, rev, "router", node, None, digits=digits, later=True,
                                             answer="(end of call)", attempt=str(attempt))
         body = served.body(doc, params)
         if body is None:
             return SORRY_BODY, self._event(params, flow, rev, "error", f"menu {node!r} routes to missing "
                                            f"document {doc!r}", scope, digits=digits)
-        return body, self._event(params, flow, rev, "router", node, None, digits=digits, answer=doc,
+        return body, self._event(params, flow, rev, "router", node, None, digits=digits, later=True, answer=doc,
                                  attempt=str(attempt))
 
     def _status(self, snap: Snapshot, params: dict[str, str]) -> tuple[bytes, CallEvent]:

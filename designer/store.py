@@ -159,6 +159,12 @@ def params_json(params: dict[str, Any]) -> str:
     return "".join(_encode_params(params, 0)) if params else "{}"
 
 
+def _first_param(events: list[CallEvent], name: str) -> str:
+    """A call-level field (From, To) from the first event that has it (the host keeps them on a call's first
+    request, and status callbacks carry them too)."""
+    return next((e.params[name] for e in events if e.params.get(name)), "")
+
+
 class SQLiteStore:
     """Embedded SQLite (WAL). Safe to share between threads; each thread has its own connection."""
 
@@ -363,7 +369,7 @@ class SQLiteStore:
             out.append({
                 "call_sid": r["call_sid"], "flow_id": first.flow_id, "rev": first.rev,
                 "started": r["started"], "ended": r["ended"], "events": r["n"],
-                "from": first.params.get("From", ""), "to": first.params.get("To", ""),
+                "from": _first_param(events, "From"), "to": _first_param(events, "To"),
                 "status": status.params.get("CallStatus", "") if status else "",
                 "duration": status.params.get("CallDuration", "") if status else "",
             })

@@ -78,6 +78,16 @@ async def test_entry_document_by_post_json_form_and_get(host):
     assert "AccountSid" not in host.events[0].params  # empty: not stored
 
 
+async def test_a_calls_first_event_keeps_who_called_and_later_ones_only_what_changes(host):
+    await host.post("/flexml/main-menu", CALL)
+    await host.post("/flexml/main-menu/1/menu/gather", {**CALL, "Digits": "2"})
+    await host.post("/flexml/main-menu/1/bye", {**CALL, "RecordingUrl": "http://r/1.mp3"})
+    entry, router, saved = host.events
+    assert entry.params["From"] == "15551230001" and entry.params["Direction"] == "inbound"
+    assert router.params == {"answer": "vm-prompt", "attempt": "1"} and router.digits == "2"
+    assert saved.params == {"RecordingUrl": "http://r/1.mp3"}
+
+
 @pytest.mark.parametrize("to", ["15162065337", "+1 (516) 206-5337", "5162065337", "+15162065337",
                                 "1-516-206-5337", "sip:+15162065337@10.1.2.3"])
 async def test_account_url_finds_the_flow_for_any_spelling_of_the_number(host, to):

@@ -161,6 +161,16 @@ def test_call_events_round_trip_and_calls_summarise_them(store):
     assert [c["call_sid"] for c in store.recent_calls(limit=1)] == ["CA2"]
 
 
+def test_a_call_seen_from_a_later_step_takes_who_called_from_its_status_callback(store):
+    store.record_events([  # the first request went to another host: this one saw the menu and the status
+        CallEvent("CA3", "acme", "1", "router", "menu", "1", 300.0, {"answer": "sales"}),
+        CallEvent("CA3", "acme", "", "status", "completed", None, 330.0,
+                  {"CallStatus": "completed", "From": "15551230007", "To": "15162065337"}),
+    ])
+    (call,) = store.recent_calls()
+    assert (call["from"], call["to"], call["flow_id"]) == ("15551230007", "15162065337", "acme")
+
+
 def test_settings_default_set_overwrite(store):
     assert store.get_setting("public_url") is None
     assert store.get_setting("public_url", "http://127.0.0.1:8080") == "http://127.0.0.1:8080"
