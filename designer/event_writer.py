@@ -14,11 +14,11 @@ wait in memory up to ``max_buffer`` bytes; beyond that new events are counted
 in ``dropped`` (and logged).
 
 The child, ``python -m designer.event_writer DB``, runs only on CPU time the
-answering processes leave over (SCHED_IDLE). Each time it wakes it reads all
-that the pipe holds, inserts it in one transaction with
+answering processes leave over (SCHED_IDLE). Each time it wakes it reads what
+the pipe holds (up to ``BATCH_BYTES``), inserts it in one transaction with
 ``SQLiteStore.record_rows``, answers on its stdout with how many events it has
-handled and written so far, then sleeps ``GATHER`` seconds so the next
-transaction is as large. The recorder reads those answers: ``written`` counts
+handled and written so far, and once the pipe is empty sleeps ``GATHER``
+seconds so the next transaction is as large. The recorder reads those answers: ``written`` counts
 events in the database, ``failed`` those a child could not write or took with
 it when it died. A child that dies is replaced; one that dies soon after
 starting (a database it cannot open) is given a rest first, doubling up to a
@@ -55,7 +55,12 @@ _COUNTS = struct.Struct("<QQ")  # the child's answer: events handled, events wri
 PRIORITY = "idle"
 PIPE_SIZE = 1 << 20  # ask Linux for a 1 MiB pipe (the default is 64 KiB)
 MAX_BACKOFF = 60.0  # longest rest for a child that keeps failing at start, seconds
-GATHER = 0.1  # the child sleeps this long after each write, so the next one takes what piled up meanwhile
+# The child sleeps GATHER seconds after each write once the pipe is empty, so the next transaction takes what
+# piled up meanwhile: larger transactions cost less per event (measured with 2 workers: 33.2 against 36.2 µs
+# of CPU per request at 0.4 s against 0.1 s). A transaction takes at most BATCH_BYTES of frames; while more
+# is waiting, the child goes on without sleeping, so the pause never limits how fast it can write.
+GATHER = 0.4
+BATCH_BYTES = 2 << 20
 
 
 class ProcessRecorder:
@@ -314,9 +319,17 @@ def main(argv: list[str]) -> int:
     stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
     buffer = bytearray()
     handled = written = 0
+
+    def waiting() -> bool:
+        return bool(select.select([stdin], [], [], 0)[0])
+
     while True:
-        chunk = os.read(stdin, PIPE_SIZE)
-        if chunk:
+        chunk = os.read(stdin, PIPE_SIZE)  # waits for the next frames
+        eof = not chunk
+        buffer += chunk
+        while not eof and len(buffer) < BATCH_BYTES and waiting():
+            chunk = os.read(stdin, PIPE_SIZE)
+            eof = not chunk
             buffer += chunk
         rows = [row for frame in frames(buffer) for row in frame]
         if rows:
@@ -327,10 +340,10 @@ def main(argv: list[str]) -> int:
                 log.exception("could not record %d call events", len(rows))
             handled += len(rows)
             os.write(stdout, _COUNTS.pack(handled, written))
-        if not chunk:
+        if eof:
             store.close()
             return 0
-        if rows:
+        if rows and not waiting():
             time.sleep(GATHER)
 
 
