@@ -21,12 +21,15 @@ from typing import Any
 from lxml import etree
 
 from compiler import CompiledFlow, Router
+from compiler.catalogue import STEPS
 from compiler.emit import XML_HEAD
 from compiler.templating import MAX_RENDERED, is_template, number_variable, render, render_number
 
 SAY_MAX_CHARS = 1024  # the carrier reads at most 1,024 characters of one Say
 TEMPLATED_TAGS = {"Say": SAY_MAX_CHARS, "Sms": MAX_RENDERED}
-NUMBER_ATTRS = {"Sms": ("from", "to")}  # phone attributes that may name a call variable
+# phone attributes that may name a call variable ({{ From }}), by verb: as the catalogue marks them
+NUMBER_ATTRS = {spec.type: tuple(a.name for a in spec.attrs if a.call_number) for spec in STEPS.values()
+                if any(a.call_number for a in spec.attrs)}
 
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
@@ -93,13 +96,13 @@ class Template:
         while marker in text:
             marker += "\ue001"
         slots: list[tuple[str, str, Any]] = []
-        for el in root.iter(*TEMPLATED_TAGS):
+        for el in root.iter(*{*TEMPLATED_TAGS, *NUMBER_ATTRS}):
             for name in [n for n in el.keys() if n in NUMBER_ATTRS.get(el.tag, ())]:  # in the element's order
                 variable = number_variable(el.get(name, ""))
                 if variable is not None:
                     slots.append(("number", name, variable))
                     el.set(name, f"{marker}{len(slots) - 1}{marker}")
-            if el.text and is_template(el.text):
+            if el.tag in TEMPLATED_TAGS and el.text and is_template(el.text):
                 slots.append(("text", el.text, TEMPLATED_TAGS[el.tag]))
                 el.text = f"{marker}{len(slots) - 1}{marker}"
         if not slots:
