@@ -115,7 +115,9 @@ class ScriptedCaller:
         self.record_seconds = record_seconds
         self.dial_seconds = dial_seconds
         self.patience = patience
-        self.record_key = check_keys(record_key.strip(), "record_key")[:1]
+        self.record_key = check_keys(record_key.strip(), "record-key")
+        if len(self.record_key) > 1:
+            raise ValueError(f"record-key {record_key!r}: give one phone key (0-9, * or #)")
         self.star_in_transfer = star_in_transfer
         self._next = 0
         self._silent_after_script = 0

@@ -63,6 +63,8 @@ def test_record_key_and_star_in_transfer_options(capsys):
     assert code == 0 and "the caller presses *" in out
     code, _, err = simulate(capsys, str(EXAMPLES / "main-menu.json"), "--record-key", "##")
     assert code == 1 and "--record-key '##': give one phone key" in err
+    code, _, err = simulate(capsys, str(EXAMPLES / "main-menu.json"), "--record-key", "x")
+    assert code == 1 and "--record-key: 'x' has 'x', which is not a phone key" in err
 
 
 def test_from_to_and_dial_outcome_options(capsys):

@@ -61,9 +61,6 @@ def run(args) -> int:
         raise UserError("--timeout must be more than 0 seconds")
     if not 0 <= args.record_seconds < float("inf"):
         raise UserError("--record-seconds must be 0 or more seconds")
-    key = args.record_key.strip()
-    if len(key) > 1 or (key and key not in "0123456789*#"):
-        raise UserError(f"--record-key {args.record_key!r}: give one phone key (0-9, * or #)")
     try:
         caller = ScriptedCaller(digits=parse_digits(args.digits), dial_outcome=args.dial_outcome,
                                 record_fails=args.record_fails, play_fails=args.play_fails,
