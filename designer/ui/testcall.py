@@ -54,6 +54,13 @@ class KeypadCaller(ScriptedCaller):
         while not self.pressed.empty():  # keys pressed before now do not count
             self.pressed.get_nowait()
 
+    async def _key(self, wait: float) -> str | None:
+        """The next key pressed within ``wait`` seconds, or None."""
+        try:
+            return await asyncio.wait_for(self.pressed.get(), wait)
+        except asyncio.TimeoutError:
+            return None
+
     async def star_in(self, transfer: TransferInfo) -> bool:
         """Where * ends the transfer, the caller may press it within RECORD_WAIT seconds."""
         if not transfer.hangup_on_star:
@@ -63,11 +70,11 @@ class KeypadCaller(ScriptedCaller):
             self.on_transfer(transfer)
         deadline = asyncio.get_running_loop().time() + RECORD_WAIT * self.timeout_scale
         while (left := deadline - asyncio.get_running_loop().time()) > 0:
-            try:
-                if await asyncio.wait_for(self.pressed.get(), left) == "*":
-                    return True
-            except asyncio.TimeoutError:
-                break
+            key = await self._key(left)
+            if key is None:
+                return False
+            if key == "*":
+                return True
         return False
 
     async def record_outcome(self, record: RecordInfo) -> float | str:
@@ -80,10 +87,7 @@ class KeypadCaller(ScriptedCaller):
             self._clear()
             if self.on_record is not None:
                 self.on_record(record, keys)
-            try:
-                self.record_key = await asyncio.wait_for(self.pressed.get(), RECORD_WAIT * self.timeout_scale)
-            except asyncio.TimeoutError:
-                pass
+            self.record_key = await self._key(RECORD_WAIT * self.timeout_scale) or ""
         return self.record_seconds
 
     def press(self, key: str) -> None:
@@ -94,11 +98,7 @@ class KeypadCaller(ScriptedCaller):
             self.on_wait(gather)
         wait = max(1.0, float(gather.timeout or 5)) * self.timeout_scale
         keys = ""
-        while True:
-            try:
-                key = await asyncio.wait_for(self.pressed.get(), wait)
-            except asyncio.TimeoutError:
-                break
+        while (key := await self._key(wait)) is not None:
             keys += key
             if gather.finish_on_key and key == gather.finish_on_key:
                 break
