@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from serving import free_port, wait_until_answering
 
 from compiler import compile_flow, write_zip
 from compiler.examples import example, example_text
@@ -67,29 +68,14 @@ def test_a_missing_or_broken_source_is_named(tmp_path, capsys):
     assert "bad.json: not valid JSON" in capsys.readouterr().err
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(args: list[str]) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
     proc = subprocess.Popen([sys.executable, "-m", "designer", "host", *args, "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"host exited: {proc.stderr.read()}")
-        try:
-            httpx.get(url + "/flexml/status", timeout=1)
-            return proc, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise AssertionError("host did not start in 30 s")
+    wait_until_answering(proc, url, lambda: proc.stderr.read(), timeout=30)
+    return proc, url
 
 
 def _stop(proc: subprocess.Popen) -> str:

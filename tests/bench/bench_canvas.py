@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,15 +23,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import networkx as nx
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from compiler.flow import dumps  # noqa: E402
 from designer.store import SQLiteStore  # noqa: E402
 from designer.ui.layout import apply_layout  # noqa: E402
+from serving import free_port, wait_until_answering  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -86,30 +86,14 @@ def small_flow(flow_id: str) -> nx.DiGraph:
     return g
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_CURRENT_TEST", "FLEXML_REQUIRE_LOGIN")}
     proc = subprocess.Popen([sys.executable, "-m", "designer", "serve", "--port", str(port), "--db", str(db)],
                             cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"serve exited:\n{log.read_text()}")
-        try:
-            httpx.get(url + "/flexml/status", timeout=1)
-            return proc, url
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                proc.terminate()
-                raise SystemExit(f"serve did not answer:\n{log.read_text()}") from None
-            time.sleep(0.1)
+    wait_until_answering(proc, url, log.read_text)
+    return proc, url
 
 
 PHASES = """() => {

@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
 import sqlite3
 import subprocess
@@ -43,6 +42,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from serving import free_port  # noqa: E402
 
 EXAMPLE = ROOT / "compiler" / "examples" / "main-menu.json"
 NUMBER = "15162065337"
@@ -102,12 +104,6 @@ def serve_bare_worker(port: int) -> None:
 
 
 # --- servers and measurement ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_up(proc: subprocess.Popen, url: str, body: dict) -> bytes:

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from serving import free_port, wait_until_answering
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENS = Path("/tmp/screens")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -38,17 +30,7 @@ class Server:
         self.proc = subprocess.Popen([sys.executable, "-m", "designer", "serve", "--port", str(self.port),
                                       "--db", str(self.db), *args], cwd=ROOT, env=environ,
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"serve exited: {self.output()}")
-            try:
-                httpx.get(self.url + "/flexml/status", timeout=1)
-                return
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"serve did not answer: {self.output()}") from None
-                time.sleep(0.1)
+        wait_until_answering(self.proc, self.url, self.output)
 
     def output(self) -> str:
         self.log.seek(0)
