@@ -95,8 +95,7 @@ class ProcessRecorder:
 
     def __call__(self, event: CallEvent) -> None:
         rows = self._rows
-        rows.append((event.call_sid, event.flow_id, event.rev, event.kind, event.target, event.digits, event.at,
-                     event.params))
+        rows.append(event.row())
         if len(rows) >= self.batch:
             self._send()
         elif self._timer is None:

@@ -60,6 +60,10 @@ class CallEvent:
     at: float
     params: dict[str, Any] = field(default_factory=dict)
 
+    def row(self) -> tuple:
+        """The event as a plain tuple in field order (what ``record_rows`` and the event writer's frames hold)."""
+        return (self.call_sid, self.flow_id, self.rev, self.kind, self.target, self.digits, self.at, self.params)
+
 
 class Store(Protocol):
     # flows
@@ -332,8 +336,7 @@ class SQLiteStore:
 
     def record_events(self, events: list[CallEvent]) -> None:
         """Insert a batch of events in one transaction."""
-        self.record_rows([(e.call_sid, e.flow_id, e.rev, e.kind, e.target, e.digits, e.at, e.params)
-                          for e in events])
+        self.record_rows([e.row() for e in events])
 
     def record_rows(self, rows: list[tuple]) -> None:
         """Insert events given as tuples in ``CallEvent`` field order, in one transaction, EVENT_ROWS per statement."""
