@@ -22,7 +22,8 @@ EXAMPLE_BLURBS = {
     "main-menu": "Greets callers and offers a menu: press 1 for sales, 2 to leave a voicemail, 0 for the operator.",
     "pin-check": "Asks for a four-digit PIN; the right PIN is put through to the account team, a wrong one asks "
                  "again.",
-    "after-hours": "Tells callers you are closed and when you open, texts your on-call team who called, then hangs up.",
+    "after-hours": "Tells callers you are closed, texts your on-call team who called and the caller your opening "
+                   "hours, then hangs up.",
 }
 
 
