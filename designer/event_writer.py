@@ -157,11 +157,10 @@ class ProcessRecorder:
                 self._sent += count
                 self._drop_first()
 
-    def _drop_first(self, failed: int = 0) -> None:
+    def _drop_first(self) -> None:
         frame, _count = self._frames.popleft()
         self._buffered -= len(frame) - _LENGTH.size
         self._partial = 0
-        self.failed += failed
 
     def _read_answers(self, wait: float = 0.0) -> None:
         """Take in the child's answers (waiting up to ``wait`` seconds for one)."""
@@ -202,8 +201,7 @@ class ProcessRecorder:
                 proc = subprocess.Popen([sys.executable, "-m", "designer.event_writer", self.db, self.priority],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
             except OSError as exc:
-                self._retry_at = time.monotonic() + self._backoff
-                self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+                self._rest(failed_quickly=True)
                 log.error("cannot start the event writer: %s", exc)
                 return None
             with contextlib.suppress(OSError, AttributeError):
@@ -224,10 +222,14 @@ class ProcessRecorder:
         self._sent = self._handled = self._wrote = 0
         self._answers = b""
         quick = time.monotonic() - self._started < 5.0
-        self._retry_at = time.monotonic() + (self._backoff if quick else 0.0)
-        self._backoff = min(self._backoff * 2, MAX_BACKOFF) if quick else 1.0
+        self._rest(failed_quickly=quick)
         log.error("event writer %s%s; %s", why, f", losing {lost} events" if lost else "",
                   f"starting another in {self._retry_at - time.monotonic():.0f} s" if quick else "starting another")
+
+    def _rest(self, failed_quickly: bool) -> None:
+        """After a child that failed soon after starting, wait before the next (doubling up to MAX_BACKOFF)."""
+        self._retry_at = time.monotonic() + (self._backoff if failed_quickly else 0.0)
+        self._backoff = min(self._backoff * 2, MAX_BACKOFF) if failed_quickly else 1.0
 
     def _discard(self, proc: subprocess.Popen) -> None:
         if self._proc is proc:
