@@ -6,12 +6,12 @@ Pure library: no UI, HTTP or database imports. The pipeline::
       → grammar check (grammar.py) → bundle (bundle.py)
 """
 
-from .bundle import BundleError, read_zip, write_dir, write_zip
-from .catalogue import STEPS, VERBS, Attr, Step
-from .compile import CompiledFlow, CompileError, Router, compile_flow
-from .flow import FlowError, dumps, load, loads, save
-from .grammar import GrammarError, check_document
-from .validate import Problem, errors, validate
+from compiler.bundle import BundleError, read_zip, write_dir, write_zip
+from compiler.catalogue import STEPS, VERBS, Attr, Step
+from compiler.compile import CompiledFlow, CompileError, Router, compile_flow
+from compiler.flow import FlowError, dumps, load, loads, save
+from compiler.grammar import GrammarError, check_document
+from compiler.validate import Problem, errors, validate
 
 __all__ = [
     "Attr", "BundleError", "CompileError", "CompiledFlow", "FlowError", "GrammarError", "Problem", "Router",

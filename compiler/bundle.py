@@ -21,9 +21,9 @@ from pathlib import Path, PurePosixPath
 
 import networkx as nx
 
-from . import flow as flowfile
-from .compile import CompiledFlow, Router
-from .grammar import check_document
+from compiler import flow as flowfile
+from compiler.compile import CompiledFlow, Router
+from compiler.grammar import check_document
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 MAX_ENTRY_BYTES = 5 * 1024 * 1024

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from . import templating
-from .catalogue import STEPS
-from .emit import Urls, document, step_element, verb
-from .flow import flow_id, start_of
-from .grammar import check_document
-from .plan import Plan, make_plan, walk
-from .validate import Problem, errors, validate
+from compiler import templating
+from compiler.catalogue import STEPS
+from compiler.emit import Urls, document, step_element, verb
+from compiler.flow import flow_id, start_of
+from compiler.grammar import check_document
+from compiler.plan import Plan, make_plan, walk
+from compiler.validate import Problem, errors, validate
 
 RETRY_SUFFIX = ".retry"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .catalogue import STEPS, Step
+from compiler.catalogue import STEPS, Step
 
 XML_HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 

@@ -7,7 +7,7 @@ from importlib import resources
 
 from lxml import etree
 
-from .templating import with_sample_numbers
+from compiler.templating import with_sample_numbers
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 

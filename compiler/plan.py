@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .flow import edge_branches, start_of
+from compiler.flow import edge_branches, start_of
 
 COPY_LIMIT = 8  # verbs; a copy costs a few lines of XML, a Redirect a caller's round trip
 

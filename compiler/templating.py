@@ -15,7 +15,7 @@ from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .catalogue import CALL_VARIABLES, E164, NUMBER_VARIABLES
+from compiler.catalogue import CALL_VARIABLES, E164, NUMBER_VARIABLES
 
 MAX_RENDERED = 4096
 MAX_REPEAT = 1024  # 'ab' * n and n ** m stay small: a call's text must not eat the host's memory or time

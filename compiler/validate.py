@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 import networkx as nx
 
-from . import templating
-from .catalogue import DTMF_KEYS, E164, STEPS, Attr, Step
-from .flow import edge_branches, start_of
+from compiler import templating
+from compiler.catalogue import DTMF_KEYS, E164, STEPS, Attr, Step
+from compiler.flow import edge_branches, start_of
 
 NODE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 FLOW_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")

@@ -12,11 +12,11 @@ import logging
 
 from nicegui import app, ui
 
-from . import services
-from .context import AppContext
-from .host import EventRecorder, host_routes, table_from_store
-from .ui import auth, calls_page, editor, flows_page, numbers_page, settings_page
-from .ui.frame import APP_NAME
+from designer import services
+from designer.context import AppContext
+from designer.host import EventRecorder, host_routes, table_from_store
+from designer.ui import auth, calls_page, editor, flows_page, numbers_page, settings_page
+from designer.ui.frame import APP_NAME
 
 log = logging.getLogger("flexml.designer")
 

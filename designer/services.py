@@ -26,8 +26,8 @@ from compiler.examples import EXAMPLES, example
 from compiler.importer import ImportRefused, import_document
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 
-from .context import AppContext
-from .store import FlowRecord, Revision, StoreError
+from designer.context import AppContext
+from designer.store import FlowRecord, Revision, StoreError
 
 MAX_UPLOAD_BYTES = flowfile.MAX_FLOW_BYTES
 SECRET_SETTING = "storage_secret"

@@ -13,14 +13,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from designer import carrier_service as cs
+from designer.carrier import service as cs
 from designer import services
-from designer.carrier import CarrierClient
+from designer.carrier.client import CarrierClient
 from designer.context import AppContext
 from designer.host import EventRecorder, FlowTable, create_host_app
 from designer.sandbox import create_sandbox_app, setup
-from designer.sandbox_db import SandboxDB
-from designer.sandbox_server import free_port, running
+from designer.sandbox.db import SandboxDB
+from designer.sandbox.server import free_port, running
 from designer.services import ServiceError
 from designer.store import SQLiteStore
 

@@ -8,14 +8,14 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
-from designer import carrier_service as cs
+from designer.carrier import service as cs
 from designer import services
 from designer.app import build
-from designer.carrier import CarrierClient
+from designer.carrier.client import CarrierClient
 from designer.context import AppContext
 from designer.sandbox import create_sandbox_app, setup
-from designer.sandbox_db import SandboxDB
-from designer.sandbox_server import running
+from designer.sandbox.db import SandboxDB
+from designer.sandbox.server import running
 from designer.store import SQLiteStore
 from designer.ui.carrier_ui import call_me_button
 

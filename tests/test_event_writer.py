@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-from designer.event_writer import ProcessRecorder
+from designer.host.event_writer import ProcessRecorder
 from designer.store import CallEvent, SQLiteStore
 
 

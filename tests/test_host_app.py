@@ -9,7 +9,7 @@ from compiler import compile_flow, loads
 from compiler.examples import example
 from compiler.grammar import problems as grammar_problems
 from designer.host import FlowTable, create_host_app
-from designer.host_app import MAX_BODY, SORRY, SORRY_KEYS
+from designer.host.app import MAX_BODY, SORRY, SORRY_KEYS
 
 TEMPLATED_FLOW = {
     "directed": True, "multigraph": False,
@@ -348,7 +348,7 @@ async def test_long_names_in_the_url_are_cut_short_in_the_log(host):
 
 
 def test_apology_documents_are_valid_flexml_whatever_they_say():
-    from designer.host_app import apology
+    from designer.host.app import apology
 
     assert grammar_problems(apology("Sorry <we> & co are closed.")) == []
     assert b"<Say>Sorry &lt;we&gt; &amp; co are closed.</Say>" in apology("Sorry <we> & co are closed.")

@@ -10,7 +10,7 @@ from compiler.examples import example, example_text
 from compiler.grammar import problems as grammar_problems
 from designer.host import (EventRecorder, FlowTable, bind_numbers, load_sources, normalize_number,
                            table_from_sources, table_from_store)
-from designer.host_table import SAY_MAX_CHARS, Template, number_variants, xml_text
+from designer.host.table import SAY_MAX_CHARS, Template, number_variants, xml_text
 from designer.store import CallEvent, SQLiteStore
 
 

@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from designer.carrier import DID, Account, CarrierClient, CarrierError, to_json
+from designer.carrier.client import DID, Account, CarrierClient, CarrierError, to_json
 from designer.sandbox import create_sandbox_app, setup
-from designer.sandbox_db import SandboxDB
-from designer.sandbox_server import free_port, running
+from designer.sandbox.db import SandboxDB
+from designer.sandbox.server import free_port, running
 
 LOGIN, PASSWORD = "tester", "s3cret"
 NUMBERS = [f"1555123{n:04d}" for n in range(1, 26)]  # 25 DIDs: three pages of 10

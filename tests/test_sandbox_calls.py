@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from designer.carrier import CarrierClient, CarrierError, to_json
+from designer.carrier.client import CarrierClient, CarrierError, to_json
 from designer.sandbox import create_sandbox_app, setup
-from designer.sandbox_db import SandboxDB
-from designer.sandbox_server import running
+from designer.sandbox.db import SandboxDB
+from designer.sandbox.server import running
 
 LOGIN, PASSWORD = "tester", "s3cret"
 OURS, OTHER = "15551230001", "15551230002"

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from designer.carrier import CarrierClient, CarrierError
-from designer.sandbox_server import free_port
+from designer.carrier.client import CarrierClient, CarrierError
+from designer.sandbox.server import free_port
 
 
 def command(*args: str) -> list[str]:

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from designer.sandbox import setup
-from designer.sandbox_db import SandboxDB
-from designer.sandbox_query import parse_list_query
-from designer.sandbox_schema import DID, ApiError
+from designer.sandbox.db import SandboxDB
+from designer.sandbox.query import parse_list_query
+from designer.sandbox.schema import DID, ApiError
 
 URLS = [None, "http://a.example/flexml", "http://b.example/flexml", "https://A.example/x_y%z"]
 FIELDS = ["url", "method", "status_callback_url", "phonenumber"]

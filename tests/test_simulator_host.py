@@ -11,7 +11,7 @@ from test_simulator_support import serve
 import compiler
 from compiler import compile_flow, loads
 from designer.host import FlowTable, create_host_app
-from designer.sim_host import host_sources
+from designer.simulator.hosting import host_sources
 from designer.simulator import ScriptedCaller, simulate_call
 
 EXAMPLES = Path(compiler.__file__).parent / "examples"

@@ -12,7 +12,7 @@ from compiler import flow as flowfile
 from designer import services
 from designer.app import build
 from designer.context import AppContext
-from designer.sim_callers import ScriptedCaller
+from designer.simulator.callers import ScriptedCaller
 from designer.simulator import simulate_call
 
 

@@ -6,7 +6,7 @@ from importlib import resources
 
 import networkx as nx
 
-from ..flow import loads
+from compiler.flow import loads
 
 EXAMPLES = {
     "main-menu": "Main menu with voicemail and an operator transfer",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from compiler import compile_flow, load, write_dir, write_zip
 
-from ..cli import UserError
+from designer.cli import UserError
 
 HELP = "Compile a flow file to FlexML documents: a folder (--out) or a bundle zip (--zip)."
 

@@ -9,7 +9,7 @@ import socket
 import sys
 from urllib.parse import urlsplit
 
-from ..cli import UserError
+from designer.cli import UserError
 
 HELP = "Host flow files and export bundles for the carrier, without the designer."
 
@@ -44,8 +44,8 @@ def _base_url(args) -> str:
 
 
 def _table(args, base: str):
-    from ..host import bind_numbers, load_sources
-    from ..host_table import FlowTable
+    from designer.host import bind_numbers, load_sources
+    from designer.host.table import FlowTable
 
     table = FlowTable()
     for compiled in load_sources(args.sources, base):
@@ -60,7 +60,7 @@ def _table(args, base: str):
 def _get(table, path: str) -> int:
     import httpx
 
-    from ..host import create_host_app
+    from designer.host import create_host_app
 
     if not path.startswith("/"):
         raise UserError(f"--get {path!r} must be a path starting with /, e.g. /flexml?To=15162065337")
@@ -96,7 +96,7 @@ def _check_address(host: str, port: int) -> None:
 
 def _check_db(path: str) -> None:
     """Refuse, in one line, an events file that SQLite cannot open (a folder, not a database …)."""
-    from ..store import SQLiteStore
+    from designer.store import SQLiteStore
 
     try:
         SQLiteStore(path).close()
@@ -131,8 +131,8 @@ def run(args) -> int:
 
     import uvicorn
 
-    from ..event_writer import ProcessRecorder
-    from ..host import CONFIG_ENV, EventRecorder, create_host_app, printer
+    from designer.host.event_writer import ProcessRecorder
+    from designer.host import CONFIG_ENV, EventRecorder, create_host_app, printer
 
     _check_address(args.host, args.port)
     if args.db:
@@ -146,7 +146,7 @@ def run(args) -> int:
         os.environ[CONFIG_ENV] = json.dumps({
             "sources": [os.path.abspath(s) for s in args.sources], "dids": args.did, "base_url": base,
             "db": os.path.abspath(args.db) if args.db else None, "quiet": args.quiet})
-        from .. import host_workers
+        from designer.host import workers as host_workers
 
         if host_workers.supported():  # each worker its own SO_REUSEPORT socket: connections spread evenly
             return host_workers.supervise(args.workers, args.host, args.port, args.access_log)

@@ -9,7 +9,7 @@ from compiler.flow import dumps
 from compiler.importer import ImportRefused, import_path
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 
-from ..cli import UserError
+from designer.cli import UserError
 
 HELP = "Turn FlexML or TwiML documents (a file, a folder or an exported bundle) into a flow file."
 

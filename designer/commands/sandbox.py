@@ -6,8 +6,8 @@ import os
 import socket
 from pathlib import Path
 
-from ..cli import UserError
-from ..sandbox_schema import digits_only
+from designer.cli import UserError
+from designer.sandbox.schema import digits_only
 
 HELP = ("Run a local sandbox of the carrier's FlexML REST API (accounts, DIDs, calls) on its own SQLite file; "
         "created calls are played by the call simulator.")
@@ -30,8 +30,8 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import uvicorn
 
-    from ..sandbox import API_PREFIX, DEFAULT_DIDS, create_sandbox_app, setup
-    from ..sandbox_db import SandboxDB
+    from designer.sandbox import API_PREFIX, DEFAULT_DIDS, create_sandbox_app, setup
+    from designer.sandbox.db import SandboxDB
 
     if not 0 < args.port < 65536:
         raise UserError(f"--port {args.port}: must be between 1 and 65535")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..cli import UserError
-from .host import _check_address as check_address
+from designer.cli import UserError
+from designer.commands.host import _check_address as check_address
 
 HELP = "Run the designer in the browser, and the host answering the carrier at /flexml (embedded SQLite)."
 DEFAULT_DB = Path("~/.local/share/flexml-designer/designer.sqlite")
@@ -29,10 +29,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from .. import services
-    from ..app import is_loopback, run as run_app
-    from ..context import AppContext
-    from ..store import SQLiteStore, StoreError
+    from designer import services
+    from designer.app import is_loopback, run as run_app
+    from designer.context import AppContext
+    from designer.store import SQLiteStore, StoreError
 
     if not 0 < args.port < 65536:
         raise UserError(f"--port {args.port}: use a port from 1 to 65535")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 from urllib.parse import urlsplit
 
-from ..cli import UserError
+from designer.cli import UserError
 
 HELP = ("Simulate a phone call to a flow file, an export bundle or a FlexML URL, and print what the "
         "caller hears.")
 
 
 def add_arguments(p) -> None:
-    from ..sim_callers import DIAL_OUTCOMES
+    from designer.simulator.callers import DIAL_OUTCOMES
 
     p.add_argument("target", metavar="FLOW.json|BUNDLE.zip|URL",
                    help="a flow file or bundle (hosted in this process for the call) or an http(s) URL")
@@ -51,9 +51,9 @@ def parse_digits(text: str | None) -> list[str | None]:
 
 
 def run(args) -> int:
-    from ..sim_callers import ScriptedCaller
-    from ..sim_events import origin
-    from ..simulator import run_call
+    from designer.simulator.callers import ScriptedCaller
+    from designer.simulator.events import origin
+    from designer.simulator import run_call
 
     if args.max_fetches < 1:
         raise UserError("--max-fetches must be 1 or more")
@@ -80,7 +80,7 @@ def run(args) -> int:
     elif "://" in target:
         raise UserError(f"{target!r}: only http:// and https:// URLs can be called")
     else:
-        from ..sim_host import host_sources
+        from designer.simulator.hosting import host_sources
         hosted = host_sources([target])  # a bad file raises FlowError/CompileError/BundleError: one clear line
         url, transport, flows = hosted.url, hosted.transport, hosted.flows
         status_url = args.status_callback or hosted.status_url

@@ -22,9 +22,9 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from ..context import AppContext
-from .frame import sentence
-from ..services import ServiceError
+from designer.context import AppContext
+from designer.ui.frame import sentence
+from designer.services import ServiceError
 
 HASH_SETTING = "password_hash"
 MIN_LENGTH = 8
@@ -165,7 +165,7 @@ def install(ctx: AppContext, required: bool) -> None:
         if not config.required or app.storage.user.get("authenticated"):
             ui.navigate.to(redirect_to)
             return
-        from .frame import COLORS
+        from designer.ui.frame import COLORS
 
         ui.colors(**COLORS)
         ui.page_title("Sign in · FlexML Designer")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from .. import services
-from ..context import AppContext
-from .frame import clock, empty_state, frame, page_heading
+from designer import services
+from designer.context import AppContext
+from designer.ui.frame import clock, empty_state, frame, page_heading
 
 STATUS_COLORS = {"completed": "positive", "busy": "warning", "noanswer": "warning", "cancel": "grey-7",
                  "failed": "negative"}

@@ -1,7 +1,7 @@
 """NiceGUI components for the carrier: settings with "Test connection", the carrier's numbers, "Call me".
 
 Self-contained: each takes the ``AppContext`` and does its work through
-``designer.carrier_service`` (network calls run off the event loop). Pages
+``designer.carrier.service`` (network calls run off the event loop). Pages
 mount them:
 
 - ``carrier_settings_card(ctx)`` — Settings page
@@ -15,10 +15,10 @@ from typing import Callable
 
 from nicegui import run, ui
 
-from .. import carrier_service as cs
-from .. import services
-from ..context import AppContext
-from ..services import ServiceError
+from designer.carrier import service as cs
+from designer import services
+from designer.context import AppContext
+from designer.services import ServiceError
 
 
 def _plain(exc: Exception) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from .. import services
-from ..context import AppContext
-from ..services import ServiceError
+from designer import services
+from designer.context import AppContext
+from designer.services import ServiceError
 
 
 def download_flow_file(ctx: AppContext, flow_id: str) -> None:

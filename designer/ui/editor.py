@@ -17,14 +17,14 @@ from nicegui import ui
 
 from compiler.catalogue import PALETTE_ORDER, STEPS
 
-from .. import services
-from ..context import AppContext
-from . import frame
-from .canvas import FlowCanvas
-from .editor_state import EditorState, FlowNotFound
-from .properties import PropertiesPanel
-from .publish import publish_panel
-from .testcall import test_call_panel
+from designer import services
+from designer.context import AppContext
+from designer.ui import frame
+from designer.ui.canvas import FlowCanvas
+from designer.ui.editor_state import EditorState, FlowNotFound
+from designer.ui.properties import PropertiesPanel
+from designer.ui.publish import publish_panel
+from designer.ui.testcall import test_call_panel
 
 log = logging.getLogger(__name__)
 

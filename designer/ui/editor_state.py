@@ -23,11 +23,11 @@ from compiler.compile import CompileError
 from compiler.flow import FlowError, add_branch, dumps, edge_branches, loads, remove_branch
 from compiler.validate import DIGIT_BRANCH, NODE_ID, Problem, validate
 
-from ..context import AppContext
-from ..store import StaleFlow, StoreError
-from .canvas import graph_view
-from .history import History
-from .layout import apply_layout, overlapping
+from designer.context import AppContext
+from designer.store import StaleFlow, StoreError
+from designer.ui.canvas import graph_view
+from designer.ui.history import History
+from designer.ui.layout import apply_layout, overlapping
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from nicegui import events, ui
 
-from .. import services
-from ..context import AppContext
-from ..services import FlowRow, ServiceError
-from .downloads import download_bundle, download_flow_file
-from .frame import ago, empty_state, frame, page_heading, sentence
+from designer import services
+from designer.context import AppContext
+from designer.services import FlowRow, ServiceError
+from designer.ui.downloads import download_bundle, download_flow_file
+from designer.ui.frame import ago, empty_state, frame, page_heading, sentence
 
 SEARCH_FROM = 6  # show the search box once the list is this long
 EXAMPLE_ICONS = {"main-menu": "dialpad", "pin-check": "pin", "after-hours": "bedtime"}

@@ -34,7 +34,7 @@ def header(active: str = "") -> None:
                 ui.icon(icon, size="18px")
                 ui.label(label)
         ui.space()
-        from .auth import login_required
+        from designer.ui.auth import login_required
 
         if login_required() and app.storage.user.get("authenticated"):
             ui.button("Sign out", icon="logout", on_click=_sign_out).props("flat dense no-caps color=secondary")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from .. import services
-from ..context import AppContext
-from ..services import ServiceError
-from . import carrier_ui
-from .frame import FormError, empty_state, frame, page_heading
+from designer import services
+from designer.context import AppContext
+from designer.services import ServiceError
+from designer.ui import carrier_ui
+from designer.ui.frame import FormError, empty_state, frame, page_heading
 
 
 

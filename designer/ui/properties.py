@@ -17,8 +17,8 @@ from compiler.catalogue import DTMF_KEYS, STEPS, Attr, Step
 from compiler.flow import edge_branches
 from compiler.validate import DIGIT_BRANCH
 
-from .canvas import branch_label
-from .editor_state import EditorState
+from designer.ui.canvas import branch_label
+from designer.ui.editor_state import EditorState
 
 # one-click values for a phone field that may name a call number (Send text's to/from)
 CALL_NUMBER_CHOICES = (("The caller", "From"), ("The number called", "To"))

@@ -8,12 +8,12 @@ from nicegui import ui
 
 from compiler import Problem, errors
 
-from .. import services
-from ..context import AppContext
-from ..services import PublishRefused, ServiceError
-from .carrier_ui import call_me_button
-from .downloads import download_bundle, download_flow_file
-from .frame import ago, clock
+from designer import services
+from designer.context import AppContext
+from designer.services import PublishRefused, ServiceError
+from designer.ui.carrier_ui import call_me_button
+from designer.ui.downloads import download_bundle, download_flow_file
+from designer.ui.frame import ago, clock
 
 MAX_SHOWN_PROBLEMS = 8
 

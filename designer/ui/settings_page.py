@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from .. import services
-from ..context import AppContext
-from ..services import ServiceError
-from . import auth
-from .frame import FormError, frame, page_heading
-from . import carrier_ui
+from designer import services
+from designer.context import AppContext
+from designer.services import ServiceError
+from designer.ui import auth
+from designer.ui.frame import FormError, frame, page_heading
+from designer.ui import carrier_ui
 
 
 def register(ctx: AppContext) -> None:

@@ -17,13 +17,13 @@ import httpx
 from nicegui import background_tasks, ui
 
 from compiler import CompiledFlow
-from .. import services
-from ..context import AppContext
-from ..host import FlowTable, create_host_app
-from .frame import sentence
-from ..services import PublishRefused, ServiceError
-from ..sim_callers import RECORD_FAILED, GatherInfo, RecordInfo, ScriptedCaller, TransferInfo
-from ..simulator import ANY_KEY, CallEvent, CallResult, finish_keys, simulate_call
+from designer import services
+from designer.context import AppContext
+from designer.host import FlowTable, create_host_app
+from designer.ui.frame import sentence
+from designer.services import PublishRefused, ServiceError
+from designer.simulator.callers import RECORD_FAILED, GatherInfo, RecordInfo, ScriptedCaller, TransferInfo
+from designer.simulator import ANY_KEY, CallEvent, CallResult, finish_keys, simulate_call
 
 KEYPAD = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("*", "0", "#"))
 BASE = "http://designer.test"

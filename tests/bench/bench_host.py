@@ -82,13 +82,13 @@ def bare_app():
 
 def serve_bare(port: int, workers: int) -> None:
     """The bare app on the same server settings as ``host``: one uvicorn process, or with several workers
-    one process per worker, each on its own SO_REUSEPORT socket (``designer.host_workers.supervise``)."""
+    one process per worker, each on its own SO_REUSEPORT socket (``designer.host.workers.supervise``)."""
     import uvicorn
 
     if workers == 1:
         uvicorn.run(bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
         return
-    from designer.host_workers import supervise
+    from designer.host.workers import supervise
 
     supervise(workers, "127.0.0.1", port, access_log=False,
               command=[sys.executable, __file__, "--serve-bare-worker", str(port)])
@@ -97,7 +97,7 @@ def serve_bare(port: int, workers: int) -> None:
 def serve_bare_worker(port: int) -> None:
     import uvicorn
 
-    from designer.host_workers import listening_socket
+    from designer.host.workers import listening_socket
 
     config = uvicorn.Config(bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[listening_socket("127.0.0.1", port)])
@@ -209,7 +209,7 @@ def _cmdline(pid: int) -> list[str]:
 
 
 def _is_writer(pid: int) -> bool:
-    return "designer.event_writer" in _cmdline(pid)
+    return "designer.host.event_writer" in _cmdline(pid)
 
 
 def _is_python(pid: int) -> bool:

@@ -39,10 +39,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .sandbox_calls import CallPlan, CallScheduler, Player, play, simulator_player
-from .sandbox_db import SandboxDB, new_sid
-from .sandbox_query import parse_fields, parse_list_query
-from .sandbox_schema import (ACCOUNT, CALL, DID, ApiError, Kind, clean_value, digits_only, invalid_field,
+from designer.sandbox.calls import CallPlan, CallScheduler, Player, play, simulator_player
+from designer.sandbox.db import SandboxDB, new_sid
+from designer.sandbox.query import parse_fields, parse_list_query
+from designer.sandbox.schema import (ACCOUNT, CALL, DID, ApiError, Kind, clean_value, digits_only, invalid_field,
                              validation_error)
 
 log = logging.getLogger("flexml.sandbox")

@@ -28,12 +28,12 @@ import httpx
 from compiler import CompiledFlow
 from compiler.catalogue import DTMF_KEYS
 
-from .sim_callers import (DIAL_OUTCOMES, RECORD_FAILED, Caller, GatherInfo, HangUp, RecordInfo,
+from designer.simulator.callers import (DIAL_OUTCOMES, RECORD_FAILED, Caller, GatherInfo, HangUp, RecordInfo,
                           ScriptedCaller, TransferInfo, check_keys, resolve)
-from .sim_events import CallEvent, CallResult, host_document
-from .sim_flexml import NotFlexML, Verb, parse_document
-from .sim_http import MAX_ANSWER_BYTES, Fetcher, Sent
-from .sim_steps import DocRef, StepMap
+from designer.simulator.events import CallEvent, CallResult, host_document
+from designer.simulator.flexml import NotFlexML, Verb, parse_document
+from designer.simulator.transport import MAX_ANSWER_BYTES, Fetcher, Sent
+from designer.simulator.steps import DocRef, StepMap
 
 __all__ = [
     "CallEvent", "CallResult", "Caller", "DIAL_OUTCOMES", "GatherInfo", "HangUp", "MAX_ANSWER_BYTES", "RecordInfo",

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TextIO
 
-from .store import CallEvent
+from designer.store import CallEvent
 
 log = logging.getLogger("flexml.host")
 

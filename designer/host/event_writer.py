@@ -13,7 +13,7 @@ events (or ``interval`` seconds after the first of a batch) writes them as one
 wait in memory up to ``max_buffer`` bytes; beyond that new events are counted
 in ``dropped`` (and logged).
 
-The child, ``python -m designer.event_writer DB``, runs only on CPU time the
+The child, ``python -m designer.host.event_writer DB``, runs only on CPU time the
 answering processes leave over (SCHED_IDLE). Each time it wakes it reads what
 the pipe holds (up to ``BATCH_BYTES``), inserts it in one transaction with
 ``SQLiteStore.record_rows``, answers on its stdout with how many events it has
@@ -44,7 +44,7 @@ import sys
 import time
 from collections import deque
 
-from .store import CallEvent, SQLiteStore
+from designer.store import CallEvent, SQLiteStore
 
 log = logging.getLogger("flexml.host")
 
@@ -198,7 +198,7 @@ class ProcessRecorder:
             self._started = time.monotonic()
             self.starts += 1
             try:
-                proc = subprocess.Popen([sys.executable, "-m", "designer.event_writer", self.db, self.priority],
+                proc = subprocess.Popen([sys.executable, "-m", "designer.host.event_writer", self.db, self.priority],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
             except OSError as exc:
                 self._rest(failed_quickly=True)

@@ -20,7 +20,7 @@ from typing import Any, Awaitable, Callable
 
 import httpx
 
-from .sandbox_db import SandboxDB
+from designer.sandbox.db import SandboxDB
 
 log = logging.getLogger("flexml.sandbox")
 
@@ -65,7 +65,7 @@ def _event_dict(event: Any) -> dict[str, Any]:
 async def simulator_player(plan: CallPlan, transport: httpx.AsyncBaseTransport | None) -> dict[str, Any]:
     """Play the call with the designer's simulator (``designer.simulator``), which also sends the status callback."""
     try:
-        from .simulator import ScriptedCaller, simulate_call
+        from designer.simulator import ScriptedCaller, simulate_call
     except ImportError as exc:  # the simulator is a separate part of the designer
         return {"ok": False, "status": "failed", "duration": 0, "transcript": "",
                 "reason": f"the call simulator is not available ({exc})", "events": []}

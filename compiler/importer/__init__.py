@@ -24,12 +24,12 @@ with entities, too large, a zip entry escaping its folder, …
 
 How documents become steps:
 
-- Verbs and attributes map through the step catalogue (``import_verbs``): any
+- Verbs and attributes map through the step catalogue (``verbs``): any
   letter case, TwiML's common subset, harmless value normalisation. What the
   catalogue lacks is kept and reported: ``unknown_attrs`` / ``unknown_children``
   / ``unknown_text`` on the step, unknown verbs in ``graph["unknown_verbs"]``
   (document, line, the step they followed, their XML).
-- URLs are followed between the documents of the set (``import_links``). The
+- URLs are followed between the documents of the set (``links``). The
   first verb of a document gets the document's name as its step id, so
   recompiling names the documents as before.
 - A Gather's action: a bundle's router gives the menu's options, no-input and
@@ -73,16 +73,16 @@ from typing import Any, Mapping
 
 import networkx as nx
 
-from . import bundle
-from .compile import RETRY_SUFFIX, Router
-from .emit import Urls
-from .flow import FORMAT, add_branch, edge_branches, out_branches
-from .import_layout import apply_layout
-from .import_links import Resolver, Target
-from .import_verbs import Verb, read_verb
-from .import_xml import MAX_DOCUMENT_BYTES, ImportRefused, ParsedDocument, local_name, parse_document
-from .plan import COPY_LIMIT
-from .validate import FLOW_ID, NODE_ID, errors, validate
+from compiler import bundle
+from compiler.compile import RETRY_SUFFIX, Router
+from compiler.emit import Urls
+from compiler.flow import FORMAT, add_branch, edge_branches, out_branches
+from compiler.layout import apply_layout
+from compiler.importer.links import Resolver, Target
+from compiler.importer.verbs import Verb, read_verb
+from compiler.importer.parse import MAX_DOCUMENT_BYTES, ImportRefused, ParsedDocument, local_name, parse_document
+from compiler.plan import COPY_LIMIT
+from compiler.validate import FLOW_ID, NODE_ID, errors, validate
 
 __all__ = ["ImportRefused", "ImportResult", "Note", "import_document", "import_documents", "import_path",
            "MAX_DOCUMENT_BYTES", "MAX_SET_BYTES", "MAX_DOCUMENTS"]

@@ -7,8 +7,8 @@ Public API (the designer and the ``host`` command build on these)::
     table.bind("+1 (516) 206-5337", "main-menu")
     app = create_host_app(table, on_event=EventRecorder(store.record_events))
 
-Modules: ``host_table`` (flows in memory), ``host_app`` (the ASGI handler),
-``host_events`` (recording off the answer path); this one loads flows from
+Modules: ``table`` (flows in memory), ``app`` (the ASGI handler),
+``events`` and ``event_writer`` (recording off the answer path), ``workers``; this one loads flows from
 files and from the store.
 """
 
@@ -21,11 +21,11 @@ from pathlib import Path
 
 from compiler import BundleError, CompiledFlow, FlowError, compile_flow, load, read_zip
 
-from .event_writer import ProcessRecorder
-from .host_app import MAX_BODY, HostHandler, create_host_app, host_routes, read_params
-from .host_events import EventRecorder, describe, printer
-from .host_table import FlowTable, ServedRevision, Snapshot, normalize_number
-from .store import CallEvent, Store
+from designer.host.event_writer import ProcessRecorder
+from designer.host.app import MAX_BODY, HostHandler, create_host_app, host_routes, read_params
+from designer.host.events import EventRecorder, describe, printer
+from designer.host.table import FlowTable, ServedRevision, Snapshot, normalize_number
+from designer.store import CallEvent, Store
 
 __all__ = [
     "CallEvent", "EventRecorder", "FlowTable", "HostHandler", "MAX_BODY", "ServedRevision", "Snapshot",

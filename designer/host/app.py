@@ -34,8 +34,8 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
-from .host_table import FlowTable, Snapshot, xml_text
-from .store import CallEvent
+from designer.host.table import FlowTable, Snapshot, xml_text
+from designer.store import CallEvent
 
 log = logging.getLogger("flexml.host")
 

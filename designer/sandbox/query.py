@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .sandbox_schema import ApiError, Field, Kind, invalid_field
+from designer.sandbox.schema import ApiError, Field, Kind, invalid_field
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000

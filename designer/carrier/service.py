@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import services
-from .carrier import DID, Call, CarrierClient, CarrierError
-from .context import AppContext
-from .secret_box import PREFIX, SecretBox
-from .services import ServiceError
+from designer import services
+from designer.carrier.client import DID, Call, CarrierClient, CarrierError
+from designer.context import AppContext
+from designer.carrier.secret_box import PREFIX, SecretBox
+from designer.services import ServiceError
 
 BASE_URL_SETTING = "carrier_base_url"
 LOGIN_SETTING = "carrier_login"

@@ -31,7 +31,7 @@ class HostedFlows:
 
 def host_sources(paths: list[str | Path], flow: str | None = None) -> HostedFlows:
     """Serve flow files / bundles in process; the call starts at ``flow`` (default: the first)."""
-    from .host import FlowTable, create_host_app, load_sources
+    from designer.host import FlowTable, create_host_app, load_sources
 
     compiled = load_sources(list(paths))
     table = FlowTable()

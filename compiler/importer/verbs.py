@@ -17,8 +17,8 @@ from typing import Any, Callable
 
 from lxml import etree
 
-from .catalogue import METHODS, STEPS, Attr, Step, canonical_verb
-from .import_xml import local_name
+from compiler.catalogue import METHODS, STEPS, Attr, Step, canonical_verb
+from compiler.importer.parse import local_name
 
 # TwiML spellings of FlexML verbs
 VERB_ALIASES = {"message": "Sms"}

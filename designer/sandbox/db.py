@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .sandbox_query import Query
-from .sandbox_schema import CALL, ApiError, Kind, national_formats
+from designer.sandbox.query import Query
+from designer.sandbox.schema import CALL, ApiError, Kind, national_formats
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (

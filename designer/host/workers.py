@@ -44,7 +44,7 @@ def supervise(workers: int, host: str, port: int, access_log: bool, command: lis
 
     ``command`` runs one worker (default: this module's ``worker_main`` serving ``$FLEXML_HOST_CONFIG``).
     """
-    command = command or [sys.executable, "-m", "designer.host_workers", host, str(port), "1" if access_log else "0"]
+    command = command or [sys.executable, "-m", "designer.host.workers", host, str(port), "1" if access_log else "0"]
     procs: list[subprocess.Popen | None] = [None] * workers
     started = [0.0] * workers
     pause = [RESTART_PAUSE] * workers
@@ -94,7 +94,7 @@ def worker_main(argv: list[str]) -> int:
     """One worker: the app from ``$FLEXML_HOST_CONFIG`` on its own SO_REUSEPORT socket."""
     import uvicorn
 
-    from .host import app_from_env
+    from designer.host import app_from_env
 
     host, port, access_log = argv[0], int(argv[1]), argv[2] == "1"
     try:
