@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from compiler import BundleError, CompileError, FlowError
+from designer import __version__
 
 COMMANDS = ("serve", "validate", "compile", "host", "simulate", "import", "sandbox")
 
@@ -31,6 +32,7 @@ def _modules():
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="flexml-designer", description="Draw, compile, host and test FlexML call flows.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in _modules():
         sp = sub.add_parser(name, help=module.HELP, description=module.HELP)

@@ -33,6 +33,7 @@ from designer.ui.layout import NODE_BASE_HEIGHT, NODE_WIDTH, OUTPUT_HEIGHT
 STATIC_DIR = Path(static.__file__).resolve().parent
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VUE_FLOW_DIST = Path("@vue-flow") / "core" / "dist"
+VENDORED_DIST = STATIC_DIR / "vendor" / "vue-flow"
 SNIPPET_MAX = 60
 
 
@@ -41,19 +42,19 @@ class CanvasSetupError(RuntimeError):
 
 
 def find_vue_flow_dist() -> Path:
-    """``node_modules/@vue-flow/core/dist`` from $FLEXML_NODE_MODULES, the project root or the cwd."""
-    candidates: list[Path] = []
+    """Vue Flow's browser files: ``@vue-flow/core/dist`` in $FLEXML_NODE_MODULES, else the installed
+    package's own copy (``static/vendor/vue-flow``, put in the wheel by setup.py), else ``node_modules/``
+    of the checkout or the cwd."""
     env = os.environ.get("FLEXML_NODE_MODULES")
-    if env:
-        candidates.append(Path(env))
-    candidates += [PROJECT_ROOT / "node_modules", Path.cwd() / "node_modules"]
-    for folder in candidates:
-        dist = folder / VUE_FLOW_DIST
+    candidates = [Path(env) / VUE_FLOW_DIST] if env else []
+    candidates += [VENDORED_DIST, PROJECT_ROOT / "node_modules" / VUE_FLOW_DIST,
+                   Path.cwd() / "node_modules" / VUE_FLOW_DIST]
+    for dist in candidates:
         if (dist / "vue-flow-core.mjs").is_file():
             return dist.resolve()
     looked = ", ".join(str(c) for c in candidates)
     raise CanvasSetupError(
-        f"the canvas library Vue Flow is not installed (looked for {VUE_FLOW_DIST}/vue-flow-core.mjs in {looked}); "
+        f"the canvas library Vue Flow is not installed (looked for vue-flow-core.mjs in {looked}); "
         "run `npm ci --ignore-scripts --omit=peer` in the project folder (or `bash .ci/do serve`), "
         "or set FLEXML_NODE_MODULES to a node_modules folder that has @vue-flow/core")
 
