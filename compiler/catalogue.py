@@ -1,7 +1,7 @@
 """The step catalogue: every FlexML verb and designer step, with its attributes.
 
 This one table drives validation, the designer's palette and property forms,
-the importer and the generated docs. Facts come from flexml-reference.txt.
+the importer and the generated docs. Facts come from the FlexML reference.
 
 Attribute kinds:
   int     whole number, optional ``minimum``/``maximum``

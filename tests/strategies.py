@@ -8,7 +8,7 @@ command does, so ``tests`` is importable)::
 
     @settings(max_examples=50, deadline=None)
     @given(valid_flows())
-    def test_something(graph):   # a networkx.DiGraph in the flow format of DESIGN.md
+    def test_something(graph):   # a networkx.DiGraph in the flow format of docs/flow-format.md
         ...
 
 ``valid_flows(min_steps=1, max_steps=14)`` draws flows that ``compiler.validate``

@@ -1,4 +1,4 @@
-"""Each FlexML verb as the carrier runs it (flexml-reference.txt), against hand-written documents.
+"""Each FlexML verb as the carrier runs it (the FlexML reference), against hand-written documents.
 
 Most calls go to an in-process server through ``httpx.ASGITransport``; the
 request-field and status-callback tests use real loopback HTTP.

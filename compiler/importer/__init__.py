@@ -14,7 +14,7 @@ A set holding a ``manifest.json`` (a bundle, or a folder written by
 start at (document name, path or file name); by default the bundle's start,
 else the one document no other links to (preferring index/main/start/welcome).
 
-``ImportResult`` holds ``graph`` (a flow, format 1 of DESIGN.md, with canvas
+``ImportResult`` holds ``graph`` (a flow, format 1 of docs/flow-format.md, with canvas
 positions), ``notes`` (``Note``: document, line, node, message, severity
 ``warning`` or ``info``), ``start``, ``documents`` (path → node id of its
 first step), ``revision`` and ``base_url`` (a bundle's, so recompiling with

@@ -6,7 +6,7 @@
 
 It requests the URL with the carrier's request fields (POST: JSON body, GET:
 query parameters), runs the verbs top to bottom following
-``flexml-reference.txt``, follows action and Redirect URLs (relative ones
+the FlexML reference, follows action and Redirect URLs (relative ones
 resolved against the URL just fetched) and sends the status callback at the
 end. Time is virtual: speech, pauses, timeouts and transfers advance a clock
 that gives ``CallDuration``; nothing sleeps. A call that cannot go on — a
