@@ -27,7 +27,9 @@ from compiler.importer import ImportRefused, import_document
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 
 from designer.context import AppContext
-from designer.store import FlowRecord, Revision, StoreError
+from designer.store import FlowRecord, Revision, StaleFlow, StoreError
+
+__all__ = ["ServiceError", "PublishRefused", "StaleFlow", "StoreError"]  # and the functions below
 
 MAX_UPLOAD_BYTES = flowfile.MAX_FLOW_BYTES
 SECRET_SETTING = "storage_secret"
@@ -84,6 +86,21 @@ def _get(ctx: AppContext, flow_id: str) -> FlowRecord:
     return record
 
 
+def find_flow(ctx: AppContext, flow_id: str) -> FlowRecord | None:
+    """The stored flow, or None when there is none (deleted, say)."""
+    return ctx.store.get_flow(flow_id)
+
+
+def flow_records(ctx: AppContext) -> dict[str, FlowRecord]:
+    """Every stored flow by id, in the store's order."""
+    return {r.id: r for r in ctx.store.list_flows()}
+
+
+def flow_names(ctx: AppContext) -> dict[str, str]:
+    """Flow id → name, in the store's order (for choosers and tables)."""
+    return {r.id: r.name for r in ctx.store.list_flows()}
+
+
 def draft_graph(ctx: AppContext, flow_id: str) -> nx.DiGraph:
     return flowfile.loads(_get(ctx, flow_id).graph_json, f"flow {flow_id}")
 
@@ -98,6 +115,15 @@ def _store_new(ctx: AppContext, graph: nx.DiGraph, name: str, wanted_id: str = "
         return ctx.store.create_flow(graph.graph["id"], name, flowfile.dumps(graph))
     except StoreError as exc:
         raise ServiceError(str(exc)) from None
+
+
+def save_draft(ctx: AppContext, flow_id: str, graph_json: str, version: int, name: str | None = None) -> int:
+    """Save the editor's draft over ``version``; returns the new version.
+
+    Raises ``StaleFlow`` when the flow was saved elsewhere since ``version``
+    and ``StoreError`` when it cannot be saved (deleted, say).
+    """
+    return ctx.store.save_flow(flow_id, graph_json, version, name=name)
 
 
 # --- create, copy, rename, delete ------------------------------------------------------
@@ -152,16 +178,12 @@ def rename(ctx: AppContext, flow_id: str, name: str) -> FlowRecord:
 def delete(ctx: AppContext, flow_id: str) -> None:
     """Delete a flow, its revisions and its numbers; the host stops answering for it."""
     record = _get(ctx, flow_id)
-    for number in record.numbers:
-        _table_call(ctx, "unbind", number)
+    if ctx.table is not None:
+        for number in record.numbers:
+            ctx.table.unbind(number)
     ctx.store.delete_flow(flow_id)
-    _table_call(ctx, "remove", flow_id)
-
-
-def _table_call(ctx: AppContext, method: str, *args) -> None:
-    fn = getattr(ctx.table, method, None) if ctx.table is not None else None
-    if fn is not None:
-        fn(*args)
+    if ctx.table is not None:
+        ctx.table.remove_flow(flow_id)
 
 
 # --- import ----------------------------------------------------------------------------
@@ -247,6 +269,11 @@ def revisions(ctx: AppContext, flow_id: str) -> list[Revision]:
     return ctx.store.list_revisions(flow_id)
 
 
+def find_revision(ctx: AppContext, flow_id: str, rev: int) -> Revision | None:
+    """A stored revision of a flow, or None."""
+    return ctx.store.get_revision(flow_id, rev)
+
+
 def restore_revision(ctx: AppContext, flow_id: str, rev: int) -> int:
     """Copy a revision's flow into the draft (a new save); returns the draft's new version."""
     record = _get(ctx, flow_id)
@@ -308,8 +335,14 @@ def bind_number(ctx: AppContext, number: str, flow_id: str) -> str:
     digits = normalize_number(number)
     _get(ctx, flow_id)
     ctx.store.bind_did(digits, flow_id)
-    _table_call(ctx, "bind", digits, flow_id)
+    if ctx.table is not None:
+        ctx.table.bind(digits, flow_id)
     return digits
+
+
+def bound_numbers(ctx: AppContext) -> dict[str, str]:
+    """Every bound number (digits only) → the flow id it rings."""
+    return ctx.store.dids()
 
 
 def unbind_number(ctx: AppContext, number: str) -> None:
@@ -317,7 +350,8 @@ def unbind_number(ctx: AppContext, number: str) -> None:
     if digits not in ctx.store.dids():
         raise ServiceError(f"number {number!r} is not bound to any flow")
     ctx.store.unbind_did(digits)
-    _table_call(ctx, "unbind", digits)
+    if ctx.table is not None:
+        ctx.table.unbind(digits)
 
 
 def format_number(digits: str) -> str:
@@ -378,6 +412,12 @@ def call_path(ctx: AppContext, call_sid: str, cache: dict | None = None) -> list
     return path_from_documents(steps_of, [(e.kind, e.target, e.params.get("answer")) for e in events])
 
 
+def flush_call_events(ctx: AppContext, timeout: float = 0.5) -> None:
+    """Wait (up to ``timeout`` seconds) until the host's recorded call events are in the store."""
+    if ctx.recorder is not None:
+        ctx.recorder.flush(timeout=timeout)
+
+
 def recent_calls(ctx: AppContext, limit: int = 50, flow_id: str | None = None) -> list[dict]:
     """Recent calls, newest first, each with its ``path`` of step ids."""
     calls = ctx.store.recent_calls(limit=limit, flow_id=flow_id)
@@ -388,6 +428,15 @@ def recent_calls(ctx: AppContext, limit: int = 50, flow_id: str | None = None) -
 
 
 # --- settings and first run ------------------------------------------------------------
+
+
+def get_setting(ctx: AppContext, key: str) -> str | None:
+    """A stored setting's value, or None."""
+    return ctx.store.get_setting(key)
+
+
+def set_setting(ctx: AppContext, key: str, value: str) -> None:
+    ctx.store.set_setting(key, value)
 
 
 def storage_secret(ctx: AppContext) -> str:
