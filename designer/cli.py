@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import socket
 import sys
 
 from compiler import BundleError, CompileError, FlowError
@@ -18,6 +19,21 @@ COMMANDS = ("serve", "validate", "compile", "host", "simulate", "import", "sandb
 
 class UserError(Exception):
     """A mistake the user can fix; printed as it is, exit status 1."""
+
+
+def check_address(host: str, port: int) -> None:
+    """Refuse, in one line, an address a server could not listen on (before printing URLs for it)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UserError(f"--host {host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _modules():

@@ -27,6 +27,7 @@ from compiler.importer import ImportRefused, import_document
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 
 from designer.context import AppContext
+from designer.host.inprocess import InProcessHost, hosted
 from designer.store import FlowRecord, Revision, StaleFlow, StoreError
 
 __all__ = ["ServiceError", "PublishRefused", "StaleFlow", "StoreError"]  # and the functions below
@@ -295,6 +296,21 @@ def compile_draft(ctx: AppContext, flow_id: str, revision: str = "draft") -> Com
         return compile_flow(graph, revision=revision, problems=[])
     except (CompileError, GrammarError) as exc:
         raise ServiceError(f"flow {flow_id!r} could not be compiled: {exc}") from None
+
+
+def draft_host(ctx: AppContext, flow_id: str) -> InProcessHost:
+    """The draft compiled in memory as revision "draft" and served in process, for a test call.
+
+    Raises PublishRefused while the draft has errors.
+    """
+    return hosted([compile_draft(ctx, flow_id)])
+
+
+def published_host(ctx: AppContext, flow_id: str) -> InProcessHost:
+    """The designer's own host, in process, for a test call: its events are recorded like the carrier's."""
+    if ctx.table is None or ctx.table.compiled(flow_id) is None:
+        raise ServiceError("this flow is not published yet; publish it or call the draft")
+    return hosted(table=ctx.table, on_event=ctx.recorder)
 
 
 def export_bundle(ctx: AppContext, flow_id: str, rev: int | None = None) -> tuple[str, bytes]:
