@@ -8,7 +8,6 @@ The host's ``/flexml`` routes never need a login: the carrier calls them.
 from __future__ import annotations
 
 import math
-import time
 from urllib.parse import quote
 
 from nicegui import app, ui
@@ -19,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from designer.context import AppContext
-from designer.ui.frame import sentence
+from designer.ui.frame import COLORS, sentence
+from designer.ui.signin_state import Throttle, config, login_required, signed_in
 from designer.passwords import (HASH_SETTING, MIN_LENGTH, change_password, check_password, has_password,
                                 hash_password, is_password, password_from_env, set_password)
 from designer.services import ServiceError
@@ -30,54 +30,11 @@ __all__ = ["HASH_SETTING", "MIN_LENGTH", "Throttle", "change_password", "check_p
 OPEN_PATHS = ("/login", "/_nicegui", "/_nicegui_ws", "/flexml", "/favicon.ico")
 
 
-class Throttle:
-    """Slows down password guessing: after ``free`` wrong passwords from one address, each further try
-    waits ``base`` seconds, doubling with every miss up to ``cap``; a right password clears the record."""
-
-    def __init__(self, free: int = 5, base: float = 30.0, cap: float = 900.0, clock=time.monotonic):
-        self.free, self.base, self.cap, self.clock = free, base, cap, clock
-        self._misses: dict[str, tuple[int, float]] = {}  # address → (wrong tries, when the last one was)
-
-    def wait(self, who: str) -> float:
-        """Seconds ``who`` must wait before the next try (0: go ahead)."""
-        misses, last = self._misses.get(who, (0, 0.0))
-        if misses < self.free:
-            return 0.0
-        delay = min(self.base * 2 ** min(misses - self.free, 32), self.cap)  # (no float overflow, ever)
-        return max(0.0, last + delay - self.clock())
-
-    def failed(self, who: str) -> None:
-        misses, _ = self._misses.get(who, (0, 0.0))
-        if len(self._misses) > 10_000:  # many addresses: forget the oldest records
-            for key in sorted(self._misses, key=lambda k: self._misses[k][1])[:5_000]:
-                del self._misses[key]
-        self._misses[who] = (misses + 1, self.clock())
-
-    def succeeded(self, who: str) -> None:
-        self._misses.pop(who, None)
-
-
-class _Config:
-    required = False
-    throttle = Throttle()
-
-
-config = _Config()
-
-
 def _address() -> str:
     """The signing-in browser's address (behind a proxy, the proxy's: then all tries count together)."""
     request = getattr(ui.context.client, "request", None)
     client = getattr(request, "client", None)
     return getattr(client, "host", None) or "unknown"
-
-
-def login_required() -> bool:
-    return config.required
-
-
-def signed_in() -> bool:
-    return not config.required or bool(app.storage.user.get("authenticated"))
 
 
 class LoginMiddleware(BaseHTTPMiddleware):
@@ -116,8 +73,6 @@ def install(ctx: AppContext, required: bool) -> None:
         if not config.required or app.storage.user.get("authenticated"):
             ui.navigate.to(redirect_to)
             return
-        from designer.ui.frame import COLORS
-
         ui.colors(**COLORS)
         ui.page_title("Sign in · FlexML Designer")
         ui.query("body").classes("bg-slate-50")
