@@ -27,6 +27,7 @@ from compiler.importer import ImportRefused, import_document
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 
 from designer.context import AppContext
+from designer.errors import DesignerError
 from designer.host.inprocess import InProcessHost, hosted
 from designer.store import FlowRecord, Revision, StaleFlow, StoreError
 
@@ -37,7 +38,7 @@ SECRET_SETTING = "storage_secret"
 PUBLIC_URL_SETTING = "public_url"
 
 
-class ServiceError(Exception):
+class ServiceError(DesignerError):
     """Something the user asked for that cannot be done; the message says what and why."""
 
 

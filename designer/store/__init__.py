@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from designer.errors import DesignerError
 
-class StoreError(Exception):
+
+class StoreError(DesignerError):
     """A store operation that cannot be done; the message says which object."""
 
 

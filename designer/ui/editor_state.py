@@ -25,6 +25,7 @@ from compiler.validate import DIGIT_BRANCH, NODE_ID, Problem, validate
 
 from designer import services
 from designer.context import AppContext
+from designer.errors import DesignerError
 from designer.services import StaleFlow, StoreError
 from designer.ui.canvas import graph_view
 from designer.ui.history import History
@@ -36,7 +37,7 @@ ID_PREFIX = {"Gather": "menu", "Dial": "transfer", "Record": "record", "Hangup":
 PASTE_OFFSET = 40
 
 
-class FlowNotFound(Exception):
+class FlowNotFound(DesignerError):
     """The editor was opened for a flow the store does not have."""
 
 
