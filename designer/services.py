@@ -447,15 +447,6 @@ def recent_calls(ctx: AppContext, limit: int = 50, flow_id: str | None = None) -
 # --- settings and first run ------------------------------------------------------------
 
 
-def get_setting(ctx: AppContext, key: str) -> str | None:
-    """A stored setting's value, or None."""
-    return ctx.store.get_setting(key)
-
-
-def set_setting(ctx: AppContext, key: str, value: str) -> None:
-    ctx.store.set_setting(key, value)
-
-
 def storage_secret(ctx: AppContext) -> str:
     """The browser-session signing secret, created once and kept in the store."""
     secret = ctx.store.get_setting(SECRET_SETTING)

@@ -13,11 +13,19 @@ def _trees(folder: Path) -> dict[Path, ast.Module]:
     return {path: ast.parse(path.read_text(), str(path)) for path in sorted(folder.rglob("*.py"))}
 
 
+def _name(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
 def store_uses(tree: ast.Module) -> list[int]:
-    """Lines that reach a ``store`` attribute: ``ctx.store``, ``self.ctx.store.x``, ``getattr(ctx, "store")``."""
+    """Lines that reach the store or the host's table and recorder past the services.
+
+    ``ctx.store``, ``self.ctx.store.x``, ``getattr(ctx, "store")``, ``ctx.table``, ``self.ctx.recorder``.
+    """
     lines = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr == "store":
+        if isinstance(node, ast.Attribute) and (node.attr == "store" or
+                                                node.attr in ("table", "recorder") and _name(node.value) == "ctx"):
             lines.append(node.lineno)
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr")
               and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value == "store"):
@@ -25,7 +33,7 @@ def store_uses(tree: ast.Module) -> list[int]:
     return lines
 
 
-def test_pages_never_touch_the_store():
+def test_pages_never_touch_the_store_or_the_hosts_table():
     found = [f"{path.relative_to(ROOT)}:{line}" for path, tree in _trees(UI).items() for line in store_uses(tree)]
     assert found == [], f"pages must go through designer/services.py, not the store: {found}"
 
@@ -34,7 +42,9 @@ def test_the_store_check_finds_a_page_that_reads_the_store():
     page = "def view(self):\n    return self.ctx.store.get_flow('x')\n"
     assert store_uses(ast.parse(page)) == [2]
     assert store_uses(ast.parse("def f(ctx):\n    return getattr(ctx, 'store')\n")) == [2]
+    assert store_uses(ast.parse("def f(self):\n    return self.ctx.table.compiled('x')\n")) == [2]
     assert store_uses(ast.parse("def f(ctx):\n    return services.find_flow(ctx, 'x')\n")) == []
+    assert store_uses(ast.parse("def f(host):\n    return host.table.compiled('x')\n")) == []
 
 
 # --- imports: no cycles, and each points down the layers ------------------------------------------

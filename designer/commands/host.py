@@ -6,9 +6,14 @@ import asyncio
 import json
 import os
 import sys
+from argparse import Namespace
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from designer.cli import UserError, check_address
+
+if TYPE_CHECKING:
+    from designer.host import InProcessHost
 
 HELP = "Host flow files and export bundles for the carrier, without the designer."
 
@@ -42,7 +47,7 @@ def _base_url(args) -> str:
     return base
 
 
-def _hosted(args, base: str):
+def _hosted(args: Namespace, base: str) -> InProcessHost:
     from designer.host import hosted
 
     try:
@@ -51,7 +56,7 @@ def _hosted(args, base: str):
         raise UserError(str(exc)) from None
 
 
-def _get(host, path: str) -> int:
+def _get(host: InProcessHost, path: str) -> int:
     if not path.startswith("/"):
         raise UserError(f"--get {path!r} must be a path starting with /, e.g. /flexml?To=15162065337")
     response = asyncio.run(host.get(path))
