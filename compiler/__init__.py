@@ -9,12 +9,13 @@ Pure library: no UI, HTTP or database imports. The pipeline::
 from compiler.bundle import BundleError, read_zip, write_dir, write_zip
 from compiler.catalogue import STEPS, VERBS, Attr, Step
 from compiler.compile import CompiledFlow, CompileError, Router, compile_flow
+from compiler.errors import CompilerError
 from compiler.flow import FlowError, dumps, load, loads, save
 from compiler.grammar import GrammarError, check_document
-from compiler.validate import Problem, errors, validate
+from compiler.validate import Problem, errors, validate  # errors: the function (compiler.errors the module)
 
 __all__ = [
-    "Attr", "BundleError", "CompileError", "CompiledFlow", "FlowError", "GrammarError", "Problem", "Router",
-    "STEPS", "Step", "VERBS", "check_document", "compile_flow", "dumps", "errors", "load", "loads",
+    "Attr", "BundleError", "CompileError", "CompiledFlow", "CompilerError", "FlowError", "GrammarError", "Problem",
+    "Router", "STEPS", "Step", "VERBS", "check_document", "compile_flow", "dumps", "errors", "load", "loads",
     "read_zip", "save", "validate", "write_dir", "write_zip",
 ]

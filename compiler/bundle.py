@@ -23,6 +23,7 @@ import networkx as nx
 
 from compiler import flow as flowfile
 from compiler.compile import CompiledFlow, Router
+from compiler.errors import CompilerError
 from compiler.grammar import check_document
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -31,7 +32,7 @@ MAX_TOTAL_BYTES = 100 * 1024 * 1024
 MAX_ENTRIES = 20_000
 
 
-class BundleError(Exception):
+class BundleError(CompilerError):
     """A bundle that cannot be read; the message names the entry."""
 
 

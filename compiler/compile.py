@@ -16,6 +16,7 @@ import networkx as nx
 from compiler import templating
 from compiler.catalogue import STEPS
 from compiler.emit import Urls, document, step_element, verb
+from compiler.errors import CompilerError
 from compiler.flow import flow_id, start_of
 from compiler.grammar import check_document
 from compiler.plan import Plan, make_plan, walk
@@ -24,7 +25,9 @@ from compiler.validate import Problem, errors, validate
 RETRY_SUFFIX = ".retry"
 
 
-class CompileError(Exception):
+class CompileError(CompilerError):
+    """A flow that validation finds errors in; ``problems`` lists them (the message shows the first 20)."""
+
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         lines = "\n".join(str(p) for p in problems[:20])

@@ -13,11 +13,13 @@ from typing import Any
 
 import networkx as nx
 
+from compiler.errors import CompilerError
+
 FORMAT = 1
 MAX_FLOW_BYTES = 20 * 1024 * 1024
 
 
-class FlowError(Exception):
+class FlowError(CompilerError):
     """A file that cannot be read as a flow; the message says what and where."""
 
 

@@ -7,12 +7,13 @@ from importlib import resources
 
 from lxml import etree
 
+from compiler.errors import CompilerError
 from compiler.templating import with_sample_numbers
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
-class GrammarError(Exception):
+class GrammarError(CompilerError):
     """A document that breaks the FlexML grammar; a compiler bug when it comes from the compiler."""
 
 

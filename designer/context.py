@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from designer.store import SQLiteStore
+from designer.host.events import Recorder
+from designer.host.table import FlowTable
+from designer.store import Store
 
 
 @dataclass
 class AppContext:
-    store: SQLiteStore
-    table: Any  # designer.host.FlowTable: what the host answers from, swapped atomically on publish
+    store: Store
+    table: FlowTable | None  # what the host answers from, swapped atomically on publish; built by app.build()
     public_url: str = "http://127.0.0.1:8080"  # where the carrier reaches this host (shown on Publish)
-    recorder: Any = None  # designer.host.events.EventRecorder writing the host's call events to the store
+    recorder: Recorder | None = None  # writes the host's call events to the store (app.build() makes one)

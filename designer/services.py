@@ -27,14 +27,18 @@ from compiler.importer import ImportRefused, import_document
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 
 from designer.context import AppContext
-from designer.store import FlowRecord, Revision, StoreError
+from designer.errors import DesignerError
+from designer.host.inprocess import InProcessHost, hosted
+from designer.store import FlowRecord, Revision, StaleFlow, StoreError
+
+__all__ = ["ServiceError", "PublishRefused", "StaleFlow", "StoreError"]  # and the functions below
 
 MAX_UPLOAD_BYTES = flowfile.MAX_FLOW_BYTES
 SECRET_SETTING = "storage_secret"
 PUBLIC_URL_SETTING = "public_url"
 
 
-class ServiceError(Exception):
+class ServiceError(DesignerError):
     """Something the user asked for that cannot be done; the message says what and why."""
 
 
@@ -84,6 +88,21 @@ def _get(ctx: AppContext, flow_id: str) -> FlowRecord:
     return record
 
 
+def find_flow(ctx: AppContext, flow_id: str) -> FlowRecord | None:
+    """The stored flow, or None when there is none (deleted, say)."""
+    return ctx.store.get_flow(flow_id)
+
+
+def flow_records(ctx: AppContext) -> dict[str, FlowRecord]:
+    """Every stored flow by id, in the store's order."""
+    return {r.id: r for r in ctx.store.list_flows()}
+
+
+def flow_names(ctx: AppContext) -> dict[str, str]:
+    """Flow id → name, in the store's order (for choosers and tables)."""
+    return {r.id: r.name for r in ctx.store.list_flows()}
+
+
 def draft_graph(ctx: AppContext, flow_id: str) -> nx.DiGraph:
     return flowfile.loads(_get(ctx, flow_id).graph_json, f"flow {flow_id}")
 
@@ -98,6 +117,15 @@ def _store_new(ctx: AppContext, graph: nx.DiGraph, name: str, wanted_id: str = "
         return ctx.store.create_flow(graph.graph["id"], name, flowfile.dumps(graph))
     except StoreError as exc:
         raise ServiceError(str(exc)) from None
+
+
+def save_draft(ctx: AppContext, flow_id: str, graph_json: str, version: int, name: str | None = None) -> int:
+    """Save the editor's draft over ``version``; returns the new version.
+
+    Raises ``StaleFlow`` when the flow was saved elsewhere since ``version``
+    and ``StoreError`` when it cannot be saved (deleted, say).
+    """
+    return ctx.store.save_flow(flow_id, graph_json, version, name=name)
 
 
 # --- create, copy, rename, delete ------------------------------------------------------
@@ -152,16 +180,12 @@ def rename(ctx: AppContext, flow_id: str, name: str) -> FlowRecord:
 def delete(ctx: AppContext, flow_id: str) -> None:
     """Delete a flow, its revisions and its numbers; the host stops answering for it."""
     record = _get(ctx, flow_id)
-    for number in record.numbers:
-        _table_call(ctx, "unbind", number)
+    if ctx.table is not None:
+        for number in record.numbers:
+            ctx.table.unbind(number)
     ctx.store.delete_flow(flow_id)
-    _table_call(ctx, "remove", flow_id)
-
-
-def _table_call(ctx: AppContext, method: str, *args) -> None:
-    fn = getattr(ctx.table, method, None) if ctx.table is not None else None
-    if fn is not None:
-        fn(*args)
+    if ctx.table is not None:
+        ctx.table.remove_flow(flow_id)
 
 
 # --- import ----------------------------------------------------------------------------
@@ -247,6 +271,11 @@ def revisions(ctx: AppContext, flow_id: str) -> list[Revision]:
     return ctx.store.list_revisions(flow_id)
 
 
+def find_revision(ctx: AppContext, flow_id: str, rev: int) -> Revision | None:
+    """A stored revision of a flow, or None."""
+    return ctx.store.get_revision(flow_id, rev)
+
+
 def restore_revision(ctx: AppContext, flow_id: str, rev: int) -> int:
     """Copy a revision's flow into the draft (a new save); returns the draft's new version."""
     record = _get(ctx, flow_id)
@@ -268,6 +297,21 @@ def compile_draft(ctx: AppContext, flow_id: str, revision: str = "draft") -> Com
         return compile_flow(graph, revision=revision, problems=[])
     except (CompileError, GrammarError) as exc:
         raise ServiceError(f"flow {flow_id!r} could not be compiled: {exc}") from None
+
+
+def draft_host(ctx: AppContext, flow_id: str) -> InProcessHost:
+    """The draft compiled in memory as revision "draft" and served in process, for a test call.
+
+    Raises PublishRefused while the draft has errors.
+    """
+    return hosted([compile_draft(ctx, flow_id)])
+
+
+def published_host(ctx: AppContext, flow_id: str) -> InProcessHost:
+    """The designer's own host, in process, for a test call: its events are recorded like the carrier's."""
+    if ctx.table is None or ctx.table.compiled(flow_id) is None:
+        raise ServiceError("this flow is not published yet; publish it or call the draft")
+    return hosted(table=ctx.table, on_event=ctx.recorder)
 
 
 def export_bundle(ctx: AppContext, flow_id: str, rev: int | None = None) -> tuple[str, bytes]:
@@ -308,8 +352,14 @@ def bind_number(ctx: AppContext, number: str, flow_id: str) -> str:
     digits = normalize_number(number)
     _get(ctx, flow_id)
     ctx.store.bind_did(digits, flow_id)
-    _table_call(ctx, "bind", digits, flow_id)
+    if ctx.table is not None:
+        ctx.table.bind(digits, flow_id)
     return digits
+
+
+def bound_numbers(ctx: AppContext) -> dict[str, str]:
+    """Every bound number (digits only) → the flow id it rings."""
+    return ctx.store.dids()
 
 
 def unbind_number(ctx: AppContext, number: str) -> None:
@@ -317,7 +367,8 @@ def unbind_number(ctx: AppContext, number: str) -> None:
     if digits not in ctx.store.dids():
         raise ServiceError(f"number {number!r} is not bound to any flow")
     ctx.store.unbind_did(digits)
-    _table_call(ctx, "unbind", digits)
+    if ctx.table is not None:
+        ctx.table.unbind(digits)
 
 
 def format_number(digits: str) -> str:
@@ -376,6 +427,12 @@ def call_path(ctx: AppContext, call_sid: str, cache: dict | None = None) -> list
         return []
     steps_of = {name: list(info.get("steps", [])) for name, info in manifest.get("documents", {}).items()}
     return path_from_documents(steps_of, [(e.kind, e.target, e.params.get("answer")) for e in events])
+
+
+def flush_call_events(ctx: AppContext, timeout: float = 0.5) -> None:
+    """Wait (up to ``timeout`` seconds) until the host's recorded call events are in the store."""
+    if ctx.recorder is not None:
+        ctx.recorder.flush(timeout=timeout)
 
 
 def recent_calls(ctx: AppContext, limit: int = 50, flow_id: str | None = None) -> list[dict]:

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from compiler.errors import CompilerError
+
 MAX_DOCUMENT_BYTES = 1024 * 1024
 
 _PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
                        huge_tree=False, remove_comments=True, remove_pis=True)
 
 
-class ImportRefused(ValueError):
+class ImportRefused(CompilerError, ValueError):
     """Input the importer will not read; the message names the file and line and says why."""
 
 

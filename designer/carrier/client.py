@@ -20,8 +20,10 @@ from typing import Any, Generic, Iterator, TypeVar
 
 import httpx
 
+from designer.errors import DesignerError
 
-class CarrierError(Exception):
+
+class CarrierError(DesignerError):
     """The carrier refused or could not be reached; ``str(exc)`` is meant for the user."""
 
     def __init__(self, message: str, status: int | None = None, fields: list[str] | None = None,

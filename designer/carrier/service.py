@@ -17,6 +17,7 @@ from designer.carrier.client import DID, Call, CarrierClient, CarrierError
 from designer.context import AppContext
 from designer.carrier.secret_box import PREFIX, SecretBox
 from designer.services import ServiceError
+from designer.store import FlowRecord
 
 BASE_URL_SETTING = "carrier_base_url"
 LOGIN_SETTING = "carrier_login"
@@ -116,6 +117,11 @@ def check_connection(ctx: AppContext) -> str:
     name = account.items[0].name if account.items else "?"
     count = dids.total if dids.total is not None else dids.count
     return f"Connected to {client.base_url} as {client.login}: account {name!r}, {count} number(s)."
+
+
+def local_flows(ctx: AppContext) -> dict[str, FlowRecord]:
+    """This designer's flows by id: what a carrier number can be bound to."""
+    return services.flow_records(ctx)
 
 
 def carrier_numbers(ctx: AppContext) -> list[CarrierNumber]:

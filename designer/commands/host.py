@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sys
+from argparse import Namespace
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from designer.cli import UserError
+from designer.cli import UserError, check_address
+
+if TYPE_CHECKING:
+    from designer.host import InProcessHost
 
 HELP = "Host flow files and export bundles for the carrier, without the designer."
 
@@ -43,55 +47,23 @@ def _base_url(args) -> str:
     return base
 
 
-def _table(args, base: str):
-    from designer.host import bind_numbers, load_sources
-    from designer.host.table import FlowTable
+def _hosted(args: Namespace, base: str) -> InProcessHost:
+    from designer.host import hosted
 
-    table = FlowTable()
-    for compiled in load_sources(args.sources, base):
-        table.publish(compiled, current=True)
     try:
-        bind_numbers(table, args.did)
-    except ValueError as exc:
+        return hosted(sources=args.sources, numbers=args.did, base_url=base)
+    except ValueError as exc:  # a --did spec (the compiler's errors print as they are)
         raise UserError(str(exc)) from None
-    return table
 
 
-def _get(table, path: str) -> int:
-    import httpx
-
-    from designer.host import create_host_app
-
+def _get(host: InProcessHost, path: str) -> int:
     if not path.startswith("/"):
         raise UserError(f"--get {path!r} must be a path starting with /, e.g. /flexml?To=15162065337")
-    events = []
-
-    async def fetch() -> httpx.Response:
-        transport = httpx.ASGITransport(create_host_app(table, events.append))
-        async with httpx.AsyncClient(transport=transport, base_url="http://host") as client:
-            return await client.get(path)
-
-    response = asyncio.run(fetch())
+    response = asyncio.run(host.get(path))
     sys.stdout.write(response.text)
-    for event in events:
-        if event.kind == "error":
-            print(f"(the host logged an error: {event.target})", file=sys.stderr)
+    for problem in host.host_errors():
+        print(f"(the host logged an error: {problem})", file=sys.stderr)
     return 0
-
-
-def _check_address(host: str, port: int) -> None:
-    """Refuse, in one line, an address the server could not listen on (before printing URLs for it)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise UserError(f"--host {host!r}: {exc.strerror}") from None
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _check_db(path: str) -> None:
@@ -125,16 +97,17 @@ def run(args) -> int:
         raise UserError(f"--workers {args.workers}: must be 1 or more")
     if not 0 < args.port < 65536:
         raise UserError(f"--port {args.port}: must be between 1 and 65535")
-    table = _table(args, base)
+    served = _hosted(args, base)
+    table = served.table
     if args.get:
-        return _get(table, args.get)
+        return _get(served, args.get)
 
     import uvicorn
 
     from designer.host.event_writer import ProcessRecorder
-    from designer.host import CONFIG_ENV, EventRecorder, create_host_app, printer
+    from designer.host import CONFIG_ENV, EventRecorder, hosted, printer
 
-    _check_address(args.host, args.port)
+    check_address(args.host, args.port)
     if args.db:
         _check_db(args.db)
     public = base or f"http://{args.host}:{args.port}"
@@ -158,7 +131,7 @@ def run(args) -> int:
     elif not args.quiet:
         recorder = EventRecorder(printer())
     try:
-        uvicorn.run(create_host_app(table, recorder, freeze_gc=True), **settings)
+        uvicorn.run(hosted(table=table, on_event=recorder, freeze_gc=True).app, **settings)
     finally:
         if recorder is not None:
             recorder.close()

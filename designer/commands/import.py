@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from compiler.flow import dumps
-from compiler.importer import ImportRefused, import_path
+from compiler.importer import import_path
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 
 from designer.cli import UserError
@@ -25,10 +25,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     if args.flow_id is not None and (not FLOW_ID.match(args.flow_id) or args.flow_id in RESERVED_FLOW_IDS):
         raise UserError(f"--id {args.flow_id!r}: a flow id uses only a-z, 0-9 and - (not 'status')")
-    try:
-        result = import_path(args.source, args.entry, flow_id=args.flow_id, name=args.name)
-    except ImportRefused as exc:
-        raise UserError(str(exc)) from None
+    result = import_path(args.source, args.entry, flow_id=args.flow_id, name=args.name)  # ImportRefused: one line
     for note in result.notes:
         tag = "note" if note.severity == "info" else "warning"
         print(f"{tag}: {note}", file=sys.stderr)

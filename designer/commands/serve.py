@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from designer.cli import UserError
-from designer.commands.host import _check_address as check_address
+from designer.cli import UserError, check_address
 
 HELP = "Run the designer in the browser, and the host answering the carrier at /flexml (embedded SQLite)."
 DEFAULT_DB = Path("~/.local/share/flexml-designer/designer.sqlite")

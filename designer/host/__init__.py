@@ -6,10 +6,11 @@ Public API (the designer and the ``host`` command build on these)::
     table.publish(compiled)                   # atomic swap; older revisions keep answering
     table.bind("+1 (516) 206-5337", "main-menu")
     app = create_host_app(table, on_event=EventRecorder(store.record_events))
+    host = hosted(sources=["main-menu.json"])  # in process: host.transport, host.url("main-menu")
 
 Modules: ``table`` (flows in memory), ``app`` (the ASGI handler),
-``events`` and ``event_writer`` (recording off the answer path), ``workers``; this one loads flows from
-files and from the store.
+``events`` and ``event_writer`` (recording off the answer path), ``inprocess`` (flow files and
+bundles served in this process: ``hosted``), ``workers``; this one loads flows from the store.
 """
 
 from __future__ import annotations
@@ -19,18 +20,20 @@ import logging
 import os
 from pathlib import Path
 
-from compiler import BundleError, CompiledFlow, FlowError, compile_flow, load, read_zip
+from compiler import BundleError, read_zip
 
 from designer.host.event_writer import ProcessRecorder
 from designer.host.app import MAX_BODY, HostHandler, create_host_app, host_routes, read_params
-from designer.host.events import EventRecorder, describe, printer
+from designer.host.events import EventRecorder, Recorder, describe, printer
+from designer.host.inprocess import InProcessHost, bind_numbers, hosted, load_sources, serving_table
 from designer.host.table import FlowTable, ServedRevision, Snapshot, normalize_number
 from designer.store import CallEvent, Store
 
 __all__ = [
-    "CallEvent", "EventRecorder", "FlowTable", "HostHandler", "MAX_BODY", "ServedRevision", "Snapshot",
-    "app_from_env", "bind_numbers", "create_host_app", "describe", "host_routes", "load_sources",
-    "normalize_number", "printer", "ProcessRecorder", "read_params", "table_from_sources", "table_from_store",
+    "CallEvent", "EventRecorder", "FlowTable", "HostHandler", "InProcessHost", "MAX_BODY", "Recorder",
+    "ServedRevision", "Snapshot", "app_from_env", "bind_numbers", "create_host_app", "describe", "host_routes",
+    "hosted", "load_sources", "normalize_number", "printer", "ProcessRecorder", "read_params", "serving_table",
+    "table_from_sources", "table_from_store",
 ]
 
 log = logging.getLogger("flexml.host")
@@ -38,66 +41,9 @@ log = logging.getLogger("flexml.host")
 CONFIG_ENV = "FLEXML_HOST_CONFIG"
 
 
-def load_sources(paths: list[str | Path], base_url: str = "") -> list[CompiledFlow]:
-    """Compiled flows from flow files (``.json``, compiled as revision 1) and bundles (``.zip``).
-
-    Raises FlowError, CompileError or BundleError naming the file; two sources
-    giving the same revision of the same flow are refused.
-    """
-    out: list[CompiledFlow] = []
-    seen: dict[tuple[str, str], str] = {}
-    for raw in paths:
-        path = Path(raw)
-        suffix = path.suffix.lower()
-        if suffix == ".zip":
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
-                raise BundleError(f"{path}: no such file") from None
-            except OSError as exc:
-                raise BundleError(f"{path}: cannot read: {exc.strerror}") from None
-            compiled = read_zip(data, str(path))
-        elif suffix == ".json":
-            compiled = compile_flow(load(path), revision="1", base_url=base_url)
-        else:
-            raise FlowError(f"{path}: not a flow file (.json) or an export bundle (.zip)")
-        key = (compiled.flow, compiled.revision)
-        if key in seen:
-            raise FlowError(f"{path}: flow {compiled.flow!r} revision {compiled.revision} is also in {seen[key]}")
-        if compiled.flow == "status":
-            raise FlowError(f"{path}: a flow cannot be called 'status' (that address takes status callbacks)")
-        seen[key] = str(path)
-        out.append(compiled)
-    return out
-
-
-def bind_numbers(table: FlowTable, dids: list[str]) -> dict[str, str]:
-    """Bind ``NUMBER[=FLOW]`` specs; a bare number binds the only flow. Raises ValueError with a clear message."""
-    flows = table.flows()
-    bound: dict[str, str] = {}
-    for spec in dids:
-        number, _, flow = str(spec).partition("=")
-        flow = flow.strip()
-        if not flow:
-            if len(flows) != 1:
-                raise ValueError(f"--did {spec}: say which flow answers it (NUMBER=FLOW_ID); "
-                                 f"flows: {', '.join(flows) or 'none'}")
-            flow = flows[0]
-        if flow not in flows:
-            raise ValueError(f"--did {spec}: no flow {flow!r}; flows: {', '.join(flows) or 'none'}")
-        if not normalize_number(number):
-            raise ValueError(f"--did {spec}: {number.strip()!r} is not a phone number")
-        bound[table.bind(number, flow)] = flow
-    return bound
-
-
 def table_from_sources(paths: list[str | Path], dids: list[str] = (), base_url: str = "") -> FlowTable:
     """A table serving flow files and bundles; for one flow given twice, the last revision is current."""
-    table = FlowTable()
-    for compiled in load_sources(list(paths), base_url):
-        table.publish(compiled, current=True)
-    bind_numbers(table, list(dids))
-    return table
+    return serving_table(load_sources(paths, base_url), dids)
 
 
 def table_from_store(store: Store) -> FlowTable:

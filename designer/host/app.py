@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
+from designer.errors import DesignerError
 from designer.host.table import FlowTable, Snapshot, xml_text
 from designer.store import CallEvent
 
@@ -90,7 +91,7 @@ def _length(n: int) -> bytes:
 DOC_HEADER = b"x-flexml-document"  # which document a router answered with
 
 
-class BadRequest(Exception):
+class BadRequest(DesignerError):
     """Input the host cannot use; the message is the reason logged with the event."""
 
 

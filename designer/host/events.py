@@ -20,13 +20,21 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from designer.store import CallEvent
 
 log = logging.getLogger("flexml.host")
 
 Sink = Callable[[list[CallEvent]], None]
+
+
+class Recorder(Protocol):
+    """What the host hands its call events to: ``EventRecorder`` here, ``event_writer.ProcessRecorder``."""
+
+    def __call__(self, event: CallEvent) -> None: ...
+    def flush(self, timeout: float = 10.0) -> bool: ...
+    def close(self, timeout: float = 10.0) -> None: ...
 
 
 class EventRecorder:

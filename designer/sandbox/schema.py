@@ -14,11 +14,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from designer.errors import DesignerError
+
 METHODS = ("POST", "GET")
 ERROR_HANDLERS = ("basic", "none")
 
 
-class ApiError(Exception):
+class ApiError(DesignerError):
     """An answer other than 200: status code, the reference's message, and per-field details."""
 
     def __init__(self, status: int, message: str, errors: list[tuple[str | None, str]] | None = None):

@@ -28,6 +28,7 @@ import httpx
 from compiler import CompiledFlow
 from compiler.catalogue import DTMF_KEYS
 
+from designer.errors import DesignerError
 from designer.simulator.callers import (DIAL_OUTCOMES, RECORD_FAILED, Caller, GatherInfo, HangUp, RecordInfo,
                           ScriptedCaller, TransferInfo, check_keys, resolve)
 from designer.simulator.events import CallEvent, CallResult, host_document
@@ -51,7 +52,7 @@ DOC_HEADER = "X-FlexML-Document"  # a host may name the document it answered wit
 EventHook = Callable[[CallEvent], Any]
 
 
-class CallBroke(Exception):
+class CallBroke(DesignerError):
     """The call cannot go on; the message says why in plain words."""
 
 

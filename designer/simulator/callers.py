@@ -19,6 +19,8 @@ from typing import Any, Awaitable, Iterable, Protocol, runtime_checkable
 
 from compiler.catalogue import DTMF_KEYS
 
+from designer.errors import DesignerError
+
 DIAL_OUTCOMES = ("completed", "busy", "noanswer", "failed")
 RECORD_FAILED = "failed"
 
@@ -74,7 +76,7 @@ class Caller(Protocol):
     # presses * during an answered transfer (callers without it never do)
 
 
-class HangUp(Exception):
+class HangUp(DesignerError):
     """Raised by a caller (from any of its methods) to hang up; the message says why."""
 
 

@@ -15,13 +15,15 @@ from lxml import etree
 
 from compiler.catalogue import DTMF_KEYS, VERBS, canonical_verb
 
+from designer.errors import DesignerError
+
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True,
                           remove_pis=True)
 NESTABLE = {"Gather": ("Say", "Play")}
 METHODS = ("POST", "GET")
 
 
-class NotFlexML(Exception):
+class NotFlexML(DesignerError):
     """An answer the carrier cannot run; the message names what and the line."""
 
 

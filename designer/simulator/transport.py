@@ -11,11 +11,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from designer.errors import DesignerError
+
 MAX_ANSWER_BYTES = 1024 * 1024  # a FlexML document is small; a bigger answer is refused
 
 
-class AnswerTooLarge(Exception):
-    pass
+class AnswerTooLarge(DesignerError):
+    """An answer longer than ``MAX_ANSWER_BYTES``: no FlexML document is that big."""
 
 
 @dataclass

@@ -1,9 +1,11 @@
 """The store: flows, immutable published revisions, DID bindings, call events, status callbacks, settings.
 
-``Store`` is the small interface the rest of the app uses; ``SQLiteStore`` is
-the embedded default (one file, WAL). A PostgreSQL store implements the same
-methods. Flows are saved as their node-link JSON text; a revision also keeps
-its export bundle, so the host serves it without recompiling.
+``Store`` is the interface the rest of the app uses: every method called on a
+store outside this package is in it (a test checks). ``SQLiteStore`` (one
+file, WAL) is the only store today; a PostgreSQL store is planned, not
+present, and would implement the same protocol. Flows are saved as their
+node-link JSON text; a revision also keeps its export bundle, so the host
+serves it without recompiling.
 
 Every flow save carries the version the editor last saw; a save against a
 newer version raises ``StaleFlow`` (a second tab must not silently overwrite).
@@ -19,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from designer.errors import DesignerError
 
-class StoreError(Exception):
+
+class StoreError(DesignerError):
     """A store operation that cannot be done; the message says which object."""
 
 
@@ -66,6 +70,11 @@ class CallEvent:
 
 
 class Store(Protocol):
+    """What the designer, the host and the event writer call on a store."""
+
+    path: str  # where the data lives (the carrier's password key file is kept beside it)
+
+    def close(self) -> None: ...
     # flows
     def list_flows(self) -> list[FlowRecord]: ...
     def get_flow(self, flow_id: str) -> FlowRecord | None: ...
@@ -85,6 +94,7 @@ class Store(Protocol):
     def dids(self) -> dict[str, str]: ...
     # calls
     def record_events(self, events: list[CallEvent]) -> None: ...
+    def record_rows(self, rows: list[tuple]) -> None: ...  # events as ``CallEvent.row()`` tuples
     def recent_calls(self, limit: int = 50, flow_id: str | None = None) -> list[dict]: ...
     def call_events(self, call_sid: str) -> list[CallEvent]: ...
     # settings

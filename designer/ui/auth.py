@@ -1,18 +1,13 @@
 """Sign-in for the designer's pages when it listens beyond this machine.
 
 The password comes from ``$FLEXML_PASSWORD`` or is set on the first visit
-("Set a password"); only its scrypt hash is kept, in the store's settings.
+("Set a password"); its rules and its hash live in ``designer.passwords``.
 The host's ``/flexml`` routes never need a login: the carrier calls them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
-import os
-import secrets
-import time
 from urllib.parse import quote
 
 from nicegui import app, ui
@@ -23,95 +18,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from designer.context import AppContext
-from designer.ui.frame import sentence
+from designer.ui.frame import COLORS, sentence
+from designer.ui.signin_state import Throttle, config, login_required, signed_in
+from designer.passwords import (HASH_SETTING, MIN_LENGTH, change_password, check_password, has_password,
+                                hash_password, is_password, password_from_env, set_password)
 from designer.services import ServiceError
 
-HASH_SETTING = "password_hash"
-MIN_LENGTH = 8
+__all__ = ["HASH_SETTING", "MIN_LENGTH", "Throttle", "change_password", "check_password", "config", "has_password",
+           "hash_password", "install", "login_required", "password_from_env", "set_password", "signed_in"]
+
 OPEN_PATHS = ("/login", "/_nicegui", "/_nicegui_ws", "/flexml", "/favicon.ico")
-_N, _R, _P = 2**14, 8, 1
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str | None) -> bool:
-    try:
-        kind, n, r, p, salt, digest = (stored or "").split("$")
-        if kind != "scrypt":
-            return False
-        found = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p),
-                               dklen=len(bytes.fromhex(digest)))
-    except ValueError:
-        return False
-    return hmac.compare_digest(found.hex(), digest)
-
-
-def has_password(ctx: AppContext) -> bool:
-    return bool(ctx.store.get_setting(HASH_SETTING))
-
-
-def set_password(ctx: AppContext, password: str, confirm: str | None = None) -> None:
-    if len(password) < MIN_LENGTH:
-        raise ServiceError(f"the password is {len(password)} characters; use at least {MIN_LENGTH}")
-    if confirm is not None and confirm != password:
-        raise ServiceError("the two passwords differ; type the same password twice")
-    ctx.store.set_setting(HASH_SETTING, hash_password(password))
-
-
-def change_password(ctx: AppContext, current: str, new: str, confirm: str) -> None:
-    if has_password(ctx) and not check_password(current, ctx.store.get_setting(HASH_SETTING)):
-        raise ServiceError("the current password is not right")
-    set_password(ctx, new, confirm)
-
-
-def password_from_env(ctx: AppContext) -> bool:
-    """Take ``$FLEXML_PASSWORD`` as the password (stored hashed); True when it was set."""
-    password = os.environ.get("FLEXML_PASSWORD")
-    if not password:
-        return False
-    stored = ctx.store.get_setting(HASH_SETTING)
-    if not check_password(password, stored):
-        set_password(ctx, password)
-    return True
-
-
-class Throttle:
-    """Slows down password guessing: after ``free`` wrong passwords from one address, each further try
-    waits ``base`` seconds, doubling with every miss up to ``cap``; a right password clears the record."""
-
-    def __init__(self, free: int = 5, base: float = 30.0, cap: float = 900.0, clock=time.monotonic):
-        self.free, self.base, self.cap, self.clock = free, base, cap, clock
-        self._misses: dict[str, tuple[int, float]] = {}  # address → (wrong tries, when the last one was)
-
-    def wait(self, who: str) -> float:
-        """Seconds ``who`` must wait before the next try (0: go ahead)."""
-        misses, last = self._misses.get(who, (0, 0.0))
-        if misses < self.free:
-            return 0.0
-        delay = min(self.base * 2 ** min(misses - self.free, 32), self.cap)  # (no float overflow, ever)
-        return max(0.0, last + delay - self.clock())
-
-    def failed(self, who: str) -> None:
-        misses, _ = self._misses.get(who, (0, 0.0))
-        if len(self._misses) > 10_000:  # many addresses: forget the oldest records
-            for key in sorted(self._misses, key=lambda k: self._misses[k][1])[:5_000]:
-                del self._misses[key]
-        self._misses[who] = (misses + 1, self.clock())
-
-    def succeeded(self, who: str) -> None:
-        self._misses.pop(who, None)
-
-
-class _Config:
-    required = False
-    throttle = Throttle()
-
-
-config = _Config()
 
 
 def _address() -> str:
@@ -119,14 +35,6 @@ def _address() -> str:
     request = getattr(ui.context.client, "request", None)
     client = getattr(request, "client", None)
     return getattr(client, "host", None) or "unknown"
-
-
-def login_required() -> bool:
-    return config.required
-
-
-def signed_in() -> bool:
-    return not config.required or bool(app.storage.user.get("authenticated"))
 
 
 class LoginMiddleware(BaseHTTPMiddleware):
@@ -165,8 +73,6 @@ def install(ctx: AppContext, required: bool) -> None:
         if not config.required or app.storage.user.get("authenticated"):
             ui.navigate.to(redirect_to)
             return
-        from designer.ui.frame import COLORS
-
         ui.colors(**COLORS)
         ui.page_title("Sign in · FlexML Designer")
         ui.query("body").classes("bg-slate-50")
@@ -200,7 +106,7 @@ def install(ctx: AppContext, required: bool) -> None:
                             if wait > 0:
                                 raise ServiceError(f"too many wrong passwords; try again in {math.ceil(wait)} "
                                                    "seconds")
-                            if not check_password(password.value or "", ctx.store.get_setting(HASH_SETTING)):
+                            if not is_password(ctx, password.value or ""):
                                 config.throttle.failed(who)
                                 raise ServiceError("wrong password; try again")
                     except ServiceError as exc:

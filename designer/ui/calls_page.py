@@ -32,14 +32,13 @@ class CallsView:
 
     @ui.refreshable_method
     def list_area(self) -> None:
-        if self.ctx.recorder is not None:
-            self.ctx.recorder.flush(timeout=0.5)  # calls that just ended show at once
+        services.flush_call_events(self.ctx, timeout=0.5)  # calls that just ended show at once
         calls = [c for c in services.recent_calls(self.ctx, limit=100) if c["call_sid"]]
         if not calls:
             empty_state("call", "No calls yet", "Calls to your published flows appear here, with the steps each "
                         "caller went through. Place a test call from a flow's Test tab to try it.")
             return
-        names = {r.id: r.name for r in self.ctx.store.list_flows()}
+        names = services.flow_names(self.ctx)
         columns = [
             {"name": "time", "label": "Time", "field": "time", "align": "left"},
             {"name": "from", "label": "From", "field": "from", "align": "left"},
@@ -73,7 +72,7 @@ class CallsView:
         table.props("row-class=cursor-pointer")
 
     def open(self, row: dict) -> None:
-        if not row.get("flow_id") or self.ctx.store.get_flow(row["flow_id"]) is None:
+        if not row.get("flow_id") or services.find_flow(self.ctx, row["flow_id"]) is None:
             ui.notify("That flow no longer exists", type="warning")
             return
         ui.navigate.to(f"/flows/{row['flow_id']}?call={row['sid']}")

@@ -28,6 +28,7 @@ import static
 from compiler.catalogue import STEPS, branches_of
 from compiler.flow import edge_branches
 
+from designer.errors import DesignerError
 from designer.ui.layout import NODE_BASE_HEIGHT, NODE_WIDTH, OUTPUT_HEIGHT
 
 STATIC_DIR = Path(static.__file__).resolve().parent
@@ -37,7 +38,7 @@ VENDORED_DIST = STATIC_DIR / "vendor" / "vue-flow"
 SNIPPET_MAX = 60
 
 
-class CanvasSetupError(RuntimeError):
+class CanvasSetupError(DesignerError, RuntimeError):
     """Vue Flow (an npm package installed at set-up time) cannot be found."""
 
 

@@ -138,7 +138,7 @@ class CarrierNumbersCard:
         if not self.numbers:
             ui.label("The carrier account has no numbers.").classes("text-sm text-slate-500")
             return
-        records = {r.id: r for r in self.ctx.store.list_flows()}
+        records = cs.local_flows(self.ctx)
         flows = {fid: r.name for fid, r in records.items()}
         with ui.column().classes("w-full gap-0 rounded-lg border border-slate-200 bg-white"):
             for n in self.numbers:
@@ -176,7 +176,7 @@ class CarrierNumbersCard:
         except ServiceError as exc:
             ui.notify(_plain(exc), type="negative", multi_line=True)
             return
-        record = self.ctx.store.get_flow(flow_id)
+        record = cs.local_flows(self.ctx).get(flow_id)
         ui.notify(f"{number.display} now rings “{record.name if record else flow_id}”: the carrier sends its calls "
                   f"to this host", type="positive")
         await self.changed()

@@ -182,7 +182,7 @@ class Editor:
         ui.timer(ELSEWHERE_CHECK, self._check_elsewhere)
 
     def _check_elsewhere(self) -> None:
-        record = self.ctx.store.get_flow(self.flow_id)
+        record = services.find_flow(self.ctx, self.flow_id)
         changed = record is not None and record.version != self.state.version and not self.state.stale
         if changed != self.elsewhere.visible:
             self.elsewhere.set_visibility(changed)

@@ -23,8 +23,10 @@ from compiler.compile import CompileError
 from compiler.flow import FlowError, add_branch, dumps, edge_branches, loads, remove_branch
 from compiler.validate import DIGIT_BRANCH, NODE_ID, Problem, validate
 
+from designer import services
 from designer.context import AppContext
-from designer.store import StaleFlow, StoreError
+from designer.errors import DesignerError
+from designer.services import StaleFlow, StoreError
 from designer.ui.canvas import graph_view
 from designer.ui.history import History
 from designer.ui.layout import apply_layout, overlapping
@@ -35,7 +37,7 @@ ID_PREFIX = {"Gather": "menu", "Dial": "transfer", "Record": "record", "Hangup":
 PASTE_OFFSET = 40
 
 
-class FlowNotFound(Exception):
+class FlowNotFound(DesignerError):
     """The editor was opened for a flow the store does not have."""
 
 
@@ -110,7 +112,7 @@ class EditorState:
     # --- loading -------------------------------------------------------------------------
 
     def _load(self) -> None:
-        record = self.ctx.store.get_flow(self.flow_id)
+        record = services.find_flow(self.ctx, self.flow_id)
         if record is None:
             raise FlowNotFound(f"there is no flow {self.flow_id!r}")
         try:
@@ -236,8 +238,8 @@ class EditorState:
             return
         name = self.graph.graph.get("name")
         try:
-            self.version = self.ctx.store.save_flow(self.flow_id, self._text, self.version,
-                                                    name=str(name) if name else None)
+            self.version = services.save_draft(self.ctx, self.flow_id, self._text, self.version,
+                                               name=str(name) if name else None)
             self.saves += 1
             self._saved_text = self._text
             self.save_error = None
@@ -254,7 +256,7 @@ class EditorState:
 
     def keep_mine(self) -> None:
         """After a StaleFlow warning: save this tab's version over the other one, on purpose."""
-        record = self.ctx.store.get_flow(self.flow_id)
+        record = services.find_flow(self.ctx, self.flow_id)
         if record is None:
             self.save_error = f"flow {self.flow_id!r} no longer exists"
             self._emit(self.on_saved)

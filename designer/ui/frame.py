@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 from nicegui import app, ui
 
+from designer.ui.signin_state import login_required
+
 APP_NAME = "FlexML Designer"
 NAV = (
     ("Flows", "/", "account_tree"),
@@ -34,8 +36,6 @@ def header(active: str = "") -> None:
                 ui.icon(icon, size="18px")
                 ui.label(label)
         ui.space()
-        from designer.ui.auth import login_required
-
         if login_required() and app.storage.user.get("authenticated"):
             ui.button("Sign out", icon="logout", on_click=_sign_out).props("flat dense no-caps color=secondary")
 

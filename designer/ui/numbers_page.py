@@ -26,7 +26,7 @@ class NumbersView:
 
     def build(self) -> None:
         page_heading("Numbers", "Calls to a number you bind here are answered by its flow's published revision.")
-        flows = {r.id: r.name for r in self.ctx.store.list_flows()}
+        flows = services.flow_names(self.ctx)
         with ui.card().classes("w-full p-4 gap-3").props("flat bordered"):
             ui.label("Bind a number").classes("font-medium")
             if not flows:
@@ -71,12 +71,12 @@ class NumbersView:
 
     @ui.refreshable_method
     def table_area(self) -> None:
-        dids = self.ctx.store.dids()
+        dids = services.bound_numbers(self.ctx)
         if not dids:
             empty_state("dialpad", "No numbers bound", "Bind a phone number to a flow above. Then point the "
                         "number's call handling at this host's account URL (shown when you publish).")
             return
-        flows = {r.id: r for r in self.ctx.store.list_flows()}
+        flows = services.flow_records(self.ctx)
         with ui.column().classes("w-full gap-0 rounded-lg border border-slate-200 bg-white"):
             for number, flow_id in dids.items():
                 record = flows.get(flow_id)

@@ -63,14 +63,14 @@ class PublishPanel:
 
     @ui.refreshable_method
     def status_area(self) -> None:
-        record = self.ctx.store.get_flow(self.flow_id)
+        record = services.find_flow(self.ctx, self.flow_id)
         if record is None:
             ui.label("This flow was deleted.").classes("text-negative")
             return
         found = current_errors(self.ctx, self.editor)
         with ui.column().classes("w-full gap-2"):
             if record.published_rev:
-                rev = self.ctx.store.get_revision(self.flow_id, record.published_rev)
+                rev = services.find_revision(self.ctx, self.flow_id, record.published_rev)
                 ui.label(f"Published: revision {record.published_rev}, {ago(rev.created_at if rev else None)}") \
                     .classes("text-sm text-slate-600").mark("published-status")
             else:
@@ -127,7 +127,7 @@ class PublishPanel:
                 ("Status callback URL", "status", ""),
             ):
                 self.copy_field(label, urls[key], key, hint)
-            record = self.ctx.store.get_flow(self.flow_id)
+            record = services.find_flow(self.ctx, self.flow_id)
             if record is not None and record.published_rev:
                 call_me_button(self.ctx, self.flow_id)
             if "127.0.0.1" in urls["account"] or "localhost" in urls["account"]:
@@ -152,7 +152,7 @@ class PublishPanel:
 
     @ui.refreshable_method
     def revisions_area(self) -> None:
-        record = self.ctx.store.get_flow(self.flow_id)
+        record = services.find_flow(self.ctx, self.flow_id)
         revisions = services.revisions(self.ctx, self.flow_id)
         with ui.row().classes("w-full gap-2"):
             ui.button("Flow file", icon="download", on_click=lambda: download_flow_file(self.ctx, self.flow_id)) \

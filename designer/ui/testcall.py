@@ -19,14 +19,12 @@ from nicegui import background_tasks, ui
 from compiler import CompiledFlow
 from designer import services
 from designer.context import AppContext
-from designer.host import FlowTable, create_host_app
 from designer.ui.frame import sentence
 from designer.services import PublishRefused, ServiceError
 from designer.simulator.callers import RECORD_FAILED, GatherInfo, RecordInfo, ScriptedCaller, TransferInfo
 from designer.simulator import ANY_KEY, CallEvent, CallResult, finish_keys, simulate_call
 
 KEYPAD = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("*", "0", "#"))
-BASE = "http://designer.test"
 ICONS = {"fetch": "cloud_download", "say": "record_voice_over", "play": "music_note", "pause": "pause",
          "gather": "dialpad", "keys": "touch_app", "dial": "phone_forwarded", "sms": "sms", "record": "mic",
          "redirect": "redo", "reject": "block", "hangup": "call_end", "status": "info", "error": "error",
@@ -127,6 +125,7 @@ class TestCallPanel:
         self.task: asyncio.Task | None = None
         self.result: CallResult | None = None
         self.path: list[str] = []
+        self.base = ""  # the in-process host's address, left out of the URLs the transcript shows
 
     def build(self) -> None:
         with ui.column().classes("w-full gap-3").mark("test-call-panel"):
@@ -165,15 +164,12 @@ class TestCallPanel:
 
     def _target(self) -> tuple[str, httpx.AsyncBaseTransport, list[CompiledFlow]]:
         if self.source.value == "published":
-            compiled = self.ctx.table.compiled(self.flow_id)
-            if compiled is None:
-                raise ServiceError("this flow is not published yet; publish it or call the draft")
-            app = create_host_app(self.ctx.table, self.ctx.recorder)
-            return f"{BASE}/flexml/{self.flow_id}", httpx.ASGITransport(app), [compiled]
-        compiled = services.compile_draft(self.ctx, self.flow_id)
-        table = FlowTable()
-        table.publish(compiled, current=True)
-        return f"{BASE}/flexml/{self.flow_id}/draft", httpx.ASGITransport(create_host_app(table)), [compiled]
+            host, rev = services.published_host(self.ctx, self.flow_id), None
+        else:
+            host, rev = services.draft_host(self.ctx, self.flow_id), "draft"
+        self.base = host.base_url
+        compiled = host.table.compiled(self.flow_id, rev)
+        return host.url(self.flow_id, rev), host.transport, [compiled] if compiled is not None else []
 
     def start(self) -> None:
         if self.task is not None and not self.task.done():
@@ -254,7 +250,7 @@ class TestCallPanel:
                 self.editor.highlight([event.step])
         if event.kind == "keys":
             return  # the keypad already showed each key
-        text = event.data.get("speech", event.text) if event.kind == "say" else event.text.replace(BASE, "")
+        text = event.data.get("speech", event.text) if event.kind == "say" else event.text.replace(self.base, "")
         self._line(event.kind, text, event.step)
         if event.kind == "say" and self.speak.value and text:
             self.transcript.client.run_javascript(f"(() => {{ const u = new SpeechSynthesisUtterance({json.dumps(text)}); "
