@@ -30,10 +30,11 @@ from compiler.templating.filters import FILTERS
 from compiler.templating.syntax import MAX_DEPTH, MAX_TEXT, Part, TemplateError, names
 from compiler.templating.syntax import parse as parse_tree
 
-__all__ = ["CallText", "FILTERS", "MAX_DEPTH", "MAX_RENDERED", "MAX_TEXT", "TemplateError", "check",
-           "is_template", "number_problem", "number_variable", "parse", "render", "render_number",
+__all__ = ["CallText", "FILTERS", "MAX_DEPTH", "MAX_RENDERED", "MAX_TEXT", "TEMPLATED_VERBS", "TemplateError",
+           "check", "is_template", "number_problem", "number_variable", "parse", "render", "render_number",
            "variables", "with_sample_numbers"]
 
+TEMPLATED_VERBS = ("Say", "Sms")  # document elements whose text the host renders per call
 MAX_RENDERED = 4096  # characters of one rendered text, and of each value and filter result in it
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
