@@ -268,7 +268,7 @@ class EditorState:
         except StoreError as exc:
             self.save_error = str(exc)
         except Exception as exc:  # noqa: BLE001 - whatever failed, the page must say the edit is not saved
-            log.exception("saving flow %s failed", self.flow_id)
+            log.warning("saving flow %s failed: %r", self.flow_id, exc)
             self.save_error = f"the flow could not be stored ({type(exc).__name__}: {exc})"
         self._emit(self.on_saved)
 
