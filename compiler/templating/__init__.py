@@ -45,31 +45,40 @@ def is_template(text: str) -> bool:
 
 @dataclass(frozen=True)
 class CallText:
-    """A checked, parsed text: render it for each call."""
+    """A parsed text: render it for each call."""
 
     source: str
     tree: tuple[Part, ...]
+    names: frozenset[str]  # the variables it reads
 
     @property
     def variables(self) -> set[str]:
-        return names(self.tree)
+        return set(self.names)
 
     def render(self, values: Mapping[str, object], cap: int = MAX_RENDERED) -> str:
-        """The text for one call; characters an XML document cannot hold are dropped. Never raises."""
-        return _NOT_XML.sub("", render_tree(self.tree, values, min(cap, MAX_RENDERED)))
+        """The text for one call, at most ``cap`` characters (and never more than MAX_RENDERED). Characters
+        an XML document cannot hold (control characters a caller's name might carry) are dropped from the
+        values before the text is cut, so the result always fits in a document. Never raises."""
+        used = {}
+        for name in self.names:
+            raw = values.get(name)
+            if raw is not None:
+                used[name] = _NOT_XML.sub("", str(raw))
+        return _NOT_XML.sub("", render_tree(self.tree, used, min(cap, MAX_RENDERED)))
 
 
 def parse(text: str) -> CallText:
     """A text's tree; raises TemplateError (line and message) for anything the language does not have."""
     found = _parsed(text) if len(text) <= MAX_TEXT else _parse(text)
     if isinstance(found, TemplateError):
-        raise found
+        raise TemplateError(found.line, found.message)  # a fresh one: a cached exception would gather tracebacks
     return found
 
 
 def _parse(text: str) -> CallText | TemplateError:
     try:
-        return CallText(text, parse_tree(text))
+        tree = parse_tree(text)
+        return CallText(text, tree, frozenset(names(tree)))
     except TemplateError as exc:
         return exc
     except RecursionError:  # the parser does not recurse; kept so that no input can ever raise it
