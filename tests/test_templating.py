@@ -189,3 +189,8 @@ def test_any_text_is_either_refused_with_a_message_or_renders_within_the_cap(tex
     assert isinstance(out, str) and len(out) <= 100
     if message is not None and "unknown call variable" not in message:
         assert out == ""  # a text with a mistake is never run
+
+
+def test_characters_xml_cannot_hold_are_dropped_before_the_cap_so_none_of_it_is_wasted():
+    assert render("{{ CallerName }}", {"CallerName": "\x00" * 5000 + "abc" + "\x1f" * 10 + "d" * 20}, cap=10) \
+        == "abcddddddd"

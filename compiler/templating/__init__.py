@@ -59,12 +59,19 @@ class CallText:
         """The text for one call, at most ``cap`` characters (and never more than MAX_RENDERED). Characters
         an XML document cannot hold (control characters a caller's name might carry) are dropped from the
         values before the text is cut, so the result always fits in a document. Never raises."""
-        used = {}
-        for name in self.names:
-            raw = values.get(name)
-            if raw is not None:
-                used[name] = _NOT_XML.sub("", str(raw))
-        return _NOT_XML.sub("", render_tree(self.tree, used, min(cap, MAX_RENDERED)))
+        cap = min(cap, MAX_RENDERED)
+        used = {name: _xml_prefix(str(values[name]), cap) for name in self.names if values.get(name) is not None}
+        return _NOT_XML.sub("", render_tree(self.tree, used, cap))
+
+
+def _xml_prefix(text: str, cap: int) -> str:
+    """The first ``cap`` characters of ``text`` that an XML document can hold (read ``cap`` at a time, so a
+    huge value costs no more than the part of it that is used)."""
+    out, start = "", 0
+    while len(out) < cap and start < len(text):
+        out += _NOT_XML.sub("", text[start:start + cap])
+        start += cap
+    return out[:cap]
 
 
 def parse(text: str) -> CallText:
