@@ -24,7 +24,7 @@ import networkx as nx
 from compiler import flow as flowfile
 from compiler.compile import CompiledFlow, Router
 from compiler.errors import CompilerError
-from compiler.grammar import check_document
+from compiler.grammar import GrammarError, check_document
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 MAX_ENTRY_BYTES = 5 * 1024 * 1024
@@ -73,7 +73,7 @@ def _listed_documents(manifest: Path) -> set[str]:
     """Document names an earlier manifest in the folder lists (only plain names; nothing else is touched)."""
     try:
         listed = json.loads(manifest.read_text(encoding="utf-8")).get("documents", {})
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return set()
     if not isinstance(listed, dict):
         return set()
@@ -122,13 +122,27 @@ def open_zip(data: bytes, where: str = "bundle") -> dict[str, bytes]:
         raise BundleError(f"{where}: not a zip file") from None
 
 
+def read_manifest(data: bytes, where: str = "bundle") -> dict:
+    """A bundle's manifest.json as a JSON object; BundleError (one line) for anything else."""
+    try:
+        manifest = json.loads(data)
+    except RecursionError:
+        raise BundleError(f"{where}: manifest.json is nested too deeply to be a manifest") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{where}: manifest.json is not readable JSON: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{where}: manifest.json must be a JSON object, not {type(manifest).__name__}")
+    return manifest
+
+
 def read_zip(data: bytes, where: str = "bundle") -> CompiledFlow:
-    """A compiled flow from a bundle, every document checked against the grammar."""
+    """A compiled flow from a bundle, every document checked against the grammar and its Say/Sms texts
+    checked as call-variable text (the host renders them)."""
     entries = open_zip(data, where)
     if "manifest.json" not in entries:
         raise BundleError(f"{where}: no manifest.json; is this a bundle exported by FlexML Designer?")
     try:
-        manifest = json.loads(entries["manifest.json"])
+        manifest = read_manifest(entries["manifest.json"], where)
         documents = {}
         steps = {}
         templated = set()
@@ -152,6 +166,8 @@ def read_zip(data: bytes, where: str = "bundle") -> CompiledFlow:
         )
     except BundleError:
         raise
+    except GrammarError as exc:  # names the bundle and the document already
+        raise BundleError(str(exc)) from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BundleError(f"{where}: manifest.json is not readable: {exc!r}") from None
     except Exception as exc:  # noqa: BLE001 - grammar errors and the like, with their message

@@ -1,4 +1,8 @@
-"""The FlexML grammar (``data/flexml.rng``, RELAX NG) and the check every document passes."""
+"""The FlexML grammar (``data/flexml.rng``, RELAX NG) and the check every document passes.
+
+A compiled document (or one from a bundle) is also checked for what the host
+renders on a call: its Say and Sms texts must be valid call-variable text.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from importlib import resources
 from lxml import etree
 
 from compiler.errors import CompilerError
-from compiler.templating import with_sample_numbers
+from compiler.templating import TEMPLATED_VERBS, check, is_template, with_sample_numbers
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
@@ -29,16 +33,35 @@ def problems(data: bytes) -> list[str]:
         tree = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         return [f"line {exc.lineno}: not well-formed XML: {exc.msg}"]
+    return _grammar_problems(tree)
+
+
+def _grammar_problems(tree: etree._Element) -> list[str]:
     rng = relaxng()
     if rng.validate(tree):
         return []
     return [f"line {e.line}: {e.message}" for e in rng.error_log]
 
 
+def text_problems(tree: etree._Element) -> list[str]:
+    """Say and Sms texts that are not valid call-variable text ('line N: Say text: message')."""
+    out = []
+    for el in tree.iter(*TEMPLATED_VERBS):
+        if el.text and is_template(el.text):
+            found = check(el.text)
+            if found:
+                out.append(f"line {el.sourceline}: {el.tag} text: {found}")
+    return out
+
+
 def template_problems(data: bytes) -> list[str]:
-    """Grammar problems of a compiled document, which may name call numbers (``to="{{ From }}"``): those are
-    checked as the phone number the host puts there on a call."""
-    return problems(with_sample_numbers(data) if b'="{{' in data else data)
+    """Problems of a compiled document, which may name call numbers (``to="{{ From }}"``: checked as the phone
+    number the host puts there on a call) and use call variables in its Say and Sms texts."""
+    try:
+        tree = etree.fromstring(with_sample_numbers(data) if b'="{{' in data else data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        return [f"line {exc.lineno}: not well-formed XML: {exc.msg}"]
+    return _grammar_problems(tree) + text_problems(tree)
 
 
 def check_document(data: bytes, name: str = "document") -> None:

@@ -267,7 +267,8 @@ def _check_text(node: str, spec: Step, text: Any, field: str) -> list[Problem]:
         return [Problem(node, field, f"contains the control character {bad.group()!r}, which a FlexML "
                                      "document cannot hold")]
     out = []
-    if spec.text_max is not None and len(text) > spec.text_max:
+    too_long = spec.text_max is not None and len(text) > spec.text_max
+    if too_long:
         out.append(Problem(node, field, f"is {len(text):,} characters; {spec.type} speaks at most "
                                         f"{spec.text_max:,}"))
     if spec.text == "url":
@@ -275,7 +276,8 @@ def _check_text(node: str, spec: Step, text: Any, field: str) -> list[Problem]:
             kinds = "http://, https://, hls:// or rtmp://" if spec.type == "Play" else \
                 "http://, https:// or a path starting with /"
             out.append(Problem(node, field, f"{text.strip()!r} is not a URL; use {kinds}"))
-    if spec.can_template and templating.is_template(text):
+    # one length problem is enough: a text too long to speak is not also reported as too long to check
+    if spec.can_template and templating.is_template(text) and not (too_long and len(text) > templating.MAX_TEXT):
         msg = templating.check(text)
         if msg:
             out.append(Problem(node, field, msg))

@@ -20,7 +20,7 @@ import networkx as nx
 from compiler import (BundleError, CompiledFlow, CompileError, FlowError, GrammarError, Problem, compile_flow,
                       errors, validate, write_zip)
 from compiler import flow as flowfile
-from compiler.bundle import flow_from_zip, open_zip
+from compiler.bundle import flow_from_zip, open_zip, read_manifest
 from compiler.catalogue import E164
 from compiler.examples import EXAMPLES, example
 from compiler.importer import ImportRefused, import_document
@@ -217,6 +217,8 @@ def parse_upload(data: bytes, filename: str) -> Upload:
         raise ServiceError(str(exc)) from None
     except ImportRefused as exc:
         raise ServiceError(str(exc) if where in str(exc) else f"{where}: {exc}") from None
+    except RecursionError:  # input nested beyond what Python reads, wherever it was noticed
+        raise ServiceError(f"{where}: the file is nested too deeply to be a flow") from None
 
 
 def import_flow(ctx: AppContext, data: bytes, filename: str) -> tuple[FlowRecord, list[str]]:
@@ -388,8 +390,8 @@ def _manifest(ctx: AppContext, flow_id: str, rev: str, cache: dict | None = None
     revision = ctx.store.get_revision(flow_id, int(rev)) if rev.isdigit() else None
     if revision is not None:
         try:
-            manifest = json.loads(open_zip(revision.bundle, f"{flow_id} r{rev}")["manifest.json"])
-        except (BundleError, KeyError, ValueError):
+            manifest = read_manifest(open_zip(revision.bundle, f"{flow_id} r{rev}")["manifest.json"])
+        except (BundleError, KeyError):
             manifest = None
     if cache is not None:
         cache[(flow_id, rev)] = manifest
@@ -498,7 +500,7 @@ def flow_rows(ctx: AppContext) -> list[FlowRow]:
     for r in ctx.store.list_flows():
         try:
             steps = len(json.loads(r.graph_json).get("nodes", []))
-        except ValueError:
+        except (ValueError, RecursionError, AttributeError):
             steps = 0
         rows.append(FlowRow(r.id, r.name, r.updated_at, r.published_rev, r.numbers, steps))
     return rows

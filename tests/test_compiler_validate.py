@@ -454,10 +454,10 @@ def test_a_trailing_newline_in_an_id_or_option_is_refused_not_compiled_into_a_br
 
 
 @pytest.mark.parametrize("text, words", [
-    ("{{ From * 100000000 }}", "repetition too large"),
-    ("{{ 9 ** 99999 }}", "exponent too large"),
+    ("{{ From * 100000000 }}", "no arithmetic"),
+    ("{{ 9 ** 99999 }}", "no arithmetic"),
     ("{% for i in range(100000) %}{{ From }}{% endfor %}", "no loops"),
-    ("{{ 1 / 0 }}", "cannot be used"),
+    ("{{ 1 / 0 }}", "no arithmetic"),
 ])
 def test_call_variable_text_that_would_blow_up_on_a_call_is_a_problem(text, words):
     p = single({"type": "Say", "text": text})
@@ -471,7 +471,8 @@ def test_call_variable_text_may_choose_words_with_if():
 def test_rendering_on_a_live_call_stays_small_even_for_unchecked_text():
     from compiler.templating import render
     assert render("{{ From * 100000000 }}", {"From": "15551230001"}) == ""
-    assert render("Hi {{ From * 2 }}", {"From": "12"}) == "Hi 1212"
+    assert render("Hi {{ From * 2 }}", {"From": "12"}) == ""
+    assert len(render("Hi {{ From }}{{ From }}", {"From": "1" * 100_000})) == 4096
 
 
 def test_null_menu_fields_mean_their_defaults_as_attributes_do():

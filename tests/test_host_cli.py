@@ -1,5 +1,6 @@
 """``flexml-designer host``: serving files from the command line, --get, and clear mistakes."""
 
+import json
 import os
 import socket
 import subprocess
@@ -186,3 +187,26 @@ def test_an_events_file_that_cannot_be_opened_is_one_clear_line(files, tmp_path,
     assert main(["host", str(files[0]), "--port", str(port), "--db", str(db)]) == 1
     out, err = capsys.readouterr()
     assert f"--db {db}: cannot open the database" in err and err.count("\n") == 1 and out == ""
+
+
+def test_a_text_that_repeats_a_huge_caller_value_is_answered_within_the_cap(tmp_path):
+    """The worst text the language allows (a value repeated as often as a Say holds) with a caller's name as
+    large as a request may carry: every answer stays one Say of at most 1,024 characters and one Sms of at
+    most 4,096."""
+    repeated = "{{ CallerName | upper }}" * 40
+    flow = {"graph": {"id": "huge", "start": "hi"}, "edges": [{"source": "hi", "target": "txt"}],
+            "nodes": [{"id": "hi", "type": "Say", "text": repeated},
+                      {"id": "txt", "type": "Sms", "text": repeated * 4, "attrs": {"to": "15162065340"}}]}
+    source = tmp_path / "huge.json"
+    source.write_text(json.dumps(flow))
+    proc, url = _serve([str(source)])
+    try:
+        for _ in range(6):
+            answer = httpx.post(url + "/flexml/huge", json={"CallerName": "a" * 60_000, "CallSid": "CA-huge"},
+                                timeout=30)
+            assert answer.status_code == 200 and grammar_problems(answer.content) == []
+            said = answer.text.split("<Say>", 1)[1].split("</Say>", 1)[0]
+            texted = answer.text.split("<Sms", 1)[1].split(">", 1)[1].split("</Sms>", 1)[0]
+            assert said == "A" * 1024 and texted == "A" * 4096
+    finally:
+        _stop(proc)

@@ -283,3 +283,15 @@ def test_recorder_bounds_its_queue_and_survives_a_failing_sink():
     assert recorder.flush(timeout=30)
     recorder.close()
     assert recorder.failed == 1 and recorder.written == 50
+
+
+def test_a_document_whose_text_is_not_call_variable_text_is_served_as_written_never_run():
+    """A document the bundle checks never saw (built by hand): its bad text is not rendered, only escaped."""
+    data = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n'
+            b"  <Say>{{ 'x'.ljust(999999999) }} &amp; {% for i in range(100000) %}x{% endfor %}</Say>\n"
+            b"  <Sms>Hi {{ From }}</Sms>\n</Response>\n")
+    template = Template.from_document(data)
+    assert len(template.slots) == 1  # only the Sms, which is good call-variable text
+    out = template.render({"From": "15551230001"})
+    assert b"<Say>{{ 'x'.ljust(999999999) }} &amp; {% for i in range(100000) %}x{% endfor %}</Say>" in out
+    assert b"<Sms>Hi 15551230001</Sms>" in out and grammar_problems(out) == []

@@ -355,6 +355,8 @@ class _Importer:
                              str(manifest.get("base_url", "") or ""))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ImportRefused(f"{mpath}: not a readable bundle manifest: {exc}") from None
+        except RecursionError:  # what Python's json raises for [[[[…]]]] nested thousands deep
+            raise ImportRefused(f"{mpath}: not a readable bundle manifest: it is nested too deeply") from None
         return manifest
 
     @staticmethod

@@ -8,7 +8,9 @@ so a request never sees half an update and never waits on a lock.
 
 Documents are prepared once, at publish: plain documents as their bytes;
 documents whose Say/Sms text uses call variables as byte chunks around the
-templates, rendered per request (sandboxed, XML-escaped, never raising).
+parsed texts, rendered per request (within a fixed length, XML-escaped, never
+raising). A text that is not valid call-variable text (a hand-made document
+the checks missed) stays as it is written, escaped: it is never run.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from lxml import etree
 from compiler import CompiledFlow, Router
 from compiler.catalogue import STEPS
 from compiler.emit import XML_HEAD
-from compiler.templating import MAX_RENDERED, is_template, number_variable, render, render_number
+from compiler.templating import MAX_RENDERED, CallText, TemplateError, check, is_template, number_variable, parse, \
+    render_number
 
 SAY_MAX_CHARS = 1024  # the carrier reads at most 1,024 characters of one Say
-TEMPLATED_TAGS = {"Say": SAY_MAX_CHARS, "Sms": MAX_RENDERED}
+TEMPLATED_TAGS = {"Say": SAY_MAX_CHARS, "Sms": MAX_RENDERED}  # the verbs of TEMPLATED_VERBS, each with its cap
 # phone attributes that may name a call variable ({{ From }}), by verb: as the catalogue marks them
 NUMBER_ATTRS = {spec.type: tuple(a.name for a in spec.attrs if a.call_number) for spec in STEPS.values()
                 if any(a.call_number for a in spec.attrs)}
@@ -61,11 +64,22 @@ def xml_text(text: str) -> bytes:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
 
 
+def _call_text(text: str | None) -> CallText | None:
+    """A Say/Sms text to render per call; None for plain text, or for text that is not valid call-variable
+    text (it is then served as written)."""
+    if not text or not is_template(text) or check(text) is not None:
+        return None
+    try:
+        return parse(text)
+    except TemplateError:
+        return None
+
+
 @dataclass(frozen=True)
 class Template:
     """A document with call variables: fixed byte chunks around slots.
 
-    A slot is ``("text", source, cap)`` — a Say or Sms text, rendered, cut at
+    A slot is ``("text", parsed, cap)`` — a Say or Sms text (a ``CallText``), rendered, cut at
     ``cap`` characters and XML-escaped — or ``("number", attribute, variable)`` —
     a phone attribute naming a call variable (``to="{{ From }}"``), written as
     ``to="15551230001"`` when the call has such a number and left out (so the
@@ -73,13 +87,13 @@ class Template:
     """
 
     chunks: tuple[bytes, ...]
-    slots: tuple[tuple[str, str, Any], ...]
+    slots: tuple[tuple[str, Any, Any], ...]
 
     def render(self, variables: dict[str, str]) -> bytes:
         out = [self.chunks[0]]
         for (kind, source, how), chunk in zip(self.slots, self.chunks[1:]):
             if kind == "text":
-                out.append(xml_text(render(source, variables)[:how]))
+                out.append(xml_text(source.render(variables, how)))
             else:
                 number = render_number(how, variables)
                 if number is not None:
@@ -95,15 +109,16 @@ class Template:
         marker = "\ue000"
         while marker in text:
             marker += "\ue001"
-        slots: list[tuple[str, str, Any]] = []
+        slots: list[tuple[str, Any, Any]] = []
         for el in root.iter(*{*TEMPLATED_TAGS, *NUMBER_ATTRS}):
             for name in [n for n in el.keys() if n in NUMBER_ATTRS.get(el.tag, ())]:  # in the element's order
                 variable = number_variable(el.get(name, ""))
                 if variable is not None:
                     slots.append(("number", name, variable))
                     el.set(name, f"{marker}{len(slots) - 1}{marker}")
-            if el.tag in TEMPLATED_TAGS and el.text and is_template(el.text):
-                slots.append(("text", el.text, TEMPLATED_TAGS[el.tag]))
+            parsed = _call_text(el.text) if el.tag in TEMPLATED_TAGS else None
+            if parsed is not None:
+                slots.append(("text", parsed, TEMPLATED_TAGS[el.tag]))
                 el.text = f"{marker}{len(slots) - 1}{marker}"
         if not slots:
             return None

@@ -115,6 +115,8 @@ class Sandbox:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(400, "No JSON object could be decoded", [(None, f"the body is not JSON: {exc}")]) from None
+        except RecursionError:
+            raise ApiError(400, "No JSON object could be decoded", [(None, "the body is nested too deeply")]) from None
         if not isinstance(body, dict):
             raise ApiError(400, "No JSON object could be decoded",
                            [(None, f"the body must be a JSON object {{...}}, not {type(body).__name__}")])

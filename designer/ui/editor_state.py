@@ -82,6 +82,17 @@ def badges_of(problems: list[Problem]) -> dict[str, dict]:
     return out
 
 
+def checked(graph: nx.DiGraph) -> list[Problem]:
+    """Validation problems of the drawing. Should validation itself fail, that is one problem shown to the
+    user, and the edit is still saved: a failed check must never lose an edit."""
+    try:
+        return validate(graph)
+    except Exception as exc:  # noqa: BLE001 - RecursionError from unforeseen input, or a bug
+        log.exception("validating a flow failed")
+        return [Problem(None, "flow", f"the flow could not be checked ({type(exc).__name__}); "
+                                      "undo the last change or simplify its text")]
+
+
 class EditorState:
     """The editor of one flow in one tab. See the module docstring."""
 
@@ -127,7 +138,7 @@ class EditorState:
             apply_layout(graph)  # steps without positions, or hidden under others: drawn laid out
         self._text = dumps(graph)
         self._saved_text = record.graph_json  # differs from _text when the drawing was laid out on opening
-        self.problems: list[Problem] = validate(graph)
+        self.problems: list[Problem] = checked(graph)
         self.stale = False
 
     def reload(self) -> None:
@@ -206,7 +217,13 @@ class EditorState:
         """
         before = self._text
         result = edit(self.graph)
-        after = dumps(self.graph)
+        try:
+            after = dumps(self.graph)
+        except (RecursionError, ValueError, TypeError) as exc:  # data JSON cannot hold: keep the saved flow
+            self.graph = loads(before, f"flow {self.flow_id}")
+            self.save_error = f"that change cannot be saved ({exc}); it was undone"
+            self._emit(self.on_saved)
+            return None
         if after == before:
             if after != self._saved_text:
                 self._save()
@@ -220,7 +237,7 @@ class EditorState:
         gone = [n for n in self.selection if n not in self.graph]
         if gone:
             self.selection = [n for n in self.selection if n in self.graph]
-        self.problems = validate(self.graph)
+        self.problems = checked(self.graph)
         if full:
             self._push_all()
         else:
@@ -252,6 +269,9 @@ class EditorState:
             return
         except StoreError as exc:
             self.save_error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the page must say the edit is not saved
+            log.warning("saving flow %s failed: %r", self.flow_id, exc)
+            self.save_error = f"the flow could not be stored ({type(exc).__name__}: {exc})"
         self._emit(self.on_saved)
 
     def keep_mine(self) -> None:

@@ -1,0 +1,80 @@
+"""Rendering a parsed call-variable text for one call, within a fixed budget.
+
+Every value, every filter's result and the whole output are cut at ``cap``
+characters, and the tree has no loops, so the work is bounded by the text's
+length times ``cap`` whatever the call's values are. Rendering stops as soon
+as the output is full.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from compiler.templating.filters import FILTERS
+from compiler.templating.syntax import Condition, Expr, If, Name, Part, Test
+
+
+class _Output:
+    """Text collected up to a fixed number of characters."""
+
+    def __init__(self, cap: int) -> None:
+        self.parts: list[str] = []
+        self.room = cap
+
+    @property
+    def full(self) -> bool:
+        return self.room <= 0
+
+    def add(self, text: str) -> None:
+        text = text[:self.room]
+        self.parts.append(text)
+        self.room -= len(text)
+
+
+def render_tree(tree: tuple[Part, ...], values: Mapping[str, object], cap: int) -> str:
+    """The text one call hears: names replaced by their values (empty when the call has none)."""
+    out = _Output(cap)
+    _render(tree, values, cap, out)
+    return "".join(out.parts)
+
+
+def _render(body: tuple[Part, ...], values: Mapping[str, object], cap: int, out: _Output) -> None:
+    # recursion only into {% if %} bodies, which the parser nests at most MAX_DEPTH deep
+    for part in body:
+        if out.full:
+            return
+        if isinstance(part, str):
+            out.add(part)
+        elif isinstance(part, Expr):
+            out.add(value_of(part, values, cap))
+        elif isinstance(part, If):
+            chosen = next((inner for condition, inner in part.branches if holds(condition, values, cap)),
+                          part.otherwise)
+            _render(chosen, values, cap, out)
+
+
+def value_of(expr: Expr, values: Mapping[str, object], cap: int) -> str:
+    """One expression's text: the variable's value or the quoted words, through each filter, cut at ``cap``."""
+    if isinstance(expr.base, Name):
+        raw = values.get(expr.base.name)
+        value = "" if raw is None else str(raw)[:cap]
+    else:
+        value = expr.base.value[:cap]
+    for f in expr.filters:
+        value = FILTERS[f.name].function(value, *f.args)[:cap]
+    return value
+
+
+def holds(condition: Condition, values: Mapping[str, object], cap: int) -> bool:
+    """Whether an ``{% if %}`` condition is true: a value is true when it is not empty."""
+    return any(all(_test(test, values, cap) for test in group) for group in condition.any_of)
+
+
+def _test(test: Test, values: Mapping[str, object], cap: int) -> bool:
+    left = value_of(test.left, values, cap)
+    if test.op is None:
+        result = bool(left)
+    else:
+        equal = left == value_of(test.right, values, cap)
+        result = equal if test.op == "==" else not equal
+    return not result if test.negated else result
