@@ -8,7 +8,8 @@ names the file, node, field or entry and the bad value. The tree::
     ├── CompileError    a flow with errors; ``problems`` lists them          (compiler.compile)
     ├── GrammarError    a document that breaks the FlexML grammar            (compiler.grammar)
     ├── BundleError     an export bundle that cannot be read                 (compiler.bundle)
-    └── ImportRefused   a document the importer will not read; a ValueError  (compiler.importer.parse)
+    ├── ImportRefused   a document the importer will not read; a ValueError  (compiler.importer.parse)
+    └── TemplateError   call-variable text outside the language; a ValueError (compiler.templating.syntax)
 
 Each subclass lives beside the code that raises it; this module holds the base.
 (Not to be confused with ``compiler.errors(problems)``, the function that keeps

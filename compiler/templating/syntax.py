@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from compiler.errors import CompilerError
 from compiler.templating.filters import FILTERS
 
 MAX_TEXT = 4096  # characters of one text that uses {{ … }} or {% … %}
@@ -27,7 +28,7 @@ MAX_DEPTH = 8  # {% if %} inside {% if %} …
 MAX_FILTERS = 8  # filters on one expression
 
 
-class TemplateError(ValueError):
+class TemplateError(CompilerError, ValueError):
     """A mistake in call-variable text: ``line`` (1-based, None for the text as a whole) and ``message``."""
 
     def __init__(self, line: int | None, message: str) -> None:
