@@ -122,7 +122,7 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
     def document_of(node: str) -> str:
         """The document a caller is sent to for ``node``: a Go to step's final target, else the node's own."""
         seen = set()
-        while nodes[node].get("type") == "Goto" and node not in seen:
+        while STEPS[nodes[node]["type"]].jumps and node not in seen:
             seen.add(node)
             node = str(nodes[node]["target"])
         return node
@@ -148,7 +148,7 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
         build(root, root)
     for node in plan.roots:
         data = nodes[node]
-        if data.get("type") != "Gather":
+        if not STEPS[data["type"]].is_menu:
             continue
         routers[node] = _router(node, data, plan, document_of)
         retry_text = _field(data, "retryText")
@@ -194,14 +194,14 @@ def _router(node: str, data: dict, plan: Plan, document_of) -> Router:
         invalid=branches.get("invalid"),
         retries=retries,
         retry_docs=[f"{node}{RETRY_SUFFIX}{k}" for k in range(1, retries + 1)],
-        finish_on_key=str(attrs.get("finishOnKey") or "#"),
+        finish_on_key=str(attrs.get("finishOnKey") or STEPS[data["type"]].default("finishOnKey")),
     )
 
 
 def _uses_template(data: dict) -> bool:
-    prompt = data.get("prompt") if data.get("type") == "Gather" else None
-    texts = [data.get("text")] + [c.get("text") for c in prompt or [] if isinstance(c, dict)]
     spec = STEPS.get(data.get("type"))
+    prompt = data.get("prompt") if spec is not None and spec.is_menu else None
+    texts = [data.get("text")] + [c.get("text") for c in prompt or [] if isinstance(c, dict)]
     attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
     texts += [attrs.get(a.name) for a in spec.attrs if a.call_number] if spec else []
     return any(isinstance(t, str) and templating.is_template(t) for t in texts)

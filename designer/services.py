@@ -123,6 +123,11 @@ def example_title(name: str) -> str:
     return str(example(name).graph.get("name") or name)
 
 
+def example_icon(name: str) -> str:
+    """The Material icon an example's file names for it (``graph.icon``)."""
+    return str(example(name).graph.get("icon") or "description")
+
+
 def create_from_example(ctx: AppContext, name: str, flow_name: str | None = None) -> FlowRecord:
     if name not in EXAMPLES:
         raise ServiceError(f"there is no example {name!r}; choose one of {', '.join(EXAMPLES)}")

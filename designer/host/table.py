@@ -21,12 +21,14 @@ from typing import Any
 from lxml import etree
 
 from compiler import CompiledFlow, Router
-from compiler.catalogue import STEPS
+from compiler.catalogue import SAY, STEPS
 from compiler.emit import XML_HEAD
 from compiler.templating import MAX_RENDERED, is_template, number_variable, render, render_number
 
-SAY_MAX_CHARS = 1024  # the carrier reads at most 1,024 characters of one Say
-TEMPLATED_TAGS = {"Say": SAY_MAX_CHARS, "Sms": MAX_RENDERED}
+SAY_MAX_CHARS = SAY.text_max  # the carrier reads at most this many characters of one Say
+# verbs whose text may use call variables → most characters of the rendered text, as the catalogue says
+TEMPLATED_TAGS = {spec.type: min(spec.templated_text_limit or MAX_RENDERED, MAX_RENDERED)
+                  for spec in STEPS.values() if spec.can_template}
 # phone attributes that may name a call variable ({{ From }}), by verb: as the catalogue marks them
 NUMBER_ATTRS = {spec.type: tuple(a.name for a in spec.attrs if a.call_number) for spec in STEPS.values()
                 if any(a.call_number for a in spec.attrs)}

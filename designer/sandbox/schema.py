@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-METHODS = ("POST", "GET")
+from compiler.catalogue import METHODS
+
 ERROR_HANDLERS = ("basic", "none")
 
 
