@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from compiler import templating
-from compiler.catalogue import STEPS
+from compiler.catalogue import GATHER, STEPS
 from compiler.emit import Urls, document, step_element, verb
 from compiler.flow import flow_id, start_of
 from compiler.grammar import check_document
@@ -41,7 +41,7 @@ class Router:
     invalid: str | None
     retries: int
     retry_docs: list[str]
-    finish_on_key: str = "#"
+    finish_on_key: str = GATHER.default("finishOnKey")
 
     def route(self, digits: str, attempt: int = 1) -> str | None:
         """The document to answer with, or None to end the call.
@@ -72,7 +72,7 @@ class Router:
         return cls(branches={str(k): str(v) for k, v in data["branches"].items()},
                    timeout=data.get("timeout"), invalid=data.get("invalid"),
                    retries=int(data.get("retries", 0)), retry_docs=list(data.get("retry_docs", [])),
-                   finish_on_key=str(data.get("finishOnKey", "#")))
+                   finish_on_key=str(data.get("finishOnKey", GATHER.default("finishOnKey"))))
 
 
 @dataclass

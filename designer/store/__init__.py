@@ -144,6 +144,7 @@ CREATE TABLE IF NOT EXISTS settings (
 # chunk, so the writer thread binds a chunk's values in C and then releases Python's GIL while SQLite
 # inserts the whole chunk; the answering thread is never starved behind a row-by-row loop.
 EVENT_ROWS = 100
+BUSY_WAIT_SECONDS = 30  # how long a write waits for another connection's lock before SQLite gives up
 _EVENT_COLUMNS = "INSERT INTO events (call_sid, flow_id, rev, kind, target, digits, at, params) VALUES "
 
 
@@ -184,7 +185,8 @@ class SQLiteStore:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(self.path, timeout=BUSY_WAIT_SECONDS, isolation_level=None,
+                                   check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")

@@ -112,7 +112,7 @@ class PropertiesPanel:
         if spec.text is not None:
             self._text_field(node, spec, data)
         if spec.is_menu:
-            self._prompt_editor(node, data)
+            self._prompt_editor(node, spec, data)
             self._options_editor(node, data)
         if spec.dials:
             self._numbers_editor(node, data)
@@ -172,7 +172,7 @@ class PropertiesPanel:
         if spec.can_template:
             ui.label("You can use call details like {{ From }} in the text.").classes("text-xs text-gray-500")
 
-    def _prompt_editor(self, node: str, data: dict) -> None:
+    def _prompt_editor(self, node: str, menu: Step, data: dict) -> None:
         state = self.state
         prompt = [dict(p) for p in (data.get("prompt") or []) if isinstance(p, dict)]
         ui.label("What the caller hears (prompt)").classes("text-sm font-semibold text-gray-700 mt-2")
@@ -188,7 +188,7 @@ class PropertiesPanel:
                     item["type"] = e.value
                     item.pop("attrs", None)
                     save()
-                ui.select({"Say": "Speak", "Play": "Play audio"}, value=item.get("type", "Say"),
+                ui.select({t: STEPS[t].label for t in menu.children}, value=item.get("type", menu.children[0]),
                           on_change=set_type).classes("w-28").props("dense")
 
                 def set_text(e: Any, item: dict = item) -> None:
