@@ -49,7 +49,7 @@ def _table(args, base: str):
 
     table = FlowTable()
     for compiled in load_sources(args.sources, base):
-        table.publish(compiled, current=True)
+        table.serve_revision(compiled, current=True)
     try:
         bind_numbers(table, args.did)
     except ValueError as exc:

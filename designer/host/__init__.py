@@ -3,7 +3,7 @@
 Public API (the designer and the ``host`` command build on these)::
 
     table = FlowTable()                       # or table_from_store(store)
-    table.publish(compiled)                   # atomic swap; older revisions keep answering
+    table.serve_revision(compiled)            # atomic swap; older revisions keep answering
     table.bind("+1 (516) 206-5337", "main-menu")
     app = create_host_app(table, on_event=EventRecorder(store.record_events))
 
@@ -24,13 +24,13 @@ from compiler import BundleError, CompiledFlow, FlowError, compile_flow, load, r
 from designer.host.event_writer import ProcessRecorder
 from designer.host.app import MAX_BODY, HostHandler, create_host_app, host_routes, read_params
 from designer.host.events import EventRecorder, describe, printer
-from designer.host.table import FlowTable, ServedRevision, Snapshot, normalize_number
+from designer.host.table import FlowTable, ServedRevision, Snapshot, number_key
 from designer.store import CallEvent, Store
 
 __all__ = [
     "CallEvent", "EventRecorder", "FlowTable", "HostHandler", "MAX_BODY", "ServedRevision", "Snapshot",
     "app_from_env", "bind_numbers", "create_host_app", "describe", "host_routes", "load_sources",
-    "normalize_number", "printer", "ProcessRecorder", "read_params", "table_from_sources", "table_from_store",
+    "number_key", "printer", "ProcessRecorder", "read_params", "table_from_sources", "table_from_store",
 ]
 
 log = logging.getLogger("flexml.host")
@@ -85,7 +85,7 @@ def bind_numbers(table: FlowTable, dids: list[str]) -> dict[str, str]:
             flow = flows[0]
         if flow not in flows:
             raise ValueError(f"--did {spec}: no flow {flow!r}; flows: {', '.join(flows) or 'none'}")
-        if not normalize_number(number):
+        if not number_key(number):
             raise ValueError(f"--did {spec}: {number.strip()!r} is not a phone number")
         bound[table.bind(number, flow)] = flow
     return bound
@@ -95,7 +95,7 @@ def table_from_sources(paths: list[str | Path], dids: list[str] = (), base_url: 
     """A table serving flow files and bundles; for one flow given twice, the last revision is current."""
     table = FlowTable()
     for compiled in load_sources(list(paths), base_url):
-        table.publish(compiled, current=True)
+        table.serve_revision(compiled, current=True)
     bind_numbers(table, list(dids))
     return table
 
@@ -112,12 +112,12 @@ def table_from_store(store: Store) -> FlowTable:
         except BundleError as exc:
             log.error("not serving %s", exc)
             continue
-        table.publish(compiled, current=False)
+        table.serve_revision(compiled, current=False)
     for record in store.list_flows():
         if record.published_rev is not None and str(record.published_rev) in table.revisions(record.id):
             table.set_current(record.id, str(record.published_rev))
     for number, flow in store.dids().items():
-        if normalize_number(number):
+        if number_key(number):
             table.bind(number, flow)
     return table
 

@@ -30,13 +30,13 @@ from compiler.catalogue import DTMF_KEYS, request_fields
 
 from designer.simulator.callers import (DIAL_OUTCOMES, RECORD_FAILED, Caller, GatherInfo, HangUp, RecordInfo,
                           ScriptedCaller, TransferInfo, check_keys, resolve)
-from designer.simulator.events import CallEvent, CallResult, host_document
+from designer.simulator.events import CallResult, SimEvent, host_document
 from designer.simulator.flexml import NotFlexML, Verb, parse_document
 from designer.simulator.transport import MAX_ANSWER_BYTES, Fetcher, Sent
 from designer.simulator.steps import DocRef, StepMap
 
 __all__ = [
-    "CallEvent", "CallResult", "Caller", "DIAL_OUTCOMES", "GatherInfo", "HangUp", "MAX_ANSWER_BYTES", "RecordInfo",
+    "SimEvent", "CallResult", "Caller", "DIAL_OUTCOMES", "GatherInfo", "HangUp", "MAX_ANSWER_BYTES", "RecordInfo",
     "ScriptedCaller", "run_call", "simulate_call",
 ]
 
@@ -48,7 +48,7 @@ ERROR_MESSAGE_SECONDS = 3.0  # the carrier's "application error" message
 SHOWN_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingDuration")  # in transcript lines
 DOC_HEADER = "X-FlexML-Document"  # a host may name the document it answered with (router answers)
 
-EventHook = Callable[[CallEvent], Any]
+EventHook = Callable[[SimEvent], Any]
 
 
 class CallBroke(Exception):
@@ -115,7 +115,7 @@ class CallSimulator:
 
     # ---- events -------------------------------------------------------------------------------------
 
-    async def emit(self, kind: str, text: str, verb: Verb | None = None, **kw: Any) -> CallEvent:
+    async def emit(self, kind: str, text: str, verb: Verb | None = None, **kw: Any) -> SimEvent:
         kw.setdefault("url", self.url)
         kw.setdefault("doc", self.doc if kw["url"] == self.url else host_document(kw["url"] or ""))
         if verb is not None:
@@ -123,7 +123,7 @@ class CallSimulator:
             kw.setdefault("index", verb.index)
             if self.steps is not None:
                 kw.setdefault("step", self.steps.step(self.ref, verb.index))
-        event = CallEvent(kind=kind, text=text, at=round(self.clock, 2), **kw)
+        event = SimEvent(kind=kind, text=text, at=round(self.clock, 2), **kw)
         if self.pace > 0 and event.at > self.paced_until:  # play the call back in (scaled) real time
             await _sleep((event.at - self.paced_until) * self.pace)
             self.paced_until = event.at

@@ -36,7 +36,7 @@ def host_sources(paths: list[str | Path], flow: str | None = None) -> HostedFlow
     compiled = load_sources(list(paths))
     table = FlowTable()
     for c in compiled:
-        table.publish(c, current=True)
+        table.serve_revision(c, current=True)
     ids = [c.flow for c in compiled]
     if flow is not None and flow not in ids:
         raise ValueError(f"no flow {flow!r} in the files given; flows: {', '.join(ids)}")

@@ -74,7 +74,7 @@ class Store(Protocol):
     def rename_flow(self, flow_id: str, name: str) -> None: ...
     def delete_flow(self, flow_id: str) -> None: ...
     # revisions
-    def publish(self, flow_id: str, graph_json: str, bundle_for_rev, note: str = "") -> Revision: ...
+    def add_revision(self, flow_id: str, graph_json: str, bundle_for_rev, note: str = "") -> Revision: ...
     def list_revisions(self, flow_id: str) -> list[Revision]: ...
     def get_revision(self, flow_id: str, rev: int) -> Revision | None: ...
     def published_revisions(self) -> list[Revision]: ...
@@ -269,8 +269,12 @@ class SQLiteStore:
 
     # --- revisions ---------------------------------------------------------------------
 
-    def publish(self, flow_id: str, graph_json: str, bundle_for_rev, note: str = "") -> Revision:
-        """Store a new immutable revision; ``bundle_for_rev(rev) -> bytes`` builds its bundle."""
+    def add_revision(self, flow_id: str, graph_json: str, bundle_for_rev, note: str = "") -> Revision:
+        """Store a new immutable revision and mark it the flow's published one.
+
+        ``bundle_for_rev(rev) -> bytes`` builds its bundle. (Publishing as a user does it, which also
+        compiles and serves the revision, is ``designer.services.publish``.)
+        """
         with self._write_lock:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")

@@ -23,7 +23,7 @@ from designer.host import FlowTable, create_host_app
 from designer.ui.frame import sentence
 from designer.services import PublishRefused, ServiceError
 from designer.simulator.callers import RECORD_FAILED, GatherInfo, RecordInfo, ScriptedCaller, TransferInfo
-from designer.simulator import ANY_KEY, CallEvent, CallResult, finish_keys, simulate_call
+from designer.simulator import ANY_KEY, CallResult, SimEvent, finish_keys, simulate_call
 
 KEYPAD = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("*", "0", "#"))
 BASE = "http://designer.test"
@@ -172,7 +172,7 @@ class TestCallPanel:
             return f"{BASE}/flexml/{self.flow_id}", httpx.ASGITransport(app), [compiled]
         compiled = services.compile_draft(self.ctx, self.flow_id)
         table = FlowTable()
-        table.publish(compiled, current=True)
+        table.serve_revision(compiled, current=True)
         return f"{BASE}/flexml/{self.flow_id}/draft", httpx.ASGITransport(create_host_app(table)), [compiled]
 
     def start(self) -> None:
@@ -245,7 +245,7 @@ class TestCallPanel:
         which = "a key" if keys == ANY_KEY else " or ".join(keys)
         self.state.text = f"Recording: the caller leaves a message. Press {which} to end it, or wait."
 
-    async def _event(self, event: CallEvent) -> None:
+    async def _event(self, event: SimEvent) -> None:
         if self.transcript.is_deleted:  # the page was closed: end the call
             raise asyncio.CancelledError
         if event.step and (not self.path or self.path[-1] != event.step):
