@@ -27,8 +27,7 @@ from nicegui import ui
 import static
 from compiler.catalogue import STEPS, branches_of, is_jump, step_of
 from compiler.flow import edge_branches
-
-from designer.ui.layout import NODE_BASE_HEIGHT, NODE_WIDTH, OUTPUT_HEIGHT
+from compiler.layout import NODE_BASE_HEIGHT, NODE_WIDTH, OUTPUT_HEIGHT
 
 STATIC_DIR = Path(static.__file__).resolve().parent
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -106,7 +106,7 @@ class Editor:
             ui.separator().props("vertical")
             ui.button("Tidy up", icon="account_tree", on_click=state.auto_layout).props("flat dense no-caps") \
                 .mark("auto-layout") \
-                .tooltip("Arrange the steps in columns, left to right")
+                .tooltip("Arrange the steps in rows, top to bottom")
             ui.button(icon="zoom_out", on_click=lambda: self.canvas.zoom(1 / 1.25)).props("flat dense") \
                 .tooltip("Zoom out (or scroll the mouse wheel)")
             ui.button(icon="zoom_in", on_click=lambda: self.canvas.zoom(1.25)).props("flat dense") \

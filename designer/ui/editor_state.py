@@ -21,13 +21,13 @@ from compiler import compile_flow
 from compiler.catalogue import STEPS, branches_of, is_jump
 from compiler.compile import CompileError
 from compiler.flow import FlowError, add_branch, dumps, edge_branches, loads, remove_branch
+from compiler.layout import apply_layout, overlapping
 from compiler.validate import DIGIT_BRANCH, NODE_ID, Problem, validate
 
 from designer.context import AppContext
 from designer.store import StaleFlow, StoreError
 from designer.ui.canvas import graph_view
 from designer.ui.history import History
-from designer.ui.layout import apply_layout, overlapping
 
 log = logging.getLogger(__name__)
 
