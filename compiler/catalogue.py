@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 DTMF_KEYS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#")
@@ -71,7 +71,8 @@ class Step:
     extra_fields: tuple[Attr, ...] = ()  # designer fields kept beside attrs
     can_template: bool = False  # text may use {{ call variables }}
     id_prefix: str = ""  # new steps are named "{id_prefix}-1", …; the type in lower case when empty
-    starting: tuple[tuple[str, Any], ...] = ()  # fields a new step starts with, besides its type and text
+    # fields a new step starts with, besides its type and text (values may be lists: not hashed)
+    starting: tuple[tuple[str, Any], ...] = field(default=(), hash=False)
     answers: bool = True  # running it answers the call (Reject, Redirect and Override do not)
     first_only: bool = False  # only allowed as a flow's first step (Reject)
     media: bool = False  # its URL text is an audio file or stream (Play): hls:// and rtmp:// allowed
