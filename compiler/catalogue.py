@@ -14,12 +14,18 @@ Attribute kinds:
   string  free text
 A ``managed`` attribute is written by the compiler from the step's
 connections (action URLs and their methods); users never set it by hand.
+
+This is the only list of each step fact (defaults, nesting, limits, starting
+values, id prefixes, palette order, labels, request fields). Code elsewhere
+asks a step's flags and methods (``is_menu``, ``ends_path``, ``dials``,
+``jumps``, ``default(name)``, ``starting_values()``, …) instead of comparing
+step names; tests/test_catalogue_facts.py scans the code for that.
 """
 
 from __future__ import annotations
 
-import re
 import copy
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 

@@ -56,11 +56,6 @@ class Verb:
     def known(self) -> bool:
         return self.type is not None
 
-    @property
-    def spec(self) -> Step | None:
-        """The catalogue's entry for the verb; None when unknown."""
-        return STEPS.get(self.type or "")
-
 
 def verb_type(tag: str) -> str | None:
     """The catalogue type for an element name in any case (designer-only steps are not verbs)."""

@@ -36,8 +36,8 @@ from designer.simulator.transport import MAX_ANSWER_BYTES, Fetcher, Sent
 from designer.simulator.steps import DocRef, StepMap
 
 __all__ = [
-    "SimEvent", "CallResult", "Caller", "DIAL_OUTCOMES", "GatherInfo", "HangUp", "MAX_ANSWER_BYTES", "RecordInfo",
-    "ScriptedCaller", "run_call", "simulate_call",
+    "CallResult", "Caller", "DIAL_OUTCOMES", "GatherInfo", "HangUp", "MAX_ANSWER_BYTES", "RecordInfo",
+    "ScriptedCaller", "SimEvent", "run_call", "simulate_call",
 ]
 
 CHARS_PER_SECOND = 15.0  # speech rate used to estimate how long a Say lasts

@@ -48,6 +48,7 @@ class Verb:
 
     @property
     def spec(self) -> Step:
+        """The catalogue's entry for this verb: its defaults, nesting and flags."""
         return STEPS[self.tag]
 
     def _default(self, name: str, given: Any) -> Any:
