@@ -285,14 +285,14 @@ def _check_prompt(node: str, menu: Step, prompt: Any) -> list[Problem]:
     if prompt is None:
         return [Problem(node, "prompt", "the menu has no prompt; callers will hear silence", "warning")]
     if not isinstance(prompt, list):
-        return [Problem(node, "prompt", "must be a list of Say or Play steps")]
+        return [Problem(node, "prompt", f"must be a list of {' or '.join(menu.children)} steps")]
     out = []
     for i, child in enumerate(prompt):
         where = f"prompt[{i}]"
         if not isinstance(child, dict) or child.get("type") not in menu.children:
             found = child.get("type") if isinstance(child, dict) else child
             out.append(Problem(node, f"{where}.type", f"{found!r} cannot be part of a menu prompt; "
-                                                     "use Say or Play"))
+                                                     f"use {' or '.join(menu.children)}"))
             continue
         spec = STEPS[child["type"]]
         out += _check_attrs(node, spec, child.get("attrs"), f"{where}.attrs")

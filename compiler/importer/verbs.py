@@ -234,8 +234,8 @@ def _read_prompt(el: etree._Element, spec: Step, verb: Verb, line_of) -> None:
         cline = line_of(child)
         if ctype not in spec.children:
             unknown_children.append(_source(child))
-            verb.note(cline, f"<{ctag}> inside <{verb.tag}>: a menu prompt holds only Say and Play; "
-                                      "kept under unknown_children and left out of the calls")
+            verb.note(cline, f"<{ctag}> inside <{verb.tag}>: a menu prompt holds only "
+                             f"{' and '.join(spec.children)}; kept under unknown_children and left out of the calls")
             continue
         sub = Verb(tag=ctag, type=ctype, line=cline, exact=verb.exact)
         attrs, unknown = _read_attrs(child, STEPS[ctype], sub, keep_links=False, line=cline)
