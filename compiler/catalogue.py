@@ -14,12 +14,19 @@ Attribute kinds:
   string  free text
 A ``managed`` attribute is written by the compiler from the step's
 connections (action URLs and their methods); users never set it by hand.
+
+This is the only list of each step fact (defaults, nesting, limits, starting
+values, id prefixes, palette order, labels, request fields). Code elsewhere
+asks a step's flags and methods (``is_menu``, ``ends_path``, ``dials``,
+``jumps``, ``default(name)``, ``starting_values()``, …) instead of comparing
+step names; tests/test_catalogue_facts.py scans the code for that.
 """
 
 from __future__ import annotations
 
+import copy
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 DTMF_KEYS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#")
@@ -69,13 +76,82 @@ class Step:
     designer_only: bool = False  # not a FlexML verb (Goto)
     extra_fields: tuple[Attr, ...] = ()  # designer fields kept beside attrs
     can_template: bool = False  # text may use {{ call variables }}
+    id_prefix: str = ""  # new steps are named "{id_prefix}-1", …; the type in lower case when empty
+    # fields a new step starts with, besides its type and text (values may be lists: not hashed)
+    starting: tuple[tuple[str, Any], ...] = field(default=(), hash=False)
+    answers: bool = True  # running it answers the call (Reject, Redirect and Override do not)
+    first_only: bool = False  # only allowed as a flow's first step (Reject)
+    media: bool = False  # its URL text is an audio file or stream (Play): hls:// and rtmp:// allowed
+    jumps: bool = False  # a designer jump to another step by its ``target`` (Goto)
+    redirects: bool = False  # the verb that hands the call to another document's URL (Redirect)
+    reports: str = ""  # what its action request tells the next URL (lost when an import flattens it)
 
     def attr(self, name: str) -> Attr | None:
         return _ATTR_INDEX[self.type].get(name)
 
+    def default(self, name: str) -> Any:
+        """The catalogue's default for an attribute or designer field (None when it has none)."""
+        found = self.attr(name)
+        return found.default if found is not None else None
+
     @property
     def user_attrs(self) -> tuple[Attr, ...]:
         return tuple(a for a in self.attrs if not a.managed)
+
+    @property
+    def is_menu(self) -> bool:
+        """A menu: digit options each lead to their own step (Gather)."""
+        return self.digit_branches
+
+    @property
+    def ends_path(self) -> bool:
+        """Nothing follows it: no outgoing connections."""
+        return self.terminal
+
+    @property
+    def dials(self) -> bool:
+        """It holds phone numbers to call as child elements (Dial's <Number>)."""
+        return self.child_element is not None
+
+    @property
+    def has_error_branch(self) -> bool:
+        return "error" in self.branches
+
+    @property
+    def default_branch(self) -> str | None:
+        """The branch a call takes when the step ends without a choice: next, or a menu's timeout."""
+        return self.branches[0] if self.branches else None
+
+    @property
+    def templated_text_limit(self) -> int | None:
+        """Most characters of this step's text the carrier uses once call variables are filled in."""
+        return self.text_max if self.can_template else None
+
+    @property
+    def text_label(self) -> str:
+        """The form label of the step's text ("Text to speak")."""
+        return TEXT_KINDS[self.text][0] if self.text else "Text"
+
+    @property
+    def text_noun(self) -> str:
+        """The step's text in a sentence ("the text to speak")."""
+        return TEXT_KINDS[self.text][1] if self.text else "the text"
+
+    def starting_values(self) -> dict[str, Any]:
+        """A fresh step as the palette drops it: empty where the user must fill something in."""
+        data: dict[str, Any] = {"type": self.type}
+        if self.text is not None:
+            data["text"] = ""
+        data.update(copy.deepcopy(dict(self.starting)))
+        return data
+
+
+# what a step's text holds → (form label, the words a message uses for it)
+TEXT_KINDS: dict[str, tuple[str, str]] = {
+    "speech": ("Text to speak", "the text to speak"),
+    "url": ("URL", "the URL"),
+    "message": ("Message", "the message"),
+}
 
 
 def _key(name: str, help: str) -> Attr:
@@ -125,7 +201,7 @@ PLAY = Step(
         Attr("streaming", "bool", "On for a live stream (needed for hls:// and rtmp:// URLs).", default=False),
         Attr("timeLimit", "int", "Seconds of a stream to play; 0 means no limit.", default=0, minimum=0),
     ),
-    text="url", text_required=True,
+    text="url", text_required=True, media=True,
     branches=("next", "error"),
 )
 
@@ -149,6 +225,8 @@ GATHER = Step(
     children=("Say", "Play"),
     branches=("timeout", "invalid"),
     digit_branches=True,
+    id_prefix="menu",
+    starting=(("options", ["1", "2"]), ("prompt", [{"type": "Say", "text": ""}])),
     extra_fields=(
         Attr("retries", "int", "Times the menu is asked again after a wrong key when there is no "
              "'invalid' connection, before the no-input path.", default=2, minimum=0, maximum=5),
@@ -169,6 +247,8 @@ DIAL = Step(
              default=0, minimum=0),
     ),
     child_element="Number",
+    id_prefix="transfer", starting=(("numbers", []),),
+    reports="the transfer's outcome",
 )
 
 RECORD = Step(
@@ -201,6 +281,7 @@ RECORD = Step(
         Attr("stringKey2", "string", "Your own label stored with the recording."),
     ),
     branches=("next", "error"),
+    reports="the recording's details",
 )
 
 SMS = Step(
@@ -214,21 +295,21 @@ SMS = Step(
         Attr("to", "phone", "Number the text goes to (E.164), or {{ From }} to text the caller; the called "
              "number when empty.", call_number=True),
     ),
-    text="message", text_required=True, can_template=True,
+    text="message", text_required=True, can_template=True, id_prefix="text",
 )
 
 REDIRECT = Step(
     "Redirect", "Redirect", "call_split",
     "Hands the call to FlexML at another URL.",
     attrs=(Attr("method", "enum", "HTTP method for the URL.", default="POST", choices=METHODS),),
-    text="url", text_required=True, branches=(), terminal=True,
+    text="url", text_required=True, branches=(), terminal=True, answers=False, redirects=True,
 )
 
 REJECT = Step(
     "Reject", "Reject", "phone_disabled",
     "Refuses the call without answering it (only as the first step).",
     attrs=(Attr("reason", "enum", "What the carrier is told.", default="rejected", choices=("rejected", "busy")),),
-    branches=(), terminal=True,
+    branches=(), terminal=True, answers=False, first_only=True,
 )
 
 HANGUP = Step(
@@ -245,15 +326,18 @@ OVERRIDE = Step(
         Attr("statusCallbackMethod", "enum", "HTTP method for the status callback.", default="POST",
              choices=METHODS),
     ),
+    answers=False,
 )
 
 GOTO = Step(
     "Goto", "Go to", "redo",
     "Jumps to another step, for example back to a menu.",
-    branches=(), terminal=True, designer_only=True,
+    branches=(), terminal=True, designer_only=True, jumps=True,
     extra_fields=(Attr("target", "string", "The step to jump to."),),
+    starting=(("target", ""),),
 )
 
+# in palette order
 STEPS: dict[str, Step] = {
     s.type: s
     for s in (SAY, PLAY, GATHER, DIAL, RECORD, SMS, PAUSE, GOTO, REDIRECT, HANGUP, REJECT, OVERRIDE)
@@ -289,14 +373,13 @@ _STEP_LABELS: dict[tuple[str, str], str] = {
 def _labelled(spec: Step) -> Step:
     def named(a: Attr) -> Attr:
         return replace(a, label=_STEP_LABELS.get((spec.type, a.name)) or ATTR_LABELS.get(a.name) or a.name)
-    return replace(spec, attrs=tuple(map(named, spec.attrs)), extra_fields=tuple(map(named, spec.extra_fields)))
+    return replace(spec, attrs=tuple(map(named, spec.attrs)), extra_fields=tuple(map(named, spec.extra_fields)),
+                   id_prefix=spec.id_prefix or spec.type.lower())
 
 
 STEPS = {t: _labelled(s) for t, s in STEPS.items()}
 VERBS: tuple[str, ...] = tuple(t for t, s in STEPS.items() if not s.designer_only)
-PALETTE_ORDER: tuple[str, ...] = (
-    "Say", "Play", "Gather", "Dial", "Record", "Sms", "Pause", "Goto", "Redirect", "Hangup", "Reject", "Override",
-)
+PALETTE_ORDER: tuple[str, ...] = tuple(STEPS)  # the palette offers the steps in catalogue order
 
 _ATTR_INDEX: dict[str, dict[str, Attr]] = {
     s.type: {a.name: a for a in (*s.attrs, *s.extra_fields)} for s in STEPS.values()
@@ -309,16 +392,42 @@ E164 = re.compile(r"^\+?[1-9][0-9]{6,14}$")
 # call variables that hold a phone number: what a phone attribute marked call_number may name
 NUMBER_VARIABLES: tuple[str, ...] = ("From", "To", "OriginalFrom", "OriginalTo", "ForwardedFrom")
 
-# Call variables a Say or Sms text may use: the request fields of the reference.
-CALL_VARIABLES: tuple[str, ...] = (
+# The fields the carrier sends with every request of a call (reference: Request Data).
+REQUEST_FIELDS: tuple[str, ...] = (
     "AccountSid", "ApiVersion", "CallerName", "CallSid", "CallStatus", "Direction", "ForwardedFrom",
-    "From", "OriginalFrom", "OriginalTo", "RequestUrl", "To", "Digits",
-    "RecordingUrl", "RecordingFileSid", "RecordingDuration",
+    "From", "OriginalFrom", "OriginalTo", "RequestUrl", "To",
 )
+# Call variables a Say or Sms text may use: the request fields, the keys pressed and a recording's details.
+CALL_VARIABLES: tuple[str, ...] = (
+    *REQUEST_FIELDS, "Digits", "RecordingUrl", "RecordingFileSid", "RecordingDuration",
+)
+
+
+API_VERSION = "2.0"  # the ApiVersion a call's requests carry
+
+
+def request_fields(**values: str) -> dict[str, str]:
+    """Every request field of a call, empty unless given: ``request_fields(From="1516…", To=…)``."""
+    unknown = set(values) - set(REQUEST_FIELDS)
+    if unknown:
+        raise ValueError(f"not a request field: {', '.join(sorted(unknown))}")
+    return {name: values.get(name, API_VERSION if name == "ApiVersion" else "") for name in REQUEST_FIELDS}
 
 
 def step(type_: str) -> Step | None:
     return STEPS.get(type_)
+
+
+def step_of(data: dict) -> Step | None:
+    """The catalogue's entry for a node's data (its ``type``); None when the type is missing or unknown."""
+    type_ = data.get("type")
+    return STEPS.get(type_) if isinstance(type_, str) else None
+
+
+def is_jump(data: dict) -> bool:
+    """Whether a node jumps to another step by its ``target`` (a Go to step)."""
+    spec = step_of(data)
+    return spec is not None and spec.jumps
 
 
 def canonical_verb(name: str) -> str | None:

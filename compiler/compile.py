@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from compiler import templating
-from compiler.catalogue import STEPS
+from compiler.catalogue import GATHER, STEPS
 from compiler.emit import Urls, document, step_element, verb
 from compiler.errors import CompilerError
 from compiler.flow import flow_id, start_of
@@ -44,7 +44,7 @@ class Router:
     invalid: str | None
     retries: int
     retry_docs: list[str]
-    finish_on_key: str = "#"
+    finish_on_key: str = GATHER.default("finishOnKey")
 
     def route(self, digits: str, attempt: int = 1) -> str | None:
         """The document to answer with, or None to end the call.
@@ -75,7 +75,7 @@ class Router:
         return cls(branches={str(k): str(v) for k, v in data["branches"].items()},
                    timeout=data.get("timeout"), invalid=data.get("invalid"),
                    retries=int(data.get("retries", 0)), retry_docs=list(data.get("retry_docs", [])),
-                   finish_on_key=str(data.get("finishOnKey", "#")))
+                   finish_on_key=str(data.get("finishOnKey", GATHER.default("finishOnKey"))))
 
 
 @dataclass
@@ -125,7 +125,7 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
     def document_of(node: str) -> str:
         """The document a caller is sent to for ``node``: a Go to step's final target, else the node's own."""
         seen = set()
-        while nodes[node].get("type") == "Goto" and node not in seen:
+        while STEPS[nodes[node]["type"]].jumps and node not in seen:
             seen.add(node)
             node = str(nodes[node]["target"])
         return node
@@ -151,7 +151,7 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
         build(root, root)
     for node in plan.roots:
         data = nodes[node]
-        if data.get("type") != "Gather":
+        if not STEPS[data["type"]].is_menu:
             continue
         routers[node] = _router(node, data, plan, document_of)
         retry_text = _field(data, "retryText")
@@ -197,14 +197,14 @@ def _router(node: str, data: dict, plan: Plan, document_of) -> Router:
         invalid=branches.get("invalid"),
         retries=retries,
         retry_docs=[f"{node}{RETRY_SUFFIX}{k}" for k in range(1, retries + 1)],
-        finish_on_key=str(attrs.get("finishOnKey") or "#"),
+        finish_on_key=str(attrs.get("finishOnKey") or STEPS[data["type"]].default("finishOnKey")),
     )
 
 
 def _uses_template(data: dict) -> bool:
-    prompt = data.get("prompt") if data.get("type") == "Gather" else None
-    texts = [data.get("text")] + [c.get("text") for c in prompt or [] if isinstance(c, dict)]
     spec = STEPS.get(data.get("type"))
+    prompt = data.get("prompt") if spec is not None and spec.is_menu else None
+    texts = [data.get("text")] + [c.get("text") for c in prompt or [] if isinstance(c, dict)]
     attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
     texts += [attrs.get(a.name) for a in spec.attrs if a.call_number] if spec else []
     return any(isinstance(t, str) and templating.is_template(t) for t in texts)

@@ -77,19 +77,19 @@ def step_element(node: str, data: dict, urls: Urls, branches: dict[str, str], at
     skips Go to steps, sending a caller straight to where they jump).
     """
     type_ = data["type"]
-    if type_ == "Goto":
-        return verb("Redirect", urls.document(document_of(str(data["target"]))))
     spec = STEPS[type_]
+    if spec.jumps:
+        return verb("Redirect", urls.document(document_of(str(data["target"]))))
     managed: dict[str, str] = {}
-    if type_ == "Gather":
+    if spec.is_menu:
         managed["action"] = urls.router(node, attempt)
-    if "error" in branches and type_ in ("Play", "Record"):
+    if "error" in branches and spec.has_error_branch:
         managed["errorAction"] = urls.document(document_of(branches["error"]))
     el = verb(type_, data.get("text"), data.get("attrs"), managed)
-    if type_ == "Gather":
+    if spec.is_menu:
         for child in data.get("prompt") or []:
             el.append(verb(child["type"], child.get("text"), child.get("attrs")))
-    elif type_ == "Dial":
+    elif spec.dials:
         for number in data.get("numbers") or []:
             etree.SubElement(el, spec.child_element).text = str(number).strip()
     return el

@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from compiler.catalogue import STEPS
 from compiler.flow import edge_branches, start_of
 
 COPY_LIMIT = 8  # verbs; a copy costs a few lines of XML, a Redirect a caller's round trip
+# step types by what the planner needs to know of them (sets: the planner looks one up per step)
+_MENUS = frozenset(t for t, s in STEPS.items() if s.is_menu)
+_JUMPS = frozenset(t for t, s in STEPS.items() if s.jumps)
 
 
 @dataclass
@@ -42,25 +46,25 @@ def make_plan(graph: nx.DiGraph) -> Plan:
     for node, nbrs in succ.items():
         data = node_data[node]
         type_ = data.get("type")
-        if len(nbrs) == 1 and type_ != "Gather":
+        if len(nbrs) == 1 and type_ not in _MENUS:
             ((target, edata),) = nbrs.items()
             if not edata.get("also") and edata.get("branch") in (None, "", "next"):
                 cont[node] = target
                 if len(pred[node]) >= 2:
                     roots.add(node)
-                if type_ == "Goto" and data.get("target") is not None:
+                if type_ in _JUMPS and data.get("target") is not None:
                     roots.add(str(data["target"]))
                 continue
         table = {b: t for t, d in nbrs.items() for b in edge_branches(d)} if nbrs else _NO_BRANCHES
         if table:
             branches[node] = table
-        if type_ == "Gather":
+        if type_ in _MENUS:
             roots.add(node)
             roots.update(t for b, t in table.items() if b != "next")
             cont[node] = table.get("timeout")
         else:
             cont[node] = table.get("next")
-            if type_ == "Goto" and data.get("target") is not None:
+            if type_ in _JUMPS and data.get("target") is not None:
                 roots.add(str(data["target"]))
         error = table.get("error")
         if error is not None:
@@ -105,7 +109,7 @@ def _reachable_roots(graph: nx.DiGraph, start: str | None, roots: set[str],
         elif cont[node] is not None:
             todo.append(cont[node])
         data = node_data[node]
-        if data.get("type") == "Goto" and data.get("target") is not None:
+        if data.get("type") in _JUMPS and data.get("target") is not None:
             todo.append(str(data["target"]))
     return roots & seen
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import networkx as nx
 
 from compiler import templating
-from compiler.catalogue import DTMF_KEYS, E164, STEPS, Attr, Step
+from compiler.catalogue import DTMF_KEYS, E164, SAY, STEPS, Attr, Step, is_jump
 from compiler.flow import edge_branches, start_of
 
 NODE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
@@ -121,13 +121,13 @@ def _check_node(graph: nx.DiGraph, node: str, data: dict) -> list[Problem]:
             if msg:
                 out.append(Problem(node, extra.name, msg))
             elif extra.name == "retryText" and data[extra.name]:
-                out += _check_text(node, STEPS["Say"], data[extra.name], extra.name)
+                out += _check_text(node, SAY, data[extra.name], extra.name)  # the compiler speaks it with a Say
     out += _check_text(node, spec, data.get("text"), "text")
-    if spec.type == "Gather":
-        out += _check_prompt(node, data.get("prompt"))
-    if spec.type == "Dial":
+    if spec.is_menu:
+        out += _check_prompt(node, spec, data.get("prompt"))
+    if spec.dials:
         out += _check_numbers(node, data.get("numbers"))
-    if spec.type == "Goto":
+    if spec.jumps:
         target = data.get("target")
         if not target:
             out.append(Problem(node, "target", "choose the step to go to"))
@@ -141,8 +141,8 @@ def _check_node(graph: nx.DiGraph, node: str, data: dict) -> list[Problem]:
                 out.append(Problem(node, "target", f"Go to steps {' → '.join(chain)} only jump to each other; "
                                                    "the call would never reach a step. Point one at a real step"))
     out += _check_branches(graph, node, spec, data)
-    if spec.type == "Reject" and start_of(graph) != node:
-        out.append(Problem(node, "type", "Reject leaves a call unanswered only as the first step; here "
+    if spec.first_only and start_of(graph) != node:
+        out.append(Problem(node, "type", f"{spec.type} leaves a call unanswered only as the first step; here "
                                          "the call is already answered, so it acts as a hang-up", "warning"))
     return out
 
@@ -153,7 +153,7 @@ def _goto_chain(graph: nx.DiGraph, node: str) -> list[str]:
     while True:
         data = graph.nodes[chain[-1]]
         target = data.get("target")
-        if data.get("type") != "Goto" or target is None or str(target) not in graph:
+        if not is_jump(data) or target is None or str(target) not in graph:
             return chain
         chain.append(str(target))
         if chain[-1] in chain[:-1]:
@@ -181,7 +181,7 @@ def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]
             msg = _check_value(attr, value)
             if msg:
                 out.append(Problem(node, field, msg))
-    if spec.type == "Play" and isinstance(attrs, dict) and attrs.get("timeLimit") not in (None, 0) \
+    if spec.media and isinstance(attrs, dict) and attrs.get("timeLimit") not in (None, 0) \
             and not attrs.get("streaming"):
         out.append(Problem(node, f"{where}.timeLimit", "timeLimit only applies when streaming is on",
                            "warning"))
@@ -257,8 +257,7 @@ def _check_text(node: str, spec: Step, text: Any, field: str) -> list[Problem]:
         return []
     if text is None or (isinstance(text, str) and not text.strip()):
         if spec.text_required:
-            what = {"speech": "the text to speak", "url": "the URL", "message": "the message"}[spec.text]
-            return [Problem(node, field, f"{spec.type} needs {what}")]
+            return [Problem(node, field, f"{spec.type} needs {spec.text_noun}")]
         return []
     if not isinstance(text, str):
         return [Problem(node, field, f"{text!r} must be text")]
@@ -272,8 +271,8 @@ def _check_text(node: str, spec: Step, text: Any, field: str) -> list[Problem]:
         out.append(Problem(node, field, f"is {len(text):,} characters; {spec.type} speaks at most "
                                         f"{spec.text_max:,}"))
     if spec.text == "url":
-        if not url_ok(text.strip(), media=spec.type == "Play"):
-            kinds = "http://, https://, hls:// or rtmp://" if spec.type == "Play" else \
+        if not url_ok(text.strip(), media=spec.media):
+            kinds = "http://, https://, hls:// or rtmp://" if spec.media else \
                 "http://, https:// or a path starting with /"
             out.append(Problem(node, field, f"{text.strip()!r} is not a URL; use {kinds}"))
     # one length problem is enough: a text too long to speak is not also reported as too long to check
@@ -284,18 +283,18 @@ def _check_text(node: str, spec: Step, text: Any, field: str) -> list[Problem]:
     return out
 
 
-def _check_prompt(node: str, prompt: Any) -> list[Problem]:
+def _check_prompt(node: str, menu: Step, prompt: Any) -> list[Problem]:
     if prompt is None:
         return [Problem(node, "prompt", "the menu has no prompt; callers will hear silence", "warning")]
     if not isinstance(prompt, list):
-        return [Problem(node, "prompt", "must be a list of Say or Play steps")]
+        return [Problem(node, "prompt", f"must be a list of {' or '.join(menu.children)} steps")]
     out = []
     for i, child in enumerate(prompt):
         where = f"prompt[{i}]"
-        if not isinstance(child, dict) or child.get("type") not in STEPS["Gather"].children:
+        if not isinstance(child, dict) or child.get("type") not in menu.children:
             found = child.get("type") if isinstance(child, dict) else child
             out.append(Problem(node, f"{where}.type", f"{found!r} cannot be part of a menu prompt; "
-                                                     "use Say or Play"))
+                                                     f"use {' or '.join(menu.children)}"))
             continue
         spec = STEPS[child["type"]]
         out += _check_attrs(node, spec, child.get("attrs"), f"{where}.attrs")
@@ -349,12 +348,12 @@ def _check_branches(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> lis
             if spec.digit_branches:
                 allowed = f"digit options (like 1, 42, *), {allowed}"
             out.append(Problem(node, field, f"{spec.label} has no output {branch!r}; its outputs are {allowed}"))
-    if spec.type == "Gather":
+    if spec.is_menu:
         out += _check_options(node, data.get("options"), seen, never)
         if "timeout" not in seen:
             out.append(Problem(node, "branch timeout", "no path when the caller presses nothing: the call "
                                                        "ends; connect 'no input'", "warning"))
-        if "invalid" not in seen and not _int_or(data.get("retries"), 2):
+        if "invalid" not in seen and not _int_or(data.get("retries"), spec.default("retries")):
             out.append(Problem(node, "branch invalid", "no path for a wrong key and no retries: the call "
                                                        "takes the no-input path; connect 'invalid'", "warning"))
         if not any(DIGIT_BRANCH.match(b) for b in seen):
@@ -454,7 +453,7 @@ def _check_reachability(graph: nx.DiGraph) -> list[Problem]:
             continue
         reached.add(n)
         todo.extend(graph.successors(n))
-        target = graph.nodes[n].get("target") if graph.nodes[n].get("type") == "Goto" else None
+        target = graph.nodes[n].get("target") if is_jump(graph.nodes[n]) else None
         if target is not None and str(target) in graph:
             todo.append(str(target))
     return [

@@ -151,6 +151,11 @@ def example_title(name: str) -> str:
     return str(example(name).graph.get("name") or name)
 
 
+def example_icon(name: str) -> str:
+    """The Material icon an example's file names for it (``graph.icon``)."""
+    return str(example(name).graph.get("icon") or "description")
+
+
 def create_from_example(ctx: AppContext, name: str, flow_name: str | None = None) -> FlowRecord:
     if name not in EXAMPLES:
         raise ServiceError(f"there is no example {name!r}; choose one of {', '.join(EXAMPLES)}")
@@ -259,13 +264,13 @@ def publish(ctx: AppContext, flow_id: str, note: str = "") -> Revision:
         return write_zip(c, graph)
 
     try:
-        revision = ctx.store.publish(flow_id, flowfile.dumps(graph), bundle_for_rev, note)
+        revision = ctx.store.add_revision(flow_id, flowfile.dumps(graph), bundle_for_rev, note)
     except StoreError as exc:
         raise ServiceError(str(exc)) from None
     except (CompileError, GrammarError) as exc:  # a compiler bug, not the user's: say so plainly
         raise ServiceError(f"flow {flow_id!r} could not be compiled: {exc}") from None
     if ctx.table is not None:
-        ctx.table.publish(compiled[-1], current=True)
+        ctx.table.serve_revision(compiled[-1], current=True)
     return revision
 
 
@@ -337,8 +342,11 @@ def export_flow_file(ctx: AppContext, flow_id: str) -> tuple[str, bytes]:
 # --- numbers ---------------------------------------------------------------------------
 
 
-def normalize_number(text: str) -> str:
-    """'+1 (516) 206-5337' → '15162065337'; raises ServiceError for what is not E.164."""
+def checked_number(text: str) -> str:
+    """A number a user typed, checked as E.164 and stored as digits: '+1 (516) 206-5337' → '15162065337'.
+
+    Raises ServiceError for what is not E.164 (``designer.host.table.number_key`` only strips to digits).
+    """
     raw = (text or "").strip()
     compact = re.sub(r"[\s().\-]", "", raw)
     if not compact:
@@ -351,7 +359,7 @@ def normalize_number(text: str) -> str:
 
 def bind_number(ctx: AppContext, number: str, flow_id: str) -> str:
     """Route calls to ``number`` to a flow; returns the stored (digits-only) number."""
-    digits = normalize_number(number)
+    digits = checked_number(number)
     _get(ctx, flow_id)
     ctx.store.bind_did(digits, flow_id)
     if ctx.table is not None:

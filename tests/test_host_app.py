@@ -32,9 +32,9 @@ class Host:
 
     def __init__(self):
         self.table = FlowTable()
-        self.compiled = {name: self.table.publish(compile_flow(example(name))).compiled
+        self.compiled = {name: self.table.serve_revision(compile_flow(example(name))).compiled
                          for name in ("main-menu", "pin-check", "after-hours")}
-        self.compiled["hello"] = self.table.publish(compile_flow(loads(json.dumps(TEMPLATED_FLOW)))).compiled
+        self.compiled["hello"] = self.table.serve_revision(compile_flow(loads(json.dumps(TEMPLATED_FLOW)))).compiled
         self.table.bind("+1 (516) 206-5337", "main-menu")
         self.table.bind("5162065338", "pin-check")
         self.events = []
@@ -243,7 +243,7 @@ TEXT_BACK = {
 
 
 async def test_a_text_can_go_to_the_caller_from_the_number_they_called(host):
-    host.table.publish(compile_flow(loads(json.dumps(TEXT_BACK))))
+    host.table.serve_revision(compile_flow(loads(json.dumps(TEXT_BACK))))
     response = await host.post("/flexml/text-back", {"From": "15551230001", "To": "+15162065337"})
     assert '<Sms from="+15162065337" to="15551230001">Your link: https://x.example/?a=1&amp;b=2</Sms>' \
         in response.text
@@ -279,7 +279,7 @@ async def test_status_callbacks_are_recorded_with_their_flow(host):
 async def test_republish_keeps_old_revisions_for_calls_in_progress(host):
     graph = example("main-menu")
     graph.nodes["sales"]["numbers"] = ["15169990000"]
-    host.table.publish(compile_flow(graph, revision="2"))
+    host.table.serve_revision(compile_flow(graph, revision="2"))
     entry = await host.post("/flexml/main-menu")
     assert "/flexml/main-menu/2/menu/gather" in entry.text
     old = await host.post("/flexml/main-menu/1/menu/gather", {"Digits": "1"})

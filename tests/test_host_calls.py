@@ -46,7 +46,7 @@ class LiveHost:
 def table():
     t = FlowTable()
     for name in EXAMPLES:
-        t.publish(compile_flow(example(name)))
+        t.serve_revision(compile_flow(example(name)))
     t.bind(MAIN_LINE, "main-menu")
     return t
 
@@ -157,7 +157,7 @@ class RepublishingCaller(ScriptedCaller):
         graph = example("main-menu")
         graph.nodes["sales"]["numbers"] = ["15169990000"]
         graph.nodes["welcome"]["text"] = "Welcome to the new Acme."
-        self.table.publish(compile_flow(graph, revision="2"))
+        self.table.serve_revision(compile_flow(graph, revision="2"))
         return await super().keys(gather)
 
 

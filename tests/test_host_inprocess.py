@@ -48,7 +48,7 @@ async def test_an_apology_is_kept_as_a_host_error(menu_file):
 
 async def test_an_existing_table_and_recorder_are_used_as_they_are():
     table, seen = FlowTable(), []
-    table.publish(compile_flow(example("main-menu")), current=True)
+    table.serve_revision(compile_flow(example("main-menu")), current=True)
     host = hosted(table=table, on_event=seen.append)
     assert host.table is table
     await host.get("/flexml/main-menu")

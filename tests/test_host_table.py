@@ -8,7 +8,7 @@ import pytest
 from compiler import BundleError, CompileError, FlowError, compile_flow, loads, write_zip
 from compiler.examples import example, example_text
 from compiler.grammar import problems as grammar_problems
-from designer.host import (EventRecorder, FlowTable, bind_numbers, load_sources, normalize_number,
+from designer.host import (EventRecorder, FlowTable, bind_numbers, load_sources, number_key,
                            table_from_sources, table_from_store)
 from designer.host.table import SAY_MAX_CHARS, Template, number_variants, xml_text
 from designer.store import CallEvent, SQLiteStore
@@ -20,7 +20,7 @@ from designer.store import CallEvent, SQLiteStore
     ("", ""), ("call me", ""),
 ])
 def test_normalize_number(text, digits):
-    assert normalize_number(text) == digits
+    assert number_key(text) == digits
 
 
 def test_number_variants_with_and_without_country_code_1():
@@ -32,11 +32,11 @@ def test_number_variants_with_and_without_country_code_1():
 def test_publish_keeps_old_revisions_and_swaps_whole_snapshots():
     table = FlowTable()
     first = compile_flow(example("main-menu"), revision="1")
-    table.publish(first)
+    table.serve_revision(first)
     before = table.snapshot
     graph = example("main-menu")
     graph.nodes["welcome"]["text"] = "Hello again."
-    table.publish(compile_flow(graph, revision="2"))
+    table.serve_revision(compile_flow(graph, revision="2"))
     assert table.current_revision("main-menu") == "2"
     assert table.revisions("main-menu") == ["1", "2"]
     assert table.compiled("main-menu", "1") is first
@@ -48,8 +48,8 @@ def test_publish_keeps_old_revisions_and_swaps_whole_snapshots():
 
 def test_publish_without_current_and_rollback():
     table = FlowTable()
-    table.publish(compile_flow(example("pin-check"), revision="1"))
-    table.publish(compile_flow(example("pin-check"), revision="2"), current=False)
+    table.serve_revision(compile_flow(example("pin-check"), revision="1"))
+    table.serve_revision(compile_flow(example("pin-check"), revision="2"), current=False)
     assert table.current_revision("pin-check") == "1"
     table.set_current("pin-check", "2")
     assert table.current_revision("pin-check") == "2"
@@ -59,8 +59,8 @@ def test_publish_without_current_and_rollback():
 
 def test_bind_unbind_and_remove_flow():
     table = FlowTable()
-    table.publish(compile_flow(example("main-menu")))
-    table.publish(compile_flow(example("pin-check")))
+    table.serve_revision(compile_flow(example("main-menu")))
+    table.serve_revision(compile_flow(example("pin-check")))
     assert table.bind("+1 (516) 206-5337", "main-menu") == "15162065337"
     table.bind("5162065338", "pin-check")
     assert table.flow_for_number("516-206-5337") == "main-menu"
@@ -80,7 +80,7 @@ def test_concurrent_publishes_lose_nothing():
 
     def publish(chunk):
         for c in chunk:
-            table.publish(c)
+            table.serve_revision(c)
 
     threads = [threading.Thread(target=publish, args=(compiled[i::4],)) for i in range(4)]
     for t in threads:
@@ -125,7 +125,7 @@ def test_say_is_capped_at_1024_characters_and_sms_is_not():
 
 def test_a_document_without_templates_is_served_as_its_bytes():
     compiled = compile_flow(example("main-menu"))
-    served = FlowTable().publish(compiled)
+    served = FlowTable().serve_revision(compiled)
     assert served.templates == {}
     assert served.body("welcome", {"From": "x"}) is compiled.documents["welcome"]
     assert served.body("nowhere", {}) is None
@@ -199,7 +199,7 @@ def _publish(store, name, graph=None):
     def bundle(rev):
         return write_zip(compile_flow(graph, revision=str(rev)), graph)
 
-    return store.publish(name, "{}", bundle)
+    return store.add_revision(name, "{}", bundle)
 
 
 def test_table_from_store_serves_every_revision_current_and_numbers(tmp_path):
@@ -229,7 +229,7 @@ def test_a_corrupt_bundle_in_the_store_is_skipped_the_rest_answer(tmp_path):
     store.create_flow("main-menu", "Main menu", "{}")
     store.create_flow("pin-check", "PINs", "{}")
     _publish(store, "main-menu")
-    store.publish("pin-check", "{}", lambda rev: b"garbage")
+    store.add_revision("pin-check", "{}", lambda rev: b"garbage")
     table = table_from_store(store)
     assert table.flows() == ["main-menu"]
     store.close()

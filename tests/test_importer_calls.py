@@ -18,7 +18,7 @@ async def call(path: Path, *digits: str | None):
     result = import_path(path)
     compiled = compile_flow(result.graph)
     table = FlowTable()
-    table.publish(compiled, current=True)
+    table.serve_revision(compiled, current=True)
     transport = httpx.ASGITransport(app=create_host_app(table))
     return await simulate_call(f"http://host/flexml/{compiled.flow}", transport=transport,
                                caller=ScriptedCaller(digits=list(digits)), flows=[compiled])

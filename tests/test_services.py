@@ -186,13 +186,13 @@ def test_import_notes_reach_the_user(ctx):
     ("+44 20 7946 0958", "442079460958"),
 ])
 def test_numbers_are_normalised(text, digits):
-    assert services.normalize_number(text) == digits
+    assert services.checked_number(text) == digits
 
 
 @pytest.mark.parametrize("text", ["", "12", "0123456789", "+1 516 abc", "1" * 16])
 def test_bad_numbers_are_refused(text):
     with pytest.raises(ServiceError):
-        services.normalize_number(text)
+        services.checked_number(text)
 
 
 def test_bind_and_unbind(ctx):

@@ -121,7 +121,7 @@ async def test_the_host_answers_get_requests_too():
 async def test_the_account_url_picks_the_flow_bound_to_the_called_number():
     table = FlowTable()
     compiled = compile_flow(compiler.load(EXAMPLES / "pin-check.json"))
-    table.publish(compiled)
+    table.serve_revision(compiled)
     table.bind("+1 (516) 206-5337", "pin-check")
     import httpx
 
@@ -139,7 +139,7 @@ async def test_templated_text_is_heard_with_the_call_variables():
             "edges": [{"source": "hi", "target": "bye"}]}
     compiled = compile_flow(loads(json.dumps(flow)))
     table = FlowTable()
-    table.publish(compiled)
+    table.serve_revision(compiled)
     with serve(create_host_app(table)) as base:  # real loopback HTTP to the host
         result = await simulate_call(f"{base}/flexml/hello", from_="15165550123", flows=[compiled])
     assert result.ok and result.said() == ["You called from 15165550123."]

@@ -71,9 +71,9 @@ def test_saving_a_deleted_flow_says_so(store):
 
 def test_revisions_are_numbered_upwards_and_kept_unchanged(store):
     store.create_flow("acme", "Acme", "draft")
-    r1 = store.publish("acme", "graph-1", lambda rev: f"bundle-{rev}".encode())
+    r1 = store.add_revision("acme", "graph-1", lambda rev: f"bundle-{rev}".encode())
     store.save_flow("acme", "draft-2", expected_version=1)
-    r2 = store.publish("acme", "graph-2", lambda rev: f"bundle-{rev}".encode(), note="second")
+    r2 = store.add_revision("acme", "graph-2", lambda rev: f"bundle-{rev}".encode(), note="second")
     assert (r1.rev, r2.rev) == (1, 2)
     assert store.get_flow("acme").published_rev == 2
     assert [r.rev for r in store.list_revisions("acme")] == [2, 1]
@@ -91,19 +91,19 @@ def test_a_failed_publish_leaves_no_revision(store):
         raise RuntimeError("compiler blew up")
 
     with pytest.raises(RuntimeError):
-        store.publish("acme", "g", broken)
+        store.add_revision("acme", "g", broken)
     assert store.list_revisions("acme") == []
-    assert store.publish("acme", "g", lambda rev: b"z").rev == 1
+    assert store.add_revision("acme", "g", lambda rev: b"z").rev == 1
 
 
 def test_a_flow_made_again_with_a_deleted_flows_id_never_reuses_its_revision_numbers(store):
     store.create_flow("acme", "Acme", "draft")
-    store.publish("acme", "g1", lambda rev: b"a")
-    store.publish("acme", "g2", lambda rev: b"b")
+    store.add_revision("acme", "g1", lambda rev: b"a")
+    store.add_revision("acme", "g2", lambda rev: b"b")
     store.record_events([CallEvent("CA-old", "acme", "2", "document", "welcome", None, 1.0)])
     store.delete_flow("acme")
     store.create_flow("acme", "Acme again", "draft")
-    rev = store.publish("acme", "new", lambda rev: b"c")
+    rev = store.add_revision("acme", "new", lambda rev: b"c")
     assert rev.rev == 3  # the old call's revision 2 is not the new flow's
     assert store.get_revision("acme", 2) is None
     assert [(e.flow_id, e.rev) for e in store.call_events("CA-old")] == [("acme", "2")]
@@ -111,13 +111,13 @@ def test_a_flow_made_again_with_a_deleted_flows_id_never_reuses_its_revision_num
 
 def test_publishing_an_unknown_flow_is_refused(store):
     with pytest.raises(StoreError, match="'ghost' does not exist"):
-        store.publish("ghost", "g", lambda rev: b"")
+        store.add_revision("ghost", "g", lambda rev: b"")
 
 
 def test_rollback_to_an_existing_revision_only(store):
     store.create_flow("acme", "Acme", "draft")
-    store.publish("acme", "g1", lambda rev: b"1")
-    store.publish("acme", "g2", lambda rev: b"2")
+    store.add_revision("acme", "g1", lambda rev: b"1")
+    store.add_revision("acme", "g2", lambda rev: b"2")
     store.set_published("acme", 1)
     assert store.get_flow("acme").published_rev == 1
     with pytest.raises(StoreError, match="no revision 9"):

@@ -233,7 +233,7 @@ async def test_delete_by_keyboard_event_and_button(user: User, ctx):
     await user.should_see("the flow has no start step")
 
 
-async def test_auto_layout_puts_steps_in_columns_by_depth(user: User, ctx):
+async def test_auto_layout_puts_steps_in_rows_by_depth(user: User, ctx):
     make_flow(ctx, "lay", [
         {"id": "a", "type": "Say", "text": "A", "x": 900, "y": 0},
         {"id": "m", "type": "Gather", "options": ["1", "2"], "prompt": [{"type": "Say", "text": "P"}],
@@ -245,9 +245,9 @@ async def test_auto_layout_puts_steps_in_columns_by_depth(user: User, ctx):
     await open_editor(user, ctx, "lay")
     user.find(marker="auto-layout").click()
     g = stored(ctx, "lay")
-    xs = {n: g.nodes[n]["x"] for n in g}
-    assert xs["a"] < xs["m"] < xs["x"] == xs["y"]
-    assert g.nodes["x"]["y"] != g.nodes["y"]["y"]
+    ys = {n: g.nodes[n]["y"] for n in g}
+    assert ys["a"] < ys["m"] < ys["x"] == ys["y"]
+    assert g.nodes["x"]["x"] != g.nodes["y"]["x"]
     fire(user, "undo")
     assert stored(ctx, "lay").nodes["m"]["x"] == 600
 
@@ -260,7 +260,23 @@ async def test_overlapping_steps_are_laid_out_on_opening_and_saved_with_the_firs
     await open_editor(user, ctx, "pile")
     user.find(marker="auto-layout").click()
     g = stored(ctx, "pile")
-    assert g.nodes["a"]["x"] < g.nodes["b"]["x"]
+    assert g.nodes["a"]["y"] < g.nodes["b"]["y"]
+
+
+async def test_tidy_up_leaves_an_imported_flow_where_the_importer_put_it(user: User, ctx):
+    from compiler import compile_flow, write_zip
+    from compiler.bundle import open_zip
+    from compiler.examples import example
+    from compiler.importer import import_documents
+
+    graph = example("main-menu")
+    imported = import_documents(open_zip(write_zip(compile_flow(graph), graph)), flow_id="imported").graph
+    ctx.store.create_flow("imported", "Imported", dumps(imported))
+    await open_editor(user, ctx, "imported")
+    user.find(marker="auto-layout").click()
+    g = stored(ctx, "imported")
+    assert {n: (g.nodes[n]["x"], g.nodes[n]["y"]) for n in g} == \
+        {n: (imported.nodes[n]["x"], imported.nodes[n]["y"]) for n in imported}
 
 
 async def test_copy_and_paste_make_new_ids_and_keep_inner_connections(user: User, ctx):

@@ -15,7 +15,7 @@ from designer.context import AppContext
 from designer.ui.canvas import branch_label, edge_views, find_vue_flow_dist, graph_view, node_view, snippet
 from designer.ui.editor_state import EditorState, FlowNotFound, badges_of, new_step
 from designer.ui.history import History
-from designer.ui.layout import COLUMN_GAP, layered_positions, overlapping
+from compiler.layout import COLUMN_GAP, layered_positions, overlapping
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "compiler" / "examples"
 
@@ -38,13 +38,13 @@ def example_state(ctx: AppContext, name: str = "main-menu") -> EditorState:
 # --- layout ---------------------------------------------------------------------------------
 
 
-def test_layout_puts_each_step_one_column_after_the_steps_leading_to_it():
+def test_layout_puts_each_step_one_row_below_the_steps_leading_to_it():
     g = loads((EXAMPLES / "main-menu.json").read_text())
     pos = layered_positions(g)
     assert set(pos) == set(g.nodes)
     for u, v in g.edges:
-        assert pos[u][0] < pos[v][0], (u, v)
-    assert pos["welcome"][0] == min(x for x, _ in pos.values())
+        assert pos[u][1] < pos[v][1], (u, v)
+    assert pos["welcome"][1] == min(y for _, y in pos.values())
     g2 = g.copy()
     for n, (x, y) in pos.items():
         g2.nodes[n].update(x=x, y=y)
@@ -58,7 +58,7 @@ def test_layout_survives_loops_and_empty_flows():
     g.add_edge("a", "b")
     g.add_edge("b", "a")  # a loop (validation reports it)
     pos = layered_positions(g)
-    assert pos["a"][0] == pos["b"][0] and pos["a"][1] != pos["b"][1]
+    assert pos["a"][1] == pos["b"][1] and pos["a"][0] != pos["b"][0]  # a loop's steps share a row
     assert layered_positions(nx.DiGraph()) == {}
 
 

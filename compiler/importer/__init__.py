@@ -74,6 +74,7 @@ from typing import Any, Mapping
 import networkx as nx
 
 from compiler import bundle
+from compiler.catalogue import STEPS, Step
 from compiler.compile import RETRY_SUFFIX, Router
 from compiler.emit import Urls
 from compiler.flow import FORMAT, add_branch, edge_branches, out_branches
@@ -90,9 +91,14 @@ __all__ = ["ImportRefused", "ImportResult", "Note", "import_document", "import_d
 MAX_SET_BYTES = 64 * 1024 * 1024
 MAX_DOCUMENTS = 20_000  # as many as a bundle may hold
 MAX_ZIP_BYTES = 32 * 1024 * 1024
-DEFAULT_RETRY_TEXT = "Sorry, that is not a valid choice."
 _RETRY_DOC = re.compile(r"^(.+)" + re.escape(RETRY_SUFFIX) + r"[0-9]+\.xml$")
 PREFERRED_ENTRIES = ("index", "main", "start", "entry", "welcome", "incoming", "answer", "voice")
+_PLAIN = Step("", "", "", "")  # what an unknown verb is taken for
+
+
+def _spec(type_: str | None) -> Step:
+    """The catalogue's entry for a step or verb type; an unknown type behaves as a plain step."""
+    return STEPS.get(type_ or "") or _PLAIN
 
 
 @dataclass(frozen=True)
@@ -365,7 +371,7 @@ class _Importer:
             return False
         if len(verbs) == len(steps):
             return bool(steps)
-        return len(verbs) == len(steps) + 1 and bool(steps) and verbs[-1].type == "Redirect"
+        return len(verbs) == len(steps) + 1 and bool(steps) and _spec(verbs[-1].type).redirects
 
     def _resolve(self) -> None:
         paths = {d.path: d.name for d in self.docs.values()}
@@ -473,7 +479,8 @@ class _Importer:
         return self.fresh(f"{doc.name}-{(doc.verbs[i].type or 'step').lower()}")
 
     def _cont(self, node: str) -> str:
-        return "timeout" if self.graph.nodes[node].get("type") == "Gather" else "next"
+        """The branch a step continues on: next, or a menu's no-input path."""
+        return _spec(self.graph.nodes[node].get("type")).default_branch or "next"
 
     def _build(self, doc: _Doc) -> None:
         prev: str | None = None
@@ -519,8 +526,9 @@ class _Importer:
                 self.note(f"<{verb.tag}> and what follows are never played: <{ended_by.tag}> on line "
                           f"{ended_by.line} moves the call on first; kept as unconnected steps",
                           doc.path, verb.line, node)
-            ends = data["type"] in ("Goto", "Hangup", "Reject", "Redirect")
-            if data["type"] != "Goto":
+            spec = _spec(data["type"])
+            ends = spec.ends_path
+            if not spec.jumps:
                 ends = self._links(node, verb, targets, doc) or ends
             if ends and ended_by is None:
                 ended_by = verb
@@ -545,7 +553,8 @@ class _Importer:
     def _links(self, node: str, verb: Verb, targets: dict[str, Target], doc: _Doc) -> bool:
         """Connect a verb's action URLs; True when the call does not go on to the next verb."""
         action = targets.get("action")
-        if verb.type == "Gather":
+        spec = _spec(verb.type)
+        if spec.is_menu:
             if action is None:
                 self.note("the menu has no action, so the keys pressed are not used; connect its options in the "
                           "designer", doc.path, verb.line, node)
@@ -565,7 +574,7 @@ class _Importer:
                                "the keys pressed are not passed on by the Redirect")
             return False
         error = targets.get("errorAction")
-        if error is not None and verb.type in ("Play", "Record"):
+        if error is not None and spec.has_error_branch:
             if error.kind == "doc":
                 self.pending.append((node, "error", error.name, None))
             else:
@@ -578,8 +587,7 @@ class _Importer:
             self.note(f"action {verb.links['action']!r} is a menu router; the call ends here instead",
                       doc.path, verb.line, node)
         else:
-            lost = {"Record": "the recording's details are not passed on by the Redirect",
-                    "Dial": "the transfer's outcome is not passed on by the Redirect"}.get(verb.type or "")
+            lost = f"the Redirect does not pass on {spec.reports}" if spec.reports else None
             self._external(node, "next", action.name, verb.methods.get("action"), doc, verb, lost)
         return True
 
@@ -619,10 +627,10 @@ class _Importer:
             later += [(node, b, t) for b, t in (("timeout", router.timeout), ("invalid", router.invalid)) if t]
         self._goto_docs = {}  # final target → Go to steps with their own document
         for d in sorted(self.docs):
-            if d in self.graph and self.graph.nodes[d].get("type") == "Goto":
+            if d in self.graph and _spec(self.graph.nodes[d].get("type")).jumps:
                 self._goto_docs.setdefault(self._final(d), []).append(d)
         self._goto_targets = {str(d.get("target")) for _, d in self.graph.nodes(data=True)
-                              if d.get("type") == "Goto"}
+                              if _spec(d.get("type")).jumps}
         for source, branch, target in later:
             self._link_skipping_gotos(source, branch, target)
 
@@ -643,7 +651,7 @@ class _Importer:
 
     def _final(self, node: str) -> str:
         seen = set()
-        while self.graph.nodes[node].get("type") == "Goto" and node not in seen:
+        while _spec(self.graph.nodes[node].get("type")).jumps and node not in seen:
             seen.add(node)
             node = str(self.graph.nodes[node].get("target"))
             if node not in self.graph:
@@ -682,7 +690,7 @@ class _Importer:
             if router.invalid is None:
                 data["retries"] = router.retries
                 text = self._retry_text(router)
-                if text is not None and text != DEFAULT_RETRY_TEXT:
+                if text is not None and text != STEPS[data["type"]].default("retryText"):
                     data["retryText"] = text
 
     def _retry_text(self, router: Router) -> str | None:
@@ -694,8 +702,8 @@ class _Importer:
         path = posixpath.join(self.manifest_prefix, info["path"]) if self.manifest_prefix else info["path"]
         parsed = parse_document(path, self.files[path])
         verbs = [el for el in parsed.root if isinstance(el.tag, str)]
-        if verbs and verbs[0].tag == "Say" and len(verbs) > 1 and verbs[1].tag == "Gather":
-            return verbs[0].text or ""
+        if len(verbs) > 1 and _spec(verbs[1].tag).is_menu and _spec(verbs[0].tag).text == "speech":
+            return verbs[0].text or ""  # the compiler's retry copy: the retry text, then the menu again
         return ""
 
     # -- the result ------------------------------------------------------------------------

@@ -90,13 +90,13 @@ def read_verb(el: etree._Element, line_of: Callable[[etree._Element], int | None
         verb.fields["attrs"] = attrs
     if unknown:
         verb.fields["unknown_attrs"] = unknown
-    if type_ == "Gather":
-        _read_prompt(el, verb, line_of)
-    elif type_ == "Dial":
+    if spec.is_menu:
+        _read_prompt(el, spec, verb, line_of)
+    elif spec.dials:
         _read_numbers(el, verb, line_of)
     else:
         _read_text(el, spec, verb, line_of)
-    if type_ == "Redirect" and verb.fields.get("text"):
+    if spec.redirects and verb.fields.get("text"):
         verb.links["redirect"] = verb.fields["text"]
     return verb
 
@@ -223,7 +223,7 @@ def _read_text(el: etree._Element, spec: Step, verb: Verb, line_of) -> None:
     verb.fields["text"] = text.strip() if spec.text == "url" else text
 
 
-def _read_prompt(el: etree._Element, verb: Verb, line_of) -> None:
+def _read_prompt(el: etree._Element, spec: Step, verb: Verb, line_of) -> None:
     prompt: list[dict[str, Any]] = []
     unknown_children: list[str] = []
     for child in el:
@@ -232,10 +232,10 @@ def _read_prompt(el: etree._Element, verb: Verb, line_of) -> None:
         ctag = local_name(child)
         ctype = verb_type(ctag)
         cline = line_of(child)
-        if ctype not in STEPS["Gather"].children:
+        if ctype not in spec.children:
             unknown_children.append(_source(child))
-            verb.note(cline, f"<{ctag}> inside <{verb.tag}>: a menu prompt holds only Say and Play; "
-                                      "kept under unknown_children and left out of the calls")
+            verb.note(cline, f"<{ctag}> inside <{verb.tag}>: a menu prompt holds only "
+                             f"{' and '.join(spec.children)}; kept under unknown_children and left out of the calls")
             continue
         sub = Verb(tag=ctag, type=ctype, line=cline, exact=verb.exact)
         attrs, unknown = _read_attrs(child, STEPS[ctype], sub, keep_links=False, line=cline)

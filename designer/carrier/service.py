@@ -188,12 +188,12 @@ def place_call(ctx: AppContext, flow_id: str, to: str, from_did: str | None = No
         raise ServiceError(f"flow {flow_id!r} does not exist")
     if record.published_rev is None:
         raise ServiceError(f"flow {flow_id!r} is not published yet: publish it before calling with it")
-    number = services.normalize_number(to)
+    number = services.checked_number(to)
     urls = services.carrier_urls(ctx, flow_id)
     with carrier_client(ctx) as client:
         try:
             if from_did:
-                calling = services.normalize_number(from_did)
+                calling = services.checked_number(from_did)
             else:
                 dids = [d.phonenumber for d in client.dids.iterate(limit=1000, include_fields="phonenumber")]
                 if not dids:

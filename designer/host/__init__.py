@@ -3,7 +3,7 @@
 Public API (the designer and the ``host`` command build on these)::
 
     table = FlowTable()                       # or table_from_store(store)
-    table.publish(compiled)                   # atomic swap; older revisions keep answering
+    table.serve_revision(compiled)            # atomic swap; older revisions keep answering
     table.bind("+1 (516) 206-5337", "main-menu")
     app = create_host_app(table, on_event=EventRecorder(store.record_events))
     host = hosted(sources=["main-menu.json"])  # in process: host.transport, host.url("main-menu")
@@ -26,13 +26,13 @@ from designer.host.event_writer import ProcessRecorder
 from designer.host.app import MAX_BODY, HostHandler, create_host_app, host_routes, read_params
 from designer.host.events import EventRecorder, Recorder, describe, printer
 from designer.host.inprocess import InProcessHost, bind_numbers, hosted, load_sources, serving_table
-from designer.host.table import FlowTable, ServedRevision, Snapshot, normalize_number
+from designer.host.table import FlowTable, ServedRevision, Snapshot, number_key
 from designer.store import CallEvent, Store
 
 __all__ = [
     "CallEvent", "EventRecorder", "FlowTable", "HostHandler", "InProcessHost", "MAX_BODY", "Recorder",
     "ServedRevision", "Snapshot", "app_from_env", "bind_numbers", "create_host_app", "describe", "host_routes",
-    "hosted", "load_sources", "normalize_number", "printer", "ProcessRecorder", "read_params", "serving_table",
+    "hosted", "load_sources", "number_key", "printer", "ProcessRecorder", "read_params", "serving_table",
     "table_from_sources", "table_from_store",
 ]
 
@@ -58,12 +58,12 @@ def table_from_store(store: Store) -> FlowTable:
         except BundleError as exc:
             log.error("not serving %s", exc)
             continue
-        table.publish(compiled, current=False)
+        table.serve_revision(compiled, current=False)
     for record in store.list_flows():
         if record.published_rev is not None and str(record.published_rev) in table.revisions(record.id):
             table.set_current(record.id, str(record.published_rev))
     for number, flow in store.dids().items():
-        if normalize_number(number):
+        if number_key(number):
             table.bind(number, flow)
     return table
 

@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
+from compiler.catalogue import REQUEST_FIELDS
 from designer.errors import DesignerError
 from designer.host.table import FlowTable, Snapshot, xml_text
 from designer.store import CallEvent
@@ -50,11 +51,12 @@ SORRY_KEYS = "Sorry, we could not understand the keys you pressed. Goodbye."
 
 # carrier parameter spellings → the one name the host uses
 ALIASES = {"digits": "Digits", "RecordingURL": "RecordingUrl", "RecordingFileSID": "RecordingFileSid"}
-# parameters kept with an event when not empty (CallSid and Digits have their own columns; OriginalFrom and
-# OriginalTo only when they differ from From and To)
+# parameters kept with an event when not empty: the call's request fields but the account, API version and
+# CallSid (CallSid and Digits have their own columns; OriginalFrom and OriginalTo only when they differ from
+# From and To), a recording's details and what the status callback adds
 KEPT = (
-    "CallerName", "CallStatus", "Direction", "ForwardedFrom", "From", "OriginalFrom", "OriginalTo", "RequestUrl",
-    "To", "RecordingUrl", "RecordingFileSid", "RecordingDuration", "CallDuration", "RequestMethod",
+    *(f for f in REQUEST_FIELDS if f not in ("AccountSid", "ApiVersion", "CallSid")),
+    "RecordingUrl", "RecordingFileSid", "RecordingDuration", "CallDuration", "RequestMethod",
 )
 _KEPT = frozenset(KEPT)
 # what a later step of a call keeps (a menu's router, a document named in the URL): the call's From, To and

@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from compiler import BundleError, CompiledFlow, FlowError, compile_flow, load, read_zip
 
 from designer.host.app import create_host_app
-from designer.host.table import FlowTable, normalize_number
+from designer.host.table import FlowTable, number_key
 from designer.store import CallEvent
 
 BASE_URL = "http://designer.local"  # what in-process requests are addressed to (no name lookup is made)
@@ -78,7 +78,7 @@ def bind_numbers(table: FlowTable, dids: Iterable[str]) -> dict[str, str]:
             flow = flows[0]
         if flow not in flows:
             raise ValueError(f"--did {spec}: no flow {flow!r}; flows: {', '.join(flows) or 'none'}")
-        if not normalize_number(number):
+        if not number_key(number):
             raise ValueError(f"--did {spec}: {number.strip()!r} is not a phone number")
         bound[table.bind(number, flow)] = flow
     return bound
@@ -88,7 +88,7 @@ def serving_table(flows: Iterable[CompiledFlow] = (), numbers: Iterable[str] = (
     """A table serving ``flows`` (for one flow given twice, the last is current) and ``numbers`` specs."""
     table = FlowTable()
     for compiled in flows:
-        table.publish(compiled, current=True)
+        table.serve_revision(compiled, current=True)
     bind_numbers(table, numbers)
     return table
 

@@ -3,10 +3,10 @@
 ``FlowTable`` keeps every published revision of every flow (calls in progress
 finish on the revision they started with), the revision new calls get, and
 which phone number (DID) rings which flow. Readers take one immutable
-``Snapshot``; ``publish``/``bind``/… build new dicts and swap the reference,
+``Snapshot``; ``serve_revision``/``bind``/… build new dicts and swap the reference,
 so a request never sees half an update and never waits on a lock.
 
-Documents are prepared once, at publish: plain documents as their bytes;
+Documents are prepared once, when a revision is served: plain documents as their bytes;
 documents whose Say/Sms text uses call variables as byte chunks around the
 parsed texts, rendered per request (within a fixed length, XML-escaped, never
 raising). A text that is not valid call-variable text (a hand-made document
@@ -23,13 +23,15 @@ from typing import Any
 from lxml import etree
 
 from compiler import CompiledFlow, Router
-from compiler.catalogue import STEPS
+from compiler.catalogue import SAY, STEPS
 from compiler.emit import XML_HEAD
 from compiler.templating import MAX_RENDERED, CallText, TemplateError, check, is_template, number_variable, parse, \
     render_number
 
-SAY_MAX_CHARS = 1024  # the carrier reads at most 1,024 characters of one Say
-TEMPLATED_TAGS = {"Say": SAY_MAX_CHARS, "Sms": MAX_RENDERED}  # the verbs of TEMPLATED_VERBS, each with its cap
+SAY_MAX_CHARS = SAY.text_max  # the carrier reads at most this many characters of one Say
+# verbs whose text may use call variables → most characters of the rendered text, as the catalogue says
+TEMPLATED_TAGS = {spec.type: min(spec.templated_text_limit or MAX_RENDERED, MAX_RENDERED)
+                  for spec in STEPS.values() if spec.can_template}
 # phone attributes that may name a call variable ({{ From }}), by verb: as the catalogue marks them
 NUMBER_ATTRS = {spec.type: tuple(a.name for a in spec.attrs if a.call_number) for spec in STEPS.values()
                 if any(a.call_number for a in spec.attrs)}
@@ -38,8 +40,11 @@ _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010fff
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
 
 
-def normalize_number(text: str) -> str:
-    """A phone number as digits only: '+1 (516) 206-5337' → '15162065337'.
+def number_key(text: str) -> str:
+    """The key a number is bound and looked up under, digits only: '+1 (516) 206-5337' → '15162065337'.
+
+    It never refuses: what has no digits gives ''. (``designer.services.checked_number`` is the check a
+    user's number must pass.)
 
     A SIP or tel URI keeps the user part: 'sip:+15162065337@10.0.0.1' → '15162065337'.
     """
@@ -186,7 +191,7 @@ class Snapshot:
     dids: dict[str, str] = field(default_factory=dict)  # normalised number → flow
 
     def flow_for_number(self, number: str) -> str | None:
-        for variant in number_variants(normalize_number(number)):
+        for variant in number_variants(number_key(number)):
             flow = self.dids.get(variant)
             if flow is not None:
                 return flow
@@ -213,8 +218,8 @@ class FlowTable:
 
     # --- changes (copy, change, swap) -----------------------------------------------------
 
-    def publish(self, compiled: CompiledFlow, current: bool = True) -> ServedRevision:
-        """Add a compiled revision; with ``current`` new calls get it. Older revisions stay served."""
+    def serve_revision(self, compiled: CompiledFlow, current: bool = True) -> ServedRevision:
+        """Start answering with a compiled revision; with ``current`` new calls get it. Older ones stay served."""
         served = ServedRevision.prepare(compiled)
         flow, rev = str(compiled.flow), str(compiled.revision)
         with self._lock:
@@ -249,7 +254,7 @@ class FlowTable:
 
     def bind(self, number: str, flow: str) -> str:
         """Ring ``flow`` for calls to ``number``; returns the normalised number."""
-        normalised = normalize_number(number)
+        normalised = number_key(number)
         if not normalised:
             raise ValueError(f"phone number {number!r} has no digits")
         with self._lock:
@@ -259,7 +264,7 @@ class FlowTable:
 
     def unbind(self, number: str) -> None:
         """Stop answering ``number`` on the account URL, however it was spelled when bound."""
-        spellings = number_variants(normalize_number(number))
+        spellings = number_variants(number_key(number))
         with self._lock:
             snap = self.snapshot
             dids = {k: v for k, v in snap.dids.items() if k not in spellings}

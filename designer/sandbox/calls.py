@@ -20,11 +20,10 @@ from typing import Any, Awaitable, Callable
 
 import httpx
 
+from compiler.catalogue import request_fields
 from designer.sandbox.db import SandboxDB
 
 log = logging.getLogger("flexml.sandbox")
-
-API_VERSION = "2.0"
 
 
 @dataclass
@@ -45,9 +44,8 @@ class CallPlan:
 
     def request_fields(self) -> dict[str, str]:
         """The fields the carrier sends with every request of the call (reference: Request Data)."""
-        return {"AccountSid": "", "ApiVersion": API_VERSION, "CallerName": "", "CallSid": self.call_sid,
-                "CallStatus": "", "Direction": self.direction, "From": self.from_, "OriginalFrom": self.from_,
-                "OriginalTo": self.to, "To": self.to}
+        return request_fields(CallSid=self.call_sid, Direction=self.direction, From=self.from_,
+                              OriginalFrom=self.from_, OriginalTo=self.to, To=self.to, RequestUrl=self.url)
 
 
 Player = Callable[[CallPlan, "httpx.AsyncBaseTransport | None"], Awaitable[dict[str, Any]]]

@@ -20,6 +20,7 @@ from typing import Any
 from designer.sandbox.query import Query
 from designer.sandbox.schema import CALL, ApiError, Kind, national_formats
 
+BUSY_WAIT_SECONDS = 30  # how long a write waits for another connection's lock before SQLite gives up
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     account_sid TEXT PRIMARY KEY, date_created TEXT NOT NULL, error_handler TEXT NOT NULL DEFAULT 'basic',
@@ -59,7 +60,8 @@ class SandboxDB:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                     timeout=BUSY_WAIT_SECONDS)
         self._conn.row_factory = sqlite3.Row
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.catalogue import METHODS
 from designer.errors import DesignerError
 
-METHODS = ("POST", "GET")
 ERROR_HANDLERS = ("basic", "none")
 
 

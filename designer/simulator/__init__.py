@@ -26,19 +26,19 @@ from urllib.parse import urljoin
 import httpx
 
 from compiler import CompiledFlow
-from compiler.catalogue import DTMF_KEYS
+from compiler.catalogue import DTMF_KEYS, request_fields
 
 from designer.errors import DesignerError
 from designer.simulator.callers import (DIAL_OUTCOMES, RECORD_FAILED, Caller, GatherInfo, HangUp, RecordInfo,
                           ScriptedCaller, TransferInfo, check_keys, resolve)
-from designer.simulator.events import CallEvent, CallResult, host_document
+from designer.simulator.events import CallResult, SimEvent, host_document
 from designer.simulator.flexml import NotFlexML, Verb, parse_document
 from designer.simulator.transport import MAX_ANSWER_BYTES, Fetcher, Sent
 from designer.simulator.steps import DocRef, StepMap
 
 __all__ = [
-    "CallEvent", "CallResult", "Caller", "DIAL_OUTCOMES", "GatherInfo", "HangUp", "MAX_ANSWER_BYTES", "RecordInfo",
-    "ScriptedCaller", "run_call", "simulate_call",
+    "CallResult", "Caller", "DIAL_OUTCOMES", "GatherInfo", "HangUp", "MAX_ANSWER_BYTES", "RecordInfo",
+    "ScriptedCaller", "SimEvent", "run_call", "simulate_call",
 ]
 
 CHARS_PER_SECOND = 15.0  # speech rate used to estimate how long a Say lasts
@@ -49,7 +49,7 @@ ERROR_MESSAGE_SECONDS = 3.0  # the carrier's "application error" message
 SHOWN_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingDuration")  # in transcript lines
 DOC_HEADER = "X-FlexML-Document"  # a host may name the document it answered with (router answers)
 
-EventHook = Callable[[CallEvent], Any]
+EventHook = Callable[[SimEvent], Any]
 
 
 class CallBroke(DesignerError):
@@ -109,15 +109,14 @@ class CallSimulator:
         self.paced_until = 0.0
         self.ref: DocRef | None = None
         self.result = CallResult(url=url, call_sid=call_sid or uuid.uuid4().hex, events=[])
-        self.base_fields = {
-            "AccountSid": "", "ApiVersion": "2.0", "CallerName": caller_name, "CallSid": self.result.call_sid,
-            "CallStatus": "", "Direction": direction, "ForwardedFrom": "", "From": from_,
-            "OriginalFrom": from_, "OriginalTo": to, "RequestUrl": url, "To": to,
-        }
+        self.base_fields = request_fields(
+            CallerName=caller_name, CallSid=self.result.call_sid, Direction=direction,
+            From=from_, OriginalFrom=from_, OriginalTo=to, RequestUrl=url, To=to,
+        )
 
     # ---- events -------------------------------------------------------------------------------------
 
-    async def emit(self, kind: str, text: str, verb: Verb | None = None, **kw: Any) -> CallEvent:
+    async def emit(self, kind: str, text: str, verb: Verb | None = None, **kw: Any) -> SimEvent:
         kw.setdefault("url", self.url)
         kw.setdefault("doc", self.doc if kw["url"] == self.url else host_document(kw["url"] or ""))
         if verb is not None:
@@ -125,7 +124,7 @@ class CallSimulator:
             kw.setdefault("index", verb.index)
             if self.steps is not None:
                 kw.setdefault("step", self.steps.step(self.ref, verb.index))
-        event = CallEvent(kind=kind, text=text, at=round(self.clock, 2), **kw)
+        event = SimEvent(kind=kind, text=text, at=round(self.clock, 2), **kw)
         if self.pace > 0 and event.at > self.paced_until:  # play the call back in (scaled) real time
             await _sleep((event.at - self.paced_until) * self.pace)
             self.paced_until = event.at
@@ -222,7 +221,7 @@ class CallSimulator:
     async def run_document(self, verbs: list[Verb]) -> Request | None:
         """Run a document's verbs; the next request, or None when the call has ended."""
         for verb in verbs:
-            if verb.tag not in ("Override", "Redirect", "Reject"):
+            if verb.spec.answers:
                 self.answered = True
             step = getattr(self, f"do_{verb.tag.lower()}")
             outcome = await step(verb)
@@ -237,14 +236,15 @@ class CallSimulator:
 
     async def hear(self, verb: Verb, in_gather: bool = False) -> bool:
         """Play a Say or Play to the caller; False when a Play's file failed."""
-        loop = verb.int_attr("loop", 1, minimum=0)
-        loop_pause = verb.int_attr("loopPause", 0, minimum=0)
+        loop = verb.int_attr("loop", minimum=0)
+        loop_pause = verb.int_attr("loopPause", minimum=0)
         forever = loop == 0
         times = 1 if forever and in_gather else FOREVER_REPEATS if forever else min(loop, 100)
-        if verb.tag == "Say":
+        speaks = verb.spec.text == "speech"
+        if speaks:
             each = speech_seconds(verb.text)
-            voice = verb.attrs.get("voice", "man")
-            extra = [voice] if voice != "man" else []
+            voice = verb.attrs.get("voice", verb.spec.default("voice"))
+            extra = [voice] if voice != verb.spec.default("voice") else []
         else:
             if not verb.text:
                 raise CallBroke(f"the answer from {self.url} is not FlexML: {verb.where()} has no file URL")
@@ -255,7 +255,7 @@ class CallSimulator:
                                                                                          "failed": True})
                 return False
             each = PLAY_SECONDS
-            limit = verb.int_attr("timeLimit", 0)
+            limit = verb.int_attr("timeLimit")
             if verb.bool_attr("streaming") and limit:
                 each = float(limit)
             extra = []
@@ -264,7 +264,7 @@ class CallSimulator:
         elif times > 1:
             extra.append(f"{times} times" + (f", {loop_pause} s apart" if loop_pause else ""))
         suffix = f" ({'; '.join(extra)})" if extra else ""
-        if verb.tag == "Say":
+        if speaks:
             await self.emit("say", f'"{verb.text}"{suffix}', verb,
                             data={"speech": verb.text, "voice": voice, "loop": loop})
         else:
@@ -288,21 +288,21 @@ class CallSimulator:
         return None
 
     async def do_pause(self, verb: Verb):
-        length = verb.int_attr("length", 1, minimum=0)
+        length = verb.int_attr("length", minimum=0)
         await self.emit("pause", f"{length} s of silence", verb, data={"length": length})
         self.clock += length
 
     async def do_gather(self, verb: Verb):
         num_digits = verb.int_attr("numDigits", None, minimum=0) or None
-        finish = verb.key_attr("finishOnKey", "#")
-        timeout = verb.int_attr("timeout", 5, minimum=1)
+        finish = verb.key_attr("finishOnKey")
+        timeout = verb.int_attr("timeout", minimum=1)
         method = verb.method_attr()
         action = self.resolve_url(verb.attrs["action"]) if verb.attrs.get("action", "").strip() else self.url
         prompts = []
         for child in verb.children:
             if await self.hear(child, in_gather=True):
                 prompts.append(child.text)
-        forever = any(c.int_attr("loop", 1) == 0 for c in verb.children)
+        forever = any(c.int_attr("loop") == 0 for c in verb.children)
         want = f"{num_digits} digit{'s' if num_digits != 1 else ''}" if num_digits else "digits"
         ends = f", {finish} submits" if finish else ""
         info = GatherInfo(num_digits=num_digits, finish_on_key=finish, timeout=timeout, prompts=tuple(prompts),
@@ -341,8 +341,8 @@ class CallSimulator:
         numbers = [n for n in verb.numbers if n]
         if not numbers:
             raise CallBroke(f"the answer from {self.url} is not FlexML: {verb.where()} has no number to call")
-        timeout = verb.int_attr("timeout", 30, minimum=1)
-        time_limit = verb.int_attr("timeLimit", 0)
+        timeout = verb.int_attr("timeout", minimum=1)
+        time_limit = verb.int_attr("timeLimit")
         outcome = await resolve(self.caller.dial_outcome(list(numbers)))
         if outcome not in DIAL_OUTCOMES:
             raise ValueError(f"dial outcome {outcome!r} must be one of {', '.join(DIAL_OUTCOMES)}")
@@ -381,10 +381,10 @@ class CallSimulator:
             await self.emit("record", "records the whole call in the background", verb,
                             data={"session": True})
             return None
-        info = RecordInfo(max_length=verb.int_attr("maxLength", 3600, minimum=1),
-                          timeout=verb.int_attr("timeout", 5, minimum=1),
+        info = RecordInfo(max_length=verb.int_attr("maxLength", minimum=1),
+                          timeout=verb.int_attr("timeout", minimum=1),
                           finish_on_key=verb.attrs.get("finishOnKey", ""),
-                          play_beep=verb.bool_attr("playBeep", True), url=self.url, doc=self.doc)
+                          play_beep=verb.bool_attr("playBeep"), url=self.url, doc=self.doc)
         if info.play_beep:
             self.clock += 1.0
         outcome = await resolve(_caller_record(self.caller, info))
@@ -397,7 +397,7 @@ class CallSimulator:
             return None
         spoken = min(max(float(outcome), 0.0), float(info.max_length))
         sid = uuid.uuid4().hex
-        fmt = verb.attrs.get("fileFormat", "wav").strip() or "wav"
+        fmt = verb.text_attr("fileFormat")
         rec_url = f"https://recordings.simulator.invalid/{sid}.{fmt}"
         seconds = int(round(spoken))
         fields = {"RecordingUrl": rec_url, "RecordingURL": rec_url, "RecordingFileSid": sid,
@@ -437,7 +437,7 @@ class CallSimulator:
         return Request(target, verb.method_attr())
 
     async def do_reject(self, verb: Verb):
-        reason = verb.attrs.get("reason", "rejected").strip() or "rejected"
+        reason = verb.text_attr("reason")
         if self.answered:
             await self.emit("reject", f"reject ({reason}) after the call was answered: the call ends", verb,
                             data={"reason": reason, "answered": True})

@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 
 
 @dataclass
-class CallEvent:
+class SimEvent:
+    """One thing that happened in a simulated call (a fetch, a verb played, the end); not the host's CallEvent."""
+
     kind: str
     text: str
     at: float = 0.0
@@ -44,7 +46,7 @@ class CallEvent:
 class CallResult:
     url: str
     call_sid: str
-    events: list[CallEvent]
+    events: list[SimEvent]
     ok: bool = True
     reason: str = ""  # plain words: why the call ended (or broke)
     status: str = "completed"  # CallStatus of the status callback: completed, busy, failed, noanswer

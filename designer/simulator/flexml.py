@@ -10,17 +10,23 @@ not use are ignored, as the carrier ignores them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
-from compiler.catalogue import DTMF_KEYS, VERBS, canonical_verb
+from compiler.catalogue import DTMF_KEYS, METHODS, STEPS, VERBS, Step, canonical_verb
 
 from designer.errors import DesignerError
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True,
                           remove_pis=True)
-NESTABLE = {"Gather": ("Say", "Play")}
-METHODS = ("POST", "GET")
+
+
+class _FromCatalogue:
+    """Marks an argument left out: the catalogue's default for the verb's attribute applies."""
+
+
+CATALOGUE: Any = _FromCatalogue()
 
 
 class NotFlexML(DesignerError):
@@ -42,20 +48,32 @@ class Verb:
     def where(self) -> str:
         return f"<{self.tag}> on line {self.line}"
 
-    def int_attr(self, name: str, default: int | None, minimum: int = 0) -> int | None:
+    @property
+    def spec(self) -> Step:
+        """The catalogue's entry for this verb: its defaults, nesting and flags."""
+        return STEPS[self.tag]
+
+    def _default(self, name: str, given: Any) -> Any:
+        return self.spec.default(name) if given is CATALOGUE else given
+
+    def text_attr(self, name: str) -> str:
+        """An attribute's text; the catalogue's default when it is missing or empty."""
+        return self.attrs.get(name, "").strip() or str(self._default(name, CATALOGUE) or "")
+
+    def int_attr(self, name: str, default: int | None = CATALOGUE, minimum: int = 0) -> int | None:
         raw = self.attrs.get(name, "").strip()
         if raw == "":
-            return default
+            return self._default(name, default)
         try:
             value = int(raw)
         except ValueError:
             raise NotFlexML(f"{self.where()}: {name}={raw!r} is not a whole number") from None
         return max(value, minimum)
 
-    def bool_attr(self, name: str, default: bool = False) -> bool:
+    def bool_attr(self, name: str, default: bool = CATALOGUE) -> bool:
         raw = self.attrs.get(name, "").strip().lower()
         if raw == "":
-            return default
+            return bool(self._default(name, default))
         if raw in ("true", "1", "yes"):
             return True
         if raw in ("false", "0", "no"):
@@ -65,15 +83,15 @@ class Verb:
     def method_attr(self, name: str = "method") -> str:
         raw = self.attrs.get(name, "").strip()
         if raw == "":
-            return "POST"
+            return str(self.spec.default(name) or METHODS[0])
         if raw.upper() not in METHODS:
             raise NotFlexML(f"{self.where()}: {name}={raw!r} must be POST or GET")
         return raw.upper()
 
-    def key_attr(self, name: str, default: str) -> str:
+    def key_attr(self, name: str, default: str = CATALOGUE) -> str:
         """A single DTMF key; an explicitly empty value switches the key off ('')."""
         if name not in self.attrs:
-            return default
+            return str(self._default(name, default) or "")
         raw = self.attrs[name].strip()
         if raw != "" and raw not in DTMF_KEYS:
             raise NotFlexML(f"{self.where()}: {name}={raw!r} must be one key: 0-9, * or #")
@@ -102,19 +120,19 @@ def _verb(el: etree._Element, index: int, parent: str | None) -> Verb:
         known = canonical_verb(tag) if isinstance(tag, str) else None
         hint = f" (FlexML spells it <{known}>)" if known and known in VERBS else ""
         raise NotFlexML(f"unknown verb <{tag}> on line {el.sourceline}{hint}")
-    if parent is not None and tag not in NESTABLE.get(parent, ()):
+    if parent is not None and tag not in STEPS[parent].children:
         raise NotFlexML(f"<{tag}> on line {el.sourceline} cannot be nested in <{parent}>")
     verb = Verb(tag=tag, attrs={str(k): str(v) for k, v in el.attrib.items()}, text=(el.text or "").strip(),
                 line=el.sourceline or 0, index=index)
     for child in el:
         if not isinstance(child.tag, str):
             continue
-        if tag == "Dial" and child.tag == "Number":
+        if verb.spec.dials and child.tag == verb.spec.child_element:
             verb.numbers.append((child.text or "").strip())
-        elif tag in NESTABLE:
+        elif verb.spec.children:
             verb.children.append(_verb(child, index, parent=tag))
         else:
             raise NotFlexML(f"<{child.tag}> on line {child.sourceline} cannot be nested in <{tag}>")
-    if tag == "Dial" and not verb.numbers and verb.text:
+    if verb.spec.dials and not verb.numbers and verb.text:
         verb.numbers.append(verb.text)
     return verb

@@ -83,7 +83,7 @@ class Store(Protocol):
     def rename_flow(self, flow_id: str, name: str) -> None: ...
     def delete_flow(self, flow_id: str) -> None: ...
     # revisions
-    def publish(self, flow_id: str, graph_json: str, bundle_for_rev, note: str = "") -> Revision: ...
+    def add_revision(self, flow_id: str, graph_json: str, bundle_for_rev, note: str = "") -> Revision: ...
     def list_revisions(self, flow_id: str) -> list[Revision]: ...
     def get_revision(self, flow_id: str, rev: int) -> Revision | None: ...
     def published_revisions(self) -> list[Revision]: ...
@@ -154,6 +154,7 @@ CREATE TABLE IF NOT EXISTS settings (
 # chunk, so the writer thread binds a chunk's values in C and then releases Python's GIL while SQLite
 # inserts the whole chunk; the answering thread is never starved behind a row-by-row loop.
 EVENT_ROWS = 100
+BUSY_WAIT_SECONDS = 30  # how long a write waits for another connection's lock before SQLite gives up
 _EVENT_COLUMNS = "INSERT INTO events (call_sid, flow_id, rev, kind, target, digits, at, params) VALUES "
 
 
@@ -194,7 +195,8 @@ class SQLiteStore:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(self.path, timeout=BUSY_WAIT_SECONDS, isolation_level=None,
+                                   check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -277,8 +279,12 @@ class SQLiteStore:
 
     # --- revisions ---------------------------------------------------------------------
 
-    def publish(self, flow_id: str, graph_json: str, bundle_for_rev, note: str = "") -> Revision:
-        """Store a new immutable revision; ``bundle_for_rev(rev) -> bytes`` builds its bundle."""
+    def add_revision(self, flow_id: str, graph_json: str, bundle_for_rev, note: str = "") -> Revision:
+        """Store a new immutable revision and mark it the flow's published one.
+
+        ``bundle_for_rev(rev) -> bytes`` builds its bundle. (Publishing as a user does it, which also
+        compiles and serves the revision, is ``designer.services.publish``.)
+        """
         with self._write_lock:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")

@@ -25,11 +25,11 @@ import networkx as nx
 from nicegui import ui
 
 import static
-from compiler.catalogue import STEPS, branches_of
+from compiler.catalogue import STEPS, branches_of, is_jump, step_of
 from compiler.flow import edge_branches
 
+from compiler.layout import NODE_BASE_HEIGHT, NODE_WIDTH, OUTPUT_HEIGHT
 from designer.errors import DesignerError
-from designer.ui.layout import NODE_BASE_HEIGHT, NODE_WIDTH, OUTPUT_HEIGHT
 
 STATIC_DIR = Path(static.__file__).resolve().parent
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -111,18 +111,20 @@ def branch_label(branch: str) -> str:
 
 def snippet(data: dict) -> str:
     """A short line that tells two steps of the same kind apart."""
-    type_ = data.get("type")
+    spec = step_of(data)
     text: Any = data.get("text")
-    if type_ == "Gather":
+    if spec is None:
+        pass
+    elif spec.is_menu:
         prompt = data.get("prompt") or []
         text = next((p.get("text") for p in prompt if isinstance(p, dict) and p.get("text")), "")
-    elif type_ == "Dial":
+    elif spec.dials:
         numbers = data.get("numbers") or []
         text = ", ".join(str(n) for n in numbers) if isinstance(numbers, list) else ""
-    elif type_ == "Goto":
+    elif spec.jumps:
         text = f"→ {data['target']}" if data.get("target") else ""
-    elif type_ == "Pause":
-        length = (data.get("attrs") or {}).get("length", 1)
+    elif spec.text is None and spec.attr("length") is not None:  # a pause: how long
+        length = (data.get("attrs") or {}).get("length", spec.default("length"))
         text = f"{length} s of silence"
     if not isinstance(text, str):
         return ""
@@ -149,7 +151,7 @@ def node_view(graph: nx.DiGraph, node: str) -> dict:
             "snippet": snippet(data),
             "start": graph.graph.get("start") == node,
             "outputs": [{"id": b, "label": branch_label(b)} for b in outputs],
-            "jump": data.get("type") == "Goto",  # a hidden output for the dashed "goes to" line
+            "jump": is_jump(data),  # a hidden output for the dashed "goes to" line
         },
     }
 
@@ -177,7 +179,7 @@ def edge_views(graph: nx.DiGraph, sources: Iterable[str] | None = None) -> list[
     for source in (graph.nodes if sources is None else [s for s in sources if s in graph]):
         data = graph.nodes[source]
         target = data.get("target")
-        if data.get("type") == "Goto" and isinstance(target, str) and target in graph and target != source:
+        if is_jump(data) and isinstance(target, str) and target in graph and target != source:
             out.append({  # where a Go to jumps: drawn, not editable here (set in its properties)
                 "id": f"j|{source}", "source": source, "target": target, "sourceHandle": "jump",
                 "targetHandle": "in", "selectable": False, "deletable": False, "focusable": False,

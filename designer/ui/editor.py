@@ -15,7 +15,7 @@ from typing import Any
 
 from nicegui import ui
 
-from compiler.catalogue import PALETTE_ORDER, STEPS
+from compiler.catalogue import STEPS
 
 from designer import services
 from designer.context import AppContext
@@ -106,7 +106,7 @@ class Editor:
             ui.separator().props("vertical")
             ui.button("Tidy up", icon="account_tree", on_click=state.auto_layout).props("flat dense no-caps") \
                 .mark("auto-layout") \
-                .tooltip("Arrange the steps in columns, left to right")
+                .tooltip("Arrange the steps in rows, top to bottom")
             ui.button(icon="zoom_out", on_click=lambda: self.canvas.zoom(1 / 1.25)).props("flat dense") \
                 .tooltip("Zoom out (or scroll the mouse wheel)")
             ui.button(icon="zoom_in", on_click=lambda: self.canvas.zoom(1.25)).props("flat dense") \
@@ -118,8 +118,7 @@ class Editor:
         with ui.column().classes("w-48 h-full overflow-y-auto gap-1 p-2 border-r bg-white no-wrap shrink-0"):
             ui.label("Steps").classes("text-xs font-semibold text-gray-500 uppercase")
             ui.label("Drag onto the canvas").classes("text-xs text-gray-400 -mt-1")
-            for type_ in PALETTE_ORDER:
-                spec = STEPS[type_]
+            for type_, spec in STEPS.items():  # the catalogue's order is the palette's
                 item = ui.element("div").classes(
                     "fc-palette-item w-full flex items-center gap-2 px-2 py-1 rounded border bg-gray-50 "
                     "cursor-grab hover:bg-blue-50 select-none text-sm") \

@@ -18,9 +18,10 @@ from typing import Any, Protocol
 import networkx as nx
 
 from compiler import compile_flow
-from compiler.catalogue import STEPS, branches_of
+from compiler.catalogue import STEPS, branches_of, is_jump
 from compiler.compile import CompileError
 from compiler.flow import FlowError, add_branch, dumps, edge_branches, loads, remove_branch
+from compiler.layout import apply_layout, overlapping
 from compiler.validate import DIGIT_BRANCH, NODE_ID, Problem, validate
 
 from designer import services
@@ -29,11 +30,9 @@ from designer.errors import DesignerError
 from designer.services import StaleFlow, StoreError
 from designer.ui.canvas import graph_view
 from designer.ui.history import History
-from designer.ui.layout import apply_layout, overlapping
 
 log = logging.getLogger(__name__)
 
-ID_PREFIX = {"Gather": "menu", "Dial": "transfer", "Record": "record", "Hangup": "hangup", "Sms": "text"}
 PASTE_OFFSET = 40
 
 
@@ -53,19 +52,8 @@ class CanvasView(Protocol):
 
 
 def new_step(type_: str) -> dict:
-    """A fresh step as the palette drops it: empty where the user must fill something in."""
-    spec = STEPS[type_]
-    data: dict[str, Any] = {"type": type_}
-    if spec.text is not None:
-        data["text"] = ""
-    if type_ == "Gather":
-        data["options"] = ["1", "2"]
-        data["prompt"] = [{"type": "Say", "text": ""}]
-    elif type_ == "Dial":
-        data["numbers"] = []
-    elif type_ == "Goto":
-        data["target"] = ""
-    return data
+    """A fresh step as the palette drops it: the catalogue's starting values for its type."""
+    return STEPS[type_].starting_values()
 
 
 def badges_of(problems: list[Problem]) -> dict[str, dict]:
@@ -353,7 +341,8 @@ class EditorState:
     # --- edits -------------------------------------------------------------------------------
 
     def new_id(self, type_: str) -> str:
-        prefix = ID_PREFIX.get(type_, type_.lower())
+        spec = STEPS.get(type_)
+        prefix = spec.id_prefix if spec is not None else type_.lower()
         n = 1
         while f"{prefix}-{n}" in self.graph:
             n += 1
@@ -490,7 +479,7 @@ class EditorState:
         def edit(g: nx.DiGraph) -> None:
             nx.relabel_nodes(g, {old: new}, copy=False)
             for _, data in g.nodes(data=True):
-                if data.get("type") == "Goto" and data.get("target") == old:
+                if is_jump(data) and data.get("target") == old:
                     data["target"] = new
             if g.graph.get("start") == old:
                 g.graph["start"] = new
@@ -557,7 +546,7 @@ class EditorState:
                 g.add_edge(new_ids[s], new_ids[t], **copy.deepcopy(d))
             for old, new in new_ids.items():
                 target = g.nodes[new].get("target")
-                if g.nodes[new].get("type") == "Goto" and target in new_ids:
+                if is_jump(g.nodes[new]) and target in new_ids:
                     g.nodes[new]["target"] = new_ids[target]
         self.change("Paste", edit)
         pasted = list(new_ids.values())

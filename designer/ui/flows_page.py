@@ -11,20 +11,11 @@ from designer.ui.downloads import download_bundle, download_flow_file
 from designer.ui.frame import ago, empty_state, frame, page_heading, sentence
 
 SEARCH_FROM = 6  # show the search box once the list is this long
-EXAMPLE_ICONS = {"main-menu": "dialpad", "pin-check": "pin", "after-hours": "bedtime"}
 FIRST_STEPS = (
     ("touch_app", "Open an example below"),
     ("call", "Test call: answer the menu with the keypad"),
     ("rocket_launch", "Publish, then paste the URL at your carrier"),
 )
-# what a newcomer learns from each example (the catalogue's descriptions are terse)
-EXAMPLE_BLURBS = {
-    "main-menu": "Greets callers and offers a menu: press 1 for sales, 2 to leave a voicemail, 0 for the operator.",
-    "pin-check": "Asks for a four-digit PIN; the right PIN is put through to the account team, a wrong one asks "
-                 "again.",
-    "after-hours": "Tells callers you are closed, texts your on-call team who called and the caller your opening "
-                   "hours, then hangs up.",
-}
 
 
 def register(ctx: AppContext) -> None:
@@ -127,10 +118,9 @@ class FlowsView:
         with ui.row().classes("w-full gap-4 items-stretch"):
             for name, description in services.examples().items():
                 graph_title = services.example_title(name)
-                description = EXAMPLE_BLURBS.get(name, description)
                 with ui.card().classes("w-72 p-4 gap-2").props("flat bordered").mark(f"example-{name}"):
                     with ui.row().classes("items-center gap-2 no-wrap"):
-                        ui.icon(EXAMPLE_ICONS.get(name, "description"), size="24px").classes("text-primary")
+                        ui.icon(services.example_icon(name), size="24px").classes("text-primary")
                         ui.label(graph_title).classes("font-medium text-slate-900")
                     ui.label(description).classes("text-sm text-slate-500 grow")
                     ui.button("Use this example", icon="arrow_forward",

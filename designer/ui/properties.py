@@ -13,7 +13,7 @@ from typing import Any
 
 from nicegui import events, ui
 
-from compiler.catalogue import DTMF_KEYS, STEPS, Attr, Step
+from compiler.catalogue import DTMF_KEYS, SAY, STEPS, Attr, Step, is_jump, step_of
 from compiler.flow import edge_branches
 from compiler.validate import DIGIT_BRANCH
 
@@ -22,7 +22,6 @@ from designer.ui.editor_state import EditorState
 
 # one-click values for a phone field that may name a call number (Send text's to/from)
 CALL_NUMBER_CHOICES = (("The caller", "From"), ("The number called", "To"))
-TEXT_LABELS = {"speech": "Text to speak", "message": "Message", "url": "URL"}
 
 
 def _count(n: int, limit: int | None) -> str:
@@ -112,12 +111,12 @@ class PropertiesPanel:
 
         if spec.text is not None:
             self._text_field(node, spec, data)
-        if spec.type == "Gather":
-            self._prompt_editor(node, data)
+        if spec.is_menu:
+            self._prompt_editor(node, spec, data)
             self._options_editor(node, data)
-        if spec.type == "Dial":
+        if spec.dials:
             self._numbers_editor(node, data)
-        if spec.type == "Goto":
+        if spec.jumps:
             self._goto_target(node, data)
 
         fields = [(f"attrs.{a.name}", a) for a in spec.user_attrs]
@@ -152,7 +151,7 @@ class PropertiesPanel:
 
     def _text_field(self, node: str, spec: Step, data: dict) -> None:
         state = self.state
-        label = TEXT_LABELS.get(spec.text or "", "Text")
+        label = spec.text_label
         value = data.get("text") if isinstance(data.get("text"), str) else ""
         if spec.text == "url":
             ui.input(label, value=value, placeholder="https://…",
@@ -173,7 +172,7 @@ class PropertiesPanel:
         if spec.can_template:
             ui.label("You can use call details like {{ From }} in the text.").classes("text-xs text-gray-500")
 
-    def _prompt_editor(self, node: str, data: dict) -> None:
+    def _prompt_editor(self, node: str, menu: Step, data: dict) -> None:
         state = self.state
         prompt = [dict(p) for p in (data.get("prompt") or []) if isinstance(p, dict)]
         ui.label("What the caller hears (prompt)").classes("text-sm font-semibold text-gray-700 mt-2")
@@ -189,13 +188,14 @@ class PropertiesPanel:
                     item["type"] = e.value
                     item.pop("attrs", None)
                     save()
-                ui.select({"Say": "Speak", "Play": "Play audio"}, value=item.get("type", "Say"),
+                ui.select({t: STEPS[t].label for t in menu.children}, value=item.get("type", menu.children[0]),
                           on_change=set_type).classes("w-28").props("dense")
 
                 def set_text(e: Any, item: dict = item) -> None:
                     item["text"] = e.value or ""
                     save()
-                placeholder = "https://…/prompt.mp3" if item.get("type") == "Play" else "For sales, press 1."
+                plays = (step_of(item) or SAY).text == "url"
+                placeholder = "https://…/prompt.mp3" if plays else "For sales, press 1."
                 ui.textarea(value=str(item.get("text") or ""), placeholder=placeholder, on_change=set_text) \
                     .classes("flex-1").props(f"dense autogrow data-field=prompt-{i}") \
                     .mark(f"field-prompt-{i}")
@@ -286,7 +286,7 @@ class PropertiesPanel:
         state = self.state
         graph = state.graph
         options = {n: f"{n} — {_step_label(graph.nodes[n])}" for n in graph.nodes
-                   if n != node and graph.nodes[n] and graph.nodes[n].get("type") != "Goto"}
+                   if n != node and graph.nodes[n] and not is_jump(graph.nodes[n])}
         target = data.get("target")
         ui.select(options, label="Go to step", value=target if target in options else None, with_input=True,
                   on_change=lambda e: state.set_field(node, "target", e.value or "")) \

@@ -76,7 +76,7 @@ class PublishPanel:
             else:
                 ui.label("Not published yet: the host does not answer for this flow.") \
                     .classes("text-sm text-slate-600").mark("published-status")
-            button = ui.button("Publish", icon="rocket_launch", on_click=self.publish) \
+            button = ui.button("Publish", icon="rocket_launch", on_click=self.on_publish) \
                 .props("unelevated no-caps").classes("w-full").mark("publish")
             if found:
                 button.disable()
@@ -99,7 +99,8 @@ class PublishPanel:
             if len(found) > MAX_SHOWN_PROBLEMS:
                 ui.label(f"… and {len(found) - MAX_SHOWN_PROBLEMS} more").classes("text-xs text-red-900")
 
-    def publish(self) -> None:
+    def on_publish(self) -> None:
+        """The Publish button: publish the flow through the services and show what happened."""
         try:
             revision = services.publish(self.ctx, self.flow_id)
         except PublishRefused as exc:

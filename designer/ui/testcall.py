@@ -22,7 +22,7 @@ from designer.context import AppContext
 from designer.ui.frame import sentence
 from designer.services import PublishRefused, ServiceError
 from designer.simulator.callers import RECORD_FAILED, GatherInfo, RecordInfo, ScriptedCaller, TransferInfo
-from designer.simulator import ANY_KEY, CallEvent, CallResult, finish_keys, simulate_call
+from designer.simulator import ANY_KEY, CallResult, SimEvent, finish_keys, simulate_call
 
 KEYPAD = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("*", "0", "#"))
 ICONS = {"fetch": "cloud_download", "say": "record_voice_over", "play": "music_note", "pause": "pause",
@@ -241,7 +241,7 @@ class TestCallPanel:
         which = "a key" if keys == ANY_KEY else " or ".join(keys)
         self.state.text = f"Recording: the caller leaves a message. Press {which} to end it, or wait."
 
-    async def _event(self, event: CallEvent) -> None:
+    async def _event(self, event: SimEvent) -> None:
         if self.transcript.is_deleted:  # the page was closed: end the call
             raise asyncio.CancelledError
         if event.step and (not self.path or self.path[-1] != event.step):

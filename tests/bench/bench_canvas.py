@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from compiler.flow import dumps  # noqa: E402
 from designer.store import SQLiteStore  # noqa: E402
-from designer.ui.layout import apply_layout  # noqa: E402
+from compiler.layout import apply_layout  # noqa: E402
 from serving import free_port, wait_until_answering  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

@@ -195,11 +195,11 @@ def test_keyboard_delete_undo_copy_paste_and_a_new_menu_option(serve, page, tmp_
     expect(page.locator('.vue-flow__edge[data-id="e|menu|2"]')).to_have_count(1)
     eventually(lambda: stored(store).edges["menu", "goodbye"]["branch"] == "2")
 
-    # Tidy up lays the steps out in columns; the start step comes first
+    # Tidy up lays the steps out in rows, top to bottom; the start step comes first
     page.get_by_role("button", name="Tidy up").click()
 
     def laid_out() -> bool:
         g = stored(store)
-        return g.nodes["hello"]["x"] < g.nodes["menu"]["x"] < g.nodes["goodbye"]["x"]
+        return g.nodes["hello"]["y"] < g.nodes["menu"]["y"] < g.nodes["goodbye"]["y"]
     eventually(laid_out)
     screenshot(page, "editor-07-keyboard-and-layout")
