@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from nicegui import Client, app, core, ui
+from nicegui import __version__ as nicegui_version
 from nicegui.storage import RequestTrackingMiddleware
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -40,7 +41,9 @@ from designer.services import ServiceError
 
 HASH_SETTING = "password_hash"
 MIN_LENGTH = 8
-OPEN_PATHS = ("/login", "/_nicegui", "/_nicegui_ws", "/flexml", "/favicon.ico")
+# NiceGUI's assets and socket are open (the sign-in page needs them); its per-client routes (uploads,
+# downloads under /_nicegui/client, /_nicegui/auto) are not
+OPEN_PATHS = ("/login", f"/_nicegui/{nicegui_version}", "/_nicegui_ws", "/flexml", "/favicon.ico")
 TOKEN_KEY = "auth"  # the session token's key in the (signed) session cookie
 TICKET_SECONDS = 60.0
 ALREADY_SET = "already-set"

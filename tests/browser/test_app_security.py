@@ -93,6 +93,7 @@ def test_a_cookie_from_before_sign_in_is_not_signed_in_afterwards(serve, browser
     assert now != planted
     with httpx.Client(base_url=server.url, cookies={"session": planted}) as attacker:
         assert attacker.get("/settings").status_code == 303
+        assert attacker.post("/_nicegui/client/any/upload/1", files={"file": b"x"}).status_code == 303  # nor uploads
     with httpx.Client(base_url=server.url, cookies={"session": now}) as victim:
         assert victim.get("/settings").status_code == 200
     context.close()
