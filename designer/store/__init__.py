@@ -165,8 +165,11 @@ def make_private(db_path: str) -> None:
     SQLite gives the -wal and -shm files the database file's permissions, so creating it 0600 before
     the first connection keeps them private whatever the umask is.
     """
-    fd = os.open(db_path, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
-    os.close(fd)
+    try:  # O_EXCL: never open (and close) a database this process may hold locks on; closing any
+        # descriptor of a file drops all of the process's POSIX locks on it, SQLite's included
+        os.close(os.open(db_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))
+    except FileExistsError:
+        pass
     for suffix in PRIVATE_SUFFIXES:
         try:
             if os.stat(db_path + suffix).st_mode & 0o777 != PRIVATE_MODE:
