@@ -4,6 +4,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 
 import pytest
 
@@ -264,5 +265,11 @@ def test_sessions_live_until_ended(tmp_path):
     assert "token-a" not in str([tuple(r) for r in store._conn().execute("SELECT * FROM sessions")])  # hashes only
     store.end_session("token-a")
     assert not store.session_alive("token-a") and store.session_alive("token-b")
+    assert not store.session_alive("token-b", since=time.time() + 60)  # too old for that
+    store.add_session("token-c")
+    store.end_all_sessions(keep="token-c")
+    assert not store.session_alive("token-b") and store.session_alive("token-c")
+    store.end_all_sessions(before=time.time() - 60)  # only ones started over a minute ago
+    assert store.session_alive("token-c")
     store.end_all_sessions()
-    assert not store.session_alive("token-b")
+    assert not store.session_alive("token-c")

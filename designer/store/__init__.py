@@ -95,9 +95,9 @@ class Store(Protocol):
     def add_setting(self, key: str, value: str) -> bool: ...
     # sign-in sessions (by random token)
     def add_session(self, token: str) -> None: ...
-    def session_alive(self, token: str) -> bool: ...
+    def session_alive(self, token: str, since: float = 0.0) -> bool: ...
     def end_session(self, token: str) -> None: ...
-    def end_all_sessions(self) -> None: ...
+    def end_all_sessions(self, before: float | None = None, keep: str | None = None) -> None: ...
 
 
 SCHEMA = """
@@ -446,15 +446,18 @@ class SQLiteStore:
     def add_session(self, token: str) -> None:
         self._write("INSERT INTO sessions (token_hash, created_at) VALUES (?, ?)", (_token_hash(token), time.time()))
 
-    def session_alive(self, token: str) -> bool:
-        return self._conn().execute("SELECT 1 FROM sessions WHERE token_hash = ?",
-                                    (_token_hash(token),)).fetchone() is not None
+    def session_alive(self, token: str, since: float = 0.0) -> bool:
+        """Whether ``token``'s session was started (at or after ``since``, a time.time()) and not ended."""
+        return self._conn().execute("SELECT 1 FROM sessions WHERE token_hash = ? AND created_at >= ?",
+                                    (_token_hash(token), since)).fetchone() is not None
 
     def end_session(self, token: str) -> None:
         self._write("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
 
-    def end_all_sessions(self) -> None:
-        self._write("DELETE FROM sessions")
+    def end_all_sessions(self, before: float | None = None, keep: str | None = None) -> None:
+        """End every session (started before ``before``, if given), except ``keep``'s."""
+        self._write("DELETE FROM sessions WHERE created_at < ? AND token_hash IS NOT ?",
+                    (float("inf") if before is None else before, None if keep is None else _token_hash(keep)))
 
 
 def _token_hash(token: str) -> str:

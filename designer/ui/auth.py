@@ -48,10 +48,12 @@ TOKEN_KEY = "auth"  # the session token's key in the (signed) session cookie
 TICKET_SECONDS = 60.0
 ALREADY_SET = "already-set"
 
+SESSION_SECONDS = 14 * 24 * 3600.0  # as long as the session cookie lives (Starlette's default)
+_N, _R, _P = 2**14, 8, 1
+
 
 class PasswordAlreadySet(ServiceError):
     """The first password was set by someone else since this page was opened."""
-_N, _R, _P = 2**14, 8, 1
 
 
 def hash_password(password: str) -> str:
@@ -213,7 +215,13 @@ def _issue_ticket(session_id: str, redirect_to: str) -> str:
 def session_alive(session: Any) -> bool:
     """Whether a browser session (its signed cookie's contents) holds a token of a live sign-in."""
     token = session.get(TOKEN_KEY) if session is not None else None
-    return isinstance(token, str) and config.ctx is not None and config.ctx.store.session_alive(token)
+    return isinstance(token, str) and config.ctx is not None \
+        and config.ctx.store.session_alive(token, since=time.time() - SESSION_SECONDS)
+
+
+def _current_token() -> str | None:
+    token = getattr(getattr(ui.context.client, "request", None), "session", {}).get(TOKEN_KEY)
+    return token if isinstance(token, str) else None
 
 
 def signed_in() -> bool:
@@ -226,11 +234,15 @@ def signed_in() -> bool:
 
 def sign_out() -> None:
     """End this browser's session in every tab (the token is deleted), then show the sign-in page."""
-    request = getattr(ui.context.client, "request", None)
-    token = getattr(request, "session", {}).get(TOKEN_KEY)
-    if isinstance(token, str) and config.ctx is not None:
+    token = _current_token()
+    if token is not None and config.ctx is not None:
         config.ctx.store.end_session(token)
     ui.navigate.to("/login")
+
+
+def end_other_sessions(ctx: AppContext) -> None:
+    """Sign out every browser but this one (after the password changed)."""
+    ctx.store.end_all_sessions(keep=_current_token())
 
 
 def login_url(path: str) -> str:
@@ -244,6 +256,7 @@ async def complete_sign_in(request: Request) -> RedirectResponse:
             or config.ctx is None:
         return RedirectResponse("/login", status_code=303)
     token = secrets.token_urlsafe(32)
+    config.ctx.store.end_all_sessions(before=time.time() - SESSION_SECONDS)  # forget expired ones
     config.ctx.store.add_session(token)
     request.session.clear()  # whatever the old cookie carried (a planted id included) is left behind
     request.session["id"] = str(uuid.uuid4())
