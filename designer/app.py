@@ -17,6 +17,7 @@ from designer.context import AppContext
 from designer.host import EventRecorder, host_routes, table_from_store
 from designer.ui import auth, calls_page, editor, flows_page, numbers_page, settings_page
 from designer.ui.frame import APP_NAME
+from designer.ui.headers import SecurityHeaders
 
 log = logging.getLogger("flexml.designer")
 
@@ -41,6 +42,8 @@ def build(ctx: AppContext, *, require_login: bool = False) -> None:
     recorder = ctx.recorder
     app.on_shutdown(lambda: recorder.close())  # not the bound method: NiceGUI would pass the app as its timeout
     auth.install(ctx, require_login)
+    if not any(m.cls is SecurityHeaders for m in app.user_middleware):
+        app.add_middleware(SecurityHeaders)
     flows_page.register(ctx)
     numbers_page.register(ctx)
     calls_page.register(ctx)
@@ -48,13 +51,24 @@ def build(ctx: AppContext, *, require_login: bool = False) -> None:
     editor.register(ctx)
 
 
-def run(ctx: AppContext, host: str = "127.0.0.1", port: int = 8080, *, require_login: bool | None = None) -> None:
-    """Build the app and serve it until interrupted."""
+def run(ctx: AppContext, host: str = "127.0.0.1", port: int = 8080, *, require_login: bool | None = None,
+        forwarded_allow_ips: str | None = None) -> None:
+    """Build the app and serve it until interrupted.
+
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed only from the proxies in
+    ``forwarded_allow_ips`` (comma-separated addresses, "*" for any); by default from no one, so a
+    client cannot pose as another address (the sign-in throttle counts tries per address). The
+    session cookie is ``Secure`` when the public address is https.
+    """
     if require_login is None:
         require_login = not is_loopback(host)
     build(ctx, require_login=require_login)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"{APP_NAME} at http://{shown}:{port}  (carrier account URL: {services.public_url(ctx)}/flexml"
           f"{'; sign-in required' if require_login else ''})", flush=True)
+    proxies = {"proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips} if forwarded_allow_ips \
+        else {"proxy_headers": False}
     ui.run(host=host, port=port, reload=False, show=False, title=APP_NAME, favicon="📞",
-           storage_secret=services.storage_secret(ctx), show_welcome_message=False)
+           storage_secret=services.storage_secret(ctx), show_welcome_message=False,
+           session_middleware_kwargs={"https_only": services.public_url(ctx).startswith("https://"),
+                                      "same_site": "lax"}, **proxies)

@@ -1,7 +1,7 @@
 """The designer's sign-in password: kept as an scrypt hash in the store's settings, never in clear.
 
 The password comes from ``$FLEXML_PASSWORD`` or is set on the first visit
-("Set a password"). Pages (designer/ui/auth.py, the settings page) call
+("Set a password", only while none is set). Pages (designer/ui/auth.py, the settings page) call
 these functions; they raise ``ServiceError`` for a password that will not do.
 """
 
@@ -47,12 +47,28 @@ def is_password(ctx: AppContext, password: str) -> bool:
     return check_password(password, ctx.store.get_setting(HASH_SETTING))
 
 
-def set_password(ctx: AppContext, password: str, confirm: str | None = None) -> None:
+class PasswordAlreadySet(ServiceError):
+    """The first password was set by someone else since this page was opened."""
+
+
+def _checked(password: str, confirm: str | None) -> str:
+    """The hash of a new password; ServiceError when it is too short or the two typed differ."""
     if len(password) < MIN_LENGTH:
         raise ServiceError(f"the password is {len(password)} characters; use at least {MIN_LENGTH}")
     if confirm is not None and confirm != password:
         raise ServiceError("the two passwords differ; type the same password twice")
-    ctx.store.set_setting(HASH_SETTING, hash_password(password))
+    return hash_password(password)
+
+
+def set_password(ctx: AppContext, password: str, confirm: str | None = None) -> None:
+    """Set or replace the password (Settings, ``$FLEXML_PASSWORD``: callers that are allowed to)."""
+    ctx.store.set_setting(HASH_SETTING, _checked(password, confirm))
+
+
+def set_first_password(ctx: AppContext, password: str, confirm: str | None = None) -> None:
+    """Set the password only while none is set, atomically; PasswordAlreadySet otherwise."""
+    if not ctx.store.add_setting(HASH_SETTING, _checked(password, confirm)):
+        raise PasswordAlreadySet("a password was already set; sign in with it")
 
 
 def change_password(ctx: AppContext, current: str, new: str, confirm: str) -> None:

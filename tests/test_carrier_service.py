@@ -7,11 +7,14 @@ plays the hosted flow; the host records the call and its status callback.
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from capture_server import capture_server
 
 from designer.carrier import service as cs
 from designer import services
@@ -62,7 +65,8 @@ def test_settings_are_stored_and_checked(world):
     with pytest.raises(ServiceError, match="enter the FlexML endpoint's password"):
         cs.save_carrier_settings(world.ctx, world.sandbox, LOGIN, "")
     configure(world)
-    assert cs.carrier_settings(world.ctx) == cs.CarrierSettings(world.sandbox, LOGIN, PASSWORD)
+    assert cs.carrier_settings(world.ctx) == cs.CarrierSettings(world.sandbox, LOGIN, PASSWORD,
+                                                                password_address=world.sandbox)
     assert world.store.get_setting("carrier_login") == LOGIN
     assert cs.check_connection(world.ctx) == (
         f"Connected to {world.sandbox} as {LOGIN}: account 'sandbox', 2 number(s).")
@@ -206,3 +210,35 @@ def test_call_me_needs_a_published_flow(world):
     draft = services.create_blank(world.ctx, "Draft only").id
     with pytest.raises(ServiceError, match=r"flow 'draft-only' is not published yet"):
         cs.place_call(world.ctx, draft, "15559876543")
+
+
+def test_the_saved_password_is_never_sent_to_a_changed_api_address(world):
+    configure(world)
+    with capture_server() as (elsewhere, seen):
+        # the attack: point the API address at another server, leave the password empty, test the connection
+        with pytest.raises(ServiceError, match="re-enter the password for the new address " + re.escape(elsewhere)):
+            cs.save_carrier_settings(world.ctx, elsewhere, LOGIN, "")
+        assert cs.carrier_settings(world.ctx).base_url == world.sandbox  # nothing changed
+        # even with the address changed in the store directly, the password stays with its own address
+        world.store.set_setting(cs.BASE_URL_SETTING, elsewhere)
+        with pytest.raises(ServiceError, match="re-enter the password for the new address"):
+            cs.check_connection(world.ctx)
+        assert not any("authorization" in {k.lower() for k in headers} for _, _, headers in seen)
+        assert seen == []
+        # entering the password for the new address is what sends it there
+        cs.save_carrier_settings(world.ctx, elsewhere, LOGIN, "for elsewhere")
+        with contextlib.suppress(ServiceError):  # (what the stand-in answers is beside the point)
+            cs.check_connection(world.ctx)
+        assert seen and all("authorization" in {k.lower() for k in headers} for _, _, headers in seen)
+    # and going back to the sandbox needs the sandbox's password again
+    with pytest.raises(ServiceError, match="re-enter the password"):
+        cs.save_carrier_settings(world.ctx, world.sandbox, LOGIN, "")
+    cs.save_carrier_settings(world.ctx, world.sandbox, LOGIN, PASSWORD)
+    assert "Connected to" in cs.check_connection(world.ctx)
+
+
+def test_a_password_saved_before_it_was_tied_to_an_address_belongs_to_the_address_saved_with_it(world):
+    configure(world)
+    world.store._write("DELETE FROM settings WHERE key = ?", (cs.PASSWORD_ADDRESS_SETTING,))
+    assert cs.carrier_settings(world.ctx).password_address == world.sandbox
+    assert "Connected to" in cs.check_connection(world.ctx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from capture_server import capture_server
 from nicegui import ui
 from nicegui.testing import User
 
@@ -57,7 +58,7 @@ async def test_settings_card_saves_and_tests_the_connection(designer: User, worl
     designer.find("carrier-password").clear().type(PASSWORD)
     designer.find("carrier-test").click()
     await designer.should_see(f"Connected to {world.api} as {LOGIN}: account 'sandbox', 2 number(s).")
-    assert cs.carrier_settings(world.ctx) == cs.CarrierSettings(world.api, LOGIN, PASSWORD)
+    assert cs.carrier_settings(world.ctx) == cs.CarrierSettings(world.api, LOGIN, PASSWORD, password_address=world.api)
 
 
 async def test_the_saved_password_never_reaches_the_page_and_an_empty_field_keeps_it(designer: User, world):
@@ -68,6 +69,25 @@ async def test_the_saved_password_never_reaches_the_page_and_an_empty_field_keep
     designer.find("carrier-test").click()
     await designer.should_see(f"Connected to {world.api} as {LOGIN}: account 'sandbox', 2 number(s).")
     assert cs.carrier_settings(world.ctx).password == PASSWORD
+
+
+async def test_changing_the_address_without_the_password_sends_it_nowhere(designer: User, world):
+    cs.save_carrier_settings(world.ctx, world.api, LOGIN, PASSWORD)
+    with capture_server() as (elsewhere, seen):
+        await designer.open("/settings")
+        designer.find("carrier-base-url").clear().type(elsewhere)
+        designer.find("carrier-test").click()  # the password field left empty: "keep the saved one"
+        await designer.should_see("re-enter the password for the new address")
+        assert seen == []  # no request at all, so no login and password
+    assert cs.carrier_settings(world.ctx).base_url == world.api
+
+
+async def test_a_password_left_for_another_address_is_not_offered_as_saved(designer: User, world):
+    cs.save_carrier_settings(world.ctx, world.api, LOGIN, PASSWORD)
+    world.ctx.store.set_setting(cs.BASE_URL_SETTING, "https://other.example/flexml/v1")
+    await designer.open("/settings")
+    await designer.should_see("re-enter the password for the new address https://other.example/flexml/v1")
+    assert only(designer, "carrier-password").props.get("placeholder") == ""
 
 
 async def test_settings_card_refuses_a_bad_address(designer: User, world):

@@ -51,7 +51,7 @@ def test_the_store_check_finds_a_page_that_reads_the_store():
 
 PACKAGES = ("compiler", "designer", "static")
 TOP = ("designer.app", "designer.cli", "designer.__main__", "designer.commands")  # wiring: may import anything
-SERVICES = ("designer.services", "designer.passwords", "designer.context", "designer.carrier.service")
+SERVICES = ("designer.services", "designer.passwords", "designer.sessions", "designer.context", "designer.carrier.service")
 ENGINES = ("designer.host", "designer.simulator", "designer.sandbox", "designer.carrier")  # below services
 UI_MAY_USE = ("compiler", "static", "designer.ui", "designer.errors", "designer.simulator", *SERVICES)
 

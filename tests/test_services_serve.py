@@ -140,3 +140,53 @@ def test_password_guessing_is_slowed_after_five_misses_and_a_right_password_clea
     assert throttle.wait("10.0.0.9") == 900
     throttle.succeeded("10.0.0.9")
     assert throttle.wait("10.0.0.9") == 0
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example/x", "/\\evil.example/x", "/%5Cevil.example/x", "/%5cevil.example", "/%255Cevil.example",
+    "/%2F%2Fevil.example", "%2F%2Fevil.example", "https://evil.example/", "http:/evil.example", "evil.example",
+    "javascript:alert(1)", "/\tevil.example", "/%09/evil.example", "/\n/evil.example", "", "\\\\evil.example",
+])
+def test_redirects_after_sign_in_stay_in_this_app(target):
+    assert auth.safe_redirect(target) == "/"
+
+
+@pytest.mark.parametrize("target", ["/", "/numbers", "/flows/main-menu", "/calls?flow=main-menu"])
+def test_paths_of_this_app_are_redirected_to(target):
+    assert auth.safe_redirect(target) == target
+
+
+def test_the_first_password_is_set_once_even_by_racing_pages(tmp_path):
+    import threading
+
+    from designer.context import AppContext
+    from designer.store import SQLiteStore
+
+    ctx = AppContext(store=SQLiteStore(tmp_path / "d.sqlite"), table=None)
+    results: dict[str, str] = {}
+    start = threading.Barrier(8)
+
+    def page(n: int) -> None:
+        start.wait()
+        try:
+            auth.set_first_password(ctx, f"password {n}", f"password {n}")
+            results[f"password {n}"] = "set"
+        except auth.PasswordAlreadySet as exc:
+            results[f"password {n}"] = str(exc)
+
+    threads = [threading.Thread(target=page, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (winner,) = [p for p, r in results.items() if r == "set"]
+    assert all(r == "a password was already set; sign in with it" for p, r in results.items() if p != winner)
+    assert auth.check_password(winner, ctx.store.get_setting(auth.HASH_SETTING))
+    with pytest.raises(auth.PasswordAlreadySet):
+        auth.set_first_password(ctx, "one more try", "one more try")
+
+
+def test_forwarded_headers_are_trusted_only_from_the_proxies_named(monkeypatch):
+    monkeypatch.delenv("FLEXML_FORWARDED_ALLOW_IPS", raising=False)
+    assert parser().parse_args(["serve"]).forwarded_allow_ips is None
+    assert parser().parse_args(["serve", "--forwarded-allow-ips", "10.0.0.5"]).forwarded_allow_ips == "10.0.0.5"

@@ -1,7 +1,10 @@
 """The embedded SQLite store: flows, revisions, numbers, call events and settings in a real file."""
 
+import os
 import sqlite3
+import stat
 import threading
+import time
 
 import pytest
 
@@ -216,3 +219,57 @@ def test_call_events_come_in_time_order_whoever_wrote_them_first(store):
     store.record_events([CallEvent("CA-w", "f", "1", "router", "menu", "1", 20.0, {})])
     store.record_events([CallEvent("CA-w", "f", "1", "document", "welcome", None, 10.0, {})])
     assert [e.target for e in store.call_events("CA-w")] == ["welcome", "menu"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o000])
+def test_the_database_its_wal_and_shm_and_the_key_file_are_owner_only(tmp_path, umask):
+    from designer.carrier.secret_box import SecretBox
+
+    old = os.umask(umask)
+    try:
+        path = tmp_path / "designer.sqlite"
+        store = SQLiteStore(path)
+        store.set_setting("k", "v")  # (the WAL and shared-memory files exist while a connection is open)
+        SecretBox.beside(str(path)).seal("secret")
+        for name in ("designer.sqlite", "designer.sqlite-wal", "designer.sqlite-shm", "designer.sqlite.key"):
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
+        store.close()
+    finally:
+        os.umask(old)
+
+
+def test_opening_a_database_made_world_readable_makes_it_and_its_neighbours_owner_only(tmp_path):
+    path = tmp_path / "designer.sqlite"
+    SQLiteStore(path).close()
+    (tmp_path / "designer.sqlite.key").write_bytes(b"x")
+    for name in ("designer.sqlite", "designer.sqlite.key"):
+        os.chmod(tmp_path / name, 0o644)
+    store = SQLiteStore(path)
+    for name in ("designer.sqlite", "designer.sqlite-wal", "designer.sqlite-shm", "designer.sqlite.key"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
+    store.close()
+
+
+def test_a_setting_added_only_if_absent_is_added_once(tmp_path):
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    assert store.add_setting("password_hash", "first") is True
+    assert store.add_setting("password_hash", "second") is False
+    assert store.get_setting("password_hash") == "first"
+
+
+def test_sessions_live_until_ended(tmp_path):
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    store.add_session("token-a")
+    store.add_session("token-b")
+    assert store.session_alive("token-a") and store.session_alive("token-b") and not store.session_alive("x")
+    assert "token-a" not in str([tuple(r) for r in store._conn().execute("SELECT * FROM sessions")])  # hashes only
+    store.end_session("token-a")
+    assert not store.session_alive("token-a") and store.session_alive("token-b")
+    assert not store.session_alive("token-b", since=time.time() + 60)  # too old for that
+    store.add_session("token-c")
+    store.end_all_sessions(keep="token-c")
+    assert not store.session_alive("token-b") and store.session_alive("token-c")
+    store.end_all_sessions(before=time.time() - 60)  # only ones started over a minute ago
+    assert store.session_alive("token-c")
+    store.end_all_sessions()
+    assert not store.session_alive("token-c")

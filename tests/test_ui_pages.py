@@ -251,3 +251,26 @@ async def test_sign_in_guards_pages_but_not_the_host(user: User, ctx):
         assert auth.check_password("correct horse", ctx.store.get_setting(auth.HASH_SETTING))
     finally:
         auth.config.required = False
+
+
+async def test_changing_the_password_signs_out_every_other_browser(user: User, ctx):
+    from designer.ui import auth
+
+    auth.set_password(ctx, "correct horse")
+    build(ctx, require_login=True)
+    try:
+        await user.open("/settings")
+        user.find(marker="password").type("correct horse")
+        user.find(marker="sign-in").click()
+        await user.should_see("Public address")
+        ctx.store.add_session("another browser's token")
+        user.find("current-password").type("correct horse")
+        user.find("new-password").type("battery staple")
+        user.find("confirm-password").type("battery staple")
+        user.find("change-password").click()
+        await user.should_see("Password changed")
+        assert not ctx.store.session_alive("another browser's token")
+        await user.open("/settings")  # this browser stays signed in
+        await user.should_see("Public address")
+    finally:
+        auth.config.required = False

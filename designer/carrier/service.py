@@ -4,7 +4,9 @@ Every function takes the ``AppContext`` and raises ``ServiceError`` with a
 plain one-line message (the carrier's refusal included); the pages show it and
 tests call these functions directly. Carrier settings live in the store:
 ``carrier_base_url``, ``carrier_login``, ``carrier_password`` (encrypted, see
-``secret_box``).
+``secret_box``) and ``carrier_password_address``: the API address the password
+was saved for. The password is only ever sent to that address; after the
+address changes it must be entered again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from designer.store import FlowRecord
 BASE_URL_SETTING = "carrier_base_url"
 LOGIN_SETTING = "carrier_login"
 PASSWORD_SETTING = "carrier_password"
+PASSWORD_ADDRESS_SETTING = "carrier_password_address"
 DEFAULT_BASE_URL = "https://api.carrierx.com/flexml/v1"
 
 
@@ -31,10 +34,26 @@ class CarrierSettings:
     login: str
     password: str
     unreadable: bool = False  # a password is saved but cannot be read (its key file is missing or changed)
+    password_address: str = ""  # the API address the saved password belongs to (only ever sent there)
 
     @property
     def complete(self) -> bool:
         return bool(self.base_url and self.login and self.password)
+
+    @property
+    def password_elsewhere(self) -> bool:
+        """A password is saved, but for another API address than the current one."""
+        return bool(self.password) and self.password_address != self.base_url
+
+    def password_for(self, base_url: str) -> str:
+        """The saved password if it was saved for ``base_url``, else ''."""
+        return self.password if self.password and self.password_address == base_url else ""
+
+
+def reenter_password(old: str, new: str) -> ServiceError:
+    """Why a saved password is not used: it was entered for another API address."""
+    return ServiceError(f"the saved password was entered for {old or 'another address'}; re-enter the password "
+                        f"for the new address {new} (it is never sent to an address it was not entered for)")
 
 
 @dataclass
@@ -61,14 +80,20 @@ def carrier_settings(ctx: AppContext) -> CarrierSettings:
     password = _box(ctx).open(stored)
     if password and not stored.startswith(PREFIX):  # saved in plain text by an earlier version: seal it now
         ctx.store.set_setting(PASSWORD_SETTING, _box(ctx).seal(password))
-    return CarrierSettings(get(BASE_URL_SETTING) or "", get(LOGIN_SETTING) or "", password or "",
-                           unreadable=bool(stored) and password is None)
+    base_url = get(BASE_URL_SETTING) or ""
+    address = get(PASSWORD_ADDRESS_SETTING)
+    if stored and address is None:  # saved by an earlier version, always together with the address
+        address = base_url
+        ctx.store.set_setting(PASSWORD_ADDRESS_SETTING, address)
+    return CarrierSettings(base_url, get(LOGIN_SETTING) or "", password or "",
+                           unreadable=bool(stored) and password is None, password_address=address or "")
 
 
 def save_carrier_settings(ctx: AppContext, base_url: str, login: str, password: str) -> CarrierSettings:
     """Check and store the carrier's API address and the FlexML endpoint's credentials.
 
-    An empty ``password`` keeps the one saved before, if it can be read. The password is stored
+    An empty ``password`` keeps the one saved before, if it can be read and was saved for this same
+    API address (a password is never carried over to a new address). The password is stored
     encrypted (``secret_box``), with its key in a file beside the database.
     """
     base_url = (base_url or "").strip().rstrip("/")
@@ -85,11 +110,14 @@ def save_carrier_settings(ctx: AppContext, base_url: str, login: str, password: 
                                "or changed); enter the password again")
         if not saved.password:
             raise ServiceError("enter the FlexML endpoint's password")
+        if not saved.password_for(base_url):
+            raise reenter_password(saved.password_address, base_url)
         password = saved.password
+    ctx.store.set_setting(PASSWORD_SETTING, _box(ctx).seal(password))
+    ctx.store.set_setting(PASSWORD_ADDRESS_SETTING, base_url)
     ctx.store.set_setting(BASE_URL_SETTING, base_url)
     ctx.store.set_setting(LOGIN_SETTING, login)
-    ctx.store.set_setting(PASSWORD_SETTING, _box(ctx).seal(password))
-    return CarrierSettings(base_url, login, password)
+    return CarrierSettings(base_url, login, password, password_address=base_url)
 
 
 def carrier_client(ctx: AppContext) -> CarrierClient:
@@ -97,9 +125,11 @@ def carrier_client(ctx: AppContext) -> CarrierClient:
     if settings.unreadable:
         raise ServiceError("the saved carrier password cannot be read on this machine (its key file is missing); "
                            "enter it again in Settings")
+    if settings.password_elsewhere:
+        raise reenter_password(settings.password_address, settings.base_url)
     if not settings.complete:
         raise ServiceError("the carrier is not set up yet: enter its API address, login and password in Settings")
-    return CarrierClient(settings.base_url, settings.login, settings.password)
+    return CarrierClient(settings.base_url, settings.login, settings.password_for(settings.base_url))
 
 
 def _carrier_failed(exc: CarrierError) -> ServiceError:

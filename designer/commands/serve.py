@@ -1,4 +1,5 @@
-"""flexml-designer serve [--host 127.0.0.1] [--port 8080] [--db PATH] [--public-url URL] [--require-login]"""
+"""flexml-designer serve [--host 127.0.0.1] [--port 8080] [--db PATH] [--public-url URL] [--require-login]
+[--forwarded-allow-ips ADDRESSES]"""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ def add_arguments(p) -> None:
                    help="where the carrier reaches this server, e.g. https://ivr.example.com (kept in settings)")
     p.add_argument("--require-login", action="store_true",
                    help="ask for the password even on 127.0.0.1 (also: FLEXML_REQUIRE_LOGIN=1)")
+    p.add_argument("--forwarded-allow-ips", default=os.environ.get("FLEXML_FORWARDED_ALLOW_IPS") or None,
+                   metavar="ADDRESSES",
+                   help="believe X-Forwarded-For/-Proto only from these proxy addresses (comma-separated, '*' for "
+                        "any; also: FLEXML_FORWARDED_ALLOW_IPS); by default from no one")
 
 
 def run(args) -> int:
@@ -50,5 +55,6 @@ def run(args) -> int:
         ctx.public_url = f"http://{args.host}:{args.port}"
     forced = os.environ.get("FLEXML_REQUIRE_LOGIN", "").lower() in ("1", "true", "yes")
     check_address(args.host, args.port)  # a port in use or an unknown --host: one line, before any URL is printed
-    run_app(ctx, args.host, args.port, require_login=args.require_login or forced or not is_loopback(args.host))
+    run_app(ctx, args.host, args.port, require_login=args.require_login or forced or not is_loopback(args.host),
+            forwarded_allow_ips=args.forwarded_allow_ips)
     return 0

@@ -13,7 +13,9 @@ newer version raises ``StaleFlow`` (a second tab must not silently overwrite).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -100,6 +102,12 @@ class Store(Protocol):
     # settings
     def get_setting(self, key: str, default: str | None = None) -> str | None: ...
     def set_setting(self, key: str, value: str) -> None: ...
+    def add_setting(self, key: str, value: str) -> bool: ...
+    # sign-in sessions (by random token)
+    def add_session(self, token: str) -> None: ...
+    def session_alive(self, token: str, since: float = 0.0) -> bool: ...
+    def end_session(self, token: str) -> None: ...
+    def end_all_sessions(self, before: float | None = None, keep: str | None = None) -> None: ...
 
 
 SCHEMA = """
@@ -147,7 +155,38 @@ CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- signed-in browser sessions: the SHA-256 of each session's random token (the token itself is only in the
+-- browser's signed cookie); signing out deletes the row, so every tab of that session is signed out
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    created_at REAL NOT NULL
+);
 """
+
+# The database and the files SQLite and the designer keep beside it: readable by their owner only
+# (the database holds the session secret, the key file the carrier password's key)
+PRIVATE_MODE = 0o600
+PRIVATE_SUFFIXES = ("", "-wal", "-shm", "-journal", ".key")
+
+
+def make_private(db_path: str) -> None:
+    """Create the database file owner-only if it is missing, and make it and its neighbours owner-only.
+
+    SQLite gives the -wal and -shm files the database file's permissions, so creating it 0600 before
+    the first connection keeps them private whatever the umask is.
+    """
+    try:  # O_EXCL: never open (and close) a database this process may hold locks on; closing any
+        # descriptor of a file drops all of the process's POSIX locks on it, SQLite's included
+        os.close(os.open(db_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))
+    except FileExistsError:
+        pass
+    for suffix in PRIVATE_SUFFIXES:
+        try:
+            if os.stat(db_path + suffix).st_mode & 0o777 != PRIVATE_MODE:
+                os.chmod(db_path + suffix, PRIVATE_MODE)
+        except FileNotFoundError:
+            pass
+
 
 
 # Events go in as multi-row INSERTs of EVENT_ROWS rows: one statement (prepared once, cached) per
@@ -187,10 +226,13 @@ class SQLiteStore:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            make_private(self.path)
         self._local = threading.local()
         self._write_lock = threading.Lock()
         with self._conn() as c:
             c.executescript(SCHEMA)
+        if self.path != ":memory:":
+            make_private(self.path)  # the -wal and -shm files the first connection made (or older ones)
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -408,3 +450,32 @@ class SQLiteStore:
     def set_setting(self, key: str, value: str) -> None:
         self._write("INSERT INTO settings (key, value) VALUES (?, ?) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def add_setting(self, key: str, value: str) -> bool:
+        """Store ``value`` only if ``key`` has none yet, in one statement; True when it was stored."""
+        cursor = self._write("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+                             (key, value))
+        return cursor.rowcount == 1
+
+    # --- sign-in sessions --------------------------------------------------------------
+
+    def add_session(self, token: str) -> None:
+        self._write("INSERT INTO sessions (token_hash, created_at) VALUES (?, ?)", (_token_hash(token), time.time()))
+
+    def session_alive(self, token: str, since: float = 0.0) -> bool:
+        """Whether ``token``'s session was started (at or after ``since``, a time.time()) and not ended."""
+        return self._conn().execute("SELECT 1 FROM sessions WHERE token_hash = ? AND created_at >= ?",
+                                    (_token_hash(token), since)).fetchone() is not None
+
+    def end_session(self, token: str) -> None:
+        self._write("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
+
+    def end_all_sessions(self, before: float | None = None, keep: str | None = None) -> None:
+        """End every session (started before ``before``, if given), except ``keep``'s."""
+        self._write("DELETE FROM sessions WHERE created_at < ? AND token_hash IS NOT ?",
+                    (float("inf") if before is None else before, None if keep is None else _token_hash(keep)))
+
+
+def _token_hash(token: str) -> str:
+    """What the sessions table keeps of a token: a copy of the database signs no one in."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -46,12 +46,16 @@ def carrier_settings_card(ctx: AppContext) -> ui.card:
             login = ui.input("Login", value=settings.login).props("outlined dense").classes("w-48") \
                 .mark("carrier-login")
             # the saved password is never sent to the browser: leave the field empty to keep it
-            password = ui.input("Password", placeholder="saved; type to change" if settings.password else "",
+            kept = bool(settings.password_for(settings.base_url))
+            password = ui.input("Password", placeholder="saved; type to change" if kept else "",
                                 password=True, password_toggle_button=True) \
                 .props("outlined dense").classes("w-48").mark("carrier-password")
         result = ui.label("").classes("text-sm").mark("carrier-result")
         if settings.unreadable:
             result.text = "The saved password cannot be read on this machine (its key file is missing); enter it again."
+            result.classes(replace="text-sm text-negative")
+        elif settings.password_elsewhere:
+            result.text = _plain(cs.reenter_password(settings.password_address, settings.base_url))
             result.classes(replace="text-sm text-negative")
 
         def show(text: str, ok: bool) -> None:

@@ -6,9 +6,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from nicegui import app, ui
+from nicegui import ui
 
-from designer.ui.signin_state import login_required
+from designer.ui.signin_state import login_required, sign_out, signed_in
 
 APP_NAME = "FlexML Designer"
 NAV = (
@@ -36,13 +36,8 @@ def header(active: str = "") -> None:
                 ui.icon(icon, size="18px")
                 ui.label(label)
         ui.space()
-        if login_required() and app.storage.user.get("authenticated"):
-            ui.button("Sign out", icon="logout", on_click=_sign_out).props("flat dense no-caps color=secondary")
-
-
-def _sign_out() -> None:
-    app.storage.user.clear()
-    ui.navigate.to("/login")
+        if login_required() and signed_in():
+            ui.button("Sign out", icon="logout", on_click=sign_out).props("flat dense no-caps color=secondary")
 
 
 @contextmanager

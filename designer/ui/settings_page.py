@@ -55,7 +55,8 @@ def password_card(ctx: AppContext) -> None:
             ui.icon("lock", size="22px").classes("text-primary")
             ui.label("Password").classes("font-medium")
         if auth.login_required():
-            ui.label("Everyone who opens the designer from another machine signs in with this password.") \
+            ui.label("Everyone who opens the designer from another machine signs in with this password. "
+                     "Changing it signs out every other browser.") \
                 .classes("text-sm text-slate-500")
         else:
             ui.label("The designer listens on this machine only, so it asks for no password. It asks when it is "
@@ -75,6 +76,7 @@ def password_card(ctx: AppContext) -> None:
                 password_error.clear()
                 try:
                     auth.change_password(ctx, current.value or "", new.value or "", confirm.value or "")
+                    auth.end_other_sessions(ctx)  # whoever knew the old password is signed out
                 except ServiceError as exc:
                     message = str(exc)
                     password_error.show(message, current if "current" in message else new)

@@ -1,4 +1,5 @@
-"""Whether pages need a sign-in, and the throttle on password guesses: the state auth.py and the frame share.
+"""Whether pages need a sign-in, whether this browser is signed in, and the throttle on password guesses:
+the state auth.py and the frame share.
 
 Kept apart from ``auth`` (which builds the /login page with the frame's
 colours) so the frame can ask ``login_required()`` without importing ``auth``.
@@ -8,8 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
-from nicegui import app
+from nicegui import ui
+
+from designer import sessions
+from designer.context import AppContext
+
+TOKEN_KEY = "auth"  # the session token's key in the (signed) session cookie
 
 
 class Throttle:
@@ -43,6 +50,7 @@ class Throttle:
 class _Config:
     required = False
     throttle = Throttle()
+    ctx: AppContext | None = None
 
 
 config = _Config()
@@ -52,5 +60,27 @@ def login_required() -> bool:
     return config.required
 
 
+def session_alive(session: Any) -> bool:
+    """Whether a browser session (its signed cookie's contents) holds the token of a live sign-in."""
+    token = session.get(TOKEN_KEY) if session is not None else None
+    return config.ctx is not None and sessions.alive(config.ctx, token)
+
+
+def current_token() -> str | None:
+    token = getattr(getattr(ui.context.client, "request", None), "session", {}).get(TOKEN_KEY)
+    return token if isinstance(token, str) else None
+
+
 def signed_in() -> bool:
-    return not config.required or bool(app.storage.user.get("authenticated"))
+    """Whether the current page's browser is signed in (always, when no sign-in is required)."""
+    if not config.required:
+        return True
+    return session_alive(getattr(getattr(ui.context.client, "request", None), "session", None))
+
+
+def sign_out() -> None:
+    """End this browser's session in every tab (the token is deleted), then show the sign-in page."""
+    token = current_token()
+    if token is not None and config.ctx is not None:
+        sessions.end(config.ctx, token)
+    ui.navigate.to("/login")
