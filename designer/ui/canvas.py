@@ -32,34 +32,62 @@ from designer.ui.layout import NODE_BASE_HEIGHT, NODE_WIDTH, OUTPUT_HEIGHT
 
 STATIC_DIR = Path(static.__file__).resolve().parent
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-VUE_FLOW_DIST = Path("@vue-flow") / "core" / "dist"
 SNIPPET_MAX = 60
+SEARCH_TEXT_MAX = 120
+
+# The npm packages the canvas loads, each one folder of node_modules served under an import-map name:
+# name → (folder inside node_modules, a file that proves it is installed). Add new packages here.
+NPM_DISTS: dict[str, tuple[Path, str]] = {
+    "vue-flow-dist": (Path("@vue-flow") / "core" / "dist", "vue-flow-core.mjs"),
+    "vue-flow-minimap": (Path("@vue-flow") / "minimap" / "dist", "vue-flow-minimap.mjs"),
+}
+VUE_FLOW_DIST = NPM_DISTS["vue-flow-dist"][0]
+# "@vue-flow/core" as the minimap imports it: a one-line module re-exporting vue-flow-dist's
+VUE_FLOW_CORE_SHIM = STATIC_DIR / "esm" / "vue-flow-core"
 
 
 class CanvasSetupError(RuntimeError):
     """Vue Flow (an npm package installed at set-up time) cannot be found."""
 
 
-def find_vue_flow_dist() -> Path:
-    """``node_modules/@vue-flow/core/dist`` from $FLEXML_NODE_MODULES, the project root or the cwd."""
+def node_modules_candidates() -> list[Path]:
+    """Where node_modules may be: $FLEXML_NODE_MODULES, the project root, the cwd (in that order)."""
     candidates: list[Path] = []
     env = os.environ.get("FLEXML_NODE_MODULES")
     if env:
         candidates.append(Path(env))
-    candidates += [PROJECT_ROOT / "node_modules", Path.cwd() / "node_modules"]
-    for folder in candidates:
-        dist = folder / VUE_FLOW_DIST
-        if (dist / "vue-flow-core.mjs").is_file():
+    return candidates + [PROJECT_ROOT / "node_modules", Path.cwd() / "node_modules"]
+
+
+def find_npm_dist(name: str) -> Path:
+    """The installed folder of one of ``NPM_DISTS``; a CanvasSetupError says how to install it."""
+    folder, marker = NPM_DISTS[name]
+    candidates = node_modules_candidates()
+    for modules in candidates:
+        dist = modules / folder
+        if (dist / marker).is_file():
             return dist.resolve()
     looked = ", ".join(str(c) for c in candidates)
     raise CanvasSetupError(
-        f"the canvas library Vue Flow is not installed (looked for {VUE_FLOW_DIST}/vue-flow-core.mjs in {looked}); "
+        f"the canvas library {folder.parent} is not installed (looked for {folder}/{marker} in {looked}); "
         "run `npm ci --ignore-scripts --omit=peer` in the project folder (or `bash .ci/do serve`), "
-        "or set FLEXML_NODE_MODULES to a node_modules folder that has @vue-flow/core")
+        "or set FLEXML_NODE_MODULES to a node_modules folder that has it")
 
 
-class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js",
-                 esm={"vue-flow-dist": str(find_vue_flow_dist()), "flexml-static": str(STATIC_DIR)}):
+def find_vue_flow_dist() -> Path:
+    """``node_modules/@vue-flow/core/dist`` from $FLEXML_NODE_MODULES, the project root or the cwd."""
+    return find_npm_dist("vue-flow-dist")
+
+
+def canvas_esm() -> dict[str, str]:
+    """The import map the canvas's JavaScript needs: every npm folder, the shim and static/."""
+    esm = {name: str(find_npm_dist(name)) for name in NPM_DISTS}
+    esm["@vue-flow/core"] = str(VUE_FLOW_CORE_SHIM)
+    esm["flexml-static"] = str(STATIC_DIR)
+    return esm
+
+
+class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js", esm=canvas_esm()):
     """The drawing surface of the editor; see the module docstring for its events."""
 
     def __init__(self, flow_key: str, initial: dict | None = None) -> None:
@@ -88,7 +116,12 @@ class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js",
         self.run_method("selectNodes", node_ids)
 
     def fit_view(self) -> None:
+        """The whole flow if it is readable so; else the selection or the start step, readable."""
         self.run_method("fitView")
+
+    def focus_node(self, node_id: str) -> None:
+        """Select one step and centre the view on it at a readable zoom (a search result)."""
+        self.run_method("focusNode", node_id)
 
     def zoom(self, factor: float) -> None:
         self.run_method("zoomBy", factor)
@@ -107,7 +140,7 @@ def branch_label(branch: str) -> str:
     return BRANCH_LABELS.get(branch, f"press {branch}")
 
 
-def snippet(data: dict) -> str:
+def snippet(data: dict, limit: int = SNIPPET_MAX) -> str:
     """A short line that tells two steps of the same kind apart."""
     type_ = data.get("type")
     text: Any = data.get("text")
@@ -125,7 +158,15 @@ def snippet(data: dict) -> str:
     if not isinstance(text, str):
         return ""
     text = " ".join(text.split())
-    return text if len(text) <= SNIPPET_MAX else text[:SNIPPET_MAX - 1] + "…"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def search_label(graph: nx.DiGraph, node: str) -> str:
+    """What the editor's search box matches and shows for a step: its id, kind and text."""
+    data = graph.nodes[node]
+    spec = STEPS.get(data.get("type", ""))
+    parts = [node, spec.label if spec else str(data.get("type")), snippet(data, SEARCH_TEXT_MAX)]
+    return " · ".join(p for p in parts if p)
 
 
 def node_view(graph: nx.DiGraph, node: str) -> dict:
