@@ -229,12 +229,19 @@ def test_palette_clicks_land_in_free_space_and_tooltips_go_after_a_drag(serve, p
 
     item = page.locator('[data-step="Hangup"]')
     item.hover()
-    expect(page.locator(".q-tooltip")).to_be_visible()
-    item.drag_to(page.locator(".fc-root"), target_position={"x": 150, "y": 450})
+    tooltip = page.locator(".q-tooltip", has_text="Ends the call.")
+    expect(tooltip).to_be_visible()
+    start = item.bounding_box()
+    page.mouse.move(start["x"] + 20, start["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(start["x"] + 40, start["y"] + 12, steps=3)  # the drag begins over the item
+    page.wait_for_timeout(800)  # (a tooltip whose hover delay ends now, mid-drag, shows too)
+    page.mouse.move(canvas["x"] + 150, canvas["y"] + 450, steps=12)
+    page.mouse.up()
     eventually(lambda: "hangup-1" in stored(store))
     page.mouse.move(canvas["x"] + 400, canvas["y"] + 300)
     page.wait_for_timeout(600)
-    expect(page.locator(".q-tooltip")).to_have_count(0)
+    expect(page.locator(".q-tooltip")).to_have_count(0)  # neither that one nor any other
     screenshot(page, "canvas-06-palette")
 
 
