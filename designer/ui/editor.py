@@ -7,6 +7,7 @@ Test call panels are mounted when their modules exist.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -33,6 +34,7 @@ MAX_PROBLEMS_SHOWN = 200
 PREVIEW_DELAY = 0.25  # seconds of quiet before the preview is rebuilt
 ELSEWHERE_CHECK = 3.0  # seconds between looks at the store for a newer version saved by someone else
 HISTORY_KEY = "editor_history"  # app.storage.tab[f"{HISTORY_KEY}:{flow_id}"]: undo history kept over a reload
+HISTORY_KEPT_AFTER_CLOSE = 300.0  # seconds a closed (or reloading) tab's history waits for the tab to come back
 SIDE_DEFAULT_WIDTH = "clamp(300px, 32vw, 440px)"  # leaves the canvas room on a 1024 px screen
 SIDE_MIN, SIDE_MAX = 280, 900  # px the side panel can be dragged to
 SIDE_WIDTH_KEY, SIDE_OPEN_KEY = "editor_side_width", "editor_side_open"  # in app.storage.user
@@ -273,22 +275,33 @@ class Editor:
     def _keep_history_in_tab(self) -> None:
         """Undo and redo survive a reload of this tab: the history is kept on the server, in NiceGUI's
         per-tab storage (the browser's sessionStorage holds only the tab's id), and taken back when the
-        flow is still exactly as the history left it."""
+        flow is still exactly as the history left it. A tab that is closed has it dropped a while later."""
         key = f"{HISTORY_KEY}:{self.flow_id}"
         state = self.state
+        client = ui.context.client
+        kept_now: list[Any] = [None]  # what this page last kept (the storage converts what it is given)
 
-        def keep() -> None:
-            app.storage.tab[key] = {"text": state.text, "history": state.history.to_data()}
+        def keep(tab: Any) -> None:
+            tab[key] = {"text": state.text, "history": state.history.to_data()}
+            kept_now[0] = tab.get(key)
+
+        def forget_later(tab: Any) -> None:
+            def forget() -> None:
+                if tab.get(key) is kept_now[0]:  # no newer page of this tab took it over
+                    tab.pop(key, None)
+            asyncio.get_running_loop().call_later(HISTORY_KEPT_AFTER_CLOSE, forget)
 
         async def adopt() -> None:
-            await ui.context.client.connected()
-            kept = app.storage.tab.get(key)
+            await client.connected()
+            tab = app.storage.tab
+            kept = tab.get(key)
             if isinstance(kept, dict) and kept.get("text") == state.text \
                     and not state.history.can_undo and not state.history.can_redo:
                 state.history.load(kept.get("history"))
                 self._refresh_history_buttons()
-            state.on_change.append(keep)
-            keep()
+            state.on_change.append(lambda: keep(tab))
+            client.on_disconnect(lambda: forget_later(tab))
+            keep(tab)
         ui.timer(0, adopt, once=True)
 
     # --- canvas events ------------------------------------------------------------------------
