@@ -451,7 +451,7 @@ export default {
                :is-valid-connection="isValidConnection" :min-zoom="0.05" :max-zoom="2" :connection-radius="30"
                :select-nodes-on-drag="false" :elevate-edges-on-select="true" :only-render-visible-elements="true"
                @connect="onConnect" @move-start="onMoveStart" @node-drag-stop="onDragStop" @selection-drag-stop="onDragStop">
-        <MiniMap v-if="showMiniMap" pannable zoomable :node-color="miniColour" :node-stroke-width="0" :mask-color="'rgba(96, 125, 139, 0.18)'"
+        <MiniMap v-if="showMiniMap && flow.nodes.value.length" pannable zoomable :node-color="miniColour" :node-stroke-width="0" :mask-color="'rgba(96, 125, 139, 0.18)'"
                  position="bottom-left" aria-label="Minimap: drag to move the view" />
       </VueFlow>
     </div>`,
