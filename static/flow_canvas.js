@@ -4,11 +4,18 @@ import { inject, markRaw, nextTick, provide, reactive, watch } from "vue";
 
 // Vue Flow's unbundled build reads process.env.NODE_ENV; define it before the module loads.
 globalThis.process ??= { env: { NODE_ENV: "production" } };
-const { VueFlow, Handle, Position, MarkerType, ConnectionMode, useVueFlow } = await import(
+const { VueFlow, Handle, Position, MarkerType, ConnectionMode, useVueFlow, getRectOfNodes } = await import(
   "vue-flow-dist/vue-flow-core.mjs"
 );
+// the minimap imports "@vue-flow/core", which static/esm/vue-flow-core/index.js maps to the module above
+const { MiniMap } = await import("vue-flow-minimap/vue-flow-minimap.mjs");
 
-for (const css of ["vue-flow-dist/style.css", "vue-flow-dist/theme-default.css", "flexml-static/flow_canvas.css"]) {
+const READABLE_ZOOM = 0.6; // below this a step's text cannot be read: Fit never goes lower
+const FOCUS_ZOOM = 0.9;
+const NEW_STEP = { width: 210, height: 100 }; // room a step dropped by a palette click needs // the zoom a step found by search is shown at (unless already closer)
+
+for (const css of ["vue-flow-dist/style.css", "vue-flow-dist/theme-default.css", "vue-flow-minimap/style.css",
+                   "flexml-static/flow_canvas.css"]) {
   const href = import.meta.resolve(css);
   if (!document.querySelector(`link[href="${href}"]`)) {
     const link = document.createElement("link");
@@ -69,7 +76,7 @@ const StepNode = {
 };
 
 export default {
-  components: { VueFlow },
+  components: { VueFlow, MiniMap },
   props: { flowKey: String, initial: Object },
   emits: ["ready", "node-drop", "edge-added", "nodes-moved", "delete-selected", "selection-change",
           "copy", "paste", "undo", "redo"],
@@ -79,7 +86,7 @@ export default {
     provide("flexmlMarks", marks);
     const selectedKey = () =>
       JSON.stringify([flow.getSelectedNodes.value.map((n) => n.id), flow.getSelectedEdges.value.map((e) => e.id)]);
-    watch(selectedKey, () => {
+    const showJumps = () => {
       // a Go to's dashed jump line shows while the Go to (or the step it jumps to) is selected
       const chosen = new Set(flow.getSelectedNodes.value.map((n) => n.id));
       for (const e of flow.edges.value) {
@@ -87,6 +94,9 @@ export default {
         const show = chosen.has(e.source) || chosen.has(e.target);
         if (e.hidden === show) e.hidden = !show;
       }
+    };
+    watch(selectedKey, () => {
+      showJumps();
       emit("selection-change", {
         nodes: flow.getSelectedNodes.value.map((n) => n.id),
         edges: flow.getSelectedEdges.value.map((e) => e.data),
@@ -95,12 +105,13 @@ export default {
     return {
       flow,
       marks,
+      showJumps,
       nodeTypes: { step: markRaw(StepNode) },
       connectionMode: ConnectionMode.Strict,
     };
   },
   data() {
-    return { pointer: null, readyCount: null };
+    return { pointer: null, readyCount: null, patched: 0, showMiniMap: false };
   },
   mounted() {
     this.onKey = (e) => this.handleKey(e);
@@ -126,13 +137,17 @@ export default {
   methods: {
     // --- pushed from Python ---------------------------------------------------------------
     setGraph(nodes, edges, fit) {
+      this.flow.setEdges([]); // never, even for a moment, an edge whose step is gone
       this.flow.setNodes(nodes);
       this.flow.setEdges(edges.map((e) => this.edgeStyle(e)));
+      this.showJumps();
       this.repaintPath();
       if (fit && nodes.length) this.fitWhenSized();
       this.whenDrawn(() => {
         this.readyCount = nodes.length;
         performance.mark("fc-drawn"); // the steps on screen are drawn and measured (the benchmark reads it)
+        // the minimap draws every step: it comes once the steps on screen are usable, not before
+        if (!this.showMiniMap) setTimeout(() => (this.showMiniMap = true), 50);
       });
     },
     whenDrawn(done) {
@@ -142,7 +157,15 @@ export default {
       nextTick(() => requestAnimationFrame(poll));
     },
     patch(nodes, removedNodes, edges, removedEdges) {
-      if (removedEdges.length) this.flow.removeEdges(removedEdges);
+      // Order matters: an edge whose step is missing breaks Vue Flow's drawing for good, so edges go
+      // first (also those still touching a removed step), steps next, and new edges come last.
+      const goneNodes = new Set(removedNodes);
+      const replaced = new Set(edges.map((e) => e.id));
+      const dropped = new Set(removedEdges);
+      for (const e of this.flow.edges.value) {
+        if (replaced.has(e.id) || goneNodes.has(e.source) || goneNodes.has(e.target)) dropped.add(e.id);
+      }
+      this.dropEdges([...dropped]);
       if (removedNodes.length) this.flow.removeNodes(removedNodes, false);
       const fresh = [];
       const reshaped = [];
@@ -154,24 +177,40 @@ export default {
         }
         if (JSON.stringify(existing.data.outputs) !== JSON.stringify(n.data.outputs)) reshaped.push(n.id);
         existing.data = n.data;
-        existing.position = { ...n.position };
+        this.place(existing, n.position);
       }
       if (fresh.length) this.flow.addNodes(fresh);
-      const newEdges = [];
-      for (const e of edges) {
-        if (this.flow.findEdge(e.id)) this.flow.removeEdges([e.id]);
-        newEdges.push(this.edgeStyle(e));
-      }
+      const newEdges = edges.map((e) => this.edgeStyle(e));
+      const addEdges = () => {
+        const known = newEdges.filter((e) => this.flow.findNode(e.source) && this.flow.findNode(e.target));
+        if (known.length) this.flow.addEdges(known);
+        this.showJumps();
+        this.repaintPath();
+        this.whenDrawn(() => this.patched++); // data-patched: the benchmark waits for it
+      };
       if (reshaped.length) {
         nextTick(() => {
           this.flow.updateNodeInternals(reshaped);
-          if (newEdges.length) this.flow.addEdges(newEdges);
-          this.repaintPath();
+          addEdges();
         });
-      } else if (newEdges.length) {
-        this.flow.addEdges(newEdges);
-        this.repaintPath();
+      } else {
+        addEdges();
       }
+    },
+    place(node, position) {
+      // Vue Flow recomputes computedPosition only for steps on screen (onlyRenderVisibleElements):
+      // set it here too, or steps moved while off screen (Tidy up) are looked for at their old spot.
+      if (node.position.x === position.x && node.position.y === position.y) return;
+      node.position = { ...position };
+      node.computedPosition = { ...node.computedPosition, x: position.x, y: position.y };
+    },
+    dropEdges(ids) {
+      // removeEdges skips edges marked not deletable (a Go to's jump line): those go too when Python says so
+      for (const id of ids) {
+        const e = this.flow.findEdge(id);
+        if (e && e.deletable === false) e.deletable = true;
+      }
+      if (ids.length) this.flow.removeEdges(ids);
     },
     setBadges(badges) {
       for (const id of Object.keys(this.marks.badges)) if (!(id in badges)) delete this.marks.badges[id];
@@ -201,11 +240,23 @@ export default {
       }
     },
     fitView() {
-      this.flow.fitView({ padding: 0.15, maxZoom: 1.1, duration: 200 });
+      this.fitReadable(200);
+    },
+    focusNode(id) {
+      // a step picked in the search box: selected, and centred at a readable size
+      const node = this.flow.findNode(id);
+      if (!node) return;
+      this.autoFit = false;
+      this.flow.removeSelectedElements();
+      this.flow.addSelectedNodes([node]);
+      const w = node.dimensions?.width || 210;
+      const h = node.dimensions?.height || 80;
+      const zoom = Math.max(this.flow.viewport.value.zoom, FOCUS_ZOOM);
+      this.flow.setCenter(node.computedPosition.x + w / 2, node.computedPosition.y + h / 2, { zoom, duration: 250 });
     },
     zoomBy(factor) {
       const { zoom } = this.flow.viewport.value;
-      this.flow.zoomTo(Math.min(2, Math.max(0.1, zoom * factor)), { duration: 150 });
+      this.flow.zoomTo(Math.min(2, Math.max(0.05, zoom * factor)), { duration: 150 });
     },
     fitWhenSized() {
       // Vue Flow fits into the pane size it has measured; right after mounting that can still be 0.
@@ -217,26 +268,62 @@ export default {
         requestAnimationFrame(() => this.fitWhenSized());
       }
     },
-    fitReadable() {
-      // The whole flow when it fits at a readable size; else its beginning (top left) at a readable size.
-      this.flow.fitView({ padding: 0.15, maxZoom: 1.1 });
-      const READABLE = 0.6;
-      if (this.flow.viewport.value.zoom >= READABLE) return;
+    fitReadable(duration = 0) {
+      // The whole flow when it fits at a readable size; else the selection, or else the start step,
+      // at a readable size (the minimap and the search box find the rest).
       const nodes = this.flow.nodes.value;
-      const minX = Math.min(...nodes.map((n) => n.computedPosition.x));
-      const minY = Math.min(...nodes.map((n) => n.computedPosition.y));
-      this.flow.setViewport({ x: 30 - minX * READABLE, y: 30 - minY * READABLE, zoom: READABLE });
+      if (!nodes.length) return;
+      const padding = 0.15;
+      const { width, height } = this.flow.dimensions.value;
+      const all = getRectOfNodes(nodes);
+      const whole = Math.min(width / (all.width * (1 + 2 * padding)), height / (all.height * (1 + 2 * padding)));
+      if (whole >= READABLE_ZOOM) {
+        this.flow.fitView({ padding, maxZoom: 1.1, duration });
+        return;
+      }
+      let focus = this.selectedNodeIds();
+      if (!focus.length) {
+        const start = nodes.find((n) => n.data.start) ||
+          nodes.reduce((a, b) => (b.computedPosition.y + b.computedPosition.x < a.computedPosition.y + a.computedPosition.x ? b : a));
+        focus = [start.id];
+      }
+      this.flow.fitView({ nodes: focus, padding, minZoom: READABLE_ZOOM, maxZoom: 0.8, duration });
     },
     onMoveStart(e) {
       if (e && e.event && e.event.sourceEvent) this.autoFit = false;
     },
     dropAtCentre(type) {
+      // a palette click: the new step goes in free space nearest the middle of the view
       const box = this.$el.getBoundingClientRect();
-      const p = this.flow.screenToFlowCoordinate({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
-      const jitter = (this.flow.nodes.value.length % 5) * 24;
-      this.$emit("node-drop", { type, x: Math.round(p.x - 90 + jitter), y: Math.round(p.y - 40 + jitter) });
+      const c = this.flow.screenToFlowCoordinate({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
+      const spot = this.freeSpot(c.x - NEW_STEP.width / 2, c.y - NEW_STEP.height / 2);
+      this.$emit("node-drop", { type, x: Math.round(spot.x), y: Math.round(spot.y) });
+    },
+    freeSpot(x, y) {
+      // rings of candidate spots around (x, y), nearest first; the first that overlaps no step wins
+      const gap = 20;
+      const taken = this.flow.nodes.value.map((n) => ({
+        x: n.computedPosition.x - gap, y: n.computedPosition.y - gap,
+        w: (n.dimensions?.width || NEW_STEP.width) + 2 * gap, h: (n.dimensions?.height || NEW_STEP.height) + 2 * gap,
+      }));
+      const free = (px, py) => !taken.some((t) =>
+        px < t.x + t.w && t.x < px + NEW_STEP.width && py < t.y + t.h && t.y < py + NEW_STEP.height);
+      const dx = NEW_STEP.width + gap, dy = NEW_STEP.height + gap;
+      for (let ring = 0; ring < 12; ring++) {
+        const spots = [];
+        for (let i = -ring; i <= ring; i++)
+          for (let j = -ring; j <= ring; j++)
+            if (Math.max(Math.abs(i), Math.abs(j)) === ring) spots.push([i, j]);
+        spots.sort((a, b) => Math.hypot(a[0] * dx, a[1] * dy) - Math.hypot(b[0] * dx, b[1] * dy));
+        for (const [i, j] of spots) if (free(x + i * dx, y + j * dy)) return { x: x + i * dx, y: y + j * dy };
+      }
+      return { x, y }; // a crowded canvas: the middle after all
     },
     // --- helpers ---------------------------------------------------------------------------
+    miniColour(node) {
+      if (this.marks.badges[node.id]?.errors) return "#d32f2f";
+      return node.selected ? "#1976d2" : node.data?.start ? "#2e7d32" : "#9aa5b1";
+    },
     edgeClass(e) {
       const kind = e.sourceHandle === "jump" ? "jump" : e.sourceHandle === "next" ? "next" : "branch";
       return "fc-edge fc-edge-" + kind;
@@ -353,7 +440,7 @@ export default {
     },
   },
   template: `
-    <div class="fc-root" :data-ready="readyCount" @dragover="onDragOver" @drop="onDrop"
+    <div class="fc-root" :data-ready="readyCount" :data-patched="patched" @dragover="onDragOver" @drop="onDrop"
          @pointermove="onPointerMove">
       <div v-if="!flow.nodes.value.length" class="fc-empty">
         <i class="q-icon material-icons" aria-hidden="true">south_west</i>
@@ -361,8 +448,11 @@ export default {
         <div>A call begins at the first step; connect steps by dragging from an output dot to the next step.</div>
       </div>
       <VueFlow :id="flowKey" :node-types="nodeTypes" :delete-key-code="null" :connection-mode="connectionMode"
-               :is-valid-connection="isValidConnection" :min-zoom="0.1" :max-zoom="2" :connection-radius="30"
+               :is-valid-connection="isValidConnection" :min-zoom="0.05" :max-zoom="2" :connection-radius="30"
                :select-nodes-on-drag="false" :elevate-edges-on-select="true" :only-render-visible-elements="true"
-               @connect="onConnect" @move-start="onMoveStart" @node-drag-stop="onDragStop" @selection-drag-stop="onDragStop" />
+               @connect="onConnect" @move-start="onMoveStart" @node-drag-stop="onDragStop" @selection-drag-stop="onDragStop">
+        <MiniMap v-if="showMiniMap && flow.nodes.value.length" pannable zoomable :node-color="miniColour" :node-stroke-width="0" :mask-color="'rgba(96, 125, 139, 0.18)'"
+                 position="bottom-left" aria-label="Minimap: drag to move the view" />
+      </VueFlow>
     </div>`,
 };

@@ -87,9 +87,11 @@ def test_the_installed_package_is_the_wheel_not_this_checkout(venv, tmp_path):
                 cwd=tmp_path)
     site = str(venv / "lib")
     assert all(path.startswith(site) for path in where.split()), where
-    vendored = Path(where.split()[1]).parent / "vendor" / "vue-flow"
-    assert sorted(p.name for p in vendored.iterdir()) == ["LICENSE", "style.css", "theme-default.css",
-                                                          "vue-flow-core.mjs"]
+    vendor = Path(where.split()[1]).parent / "vendor"
+    assert sorted(p.name for p in (vendor / "vue-flow-dist").iterdir()) == [
+        "LICENSE", "style.css", "theme-default.css", "vue-flow-core.mjs"]
+    assert sorted(p.name for p in (vendor / "vue-flow-minimap").iterdir()) == [
+        "LICENSE", "style.css", "vue-flow-minimap.mjs"]
 
 
 def test_version_comes_from_the_project_metadata(venv, tmp_path):

@@ -12,7 +12,8 @@ import pytest
 from compiler.catalogue import PALETTE_ORDER, STEPS
 from compiler.flow import dumps, loads
 from designer.context import AppContext
-from designer.ui.canvas import branch_label, edge_views, find_vue_flow_dist, graph_view, node_view, snippet
+from designer.ui.canvas import (NPM_DISTS, branch_label, canvas_esm, edge_views, find_vue_flow_dist, graph_view,
+                                node_view, search_label, snippet)
 from designer.ui.editor_state import EditorState, FlowNotFound, badges_of, new_step
 from designer.ui.history import History
 from compiler.layout import COLUMN_GAP, layered_positions, overlapping
@@ -263,6 +264,51 @@ def test_reload_takes_the_store_s_version_and_clears_history(ctx):
     assert loads(ctx.store.get_flow("main-menu").graph_json).nodes["welcome"]["text"] == "Theirs"
     state.reload()
     assert not state.stale and state.graph.nodes["welcome"]["text"] == "Theirs" and not state.history.can_undo
+
+
+def test_a_restore_read_from_the_store_is_one_undoable_step_that_saves_the_old_draft_back(ctx):
+    state = example_state(ctx)
+    state.set_field("welcome", "text", "My draft")
+    record = ctx.store.get_flow("main-menu")
+    g = loads(record.graph_json)
+    g.nodes["welcome"]["text"] = "Restored"
+    ctx.store.save_flow("main-menu", dumps(g), record.version)  # what services.restore_revision does
+    state.reload(undo_label="Restore revision 1")
+    assert state.graph.nodes["welcome"]["text"] == "Restored" and state.history.undo_label == "Restore revision 1"
+    assert state.undo()
+    assert loads(ctx.store.get_flow("main-menu").graph_json).nodes["welcome"]["text"] == "My draft"
+    assert state.redo() and state.graph.nodes["welcome"]["text"] == "Restored"
+
+
+def test_history_survives_being_written_out_as_plain_data_and_read_back():
+    h = History()
+    h.record("Add", "v0")
+    h.record("Move", "v1")
+    assert h.undo("v2") == "v1"
+    data = json.loads(json.dumps(h.to_data()))
+    again = History()
+    again.load(data)
+    assert (again.undo_label, again.redo_label) == ("Add", "Move")
+    assert again.redo("v1") == "v2" and again.undo("v2") == "v1"
+    junk = History()
+    junk.load({"undo": [["ok", "v0", None], "garbage", [1, 2, 3]], "redo": "nope"})
+    assert junk.undo_label == "ok" and not junk.can_redo
+
+
+def test_search_labels_carry_id_kind_and_text():
+    g = nx.DiGraph()
+    g.add_node("welcome", type="Say", text="Thank you for calling Bright Smile Dental. " * 3)
+    g.add_node("menu", type="Gather", prompt=[{"type": "Say", "text": "Press 1 for the front desk"}])
+    label = search_label(g, "welcome")
+    assert label.startswith("welcome · Speak text · Thank you for calling") and len(label) < 160
+    assert search_label(g, "menu") == "menu · Menu / collect digits · Press 1 for the front desk"
+
+
+def test_every_npm_package_the_canvas_loads_is_mapped_from_one_list():
+    esm = canvas_esm()
+    for name, (folder, marker) in NPM_DISTS.items():
+        assert (Path(esm[name]) / marker).is_file() and Path(esm[name]).as_posix().endswith(folder.as_posix())
+    assert (Path(esm["@vue-flow/core"]) / "index.js").is_file()  # what the minimap imports
 
 
 def test_unknown_or_broken_flows_are_refused_plainly(ctx):

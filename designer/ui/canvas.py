@@ -16,6 +16,7 @@ Events (NiceGUI camel-cases them: trigger ``nodeDrop`` in User tests):
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,41 +28,67 @@ from nicegui import ui
 import static
 from compiler.catalogue import STEPS, branches_of, is_jump, step_of
 from compiler.flow import edge_branches
-
 from compiler.layout import NODE_BASE_HEIGHT, NODE_WIDTH, OUTPUT_HEIGHT
 from designer.errors import DesignerError
 
 STATIC_DIR = Path(static.__file__).resolve().parent
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-VUE_FLOW_DIST = Path("@vue-flow") / "core" / "dist"
-VENDORED_DIST = STATIC_DIR / "vendor" / "vue-flow"
 SNIPPET_MAX = 60
+SEARCH_TEXT_MAX = 120
+
+# The npm packages the canvas loads, each served under an import-map name: static/npm.json (setup.py reads
+# the same list to put them into a wheel as static/vendor/<name>/)
+NPM_DISTS: dict[str, dict] = {name: spec for name, spec in
+                              json.loads((STATIC_DIR / "npm.json").read_text(encoding="utf-8")).items()
+                              if not name.startswith("_")}
+VENDOR_DIR = STATIC_DIR / "vendor"
+# "@vue-flow/core" as the minimap imports it: a one-line module re-exporting vue-flow-dist's
+VUE_FLOW_CORE_SHIM = STATIC_DIR / "esm" / "vue-flow-core"
 
 
 class CanvasSetupError(DesignerError, RuntimeError):
     """Vue Flow (an npm package installed at set-up time) cannot be found."""
 
 
-def find_vue_flow_dist() -> Path:
-    """Vue Flow's browser files: ``@vue-flow/core/dist`` in $FLEXML_NODE_MODULES, else the installed
-    package's own copy (``static/vendor/vue-flow``, put in the wheel by setup.py), else ``node_modules/``
-    of the checkout or the cwd."""
+def npm_candidates(name: str) -> list[Path]:
+    """Where one of ``NPM_DISTS`` may be: node_modules in $FLEXML_NODE_MODULES, the installed package's
+    own copy (static/vendor/<name>, put in a wheel by setup.py), node_modules of the checkout or the cwd."""
+    spec = NPM_DISTS[name]
+    folder = Path(spec["package"]) / spec["dist"]
     env = os.environ.get("FLEXML_NODE_MODULES")
-    candidates = [Path(env) / VUE_FLOW_DIST] if env else []
-    candidates += [VENDORED_DIST, PROJECT_ROOT / "node_modules" / VUE_FLOW_DIST,
-                   Path.cwd() / "node_modules" / VUE_FLOW_DIST]
+    candidates = [Path(env) / folder] if env else []
+    return candidates + [VENDOR_DIR / name, PROJECT_ROOT / "node_modules" / folder,
+                         Path.cwd() / "node_modules" / folder]
+
+
+def find_npm_dist(name: str) -> Path:
+    """The installed folder of one of ``NPM_DISTS``; a CanvasSetupError says how to install it."""
+    spec = NPM_DISTS[name]
+    candidates = npm_candidates(name)
     for dist in candidates:
-        if (dist / "vue-flow-core.mjs").is_file():
+        if (dist / spec["marker"]).is_file():
             return dist.resolve()
     looked = ", ".join(str(c) for c in candidates)
     raise CanvasSetupError(
-        f"the canvas library Vue Flow is not installed (looked for vue-flow-core.mjs in {looked}); "
+        f"the canvas library {spec['package']} is not installed (looked for {spec['marker']} in {looked}); "
         "run `npm ci --ignore-scripts --omit=peer` in the project folder (or `bash .ci/do serve`), "
-        "or set FLEXML_NODE_MODULES to a node_modules folder that has @vue-flow/core")
+        "or set FLEXML_NODE_MODULES to a node_modules folder that has it")
 
 
-class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js",
-                 esm={"vue-flow-dist": str(find_vue_flow_dist()), "flexml-static": str(STATIC_DIR)}):
+def find_vue_flow_dist() -> Path:
+    """Vue Flow's browser files (see ``npm_candidates`` for where they are looked for)."""
+    return find_npm_dist("vue-flow-dist")
+
+
+def canvas_esm() -> dict[str, str]:
+    """The import map the canvas's JavaScript needs: every npm folder, the shim and static/."""
+    esm = {name: str(find_npm_dist(name)) for name in NPM_DISTS}
+    esm["@vue-flow/core"] = str(VUE_FLOW_CORE_SHIM)
+    esm["flexml-static"] = str(STATIC_DIR)
+    return esm
+
+
+class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js", esm=canvas_esm()):
     """The drawing surface of the editor; see the module docstring for its events."""
 
     def __init__(self, flow_key: str, initial: dict | None = None) -> None:
@@ -90,7 +117,12 @@ class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js",
         self.run_method("selectNodes", node_ids)
 
     def fit_view(self) -> None:
+        """The whole flow if it is readable so; else the selection or the start step, readable."""
         self.run_method("fitView")
+
+    def focus_node(self, node_id: str) -> None:
+        """Select one step and centre the view on it at a readable zoom (a search result)."""
+        self.run_method("focusNode", node_id)
 
     def zoom(self, factor: float) -> None:
         self.run_method("zoomBy", factor)
@@ -109,7 +141,7 @@ def branch_label(branch: str) -> str:
     return BRANCH_LABELS.get(branch, f"press {branch}")
 
 
-def snippet(data: dict) -> str:
+def snippet(data: dict, limit: int = SNIPPET_MAX) -> str:
     """A short line that tells two steps of the same kind apart."""
     spec = step_of(data)
     text: Any = data.get("text")
@@ -129,7 +161,15 @@ def snippet(data: dict) -> str:
     if not isinstance(text, str):
         return ""
     text = " ".join(text.split())
-    return text if len(text) <= SNIPPET_MAX else text[:SNIPPET_MAX - 1] + "…"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def search_label(graph: nx.DiGraph, node: str) -> str:
+    """What the editor's search box matches and shows for a step: its id, kind and text."""
+    data = graph.nodes[node]
+    spec = STEPS.get(data.get("type", ""))
+    parts = [node, spec.label if spec else str(data.get("type")), snippet(data, SEARCH_TEXT_MAX)]
+    return " · ".join(p for p in parts if p)
 
 
 def node_view(graph: nx.DiGraph, node: str) -> dict:

@@ -7,20 +7,21 @@ Test call panels are mounted when their modules exist.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from nicegui import ui
+from nicegui import app, ui
 
 from compiler.catalogue import STEPS
 
 from designer import services
 from designer.context import AppContext
 from designer.ui import frame
-from designer.ui.canvas import FlowCanvas
+from designer.ui.canvas import FlowCanvas, search_label
 from designer.ui.editor_state import EditorState, FlowNotFound
 from designer.ui.properties import PropertiesPanel
 from designer.ui.publish import publish_panel
@@ -32,6 +33,27 @@ STEP_MIME = "application/x-flexml-step"
 MAX_PROBLEMS_SHOWN = 200
 PREVIEW_DELAY = 0.25  # seconds of quiet before the preview is rebuilt
 ELSEWHERE_CHECK = 3.0  # seconds between looks at the store for a newer version saved by someone else
+HISTORY_KEY = "editor_history"  # app.storage.tab[f"{HISTORY_KEY}:{flow_id}"]: undo history kept over a reload
+HISTORY_KEPT_AFTER_CLOSE = 300.0  # seconds a closed (or reloading) tab's history waits for the tab to come back
+SIDE_DEFAULT_WIDTH = "clamp(300px, 32vw, 440px)"  # leaves the canvas room on a 1024 px screen
+SIDE_MIN, SIDE_MAX = 280, 900  # px the side panel can be dragged to
+SIDE_WIDTH_KEY, SIDE_OPEN_KEY = "editor_side_width", "editor_side_open"  # in app.storage.user
+# Runs in the browser on pointerdown on the panel's edge: resizes it live, sends the final width.
+SIDE_RESIZE_JS = f"""(e) => {{
+  const panel = document.querySelector('.fc-side');
+  const startX = e.clientX, startW = panel.getBoundingClientRect().width;
+  const width = (m) => Math.round(Math.max({SIDE_MIN}, Math.min({SIDE_MAX}, window.innerWidth - 320,
+                                                                startW + startX - m.clientX)));
+  const move = (m) => {{ panel.style.width = width(m) + 'px'; }};
+  const up = (m) => {{
+    window.removeEventListener('pointermove', move); window.removeEventListener('pointerup', up);
+    emit(width(m));
+  }};
+  window.addEventListener('pointermove', move); window.addEventListener('pointerup', up);
+  e.preventDefault();
+}}"""
+# a tooltip shown when a palette drag began would stay on screen: its anchor never saw the mouse leave
+HIDE_TOOLTIP_JS = "e.currentTarget.dispatchEvent(new MouseEvent('mouseleave'));"
 
 
 def register(ctx: AppContext) -> None:
@@ -71,6 +93,7 @@ class Editor:
                     self._elsewhere_banner()
                 self._side_panel()
         self._stale_dialog()
+        self._keep_history_in_tab()
         self._wire_canvas()
         state.on_select.append(self._selection_changed)
         state.on_change.append(self._flow_changed)
@@ -112,7 +135,11 @@ class Editor:
             ui.button(icon="zoom_in", on_click=lambda: self.canvas.zoom(1.25)).props("flat dense") \
                 .tooltip("Zoom in")
             ui.button(icon="fit_screen", on_click=lambda: self.canvas.fit_view()).props("flat dense") \
-                .tooltip("Fit the whole flow on screen")
+                .tooltip("Fit the flow on screen (a large one: the selected or the start step, readable)")
+            ui.separator().props("vertical")
+            self._search()
+            self.side_toggle = ui.button(icon="view_sidebar", on_click=self.toggle_side).props(
+                "flat dense data-testid=side-toggle").tooltip("Show or hide the side panel")
 
     def _palette(self) -> None:
         with ui.column().classes("w-48 h-full overflow-y-auto gap-1 p-2 border-r bg-white no-wrap shrink-0"):
@@ -128,13 +155,60 @@ class Editor:
                     ui.label(spec.label)
                 item.tooltip(spec.help)
                 item.on("dragstart", js_handler=f"(e) => {{ e.dataTransfer.setData('{STEP_MIME}', '{type_}'); "
-                                                "e.dataTransfer.effectAllowed = 'copy'; }")
+                                                f"e.dataTransfer.effectAllowed = 'copy'; {HIDE_TOOLTIP_JS} }}")
+                item.on("dragend", js_handler=f"(e) => {{ {HIDE_TOOLTIP_JS} }}")
                 item.on("click", lambda t=type_: self.canvas.drop_at_centre(t))
                 item.props("tabindex=0 role=button") \
                     .on("keydown.enter", lambda t=type_: self.canvas.drop_at_centre(t))
 
+    def _search(self) -> None:
+        """Find a step by id, label or text: type, pick, and the canvas centres on it and selects it."""
+        self.search = ui.select(self._search_options(), with_input=True, clearable=False,
+                                on_change=lambda e: self._found(e.value)) \
+            .props('dense outlined options-dense hide-dropdown-icon placeholder="Find a step…" '
+                   'input-debounce=150').classes("fc-search w-56")
+        self.search.on("focus", lambda: self.search.set_options(self._search_options()))
+
+    def _search_options(self) -> dict[str, str]:
+        graph = self.state.graph
+        return {n: search_label(graph, n) for n in graph.nodes if graph.nodes[n]}
+
+    def _found(self, node: str | None) -> None:
+        if not node:
+            return
+        self.search.set_value(None)
+        if node not in self.state.graph:
+            ui.notify(f"There is no step {node!r} any more", type="warning")
+            return
+        self.state.select(node)
+        self.canvas.focus_node(node)
+        self.set_side_open(True)
+        self.tabs.value = "properties"
+
+    def toggle_side(self) -> None:
+        self.set_side_open(not self.side.visible)
+
+    def set_side_open(self, open_: bool) -> None:
+        """Show or hide the side panel (remembered for this user's next visit)."""
+        if self.side.visible != open_:
+            self.side.set_visibility(open_)
+            app.storage.user[SIDE_OPEN_KEY] = open_
+
+    def _side_resized(self, width: Any) -> None:
+        try:
+            px = max(SIDE_MIN, min(SIDE_MAX, int(width)))
+        except (TypeError, ValueError):
+            return
+        app.storage.user[SIDE_WIDTH_KEY] = px
+        self.side.style(f"width: {px}px")
+
     def _side_panel(self) -> None:
-        with ui.column().classes("fc-side w-[440px] h-full gap-0 border-l bg-white no-wrap shrink-0"):
+        width = app.storage.user.get(SIDE_WIDTH_KEY)
+        width = f"{int(width)}px" if isinstance(width, int) else SIDE_DEFAULT_WIDTH
+        with ui.column().classes("fc-side h-full gap-0 border-l bg-white no-wrap shrink-0 relative") \
+                .style(f"width: {width}") as self.side:
+            ui.element("div").classes("fc-side-grip").props("data-testid=side-resize title='Drag to resize'") \
+                .on("pointerdown", lambda e: self._side_resized(e.args), js_handler=SIDE_RESIZE_JS)
             with ui.tabs().classes("w-full") \
                     .props("dense no-caps inline-label outside-arrows mobile-arrows align=left") as self.tabs:
                 ui.tab("properties", "Properties")
@@ -159,6 +233,7 @@ class Editor:
                     self._mount(publish_panel)
                 with ui.tab_panel("testcall").classes("overflow-y-auto"):
                     self._mount(test_call_panel)
+        self.side.set_visibility(app.storage.user.get(SIDE_OPEN_KEY, True) is not False)
         self._preview_due: float | None = None
         ui.timer(PREVIEW_DELAY / 2, self._preview_tick)
 
@@ -195,6 +270,38 @@ class Editor:
             with ui.row().classes("w-full justify-end"):
                 ui.button("Load their version", on_click=self._reload_from_store).props("flat no-caps")
                 ui.button("Keep mine", color="negative", on_click=self._keep_mine).props("no-caps")
+
+    def _keep_history_in_tab(self) -> None:
+        """Undo and redo survive a reload of this tab: the history is kept on the server, in NiceGUI's
+        per-tab storage (the browser's sessionStorage holds only the tab's id), and taken back when the
+        flow is still exactly as the history left it. A tab that is closed has it dropped a while later."""
+        key = f"{HISTORY_KEY}:{self.flow_id}"
+        state = self.state
+        client = ui.context.client
+        kept_now: list[Any] = [None]  # what this page last kept (the storage converts what it is given)
+
+        def keep(tab: Any) -> None:
+            tab[key] = {"text": state.text, "history": state.history.to_data()}
+            kept_now[0] = tab.get(key)
+
+        def forget_later(tab: Any) -> None:
+            def forget() -> None:
+                if tab.get(key) is kept_now[0]:  # no newer page of this tab took it over
+                    tab.pop(key, None)
+            asyncio.get_running_loop().call_later(HISTORY_KEPT_AFTER_CLOSE, forget)
+
+        async def adopt() -> None:
+            await client.connected()
+            tab = app.storage.tab
+            kept = tab.get(key)
+            if isinstance(kept, dict) and kept.get("text") == state.text \
+                    and not state.history.can_undo and not state.history.can_redo:
+                state.history.load(kept.get("history"))
+                self._refresh_history_buttons()
+            state.on_change.append(lambda: keep(tab))
+            client.on_disconnect(lambda: forget_later(tab))
+            keep(tab)
+        ui.timer(0, adopt, once=True)
 
     # --- canvas events ------------------------------------------------------------------------
 
@@ -255,6 +362,8 @@ class Editor:
     # --- reactions ----------------------------------------------------------------------------
 
     def _selection_changed(self) -> None:
+        if self.state.selection:
+            self.set_side_open(True)  # a step chosen to edit: show its properties
         self.properties.render()
         self._schedule_preview()
 

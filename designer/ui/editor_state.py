@@ -129,16 +129,29 @@ class EditorState:
         self.problems: list[Problem] = checked(graph)
         self.stale = False
 
-    def reload(self) -> None:
-        """Read the flow again from the store (after another tab saved, or a revision was restored)."""
+    def reload(self, undo_label: str | None = None) -> None:
+        """Read the flow again from the store (after another tab saved, or a revision was restored).
+
+        With ``undo_label`` the switch is one undoable step (undoing it saves this tab's text back as
+        the newest draft); without, the history is cleared.
+        """
+        before = self._text
         self._load()
-        self.history.clear()
+        if undo_label is not None and self._text != before:
+            self.history.record(undo_label, before)
+        elif undo_label is None:
+            self.history.clear()
         self.selection = [n for n in self.selection if n in self.graph]
         self.selected_edges = []
         self._push_all()
         self._emit(self.on_saved)
         self._emit_change("reload")
         self._emit(self.on_select)
+
+    @property
+    def text(self) -> str:
+        """The flow file's text as this tab has it now (what undo snapshots are compared with)."""
+        return self._text
 
     # --- canvas --------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 LIMIT = 100
 COALESCE_SECONDS = 2.0
@@ -54,6 +55,22 @@ class History:
         entry = self._redo.pop()
         self._undo.append(Entry(entry.label, current))
         return entry.before
+
+    def to_data(self) -> dict[str, list[list[Any]]]:
+        """Plain JSON-able data (to keep the history over a page reload); ``load`` takes it back."""
+        return {"undo": [[e.label, e.before, e.coalesce] for e in self._undo],
+                "redo": [[e.label, e.before, e.coalesce] for e in self._redo]}
+
+    def load(self, data: Any) -> None:
+        """Take back what ``to_data`` gave; entries that are not that shape are skipped."""
+        def entries(items: Any) -> list[Entry]:
+            out = []
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, (list, tuple)) and len(item) == 3 and all(isinstance(x, str) for x in item[:2]):
+                    out.append(Entry(item[0], item[1], item[2] if isinstance(item[2], str) else None, at=0.0))
+            return out[-self.limit:]
+        data = data if isinstance(data, dict) else {}
+        self._undo, self._redo = entries(data.get("undo")), entries(data.get("redo"))
 
     def clear(self) -> None:
         self._undo.clear()

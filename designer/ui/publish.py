@@ -184,8 +184,9 @@ class PublishPanel:
     def confirm_restore(self, rev: int) -> None:
         with ui.dialog() as dialog, ui.card().classes("w-96 gap-3"):
             ui.label(f"Restore revision {rev}?").classes("text-lg font-medium")
-            ui.label("The draft is replaced by that revision's flow (your current draft stays in the undo "
-                     "history only until you reload). Publish afterwards to make it live.") \
+            ui.label("The draft is replaced by that revision's flow. Your current draft is not lost: Undo "
+                     "(Ctrl+Z) brings it back, also after reloading this tab. Publish afterwards to make "
+                     "the restored flow live.") \
                 .classes("text-sm text-slate-600")
 
             def restore() -> None:
@@ -197,7 +198,7 @@ class PublishPanel:
                 dialog.close()
                 reload = getattr(self.editor, "reload", None)
                 if reload is not None:
-                    reload()
+                    reload(undo_label=f"Restore revision {rev}")
                 ui.notify(f"Draft restored from revision {rev}", type="positive")
                 self.status_area.refresh()
 

@@ -1,6 +1,6 @@
 """Benchmark: the flow editor in headless Chromium against a real `flexml-designer serve`.
 
-    .venv/bin/python tests/bench/bench_canvas.py [--runs 5] [--edits 10] [--steps 300]
+    .venv/bin/python tests/bench/bench_canvas.py [--runs 5] [--edits 10] [--steps 300] [--large 1000]
 
 Prints, each against a baseline measured in the same run:
   * open: page load until the canvas is interactive — every step in view drawn and measured
@@ -8,6 +8,9 @@ Prints, each against a baseline measured in the same run:
     painted — for a 300-step flow and for an empty flow (baseline);
   * edit → badge: from a property edit in the browser to its problem badge appearing
     (and disappearing when fixed) on the 300-step flow, and on a 3-step flow (baseline).
+  * large flow (issue 13): a --large-step flow (1,000 by default) opened until interactive, against
+    the empty flow; Tidy up on it (click until the moved steps are drawn), against Tidy up on 3 steps;
+    panning it with the mouse (frame times while dragging the canvas), against panning the empty flow.
 Targets (issue 5): open under 2 s, edit to badge under 200 ms.
 """
 
@@ -32,6 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from compiler.flow import dumps  # noqa: E402
 from designer.store import SQLiteStore  # noqa: E402
 from compiler.layout import apply_layout  # noqa: E402
+from bigflow import big_flow  # noqa: E402
 from serving import free_port, wait_until_answering  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,27 +57,6 @@ EDIT_TO_BADGE = """async ([text, nodeId, wantBadge]) => {
   });
   return performance.now() - t0;
 }"""
-
-
-def big_flow(flow_id: str, steps: int) -> nx.DiGraph:
-    """Blocks of five: greeting → menu (1: transfer, 2: voicemail, no input: next block)."""
-    g = nx.DiGraph(id=flow_id, name=f"{steps} steps", start="say-0", format=1)
-    blocks = steps // 5
-    for i in range(blocks):
-        g.add_node(f"say-{i}", type="Say", text=f"Welcome to department {i}.")
-        g.add_node(f"menu-{i}", type="Gather", options=["1", "2"], attrs={"numDigits": 1},
-                   prompt=[{"type": "Say", "text": "For sales press 1, to leave a message press 2."}])
-        g.add_node(f"dial-{i}", type="Dial", numbers=[f"1516206{5000 + i}"])
-        g.add_node(f"rec-{i}", type="Record", attrs={"maxLength": 60})
-        g.add_node(f"bye-{i}", type="Hangup")
-        g.add_edge(f"say-{i}", f"menu-{i}")
-        g.add_edge(f"menu-{i}", f"dial-{i}", branch="1")
-        g.add_edge(f"menu-{i}", f"rec-{i}", branch="2")
-        g.add_edge(f"rec-{i}", f"bye-{i}")
-        if i + 1 < blocks:
-            g.add_edge(f"menu-{i}", f"say-{i + 1}", branch="timeout")
-    apply_layout(g)
-    return g
 
 
 def small_flow(flow_id: str) -> nx.DiGraph:
@@ -132,6 +115,49 @@ def edit_times(browser, url: str, node_id: str, count: int, edits: int) -> tuple
     return appear, vanish
 
 
+# Runs in the page: drag the empty canvas across, recording the time between painted frames.
+PAN_FRAMES = """() => {
+  window.__frames = [];
+  let last = performance.now();
+  const tick = (t) => { window.__frames.push(t - last); last = t; if (window.__panning) requestAnimationFrame(tick); };
+  window.__panning = true;
+  requestAnimationFrame(tick);
+}"""
+
+
+def tidy_time(browser, url: str, count: int) -> float:
+    """Seconds from clicking Tidy up until the canvas has redrawn the moved steps, and two frames painted."""
+    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    page.goto(url)
+    page.wait_for_selector(f'.fc-root[data-ready="{count}"]', timeout=60000)
+    before = int(page.locator(".fc-root").get_attribute("data-patched") or 0)
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Tidy up").click()
+    page.wait_for_selector(f'.fc-root[data-patched="{before + 1}"]', timeout=60000)
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    elapsed = time.perf_counter() - t0
+    page.close()
+    return elapsed
+
+
+def pan_frames(browser, url: str, count: int) -> list[float]:
+    """Milliseconds between frames while the mouse drags the canvas 600 px in 40 moves."""
+    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    page.goto(url)
+    page.wait_for_selector(f'.fc-root[data-ready="{count}"]', timeout=60000)
+    box = page.locator(".fc-root").bounding_box()
+    x, y = box["x"] + box["width"] - 60, box["y"] + 60  # a corner of the canvas where no step is
+    page.evaluate(PAN_FRAMES)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 41):
+        page.mouse.move(x - 15 * i, y + 8 * i)
+    page.mouse.up()
+    frames = page.evaluate("() => { window.__panning = false; return window.__frames.slice(1); }")
+    page.close()
+    return frames
+
+
 def ms(values: list[float]) -> str:
     values = sorted(values)
     p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
@@ -143,6 +169,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="page opens per flow (after one warm-up)")
     parser.add_argument("--edits", type=int, default=10, help="edit/fix pairs per flow")
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--large", type=int, default=1000, help="steps of the large flow (open, Tidy up, pan)")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
@@ -157,6 +184,13 @@ def main() -> int:
         store.create_flow("empty", "Empty", json.dumps({"directed": True, "multigraph": False, "nodes": [],
                                                         "edges": [], "graph": {"id": "empty", "format": 1}}))
         store.create_flow("small", "Small", dumps(small_flow("small")))
+        large = big_flow("large", args.large, laid_out=False)  # on a plain grid: Tidy up moves every step
+        n_large = large.number_of_nodes()
+        store.create_flow("large", "Large", dumps(large))
+        messy = small_flow("messy")
+        for n, (x, y) in zip(messy.nodes, [(600, 300), (40, 300), (320, 40)]):
+            messy.nodes[n]["x"], messy.nodes[n]["y"] = x, y
+        store.create_flow("messy", "Messy", dumps(messy))
         store.close()
         proc, url = start_server(db, Path(tmp) / "serve.log")
         try:
@@ -170,6 +204,18 @@ def main() -> int:
                 small_appear, small_vanish = edit_times(browser, f"{url}/flows/small", "say-1", 3, args.edits)
                 big_appear, big_vanish = edit_times(browser, f"{url}/flows/big",
                                                     "say-0", n_big, args.edits)
+                open_time(browser, f"{url}/flows/large", n_large)  # warm-up
+                large_open = [open_time(browser, f"{url}/flows/large", n_large) for _ in range(args.runs)]
+                small_tidy, large_tidy = [], []
+                for _ in range(args.runs):  # each run lays out a fresh copy: Tidy up must really move steps
+                    again = SQLiteStore(db)
+                    again.save_flow("large", dumps(large), again.get_flow("large").version)
+                    again.save_flow("messy", dumps(messy), again.get_flow("messy").version)
+                    again.close()
+                    small_tidy.append(tidy_time(browser, f"{url}/flows/messy", 3))
+                    large_tidy.append(tidy_time(browser, f"{url}/flows/large", n_large))
+                empty_pan = pan_frames(browser, f"{url}/flows/empty", 0)
+                large_pan = pan_frames(browser, f"{url}/flows/large", n_large)
                 browser.close()
         finally:
             proc.terminate()
@@ -189,6 +235,15 @@ def main() -> int:
     print(f"fix → badge gone, 3-step          {ms(small_vanish)}")
     print(f"fix → badge gone, {n_big}-step      {ms(big_vanish)}"
           f"  = {statistics.median(big_vanish) / statistics.median(small_vanish):.2f}x")
+    lo = statistics.median(large_open)
+    print(f"open, {n_large}-step flow          median {lo * 1000:7.0f} ms  min {min(large_open) * 1000:6.0f} ms"
+          f"  = {lo / e:.2f}x the empty flow")
+    st, lt = statistics.median(small_tidy), statistics.median(large_tidy)
+    print(f"Tidy up, 3-step (baseline)      median {st * 1000:7.0f} ms")
+    print(f"Tidy up, {n_large}-step             median {lt * 1000:7.0f} ms  = {lt / st:.2f}x the 3-step flow")
+    print(f"pan frames, empty (baseline)      {ms(empty_pan)}")
+    print(f"pan frames, {n_large}-step           {ms(large_pan)}"
+          f"  = {statistics.median(large_pan) / statistics.median(empty_pan):.2f}x")
     return 0
 
 
