@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from designer.ui.layout import apply_layout
+from compiler.layout import apply_layout
 
 
 def big_flow(flow_id: str, steps: int, laid_out: bool = True) -> nx.DiGraph:

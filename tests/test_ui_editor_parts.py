@@ -306,8 +306,12 @@ def test_search_labels_carry_id_kind_and_text():
 
 def test_every_npm_package_the_canvas_loads_is_mapped_from_one_list():
     esm = canvas_esm()
-    for name, (folder, marker) in NPM_DISTS.items():
-        assert (Path(esm[name]) / marker).is_file() and Path(esm[name]).as_posix().endswith(folder.as_posix())
+    for name, spec in NPM_DISTS.items():
+        folder = f"{spec['package']}/{spec['dist']}"
+        assert all((Path(esm[name]) / f).is_file() for f in spec["files"]) and spec["marker"] in spec["files"]
+        assert Path(esm[name]).as_posix().endswith(folder) or Path(esm[name]).name == name  # node_modules or vendor
+    js = (Path(__file__).parents[1] / "static" / "flow_canvas.js").read_text()
+    assert all(f'"{name}/' in js for name in NPM_DISTS)  # each listed package is one the canvas loads
     assert (Path(esm["@vue-flow/core"]) / "index.js").is_file()  # what the minimap imports
 
 
