@@ -485,8 +485,59 @@ def at_time(text: str, zone: str | None = None) -> datetime:
     return value
 
 
+# ---------------------------------------------------------------- the compiled decision
+
+# Dial outcomes that mean the transfer was not answered (the carrier's CallStatus values and the spellings
+# other carriers use); anything else, and a missing field, counts as answered
+NOT_ANSWERED = frozenset({"busy", "noanswer", "no-answer", "no_answer", "failed", "cancel", "canceled",
+                          "cancelled"})
+DIAL_STATUS_FIELDS: tuple[str, ...] = ("DialCallStatus", "DialStatus", "CallStatus")
+NO_ANSWER = "no-answer"
+DECISION_FIELDS: dict[str, tuple[str, ...]] = {  # what the host needs of each decision step
+    "Hours": ("timezone", "open", "closed_dates"),
+    "Split": ("value", "cases"),
+    "Set": ("vars",),
+    "Dial": (),
+}
+
+
+def dial_outcome(params: dict[str, str]) -> tuple[str, str]:
+    """``("next" | "no-answer", reason)`` from a Dial action request's status fields."""
+    for name in DIAL_STATUS_FIELDS:
+        value = str(params.get(name) or "").strip()
+        if value:
+            if value.lower() in NOT_ANSWERED:
+                return NO_ANSWER, f"the transfer was not answered ({name}={value[:20]})"
+            return "next", f"the transfer was answered ({name}={value[:20]})"
+    return "next", "the carrier sent no outcome: counted as answered"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A step the host decides while it answers, as the compiler hands it over (no graph needed).
+
+    ``branches`` maps each output to the document that plays it (None: the call ends there).
+    """
+
+    node: str
+    type: str
+    spec: dict
+    branches: dict[str, str | None]
+
+    def to_json(self) -> dict:
+        return {"type": self.type, **self.spec, "branches": self.branches}
+
+    @classmethod
+    def from_json(cls, node: str, data: dict) -> "Decision":
+        type_ = str(data.get("type"))
+        fields = DECISION_FIELDS.get(type_, ())
+        branches = data.get("branches") if isinstance(data.get("branches"), dict) else {}
+        return cls(node, type_, {k: data[k] for k in fields if k in data},
+                   {str(k): (None if v is None else str(v)) for k, v in branches.items()})
+
+
 __all__ = [
-    "DAYS", "ELSE", "Issue", "Override", "Range", "SPLIT_TESTS", "at_time", "case_holds", "describe_case",
+    "DAYS", "DIAL_STATUS_FIELDS", "Decision", "ELSE", "Issue", "NO_ANSWER", "dial_outcome", "Override", "Range", "SPLIT_TESTS", "at_time", "case_holds", "describe_case",
     "hours_problems", "hours_state", "machine_zone", "parse_range", "phone_digits", "schedule_of",
     "set_problems", "split_branch", "split_branches", "split_problems", "step_zone", "timezones",
     "week_summary", "zone_problem",

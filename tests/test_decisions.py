@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from compiler.decisions import (DAYS, Override, at_time, hours_problems, hours_state, phone_digits,
+from compiler.decisions import (DAYS, Decision, Override, at_time, dial_outcome, hours_problems, hours_state, phone_digits,
                                 set_problems, split_branch, split_branches, split_problems, week_summary)
 
 NY = ZoneInfo("America/New_York")
@@ -235,3 +235,23 @@ def test_at_time_for_simulated_calls():
         at_time("tomorrow")
     with pytest.raises(ValueError, match="time zone"):
         at_time("2026-12-24T18:30", "Nowhere/City")
+
+
+@pytest.mark.parametrize("params,branch", [
+    ({"DialCallStatus": "busy"}, "no-answer"), ({"DialCallStatus": "no-answer"}, "no-answer"),
+    ({"DialCallStatus": "noanswer"}, "no-answer"), ({"DialCallStatus": "failed"}, "no-answer"),
+    ({"DialCallStatus": "canceled"}, "no-answer"), ({"DialStatus": "cancel"}, "no-answer"),
+    ({"CallStatus": "busy"}, "no-answer"), ({"DialCallStatus": "completed"}, "next"),
+    ({"DialStatus": "answered"}, "next"), ({}, "next"), ({"DialCallStatus": ""}, "next"),
+    ({"DialCallStatus": "completed", "CallStatus": "busy"}, "next"),  # the first field present decides
+])
+def test_transfer_outcome_from_each_status_spelling(params, branch):
+    assert dial_outcome(params)[0] == branch
+
+
+def test_decision_json_round_trip_keeps_only_what_the_host_needs():
+    data = {"type": "Hours", "timezone": "UTC", "open": {"mon": ["09:00-17:00"]}, "closed_dates": [],
+            "x": 40, "branches": {"open": "menu", "closed": None}}
+    decision = Decision.from_json("hours", data)
+    assert decision.spec == {"timezone": "UTC", "open": {"mon": ["09:00-17:00"]}, "closed_dates": []}
+    assert Decision.from_json("hours", decision.to_json()) == decision
