@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
-import phonenumbers
+from compiler.phones import WITHHELD, national_digits, phone_digits
 
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES: dict[str, str] = {
@@ -45,7 +45,6 @@ SPLIT_TEST_LABELS: dict[str, str] = {
 ELSE = "else"
 BRANCH_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}\Z")
 VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}\Z")
-WITHHELD = frozenset({"", "anonymous", "restricted", "private", "unknown", "unavailable", "withheld"})
 MAX_RANGES_PER_DAY = 8
 MAX_CLOSED_DATES = 400
 MAX_CASES = 50
@@ -56,7 +55,6 @@ _RANGE = re.compile(r"^([01][0-9]|2[0-4]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5]
 _FULL_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _YEARLY_DATE = re.compile(r"^[0-9]{2}-[0-9]{2}\Z")
 _NUMBER = re.compile(r"^[+-]?[0-9]{1,15}(\.[0-9]{1,6})?\Z")
-_PHONE_LIKE = re.compile(r"^\+?[0-9(][0-9 ().-]{1,30}\Z")
 
 
 @dataclass(frozen=True)
@@ -296,34 +294,6 @@ def week_summary(node: dict) -> str:
 
 # ---------------------------------------------------------------- split
 
-def phone_digits(text: str, region: str = "US") -> str:
-    """A phone number as E.164 digits without ``+`` (``+1 (516) 206-5337`` → ``15162065337``).
-
-    National forms are read in ``region``; text that is no phone number gives its digits.
-    """
-    text = text.strip()[:MAX_VALUE_CHARS]
-    if text.lower() in WITHHELD:
-        return ""
-    digits = re.sub(r"[^0-9]", "", text)
-    if not _PHONE_LIKE.match(text):
-        return digits
-    try:
-        parsed = phonenumbers.parse(text if text.startswith("+") or len(digits) <= 10 else "+" + digits, region)
-    except phonenumbers.NumberParseException:
-        return digits
-    if not phonenumbers.is_possible_number(parsed):
-        return digits
-    return f"{parsed.country_code}{parsed.national_number}"
-
-
-def _national(digits: str, region: str) -> str:
-    try:
-        parsed = phonenumbers.parse("+" + digits, region)
-    except phonenumbers.NumberParseException:
-        return digits
-    return str(parsed.national_number)
-
-
 def _number(text: object) -> float | None:
     if isinstance(text, bool):
         return None
@@ -411,7 +381,7 @@ def case_holds(case: dict, value: str, *, phone: bool, region: str = "US") -> bo
         return n is not None and low is not None and high is not None and low <= n <= high
     if phone:
         full = phone_digits(value, region)
-        forms = {full, _national(full, region)} if full else set()
+        forms = {full, national_digits(full, region)} if full else set()
         wanted = [phone_digits(v, region) if test == "equals" else re.sub(r"[^0-9]", "", v) for v in operand]
     else:
         forms = {value.casefold()}
@@ -538,7 +508,7 @@ class Decision:
 
 __all__ = [
     "DAYS", "DIAL_STATUS_FIELDS", "Decision", "ELSE", "Issue", "NO_ANSWER", "dial_outcome", "Override", "Range", "SPLIT_TESTS", "at_time", "case_holds", "describe_case",
-    "hours_problems", "hours_state", "machine_zone", "parse_range", "phone_digits", "schedule_of",
+    "hours_problems", "hours_state", "machine_zone", "parse_range", "schedule_of",
     "set_problems", "split_branch", "split_branches", "split_problems", "step_zone", "timezones",
     "week_summary", "zone_problem",
 ]

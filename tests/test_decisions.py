@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from compiler.decisions import (DAYS, Decision, Override, at_time, dial_outcome, hours_problems, hours_state, phone_digits,
+from compiler.phones import phone_digits
+
+from compiler.decisions import (DAYS, Decision, Override, at_time, dial_outcome, hours_problems, hours_state,
                                 set_problems, split_branch, split_branches, split_problems, week_summary)
 
 NY = ZoneInfo("America/New_York")
