@@ -15,6 +15,7 @@ from nicegui import app, ui
 from designer import services
 from designer.context import AppContext
 from designer.host import EventRecorder, host_routes, table_from_store
+from designer.host.guard import server_settings
 from designer.ui import auth, calls_page, editor, flows_page, numbers_page, settings_page
 from designer.ui.frame import APP_NAME
 
@@ -57,4 +58,4 @@ def run(ctx: AppContext, host: str = "127.0.0.1", port: int = 8080, *, require_l
     print(f"{APP_NAME} at http://{shown}:{port}  (carrier account URL: {services.public_url(ctx)}/flexml"
           f"{'; sign-in required' if require_login else ''})", flush=True)
     ui.run(host=host, port=port, reload=False, show=False, title=APP_NAME, favicon="📞",
-           storage_secret=services.storage_secret(ctx), show_welcome_message=False)
+           storage_secret=services.storage_secret(ctx), show_welcome_message=False, **server_settings())
