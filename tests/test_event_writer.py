@@ -98,10 +98,10 @@ def test_the_spool_of_a_killed_process_is_moved_by_the_next_writer(tmp_path):
     # a process that appends 100 events and is then killed before any writer moved them
     script = (
         "import os, signal, sys\n"
-        "from designer.host.spool import SpoolWriter, encode, spool_folder\n"
+        "from designer.host.spool import SpoolWriter, spool_folder\n"
         "spool = SpoolWriter(spool_folder(sys.argv[1]))\n"
         "for i in range(100):\n"
-        "    spool.append(encode(('CA-orphan', 'main-menu', '1', 'document', 'welcome', None, 1000.0 + i, {})))\n"
+        "    spool.append(('CA-orphan', 'main-menu', '1', 'document', 'welcome', None, 1000.0 + i, {}))\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n")
     killed = subprocess.run([sys.executable, "-c", script, str(db)], cwd=Path(__file__).parents[1])
     assert killed.returncode == -signal.SIGKILL

@@ -8,9 +8,9 @@ child process costs the loop a few microseconds per event.
 
 ``ProcessRecorder(db)`` is the ``on_event`` hook of the host app. It is called
 on the event loop's thread before the answer is sent, and appends the event to
-this process's spool file (``designer.host.spool``) with one ``write()``: once
-the caller hears the answer, its event is in the kernel, and survives a SIGKILL
-of this process or of the writer. If the events not yet moved into SQLite pass
+this process's spool file (``designer.host.spool``, a memory-mapped file): once
+the caller hears the answer, its event is in the kernel's page cache, and
+survives a SIGKILL of this process or of the writer. If the events not yet moved into SQLite pass
 ``max_spool`` bytes, new events are counted in ``dropped`` (and logged).
 
 The child, ``python -m designer.host.event_writer DB SPOOL TAG PRIORITY``,
@@ -42,7 +42,7 @@ import subprocess
 import sys
 import time
 
-from designer.host.spool import ROTATE_BYTES, SpoolWriter, drain, encode, spool_folder
+from designer.host.spool import ROTATE_BYTES, SpoolWriter, drain, spool_folder
 from designer.store import CallEvent, SQLiteStore
 
 log = logging.getLogger("flexml.host")
@@ -90,7 +90,6 @@ class ProcessRecorder:
     # --- on the answer path ---------------------------------------------------------------
 
     def __call__(self, event: CallEvent) -> None:
-        record = encode(event.row())
         spool = self._spool or self._open_spool()
         if spool is None:
             self.failed += 1
@@ -100,14 +99,13 @@ class ProcessRecorder:
                 log.error("call events are arriving faster than they can be written; dropping some")
         else:
             try:
-                spool.append(record)
+                self._bytes += spool.append(event.row())
             except OSError as exc:
                 self.failed += 1
                 if self.failed == 1:
                     log.error("cannot write call events to %s: %s", spool.path, exc.strerror or exc)
             else:
                 self.appended += 1
-                self._bytes += len(record)
         if self._timer is None:
             try:
                 self._timer = asyncio.get_running_loop().call_later(self.check_every, self._on_timer)
@@ -295,6 +293,9 @@ def main(argv: list[str]) -> int:
 
     ``argv[2]`` is the recorder's tag (whose counts to answer with), ``argv[3]`` the CPU priority.
     """
+    if len(argv) < 3:
+        print("usage: python -m designer.host.event_writer DB SPOOL TAG [PRIORITY]", file=sys.stderr)
+        return 2
     db, folder, tag = argv[0], argv[1], argv[2]
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the host stops us
     if len(argv) > 3:
