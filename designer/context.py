@@ -13,4 +13,4 @@ class AppContext:
     store: SQLiteStore
     table: Any  # designer.host.FlowTable: what the host answers from, swapped atomically on publish
     public_url: str = "http://127.0.0.1:8080"  # where the carrier reaches this host (shown on Publish)
-    recorder: Any = None  # designer.host.events.EventRecorder writing the host's call events to the store
+    recorder: Any = None  # designer.host.events.SpoolRecorder (or EventRecorder) writing call events to the store

@@ -29,17 +29,22 @@ CLIENTS = 24  # requests in flight
 
 
 class Host:
-    """``flexml-designer host EXAMPLE --db DB`` in its own session; its stderr goes to a file."""
+    """``flexml-designer host EXAMPLE --db DB`` (or ``serve --db DB``: the designer, whose host answers
+    ``/flexml/main-menu`` with an apology and an error event while it has no such flow) in its own session;
+    its stderr goes to a file."""
 
-    def __init__(self, db: Path, workers: int, port: int, log: Path):
+    def __init__(self, db: Path, workers: int, port: int, log: Path, command: str = "host"):
         self.url = f"http://127.0.0.1:{port}"
         self.workers = workers
         self.log = log
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+        if command == "host":
+            args = ["host", str(EXAMPLE), "--did", f"{NUMBER}=main-menu", "--workers", str(workers)]
+        else:
+            args = ["serve"]
         with open(log, "ab") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "designer", "host", str(EXAMPLE), "--did", f"{NUMBER}=main-menu",
-                 "--port", str(port), "--db", str(db), "--workers", str(workers)],
+                [sys.executable, "-m", "designer", *args, "--port", str(port), "--db", str(db)],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
         wait_until_answering(self.proc, self.url, lambda: log.read_text(errors="replace"))
         deadline = time.monotonic() + 60
@@ -177,12 +182,13 @@ def _state(pid: int) -> str:
 
 
 def kill_and_recover(db: Path, workers: int, port: int, log: Path, victims, restart: bool,
-                     seconds: float = LOAD_SECONDS, kill_at: float = KILL_AT) -> tuple[set[str], int, dict[str, int]]:
+                     seconds: float = LOAD_SECONDS, kill_at: float = KILL_AT,
+                     command: str = "host") -> tuple[set[str], int, dict[str, int]]:
     """Load, SIGKILL ``victims(host)`` part-way, start again if ``restart``, wait for the writers, stop.
 
     Returns the CallSids answered, the requests sent, and the events recorded per CallSid.
     """
-    hosts = [Host(db, workers, port, log)]
+    hosts = [Host(db, workers, port, log, command)]
     killed: list[int] = []
 
     def kill_now() -> None:
@@ -194,7 +200,7 @@ def kill_and_recover(db: Path, workers: int, port: int, log: Path, victims, rest
         if restart:
             hosts[0].proc.poll()  # reaps it, if it was killed
             wait_gone(killed)
-            hosts.append(Host(db, workers, port, log))  # picks up the spool the killed processes left
+            hosts.append(Host(db, workers, port, log, command))  # picks up the spool the killed processes left
         deadline = time.monotonic() + 60
         while not answered <= set(recorded(db)) and time.monotonic() < deadline:
             time.sleep(0.2)
