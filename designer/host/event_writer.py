@@ -254,8 +254,9 @@ class ProcessRecorder:
         """Move what is in the spool into the database and stop the child."""
         self.flush(timeout)
         proc, self._proc = self._proc, None
-        if self._spool is not None:
-            self._spool.close()  # finished: the child (or the next one) deletes it once moved
+        spool, self._spool = self._spool, None  # an event after this goes to a new file, for the next writer
+        if spool is not None:
+            spool.close()  # finished: the child (or the next one) deletes it once moved
         if proc is None:
             return
         try:

@@ -161,7 +161,8 @@ class SpoolRecorder:
         return max(self.appended - self._moved_mine(), 0)
 
     def _moved_mine(self) -> int:
-        return self.store.spool_totals(self._spool.tag)[0] if self._spool is not None else 0
+        spool = self._spool
+        return self.store.spool_totals(spool.tag)[0] if spool is not None else self.appended
 
     def start(self) -> None:
         """Start the thread (at server start: it moves what earlier processes left in the spool)."""
@@ -201,8 +202,9 @@ class SpoolRecorder:
             self._wake.set()
             thread.join(timeout)
         with self._lock:
-            if self._spool is not None:
-                self._spool.close()
+            spool, self._spool = self._spool, None  # an event after this goes to a new file
+            if spool is not None:
+                spool.close()
         self._drain()
 
 

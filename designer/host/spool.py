@@ -134,6 +134,8 @@ class SpoolWriter:
 
     def append(self, row: tuple) -> int:
         """Copy one event into the spool; returns the bytes it took. OSError when no new file can be made."""
+        if self._map is None:
+            raise OSError(errno.EBADF, "the spool file is closed")
         payload = marshal.dumps(row, _MARSHAL_VERSION)
         n = len(payload)
         end = self.size + _HEADER.size + n
