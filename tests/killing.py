@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -17,7 +19,6 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
 from serving import free_port, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,34 +112,58 @@ def _wait_group_gone(pgid: int, timeout: float = 60.0) -> None:
     os.killpg(pgid, signal.SIGKILL)
 
 
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> bytes:
+    """One request on a kept-alive connection; the whole answer's body (an error if it is cut short)."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200 "):
+        raise ConnectionError(head.split(b"\r\n", 1)[0].decode(errors="replace"))
+    length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head).group(1))
+    return await reader.readexactly(length)
+
+
 async def drive(url: str, seconds: float, kill_at: float, kill) -> tuple[set[str], int]:
-    """Unique calls for ``seconds``; ``kill()`` at ``kill_at``. Returns the CallSids answered whole, and how
-    many requests were sent."""
+    """Unique calls for ``seconds`` from CLIENTS kept-alive connections (raw HTTP/1.1: a Python client fast
+    enough to load the host); ``kill()`` at ``kill_at``. Returns the CallSids answered whole, and how many
+    requests were sent."""
     answered: set[str] = set()
     sent = 0
     start = time.monotonic()
-    body = {"From": "15162065338", "To": NUMBER, "Direction": "inbound", "CallStatus": "ringing"}
+    host, port = url.rsplit("/", 1)[1].rsplit(":", 1)
+    params = {"From": "15162065338", "To": NUMBER, "Direction": "inbound", "CallStatus": "ringing"}
 
-    async def caller(client: httpx.AsyncClient) -> None:
+    def request(sid: str) -> bytes:
+        body = json.dumps({**params, "CallSid": sid}).encode()
+        return (b"POST /flexml/main-menu HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n" % (host.encode(), len(body))) + body
+
+    async def caller() -> None:
         nonlocal sent
+        conn = None
         while time.monotonic() - start < seconds:
             sid = f"CA-kill-{uuid.uuid4().hex}"
-            sent += 1
             try:
-                response = await client.post(url + "/flexml/main-menu", json={**body, "CallSid": sid})
-            except httpx.HTTPError:
+                if conn is None:
+                    conn = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 5)
+                sent += 1
+                body = await asyncio.wait_for(_post(*conn, request(sid)), 5)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
+                    AttributeError, ValueError):
+                if conn is not None:
+                    conn[1].close()
+                conn = None
                 await asyncio.sleep(0.02)  # the host is down or restarting
                 continue
-            if response.status_code == 200 and response.content.rstrip().endswith(b"</Response>"):
+            if body.rstrip().endswith(b"</Response>"):
                 answered.add(sid)
+        if conn is not None:
+            conn[1].close()
 
     async def killer() -> None:
         await asyncio.sleep(kill_at)
         kill()
 
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(timeout=5, limits=limits) as client:
-        await asyncio.gather(killer(), *(caller(client) for _ in range(CLIENTS)))
+    await asyncio.gather(killer(), *(caller() for _ in range(CLIENTS)))
     return answered, sent
 
 
