@@ -94,6 +94,7 @@ def test_a_large_body_sent_in_chunks_without_a_length_is_refused(sandbox):
             yield b"x" * 65536
         yield b'"}'
 
-    response = sandbox.client.patch(f"/dids/{sandbox.did}", content=chunks(), headers={"content-type": "application/json"})
+    response = sandbox.client.patch(f"/dids/{sandbox.did}", content=chunks(),
+                                    headers={"content-type": "application/json"})
     refused(response, "Bad request", None, "larger than")
     assert sandbox.client.get(f"/dids/{sandbox.did}").status_code == 200  # and the sandbox goes on answering

@@ -106,16 +106,24 @@ def _number(name: str, default: float, kind: type) -> Any:
     return value
 
 
+def limits() -> tuple[float, int]:
+    """The request timeout and the connection cap, from the environment; ValueError naming a bad variable."""
+    return (_number("FLEXML_REQUEST_TIMEOUT", REQUEST_TIMEOUT, float),
+            _number("FLEXML_MAX_CONNECTIONS", MAX_CONNECTIONS, int))
+
+
 def server_settings() -> dict[str, Any]:
     """uvicorn settings guarding against slow clients (for ``uvicorn.run`` / ``uvicorn.Config`` / ``ui.run``).
 
     ValueError naming the variable when ``$FLEXML_REQUEST_TIMEOUT`` or ``$FLEXML_MAX_CONNECTIONS`` is not
-    a positive number.
+    a positive number. The protocol class itself reads them when imported, so worker processes that
+    import it afresh (uvicorn's own ``--workers``) keep the same limits.
     """
-    timeout = _number("FLEXML_REQUEST_TIMEOUT", REQUEST_TIMEOUT, float)
-    cap = _number("FLEXML_MAX_CONNECTIONS", MAX_CONNECTIONS, int)
-    if (timeout, cap) != (REQUEST_TIMEOUT, MAX_CONNECTIONS):
-        protocol = type("GuardedHTTP", (GuardedHTTP,), {"request_timeout": timeout, "max_connections": cap})
-    else:
-        protocol = GuardedHTTP
-    return {"http": protocol, "timeout_keep_alive": KEEP_ALIVE}
+    GuardedHTTP.request_timeout, GuardedHTTP.max_connections = limits()
+    return {"http": GuardedHTTP, "timeout_keep_alive": KEEP_ALIVE}
+
+
+try:
+    GuardedHTTP.request_timeout, GuardedHTTP.max_connections = limits()
+except ValueError:  # reported by server_settings(), which every command calls before serving
+    pass

@@ -5,11 +5,12 @@ The spool of the database ``events.sqlite`` is the folder ``events.sqlite.spool/
 and holds an exclusive ``flock`` on that file while it may still append to it. A file nobody holds a lock
 on is finished: its writer rotated past it, stopped, or was killed.
 
-A record is a 4-byte little-endian payload length, the payload's Adler-32 checksum, then the payload: the event's
-tuple (``CallEvent.row()``) in ``marshal`` format (version 2: no back-references, a fifth cheaper). A file is ``ROTATE_BYTES`` long from the start (its
-blocks reserved with ``posix_fallocate``, so a full disk cannot fault the writer later), mapped into the
-writer's memory (``MAP_SHARED``), and records are copied into the mapping one after the other, the
-payload before its length; the zeros after the last record mark where it ends. A mapped file's pages are
+A record is a 4-byte little-endian payload length, the payload's Adler-32 checksum, then the payload:
+the event's tuple (``CallEvent.row()``) in ``marshal`` format (version 2: no back-references, a fifth
+cheaper). A file is ``ROTATE_BYTES`` long from the start (its blocks reserved with ``posix_fallocate``, so
+a full disk cannot fault the writer later), mapped into the writer's memory (``MAP_SHARED``), and records
+are copied into the mapping one after the other, the payload before its length; the zeros after the last
+record mark where it ends. A mapped file's pages are
 the kernel's page cache, which outlives the process: once the copy is done (before the answer goes out)
 a SIGKILL of the answering process or of the event writer loses nothing the caller was answered for.
 Copying costs no system call: measured, 1.2 µs of CPU per event, against 2.0 µs for one ``write()`` to

@@ -214,7 +214,8 @@ def _int(query: dict[str, str], name: str, default: int, low: int, high: int | N
 
 
 def parse_list_query(kind: Kind, query: dict[str, str]) -> Query:
-    q = Query(offset=_int(query, "offset", 0, 0, MAX_INT - MAX_LIMIT), limit=_int(query, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT))
+    q = Query(offset=_int(query, "offset", 0, 0, MAX_INT - MAX_LIMIT),
+              limit=_int(query, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT))
     if query.get("filter"):
         q.where = parse_filter(kind, query["filter"], q.params)
     if query.get("order"):

@@ -26,7 +26,8 @@ and the round prints how many answered calls have no event in the database
 afterwards (must be 0) and how many events were recorded twice (must be 0).
 
 Targets: host throughput >= 0.85x bare, host p99 <= 1.3x bare at 64
-connections (1 worker), zero errors, RSS flat, no event lost on SIGKILL. Load goes to 127.0.0.1 only, for a bounded time or request count.
+connections (1 worker), zero errors, RSS flat, no event lost on SIGKILL.
+Load goes to 127.0.0.1 only, for a bounded time or request count.
 Not collected by pytest (no assertions).
 """
 
