@@ -17,16 +17,20 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from lxml import etree
 
 from compiler import CompiledFlow, Router
-from compiler.catalogue import SAY, STEPS
-from compiler.emit import XML_HEAD
+from compiler.catalogue import CALL_VARIABLES, SAY, STEPS
+from compiler.decisions import Override
+from compiler.emit import XML_HEAD, Urls
 from compiler.templating import MAX_RENDERED, CallText, TemplateError, check, is_template, number_variable, parse, \
-    render_number
+    render_number, variables
+from designer.host.decide import Decisions
 
 SAY_MAX_CHARS = SAY.text_max  # the carrier reads at most this many characters of one Say
 # verbs whose text may use call variables → most characters of the rendered text, as the catalogue says
@@ -72,7 +76,8 @@ def xml_text(text: str) -> bytes:
 def _call_text(text: str | None) -> CallText | None:
     """A Say/Sms text to render per call; None for plain text, or for text that is not valid call-variable
     text (it is then served as written)."""
-    if not text or not is_template(text) or check(text) is not None:
+    # names a Set step remembers are known too (validation checked them against the flow's Set steps)
+    if not text or not is_template(text) or check(text, {*CALL_VARIABLES, *variables(text)}) is not None:
         return None
     try:
         return parse(text)
@@ -141,6 +146,8 @@ class ServedRevision:
     compiled: CompiledFlow
     static: dict[str, bytes]
     templates: dict[str, Template]
+    decisions: Decisions = Decisions({}, {}, {})
+    prefix: str = ""  # the flow's URLs in documents start with it (``/flexml/{flow}/{rev}``)
 
     @property
     def flow(self) -> str:
@@ -179,7 +186,10 @@ class ServedRevision:
                 static[name] = data
             else:
                 templates[name] = template
-        return cls(compiled=compiled, static=static, templates=templates)
+        urls = Urls(compiled.flow, compiled.revision, compiled.base_url)
+        ends_of = {name: compiled.steps[name][-1] for name in compiled.documents if compiled.ends_at(name)}
+        return cls(compiled=compiled, static=static, templates=templates,
+                   decisions=Decisions.prepare(compiled.decisions, ends_of, urls), prefix=urls.prefix)
 
 
 @dataclass(frozen=True)
@@ -209,12 +219,39 @@ class Snapshot:
         return revs.get(rev)
 
 
-class FlowTable:
-    """Compiled flows in memory; every change swaps in a new ``Snapshot``."""
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
-    def __init__(self) -> None:
+
+class FlowTable:
+    """Compiled flows in memory; every change swaps in a new ``Snapshot``.
+
+    ``now`` is the clock Hours steps decide by (the simulator passes another time); ``overrides`` holds
+    the operators' switches by (flow, Hours step), an immutable dict swapped whole.
+    """
+
+    def __init__(self, now: Callable[[], datetime] = utc_now) -> None:
         self._lock = threading.Lock()
         self.snapshot = Snapshot()
+        self.now = now
+        self.overrides: dict[tuple[str, str], Override] = {}
+
+    # --- operator switches of Hours steps ---------------------------------------------------
+
+    def set_overrides(self, overrides: dict[tuple[str, str], Override]) -> None:
+        """Replace every switch at once (a host refreshing them from the store)."""
+        self.overrides = dict(overrides)
+
+    def set_override(self, flow: str, node: str, override: Override | None) -> None:
+        """Switch one Hours step (None clears the switch: the schedule decides again)."""
+        with self._lock:
+            changed = {k: v for k, v in self.overrides.items() if k != (flow, node)}
+            if override is not None:
+                changed[(flow, node)] = override
+            self.overrides = changed
+
+    def override(self, flow: str, node: str) -> Override | None:
+        return self.overrides.get((flow, node)) if self.overrides else None
 
     # --- changes (copy, change, swap) -----------------------------------------------------
 
