@@ -21,7 +21,8 @@ from compiler import (BundleError, CompiledFlow, CompileError, FlowError, Gramma
                       errors, validate, write_zip)
 from compiler import flow as flowfile
 from compiler.bundle import flow_from_zip, open_zip, read_manifest
-from compiler.catalogue import E164
+from compiler.catalogue import E164, step_of
+from compiler.decisions import Override
 from compiler.examples import EXAMPLES, example
 from compiler.importer import ImportRefused, import_document
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
@@ -29,7 +30,7 @@ from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 from designer.context import AppContext
 from designer.errors import DesignerError
 from designer.host.inprocess import InProcessHost, hosted
-from designer.store import FlowRecord, Revision, StaleFlow, StoreError
+from designer.store import OVERRIDE_STATES, FlowRecord, HoursOverride, Revision, StaleFlow, StoreError
 
 __all__ = ["ServiceError", "PublishRefused", "StaleFlow", "StoreError"]  # and the functions below
 
@@ -512,3 +513,42 @@ def flow_rows(ctx: AppContext) -> list[FlowRow]:
             steps = 0
         rows.append(FlowRow(r.id, r.name, r.updated_at, r.published_rev, r.numbers, steps))
     return rows
+
+
+# --- operators' switches of Hours steps ----------------------------------------------------------
+
+
+def hours_steps(ctx: AppContext, flow_id: str) -> list[str]:
+    """The flow's Hours steps (in its draft), which an operator may switch."""
+    graph = draft_graph(ctx, flow_id)
+    return [n for n, d in graph.nodes(data=True) if getattr(step_of(d), "decides", "") == "hours"]
+
+
+def set_hours_override(ctx: AppContext, flow_id: str, node: str, state: str, until: float | None = None) -> None:
+    """Switch an Hours step "closed" or "open" now, until ``until`` (epoch seconds) or until cleared.
+
+    It takes effect on the next call, without a republish: in this process at once, in every
+    ``host --db`` worker within about a second.
+    """
+    if state not in OVERRIDE_STATES:
+        raise ServiceError(f"{state!r} is not a switch; use one of {', '.join(OVERRIDE_STATES)}")
+    if node not in hours_steps(ctx, flow_id):
+        raise ServiceError(f"flow {flow_id!r} has no business-hours step {node!r}")
+    if until is not None and until <= time.time():
+        raise ServiceError("the switch would end before it starts: choose a time in the future")
+    ctx.store.set_override(flow_id, node, state, until)
+    if ctx.table is not None:
+        ctx.table.set_override(flow_id, node, Override(state, until))
+
+
+def clear_hours_override(ctx: AppContext, flow_id: str, node: str) -> None:
+    """Let the schedule decide again."""
+    ctx.store.clear_override(flow_id, node)
+    if ctx.table is not None:
+        ctx.table.set_override(flow_id, node, None)
+
+
+def hours_overrides(ctx: AppContext, flow_id: str) -> dict[str, HoursOverride]:
+    """The flow's switches in force now, by Hours step (expired ones are left out)."""
+    now = time.time()
+    return {o.node: o for o in ctx.store.overrides(flow_id) if o.until is None or o.until > now}

@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 from compiler import BundleError, read_zip
+from compiler.decisions import Override
 
 from designer.host.event_writer import ProcessRecorder
 from designer.host.app import MAX_BODY, HostHandler, create_host_app, host_routes, read_params
@@ -65,20 +66,30 @@ def table_from_store(store: Store) -> FlowTable:
     for number, flow in store.dids().items():
         if number_key(number):
             table.bind(number, flow)
+    table.set_overrides(overrides_from_store(store))
     return table
+
+
+def overrides_from_store(store: Store) -> dict[tuple[str, str], Override]:
+    """The operators' switches of Hours steps, as a table holds them."""
+    return {(o.flow_id, o.node): Override(o.state, o.until) for o in store.overrides()}
 
 
 def app_from_env():
     """App factory for ``uvicorn --factory`` worker processes; reads ``$FLEXML_HOST_CONFIG`` (JSON).
 
     Keys: ``sources`` (paths), ``dids`` (NUMBER[=FLOW] specs), ``base_url``, ``db`` (SQLite path for
-    events, or absent), ``quiet`` (no event lines when there is no db).
+    events and the operators' switches of Hours steps, or absent), ``quiet`` (no event lines when there
+    is no db).
     """
     config = json.loads(os.environ.get(CONFIG_ENV, "{}"))
     table = table_from_sources(config.get("sources", []), config.get("dids", []), config.get("base_url", ""))
     recorder = None
     if config.get("db"):
         recorder = ProcessRecorder(config["db"])
+        from designer.host.overrides import follow_sqlite
+
+        follow_sqlite(table, config["db"])  # operators' switches of Hours steps, within a second
     elif not config.get("quiet"):
         recorder = EventRecorder(printer())
 

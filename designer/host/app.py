@@ -93,7 +93,7 @@ def _length(n: int) -> bytes:
             _LENGTHS[n] = value
     return value
 DOC_HEADER = b"x-flexml-document"  # which document a router answered with
-DECISIONS_HEADER = b"x-flexml-decisions"  # decisions taken in the answer: ``hours=closed; who=vip``
+DECISIONS_HEADER = b"x-flexml-decisions"  # decisions taken in the answer, for the simulator's transcript
 
 
 class BadRequest(DesignerError):
@@ -123,8 +123,8 @@ class HostHandler:
         if event is not None:
             if event.kind == "router" and event.params.get("answer", "").isascii():
                 headers.append((DOC_HEADER, event.params["answer"].encode()))  # the simulator shows it
-            if taken:
-                headers.append((DECISIONS_HEADER, "; ".join(f"{t.node}={t.branch}" for t in taken).encode()))
+            if taken:  # JSON, ASCII-escaped: [[node, branch, reason], …]
+                headers.append((DECISIONS_HEADER, json.dumps([[t.node, t.branch, t.reason] for t in taken]).encode()))
             if self.on_event is not None:
                 try:
                     self.on_event(event)  # a queue append: the answer does not wait on storage
