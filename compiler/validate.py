@@ -434,6 +434,7 @@ _UNCONNECTED = {
     "closed": "callers outside hours hear nothing more and the call ends",
     "open": "callers during opening hours hear nothing more and the call ends",
     "else": "a call that matches no case hears nothing more and the call ends",
+    "next": "nothing reads the remembered values and the call ends here",
 }
 
 

@@ -6,7 +6,8 @@ prints one line; pages catch the kinds they can explain. The tree::
     DesignerError
     ├── UserError          a mistake on the command line; printed as it is        (designer.cli)
     ├── ServiceError       something a page asked for that cannot be done         (designer.services)
-    │   └── PublishRefused the draft still has errors; ``problems`` lists them   (designer.services)
+    │   ├── PublishRefused the draft still has errors; ``problems`` lists them   (designer.services)
+    │   └── PasswordAlreadySet  a password was set already; sign in with it     (designer.passwords)
     ├── StoreError         a store operation that cannot be done                   (designer.store)
     │   └── StaleFlow      the flow was saved elsewhere since it was loaded        (designer.store)
     ├── CarrierError       the carrier refused or could not be reached             (designer.carrier.client)

@@ -15,6 +15,8 @@ the checks missed) stays as it is written, escaped: it is never run.
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -26,7 +28,7 @@ from lxml import etree
 
 from compiler import CompiledFlow, Router
 from compiler.catalogue import CALL_VARIABLES, SAY, STEPS
-from compiler.decisions import Override
+from compiler.decisions import Override, at_time
 from compiler.emit import XML_HEAD, Urls
 from compiler.templating import MAX_RENDERED, CallText, TemplateError, check, is_template, number_variable, parse, \
     render_number, variables
@@ -39,6 +41,8 @@ TEMPLATED_TAGS = {spec.type: min(spec.templated_text_limit or MAX_RENDERED, MAX_
 # phone attributes that may name a call variable ({{ From }}), by verb: as the catalogue marks them
 NUMBER_ATTRS = {spec.type: tuple(a.name for a in spec.attrs if a.call_number) for spec in STEPS.values()
                 if any(a.call_number for a in spec.attrs)}
+
+log = logging.getLogger("flexml.host")
 
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
@@ -219,8 +223,26 @@ class Snapshot:
         return revs.get(rev)
 
 
+CLOCK_ENV = "FLEXML_CLOCK"  # "2026-12-24T18:30" (the machine's zone) or with an offset: the host's clock, fixed
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def clock_from_env() -> Callable[[], datetime]:
+    """The clock Hours steps decide by: the real one, or the fixed time ``$FLEXML_CLOCK`` names (for demos
+    and tests: "what would a caller get at 18:30 on Christmas Eve?"). A time that cannot be read is logged
+    and the real clock used."""
+    text = os.environ.get(CLOCK_ENV, "").strip()
+    if not text:
+        return utc_now
+    try:
+        at = at_time(text)
+    except ValueError as exc:
+        log.error("$%s: %s; using the real clock", CLOCK_ENV, exc)
+        return utc_now
+    return lambda: at
 
 
 class FlowTable:
@@ -230,10 +252,10 @@ class FlowTable:
     the operators' switches by (flow, Hours step), an immutable dict swapped whole.
     """
 
-    def __init__(self, now: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
         self._lock = threading.Lock()
         self.snapshot = Snapshot()
-        self.now = now
+        self.now = now or clock_from_env()
         self.overrides: dict[tuple[str, str], Override] = {}
 
     # --- operator switches of Hours steps ---------------------------------------------------
