@@ -98,3 +98,26 @@ def walk_urls(compiled: CompiledFlow) -> Walk:
                 walk.links.append((doc, url, answer))
                 todo.append(answer)
     return walk
+
+
+def served(compiled: CompiledFlow, name: str, taken: dict[str, str] | None = None) -> bytes:
+    """What the host answers for document ``name`` (no call variables): each decision it ends at replaced by
+    the verbs of the branch taken (``taken``: node → branch; default each step's first, e.g. ``open``).
+
+    Built with lxml from the compiled documents, independently of the host's byte splicing."""
+    from compiler.emit import document
+
+    verbs: list = []
+    while True:
+        root = etree.fromstring(compiled.documents[name])
+        elements = list(root)
+        node = compiled.steps[name][-1]
+        decision = compiled.decisions.get(node)
+        last = elements[-1] if elements else None
+        if decision is None or last is None or last.tag != "Redirect" or not last.text.endswith(f"/{node}/decide"):
+            return document(verbs + elements)
+        verbs += elements[:-1]
+        branch = (taken or {}).get(node, next(iter(decision.branches)))
+        name = decision.branches[branch]
+        if name is None:
+            return document(verbs)

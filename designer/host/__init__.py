@@ -21,11 +21,11 @@ import os
 from pathlib import Path
 
 from compiler import BundleError, read_zip
-from compiler.decisions import Override
 
 from designer.host.event_writer import ProcessRecorder
 from designer.host.app import MAX_BODY, HostHandler, create_host_app, host_routes, read_params
 from designer.host.events import EventRecorder, Recorder, describe, printer
+from designer.host.overrides import overrides_from_store
 from designer.host.inprocess import InProcessHost, bind_numbers, hosted, load_sources, serving_table
 from designer.host.table import FlowTable, ServedRevision, Snapshot, number_key
 from designer.store import CallEvent, Store
@@ -69,10 +69,6 @@ def table_from_store(store: Store) -> FlowTable:
     table.set_overrides(overrides_from_store(store))
     return table
 
-
-def overrides_from_store(store: Store) -> dict[tuple[str, str], Override]:
-    """The operators' switches of Hours steps, as a table holds them."""
-    return {(o.flow_id, o.node): Override(o.state, o.until) for o in store.overrides()}
 
 
 def app_from_env():

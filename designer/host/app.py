@@ -127,11 +127,11 @@ class HostHandler:
                 headers.append((DECISIONS_HEADER, json.dumps([[t.node, t.branch, t.reason] for t in taken]).encode()))
             if self.on_event is not None:
                 try:
-                    self.on_event(event)  # a queue append: the answer does not wait on storage
-                    for t in taken:
+                    for t in taken:  # the decisions taken while answering, then the request's own event
                         self.on_event(CallEvent(event.call_sid, event.flow_id, event.rev, "decision", t.node, None,
                                                 event.at, {"step": t.type, "branch": t.branch,
                                                            "reason": t.reason[:MAX_PARAM_CHARS]}))
+                    self.on_event(event)  # a queue append: the answer does not wait on storage
                 except Exception:  # noqa: BLE001 - recording never breaks a call
                     log.exception("on_event failed")
         await send({"type": "http.response.start", "status": 200, "headers": headers})

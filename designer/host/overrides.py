@@ -14,10 +14,16 @@ from collections.abc import Callable
 
 from compiler.decisions import Override
 from designer.host.table import FlowTable
+from designer.store import Store
 
 log = logging.getLogger("flexml.host")
 
 REFRESH_SECONDS = 1.0
+
+
+def overrides_from_store(store: Store) -> dict[tuple[str, str], Override]:
+    """The operators' switches of Hours steps, as a table holds them."""
+    return {(o.flow_id, o.node): Override(o.state, o.until) for o in store.overrides()}
 
 
 class OverrideFollower:
@@ -55,7 +61,6 @@ class OverrideFollower:
 
 def follow_sqlite(table: FlowTable, path: str, interval: float = REFRESH_SECONDS) -> OverrideFollower:
     """Follow the switches kept in the SQLite store at ``path`` (its own connection, in the thread)."""
-    from designer.host import overrides_from_store
     from designer.store import SQLiteStore
 
     holder: dict[str, SQLiteStore] = {}
