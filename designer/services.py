@@ -407,23 +407,43 @@ def _manifest(ctx: AppContext, flow_id: str, rev: str, cache: dict | None = None
     return manifest
 
 
-def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple]) -> list[str]:
+def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple],
+                        decisions: dict[str, dict[str, str | None]] | None = None) -> list[str]:
     """The steps a call played, from its events in order: ("document", name) and ("router", gather, answer).
 
     A document plays its steps in order. A router event means the caller
     pressed keys at that Gather, so what follows the Gather in the document
     before it was not played; the router answered with document ``answer``.
+    ("decision", step, branch) events come before the answer they were taken in: a document ending at that
+    step goes on with the branch's document (``decisions``: step → branch → document).
     """
     played: list[list[str]] = []
+    pending: list[tuple[str, str]] = []
+
+    def go_on() -> None:  # the host spliced the branch documents of the decisions it took
+        while pending and played and played[-1] and played[-1][-1] == pending[0][0]:
+            node, branch = pending.pop(0)
+            doc = (decisions or {}).get(node, {}).get(branch)
+            if doc not in steps_of:
+                break
+            played.append(list(steps_of[doc]))
+        pending.clear()
+
     for kind, target, *rest in events:
         answer = rest[0] if rest else None
-        if kind == "document":
+        if kind == "decision":
+            pending.append((target, str(answer)))
+        elif kind == "document":
             played.append(list(steps_of.get(target, [])))
+            go_on()
         elif kind == "router":
-            if played and target in played[-1]:
+            if pending and pending[0][0] == target:
+                pending.pop(0)  # the decision's own URL (a transfer's outcome): it answered with ``answer``
+            elif played and target in played[-1]:
                 played[-1] = played[-1][: played[-1].index(target) + 1]
             if answer in steps_of:
                 played.append(list(steps_of[answer]))
+            go_on()
     return [step for doc in played for step in doc]
 
 
@@ -437,7 +457,10 @@ def call_path(ctx: AppContext, call_sid: str, cache: dict | None = None) -> list
     if manifest is None:
         return []
     steps_of = {name: list(info.get("steps", [])) for name, info in manifest.get("documents", {}).items()}
-    return path_from_documents(steps_of, [(e.kind, e.target, e.params.get("answer")) for e in events])
+    decisions = {node: dict(d.get("branches") or {}) for node, d in (manifest.get("decisions") or {}).items()}
+    return path_from_documents(steps_of, [(e.kind, e.target, e.params.get("branch" if e.kind == "decision"
+                                                                          else "answer")) for e in events],
+                               decisions)
 
 
 def flush_call_events(ctx: AppContext, timeout: float = 0.5) -> None:

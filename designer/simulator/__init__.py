@@ -155,14 +155,15 @@ class CallSimulator:
             raise CallBroke(problem)
         final = response.url
         self.url = final
-        self.ref = self.steps.identify(final, response.body, req.fields) if self.steps else None
+        decided = decisions_of(response.headers.get(DECISIONS_HEADER))
+        self.ref = self.steps.identify(final, response.body, req.fields, decided) if self.steps else None
         self.doc = response.headers.get(DOC_HEADER) or (self.ref.doc if self.ref else host_document(final))
         await self.emit("fetch", f"{req.method} {req.url}{shown} -> {response.status_code} in {latency:.0f} ms",
                         url=final, latency_ms=round(latency, 1), status=response.status_code,
                         method=req.method, data={"sent": sent, "requested": req.url})
         if response.status_code >= 400:
             raise CallBroke(f"{final} answered HTTP {response.status_code} {response.reason}".rstrip())
-        for node, branch, reason in decisions_of(response.headers.get(DECISIONS_HEADER)):
+        for node, branch, reason in decided:
             await self.emit("decision", f"{node}: {branch} ({reason})", data={"node": node, "branch": branch,
                                                                               "reason": reason})
         try:
