@@ -2,7 +2,7 @@
 
 Layout::
 
-    manifest.json          start document, documents (with their steps), routers
+    manifest.json          start document, documents (with their steps), routers, decisions
     flow.json              the flow, as saved by the designer
     documents/<name>.xml   one FlexML document each
 
@@ -22,7 +22,9 @@ from pathlib import Path, PurePosixPath
 import networkx as nx
 
 from compiler import flow as flowfile
+from compiler.catalogue import STEPS
 from compiler.compile import CompiledFlow, Router
+from compiler.decisions import Decision
 from compiler.errors import CompilerError
 from compiler.grammar import GrammarError, check_document
 
@@ -162,7 +164,7 @@ def read_zip(data: bytes, where: str = "bundle") -> CompiledFlow:
             revision=str(manifest["revision"]), start=str(manifest["start"]),
             base_url=str(manifest.get("base_url", "")), documents=documents, steps=steps,
             routers={k: Router.from_json(v) for k, v in manifest.get("routers", {}).items()},
-            templated=templated,
+            templated=templated, decisions=_decisions(manifest.get("decisions") or {}, documents, where),
         )
     except BundleError:
         raise
@@ -172,6 +174,23 @@ def read_zip(data: bytes, where: str = "bundle") -> CompiledFlow:
         raise BundleError(f"{where}: manifest.json is not readable: {exc!r}") from None
     except Exception as exc:  # noqa: BLE001 - grammar errors and the like, with their message
         raise BundleError(f"{where}: {exc}") from None
+
+
+def _decisions(table: dict, documents: dict[str, bytes], where: str) -> dict[str, Decision]:
+    """The manifest's decisions (absent in bundles made before decision steps); each branch names a document."""
+    out = {}
+    for node, data in dict(table).items():
+        decision = Decision.from_json(str(node), dict(data))
+        spec = STEPS.get(decision.type)
+        if spec is None or not (spec.host_decides or spec.outcome_branch):
+            raise BundleError(f"{where}: manifest decision {node!r} has type {decision.type!r}, which the host "
+                              "cannot decide")
+        for branch, doc in decision.branches.items():
+            if doc is not None and doc not in documents:
+                raise BundleError(f"{where}: decision {node!r} branch {branch!r} names document {doc!r}, which "
+                                  "is not in the bundle")
+        out[decision.node] = decision
+    return out
 
 
 def flow_from_zip(data: bytes, where: str = "bundle") -> nx.DiGraph:

@@ -12,6 +12,9 @@ Attribute kinds:
   url     absolute http(s) URL or a path
   phone   E.164 number
   string  free text
+Designer fields of decision steps (Hours, Split, Set) have their own kinds, checked by
+compiler.decisions: zone (IANA name), schedule (day → ranges), dates (closed dates),
+calltext (call-variable text), cases (a Split's tests), vars (a Set's names → texts).
 A ``managed`` attribute is written by the compiler from the step's
 connections (action URLs and their methods); users never set it by hand.
 
@@ -85,6 +88,12 @@ class Step:
     jumps: bool = False  # a designer jump to another step by its ``target`` (Goto)
     redirects: bool = False  # the verb that hands the call to another document's URL (Redirect)
     reports: str = ""  # what its action request tells the next URL (lost when an import flattens it)
+    # a decision the host takes while it answers: "hours", "split" or "set" (designer steps that never reach
+    # the carrier), "" for the rest; ``host_fields`` are the step fields the host needs to decide
+    decides: str = ""
+    host_fields: tuple[str, ...] = ()
+    case_branches: bool = False  # its outputs are its cases' names, then "else" (Split)
+    outcome_branch: str = ""  # an output taken from the action request's outcome (Dial: "no-answer")
 
     def attr(self, name: str) -> Attr | None:
         return _ATTR_INDEX[self.type].get(name)
@@ -112,6 +121,11 @@ class Step:
     def dials(self) -> bool:
         """It holds phone numbers to call as child elements (Dial's <Number>)."""
         return self.child_element is not None
+
+    @property
+    def host_decides(self) -> bool:
+        """The host evaluates it while answering and serves the chosen branch in the same answer."""
+        return bool(self.decides)
 
     @property
     def has_error_branch(self) -> bool:
@@ -249,6 +263,7 @@ DIAL = Step(
     child_element="Number",
     id_prefix="transfer", starting=(("numbers", []),),
     reports="the transfer's outcome",
+    branches=("next", "no-answer"), outcome_branch="no-answer",
 )
 
 RECORD = Step(
@@ -337,10 +352,53 @@ GOTO = Step(
     starting=(("target", ""),),
 )
 
+HOURS = Step(
+    "Hours", "Business hours", "schedule",
+    "Takes the 'open' or 'closed' path by the time of the call: a weekly schedule, closed dates "
+    "(holidays) and an operator's switch (closed now / open now).",
+    branches=("open", "closed"), designer_only=True, decides="hours",
+    host_fields=("timezone", "open", "closed_dates"),
+    extra_fields=(
+        Attr("timezone", "zone", "IANA time zone the schedule is in (e.g. America/New_York); empty: the "
+             "flow's time zone, else the host machine's."),
+        Attr("open", "schedule", "Opening hours by day (mon … sun), ranges like 09:00-17:00; 00:00-24:00 is "
+             "all day; a range that ends before it starts runs past midnight."),
+        Attr("closed_dates", "dates", "Dates closed all day: 2026-12-25, or 12-25 for every year."),
+    ),
+    starting=(("timezone", ""), ("open", {"mon": ["09:00-17:00"], "tue": ["09:00-17:00"],
+                                          "wed": ["09:00-17:00"], "thu": ["09:00-17:00"],
+                                          "fri": ["09:00-17:00"], "sat": [], "sun": []}),
+              ("closed_dates", [])),
+)
+
+SPLIT = Step(
+    "Split", "Split by value", "alt_route",
+    "Takes the path of the first case that holds for a value of the call (the caller's number, the keys "
+    "pressed, a remembered value), else the 'else' path.",
+    branches=("else",), designer_only=True, decides="split", host_fields=("value", "cases"),
+    case_branches=True,
+    extra_fields=(
+        Attr("value", "calltext", "The value to test, e.g. {{ From }} (the caller's number)."),
+        Attr("cases", "cases", "Tests in order (equals, starts_with, ends_with, contains, between, empty), "
+             "each with the output it takes."),
+    ),
+    starting=(("value", "{{ From }}"), ("cases", [])),
+)
+
+SET = Step(
+    "Set", "Remember values", "edit_note",
+    "Remembers values (literal or from call fields) that later text, splits and send-text fields read "
+    "as {{ name }}.",
+    designer_only=True, decides="set", host_fields=("vars",), id_prefix="set",
+    extra_fields=(Attr("vars", "vars", "Names and their values (text that may use call variables)."),),
+    starting=(("vars", {}),),
+)
+
 # in palette order
 STEPS: dict[str, Step] = {
     s.type: s
-    for s in (SAY, PLAY, GATHER, DIAL, RECORD, SMS, PAUSE, GOTO, REDIRECT, HANGUP, REJECT, OVERRIDE)
+    for s in (SAY, PLAY, GATHER, DIAL, HOURS, SPLIT, SET, RECORD, SMS, PAUSE, GOTO, REDIRECT, HANGUP, REJECT,
+              OVERRIDE)
 }
 # Plain names for the forms (the FlexML name stays in the flow file and the XML).
 ATTR_LABELS: dict[str, str] = {
@@ -359,6 +417,8 @@ ATTR_LABELS: dict[str, str] = {
     "reason": "Reason", "statusCallbackUrl": "Status callback URL",
     "statusCallbackMethod": "Status callback method", "retries": "Ask again after a wrong key (times)",
     "retryText": "Said before asking again", "target": "Go to step",
+    "timezone": "Time zone", "open": "Opening hours", "closed_dates": "Closed dates", "value": "Value to test",
+    "cases": "Cases", "vars": "Values to remember",
 }
 _STEP_LABELS: dict[tuple[str, str], str] = {
     ("Gather", "timeout"): "Wait for a key (seconds)",
@@ -446,5 +506,9 @@ def branches_of(node: dict) -> list[str]:
     out = []
     if spec.digit_branches:
         out.extend(str(o) for o in node.get("options", []) or [])
-    out.extend(spec.branches)
+    if spec.case_branches:
+        for case in node.get("cases") or []:
+            if isinstance(case, dict) and isinstance(case.get("branch"), str) and case["branch"] not in out:
+                out.append(case["branch"])
+    out.extend(b for b in spec.branches if b not in out)
     return out

@@ -15,11 +15,12 @@ import networkx as nx
 
 from compiler import templating
 from compiler.catalogue import GATHER, STEPS
+from compiler.decisions import Decision, split_branches
 from compiler.emit import Urls, document, step_element, verb
 from compiler.errors import CompilerError
 from compiler.flow import flow_id, start_of
 from compiler.grammar import check_document
-from compiler.plan import Plan, make_plan, walk
+from compiler.plan import Plan, ends_at_decision, make_plan, walk
 from compiler.validate import Problem, errors, validate
 
 RETRY_SUFFIX = ".retry"
@@ -89,6 +90,20 @@ class CompiledFlow:
     steps: dict[str, list[str]]  # document name → the steps it plays, in order
     routers: dict[str, Router]
     templated: set[str] = field(default_factory=set)  # documents whose text uses call variables
+    # decision steps the host takes (node → Decision); a document whose last step is one ends with a Redirect
+    # to the decision's URL, which the host replaces by the branch taken
+    decisions: dict[str, Decision] = field(default_factory=dict)
+
+    @property
+    def needs_host(self) -> bool:
+        """A static web server cannot serve it: the host takes decisions while it answers."""
+        return bool(self.decisions)
+
+    def ends_at(self, name: str) -> Decision | None:
+        """The decision a document ends at (its last step is a decision step), or None."""
+        path = self.steps.get(name)
+        decision = self.decisions.get(path[-1]) if path else None
+        return decision if decision is not None and STEPS[decision.type].host_decides else None
 
     def manifest(self) -> dict:
         return {
@@ -104,6 +119,8 @@ class CompiledFlow:
                 for name in sorted(self.documents)
             },
             "routers": {name: self.routers[name].to_json() for name in sorted(self.routers)},
+            "decisions": {name: self.decisions[name].to_json() for name in sorted(self.decisions)},
+            "needs_host": self.needs_host,
         }
 
 
@@ -159,9 +176,25 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
             prefix = [verb("Say", retry_text)] if retry_text else []
             build(doc, node, prefix, attempt=k + 1)
 
+    decisions = {node: _decision(node, nodes[node], plan.branches.get(node, {}), document_of,
+                                 graph.graph.get("timezone"))
+                 for path in steps.values() for node in path if node in plan.branches
+                 and ends_at_decision(nodes[node], plan.branches[node])}
     return CompiledFlow(flow=urls.flow, name=str(graph.graph.get("name") or urls.flow), revision=urls.revision,
                         start=start_of(graph) or "", base_url=base_url, documents=documents, steps=steps,
-                        routers=routers, templated=templated)
+                        routers=routers, templated=templated, decisions=decisions)
+
+
+def _decision(node: str, data: dict, branches: dict[str, str], document_of, flow_timezone: object) -> Decision:
+    """What the host needs to take a step's decision: its fields and the document of each branch."""
+    spec = STEPS[data["type"]]
+    fields = {k: data[k] for k in spec.host_fields if data.get(k) not in (None, "")}
+    if "timezone" in spec.host_fields and "timezone" not in fields and isinstance(flow_timezone, str) \
+            and flow_timezone:
+        fields["timezone"] = flow_timezone  # the flow's zone travels with the step: the host needs no graph
+    outputs = split_branches(data) if spec.case_branches else list(spec.branches)
+    return Decision(node, spec.type, fields,
+                    {b: (document_of(branches[b]) if b in branches else None) for b in outputs})
 
 
 REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")

@@ -30,6 +30,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from compiler.catalogue import STEPS
 from compiler.phones import WITHHELD, national_digits, phone_digits
 
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -463,12 +464,6 @@ NOT_ANSWERED = frozenset({"busy", "noanswer", "no-answer", "no_answer", "failed"
                           "cancelled"})
 DIAL_STATUS_FIELDS: tuple[str, ...] = ("DialCallStatus", "DialStatus", "CallStatus")
 NO_ANSWER = "no-answer"
-DECISION_FIELDS: dict[str, tuple[str, ...]] = {  # what the host needs of each decision step
-    "Hours": ("timezone", "open", "closed_dates"),
-    "Split": ("value", "cases"),
-    "Set": ("vars",),
-    "Dial": (),
-}
 
 
 def dial_outcome(params: dict[str, str]) -> tuple[str, str]:
@@ -500,7 +495,8 @@ class Decision:
     @classmethod
     def from_json(cls, node: str, data: dict) -> "Decision":
         type_ = str(data.get("type"))
-        fields = DECISION_FIELDS.get(type_, ())
+        spec = STEPS.get(type_)
+        fields = spec.host_fields if spec is not None else ()
         branches = data.get("branches") if isinstance(data.get("branches"), dict) else {}
         return cls(node, type_, {k: data[k] for k in fields if k in data},
                    {str(k): (None if v is None else str(v)) for k, v in branches.items()})

@@ -31,6 +31,10 @@ class Urls:
     def document(self, name: str) -> str:
         return f"{self.prefix}/{name}"
 
+    def decide(self, node: str) -> str:
+        """Where the host takes a decision step's decision (a Redirect or a Transfer's action requests it)."""
+        return f"{self.prefix}/{node}/decide"
+
     def router(self, gather: str, attempt: int = 1) -> str:
         url = f"{self.prefix}/{gather}/gather"
         return url if attempt <= 1 else f"{url}?attempt={attempt}"
@@ -80,9 +84,13 @@ def step_element(node: str, data: dict, urls: Urls, branches: dict[str, str], at
     spec = STEPS[type_]
     if spec.jumps:
         return verb("Redirect", urls.document(document_of(str(data["target"]))))
+    if spec.host_decides:  # the host answers this Redirect's URL itself, or replaces it by the branch taken
+        return verb("Redirect", urls.decide(node))
     managed: dict[str, str] = {}
     if spec.is_menu:
         managed["action"] = urls.router(node, attempt)
+    if spec.outcome_branch and spec.outcome_branch in branches:
+        managed["action"] = urls.decide(node)
     if "error" in branches and spec.has_error_branch:
         managed["errorAction"] = urls.document(document_of(branches["error"]))
     el = verb(type_, data.get("text"), data.get("attrs"), managed)

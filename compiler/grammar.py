@@ -12,7 +12,8 @@ from importlib import resources
 from lxml import etree
 
 from compiler.errors import CompilerError
-from compiler.templating import TEMPLATED_VERBS, check, is_template, with_sample_numbers
+from compiler.catalogue import CALL_VARIABLES
+from compiler.templating import TEMPLATED_VERBS, check, is_template, variables, with_sample_numbers
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
@@ -44,11 +45,14 @@ def _grammar_problems(tree: etree._Element) -> list[str]:
 
 
 def text_problems(tree: etree._Element) -> list[str]:
-    """Say and Sms texts that are not valid call-variable text ('line N: Say text: message')."""
+    """Say and Sms texts that are not valid call-variable text ('line N: Say text: message').
+
+    A name other than a call field's is a value a Set step remembers (validation checks it against the
+    flow's Set steps; a document alone cannot tell), read as empty text on a call that did not set it."""
     out = []
     for el in tree.iter(*TEMPLATED_VERBS):
         if el.text and is_template(el.text):
-            found = check(el.text)
+            found = check(el.text, (*CALL_VARIABLES, *variables(el.text)))
             if found:
                 out.append(f"line {el.sourceline}: {el.tag} text: {found}")
     return out

@@ -2,7 +2,9 @@
 
 A document starts at the start step, every menu (it is asked again on a wrong
 key), every menu branch target, every ``error`` target, every Goto target and
-every step reached from two places. Everything else follows inline. When the
+every step reached from two places. A decision the host takes (Hours, Split, Set,
+and a Transfer with a connected ``no-answer`` output) ends its document's path,
+and each of its branch targets starts a document. Everything else follows inline. When the
 path runs into another document, that document is copied in when it is short
 (``COPY_LIMIT`` verbs), otherwise the path ends in a Redirect to it.
 """
@@ -20,6 +22,15 @@ COPY_LIMIT = 8  # verbs; a copy costs a few lines of XML, a Redirect a caller's 
 # step types by what the planner needs to know of them (sets: the planner looks one up per step)
 _MENUS = frozenset(t for t, s in STEPS.items() if s.is_menu)
 _JUMPS = frozenset(t for t, s in STEPS.items() if s.jumps)
+_DECIDES = frozenset(t for t, s in STEPS.items() if s.host_decides)
+_OUTCOMES = {t: s.outcome_branch for t, s in STEPS.items() if s.outcome_branch}
+
+
+def ends_at_decision(data: dict, branches: dict[str, str]) -> bool:
+    """Whether a step's path ends for the host to decide: a decision step, or a step whose action
+    outcome picks a connected branch (a Transfer with ``no-answer`` connected)."""
+    type_ = data.get("type")
+    return type_ in _DECIDES or (type_ in _OUTCOMES and _OUTCOMES[type_] in branches)
 
 
 @dataclass
@@ -46,6 +57,15 @@ def make_plan(graph: nx.DiGraph) -> Plan:
     for node, nbrs in succ.items():
         data = node_data[node]
         type_ = data.get("type")
+        if type_ in _DECIDES or type_ in _OUTCOMES:
+            table = {b: t for t, d in nbrs.items() for b in edge_branches(d)} if nbrs else _NO_BRANCHES
+            if ends_at_decision(data, table):
+                branches[node] = table
+                cont[node] = None
+                roots.update(table.values())
+                if len(pred[node]) >= 2:
+                    roots.add(node)
+                continue
         if len(nbrs) == 1 and type_ not in _MENUS:
             ((target, edata),) = nbrs.items()
             if not edata.get("also") and edata.get("branch") in (None, "", "next"):

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import networkx as nx
 
 from compiler import templating
-from compiler.catalogue import DTMF_KEYS, E164, SAY, STEPS, Attr, Step, is_jump
+from compiler.catalogue import CALL_VARIABLES, DTMF_KEYS, E164, SAY, STEPS, Attr, Step, branches_of, is_jump
+from compiler.decisions import hours_problems, set_problems, split_problems
 from compiler.flow import edge_branches, start_of
 
 NODE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
@@ -61,8 +62,9 @@ def errors(problems: list[Problem]) -> list[Problem]:
 def validate(graph: nx.DiGraph) -> list[Problem]:
     out: list[Problem] = []
     out += _check_flow(graph)
+    known = _names_known(graph)
     for node, data in graph.nodes(data=True):
-        out += _check_node(graph, node, data)
+        out += _check_node(graph, node, data, known.get(node, CALL_VARIABLES))
     out += _check_cycles(graph)
     out += _check_reachability(graph)
     errs = [p for p in out if p.is_error]
@@ -99,7 +101,7 @@ def _is_phantom(graph: nx.DiGraph, node: str) -> bool:
 # --- one step --------------------------------------------------------------------------
 
 
-def _check_node(graph: nx.DiGraph, node: str, data: dict) -> list[Problem]:
+def _check_node(graph: nx.DiGraph, node: str, data: dict, known: tuple[str, ...] = CALL_VARIABLES) -> list[Problem]:
     if _is_phantom(graph, node):
         return [
             Problem(src, f"branch {b}", f"connects to step {node!r}, which does not exist")
@@ -115,16 +117,20 @@ def _check_node(graph: nx.DiGraph, node: str, data: dict) -> list[Problem]:
         what = "the step has no type" if type_ is None else f"unknown step type {type_!r}"
         return out + [Problem(node, "type", f"{what}; use one of {known}")]
     out += _check_attrs(node, spec, data.get("attrs"), "attrs")
+    if spec.host_decides:
+        out += _check_decision(graph, node, spec, data, known)
     for extra in spec.extra_fields:
+        if extra.kind in DECISION_KINDS:
+            continue  # checked by _check_decision
         if data.get(extra.name) is not None and extra.name != "target":  # null: the default, as in attrs
             msg = _check_value(extra, data[extra.name])
             if msg:
                 out.append(Problem(node, extra.name, msg))
             elif extra.name == "retryText" and data[extra.name]:
                 out += _check_text(node, SAY, data[extra.name], extra.name)  # the compiler speaks it with a Say
-    out += _check_text(node, spec, data.get("text"), "text")
+    out += _check_text(node, spec, data.get("text"), "text", known)
     if spec.is_menu:
-        out += _check_prompt(node, spec, data.get("prompt"))
+        out += _check_prompt(node, spec, data.get("prompt"), known)
     if spec.dials:
         out += _check_numbers(node, data.get("numbers"))
     if spec.jumps:
@@ -250,7 +256,8 @@ def url_ok(text: str, media: bool = False) -> bool:
     return bool(parts.hostname)
 
 
-def _check_text(node: str, spec: Step, text: Any, field: str) -> list[Problem]:
+def _check_text(node: str, spec: Step, text: Any, field: str,
+                known: tuple[str, ...] = CALL_VARIABLES) -> list[Problem]:
     if spec.text is None:
         if text not in (None, ""):
             return [Problem(node, field, f"{spec.type} takes no text")]
@@ -277,13 +284,13 @@ def _check_text(node: str, spec: Step, text: Any, field: str) -> list[Problem]:
             out.append(Problem(node, field, f"{text.strip()!r} is not a URL; use {kinds}"))
     # one length problem is enough: a text too long to speak is not also reported as too long to check
     if spec.can_template and templating.is_template(text) and not (too_long and len(text) > templating.MAX_TEXT):
-        msg = templating.check(text)
+        msg = templating.check(text, known)
         if msg:
             out.append(Problem(node, field, msg))
     return out
 
 
-def _check_prompt(node: str, menu: Step, prompt: Any) -> list[Problem]:
+def _check_prompt(node: str, menu: Step, prompt: Any, known: tuple[str, ...] = CALL_VARIABLES) -> list[Problem]:
     if prompt is None:
         return [Problem(node, "prompt", "the menu has no prompt; callers will hear silence", "warning")]
     if not isinstance(prompt, list):
@@ -298,7 +305,7 @@ def _check_prompt(node: str, menu: Step, prompt: Any) -> list[Problem]:
             continue
         spec = STEPS[child["type"]]
         out += _check_attrs(node, spec, child.get("attrs"), f"{where}.attrs")
-        out += _check_text(node, spec, child.get("text"), f"{where}.text")
+        out += _check_text(node, spec, child.get("text"), f"{where}.text", known)
     return out
 
 
@@ -337,14 +344,14 @@ def _check_branches(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> lis
                                                     "one output leads to one step"))
                 continue
             seen[branch] = target
-            if branch in spec.branches:
+            if branch in spec.branches or (spec.case_branches and branch in branches_of(data)):
                 continue
             if never is not None and DIGIT_BRANCH.match(branch):
                 msg = never(branch)
                 if msg:
                     out.append(Problem(node, field, msg))
                 continue
-            allowed = ", ".join(spec.branches) if spec.branches else "none"
+            allowed = ", ".join(branches_of(data) if spec.case_branches else spec.branches) or "none"
             if spec.digit_branches:
                 allowed = f"digit options (like 1, 42, *), {allowed}"
             out.append(Problem(node, field, f"{spec.label} has no output {branch!r}; its outputs are {allowed}"))
@@ -416,6 +423,79 @@ def _check_options(node: str, options: Any, connected: dict[str, str], never) ->
             else:
                 out.append(Problem(node, field, f"option {text!r} is not connected; a caller who presses it "
                                                 "is treated as pressing a wrong key", "warning"))
+    return out
+
+
+# --- decision steps (Hours, Split, Set) ---------------------------------------------------
+
+DECISION_KINDS = frozenset(("zone", "schedule", "dates", "calltext", "cases", "vars"))
+# what a caller gets on an unconnected output of a decision step
+_UNCONNECTED = {
+    "closed": "callers outside hours hear nothing more and the call ends",
+    "open": "callers during opening hours hear nothing more and the call ends",
+    "else": "a call that matches no case hears nothing more and the call ends",
+    "next": "nothing reads the remembered values and the call ends here",
+}
+
+
+def _names_known(graph: nx.DiGraph) -> dict[str, tuple[str, ...]]:
+    """Per step, the names its call-variable text may read: the call fields, and every name a Set step
+    from which the step can be reached (following connections and Go to jumps) remembers.
+
+    The rule is "set somewhere upstream", not "set on every path": on a path that skipped the Set,
+    ``{{ name }}`` reads as empty text (``| default('…')`` gives a fallback)."""
+    sets = [(n, d) for n, d in graph.nodes(data=True) if (spec := STEPS.get(d.get("type"))) is not None
+            and spec.decides == "set" and isinstance(d.get("vars"), dict)]
+    if not sets:
+        return {}
+    extra: dict[str, set[str]] = {}
+    for node, data in sets:
+        names = {str(k) for k in data["vars"]}
+        seen: set[str] = set()
+        todo = list(graph.successors(node))
+        while todo:
+            n = todo.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            todo.extend(graph.successors(n))
+            target = graph.nodes[n].get("target") if is_jump(graph.nodes[n]) else None
+            if target is not None and str(target) in graph:
+                todo.append(str(target))
+        for n in seen:
+            extra.setdefault(n, set()).update(names)
+    return {n: (*CALL_VARIABLES, *sorted(names - set(CALL_VARIABLES))) for n, names in extra.items()}
+
+
+def _check_decision(graph: nx.DiGraph, node: str, spec: Step, data: dict, known: tuple[str, ...]) -> list[Problem]:
+    """The decision's fields (problems from compiler.decisions, named by field) and its unconnected outputs."""
+    if spec.decides == "hours":
+        issues = hours_problems(data, graph.graph.get("timezone"))
+    elif spec.decides == "split":
+        issues = split_problems(data, set(known))
+    else:
+        issues = set_problems(data, set(CALL_VARIABLES))
+    out = [Problem(node, i.field, i.message, i.severity) for i in issues]
+    texts: list[tuple[str, Any]] = []
+    if spec.decides == "split":
+        value = data.get("value")
+        if not isinstance(value, str) or not value.strip():
+            out.append(Problem(node, "value", "choose the value to test, e.g. {{ From }} (the caller's number)"))
+        else:
+            texts.append(("value", value))
+    if spec.decides == "set" and isinstance(data.get("vars"), dict):
+        texts += [(f"vars.{k}", v) for k, v in data["vars"].items() if isinstance(v, str)]
+    for field, text in texts:
+        bad = NOT_XML.search(text)
+        if bad:
+            out.append(Problem(node, field, f"contains the control character {bad.group()!r}"))
+        elif templating.is_template(text) and (msg := templating.check(text, known)):
+            out.append(Problem(node, field, msg))
+    connected = {b for _, d in graph._succ[node].items() for b in edge_branches(d)}
+    for branch in branches_of(data):
+        if branch not in connected:
+            why = _UNCONNECTED.get(branch, f"calls taking '{branch}' hear nothing more and the call ends")
+            out.append(Problem(node, f"branch {branch}", f"not connected: {why}", "warning"))
     return out
 
 

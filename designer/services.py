@@ -21,7 +21,8 @@ from compiler import (BundleError, CompiledFlow, CompileError, FlowError, Gramma
                       errors, validate, write_zip)
 from compiler import flow as flowfile
 from compiler.bundle import flow_from_zip, open_zip, read_manifest
-from compiler.catalogue import E164
+from compiler.catalogue import E164, step_of
+from compiler.decisions import Override
 from compiler.examples import EXAMPLES, example
 from compiler.importer import ImportRefused, import_document
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
@@ -29,7 +30,7 @@ from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 from designer.context import AppContext
 from designer.errors import DesignerError
 from designer.host.inprocess import InProcessHost, hosted
-from designer.store import FlowRecord, Revision, StaleFlow, StoreError
+from designer.store import OVERRIDE_STATES, FlowRecord, HoursOverride, Revision, StaleFlow, StoreError
 
 __all__ = ["ServiceError", "PublishRefused", "StaleFlow", "StoreError"]  # and the functions below
 
@@ -406,23 +407,43 @@ def _manifest(ctx: AppContext, flow_id: str, rev: str, cache: dict | None = None
     return manifest
 
 
-def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple]) -> list[str]:
+def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple],
+                        decisions: dict[str, dict[str, str | None]] | None = None) -> list[str]:
     """The steps a call played, from its events in order: ("document", name) and ("router", gather, answer).
 
     A document plays its steps in order. A router event means the caller
     pressed keys at that Gather, so what follows the Gather in the document
     before it was not played; the router answered with document ``answer``.
+    ("decision", step, branch) events come before the answer they were taken in: a document ending at that
+    step goes on with the branch's document (``decisions``: step → branch → document).
     """
     played: list[list[str]] = []
+    pending: list[tuple[str, str]] = []
+
+    def go_on() -> None:  # the host spliced the branch documents of the decisions it took
+        while pending and played and played[-1] and played[-1][-1] == pending[0][0]:
+            node, branch = pending.pop(0)
+            doc = (decisions or {}).get(node, {}).get(branch)
+            if doc not in steps_of:
+                break
+            played.append(list(steps_of[doc]))
+        pending.clear()
+
     for kind, target, *rest in events:
         answer = rest[0] if rest else None
-        if kind == "document":
+        if kind == "decision":
+            pending.append((target, str(answer)))
+        elif kind == "document":
             played.append(list(steps_of.get(target, [])))
+            go_on()
         elif kind == "router":
-            if played and target in played[-1]:
+            if pending and pending[0][0] == target:
+                pending.pop(0)  # the decision's own URL (a transfer's outcome): it answered with ``answer``
+            elif played and target in played[-1]:
                 played[-1] = played[-1][: played[-1].index(target) + 1]
             if answer in steps_of:
                 played.append(list(steps_of[answer]))
+            go_on()
     return [step for doc in played for step in doc]
 
 
@@ -436,7 +457,10 @@ def call_path(ctx: AppContext, call_sid: str, cache: dict | None = None) -> list
     if manifest is None:
         return []
     steps_of = {name: list(info.get("steps", [])) for name, info in manifest.get("documents", {}).items()}
-    return path_from_documents(steps_of, [(e.kind, e.target, e.params.get("answer")) for e in events])
+    decisions = {node: dict(d.get("branches") or {}) for node, d in (manifest.get("decisions") or {}).items()}
+    return path_from_documents(steps_of, [(e.kind, e.target, e.params.get("branch" if e.kind == "decision"
+                                                                          else "answer")) for e in events],
+                               decisions)
 
 
 def flush_call_events(ctx: AppContext, timeout: float = 0.5) -> None:
@@ -512,3 +536,42 @@ def flow_rows(ctx: AppContext) -> list[FlowRow]:
             steps = 0
         rows.append(FlowRow(r.id, r.name, r.updated_at, r.published_rev, r.numbers, steps))
     return rows
+
+
+# --- operators' switches of Hours steps ----------------------------------------------------------
+
+
+def hours_steps(ctx: AppContext, flow_id: str) -> list[str]:
+    """The flow's Hours steps (in its draft), which an operator may switch."""
+    graph = draft_graph(ctx, flow_id)
+    return [n for n, d in graph.nodes(data=True) if getattr(step_of(d), "decides", "") == "hours"]
+
+
+def set_hours_override(ctx: AppContext, flow_id: str, node: str, state: str, until: float | None = None) -> None:
+    """Switch an Hours step "closed" or "open" now, until ``until`` (epoch seconds) or until cleared.
+
+    It takes effect on the next call, without a republish: in this process at once, in every
+    ``host --db`` worker within about a second.
+    """
+    if state not in OVERRIDE_STATES:
+        raise ServiceError(f"{state!r} is not a switch; use one of {', '.join(OVERRIDE_STATES)}")
+    if node not in hours_steps(ctx, flow_id):
+        raise ServiceError(f"flow {flow_id!r} has no business-hours step {node!r}")
+    if until is not None and until <= time.time():
+        raise ServiceError("the switch would end before it starts: choose a time in the future")
+    ctx.store.set_override(flow_id, node, state, until)
+    if ctx.table is not None:
+        ctx.table.set_override(flow_id, node, Override(state, until))
+
+
+def clear_hours_override(ctx: AppContext, flow_id: str, node: str) -> None:
+    """Let the schedule decide again."""
+    ctx.store.clear_override(flow_id, node)
+    if ctx.table is not None:
+        ctx.table.set_override(flow_id, node, None)
+
+
+def hours_overrides(ctx: AppContext, flow_id: str) -> dict[str, HoursOverride]:
+    """The flow's switches in force now, by Hours step (expired ones are left out)."""
+    now = time.time()
+    return {o.node: o for o in ctx.store.overrides(flow_id) if o.until is None or o.until > now}

@@ -1,9 +1,18 @@
 """Shared fixtures: a designer context over a real SQLite file. Random flows: tests/strategies.py."""
 
+import os
+
 import pytest
 
 from designer.context import AppContext
 from designer.store import SQLiteStore
+
+# The examples' business-hours steps would otherwise decide by the wall clock, so a test calling them would
+# hear the menu or "we are closed" depending on when it runs. Every host in the tests (and the processes they
+# start, which inherit the environment) decides as on a Tuesday at 10:00 in New York: open. Tests of the
+# Hours step itself choose their own times (FlowTable(now=…), simulate --at).
+TEST_CLOCK = "2026-12-01T10:00-05:00"
+os.environ.setdefault("FLEXML_CLOCK", TEST_CLOCK)
 
 pytest_plugins = ["nicegui.testing.user_plugin"]  # the `user` fixture (pages registered by each test)
 

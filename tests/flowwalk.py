@@ -3,7 +3,8 @@
 ``walk_urls(compiled)`` starts at the start document and follows every URL a
 call can take: Redirect text, Play/Record ``errorAction``, and each Gather's
 ``action`` (its router), asking ``Router.route`` for every option, no input,
-a wrong key and every retry attempt. It returns which documents were reached
+a wrong key and every retry attempt, and each decision's URL (``…/{node}/decide``: a
+Redirect the host replaces, or a Transfer's action) to every branch's document. It returns which documents were reached
 and, for each fetch, the document that answered. Every URL must name a
 document or router of the same flow and revision; anything else is a failure.
 """
@@ -34,7 +35,7 @@ class Walk:
 
 
 def resolve(compiled: CompiledFlow, url: str) -> tuple[str, str | None, int]:
-    """('doc', name, 0) or ('router', node, attempt) for a URL inside ``compiled``;
+    """('doc', name, 0), ('router', node, attempt) or ('decide', node, 0) for a URL inside ``compiled``;
     ('external', None, 0) for a URL that is not under the flow's own prefix."""
     parts = urlsplit(url)
     base = urlsplit(compiled.base_url)
@@ -47,6 +48,8 @@ def resolve(compiled: CompiledFlow, url: str) -> tuple[str, str | None, int]:
     if len(rest) == 2 and rest[1] == "gather" and rest[0] in compiled.routers:
         attempt = int(parse_qs(parts.query).get("attempt", ["1"])[0])
         return "router", rest[0], attempt
+    if len(rest) == 2 and rest[1] == "decide" and rest[0] in compiled.decisions:
+        return "decide", rest[0], 0
     raise DanglingUrl(f"{url!r} names no document or router of the flow")
 
 
@@ -59,7 +62,7 @@ def urls_in(data: bytes) -> list[tuple[str, str]]:
             out.append(("redirect", el.text.strip()))
         if el.get("errorAction"):
             out.append(("errorAction", el.get("errorAction")))
-        if el.tag == "Gather" and el.get("action"):
+        if el.tag in ("Gather", "Dial") and el.get("action"):
             out.append(("action", el.get("action")))
     return out
 
@@ -85,7 +88,8 @@ def walk_urls(compiled: CompiledFlow) -> Walk:
             if kind == "external":
                 walk.external.add(url)
                 continue
-            answers = [name] if kind == "doc" else router_answers(compiled, name, attempt)
+            answers = [name] if kind == "doc" else list(compiled.decisions[name].branches.values()) \
+                if kind == "decide" else router_answers(compiled, name, attempt)
             for answer in answers:
                 if answer is None:
                     continue  # the router ends the call
@@ -94,3 +98,26 @@ def walk_urls(compiled: CompiledFlow) -> Walk:
                 walk.links.append((doc, url, answer))
                 todo.append(answer)
     return walk
+
+
+def served(compiled: CompiledFlow, name: str, taken: dict[str, str] | None = None) -> bytes:
+    """What the host answers for document ``name`` (no call variables): each decision it ends at replaced by
+    the verbs of the branch taken (``taken``: node → branch; default each step's first, e.g. ``open``).
+
+    Built with lxml from the compiled documents, independently of the host's byte splicing."""
+    from compiler.emit import document
+
+    verbs: list = []
+    while True:
+        root = etree.fromstring(compiled.documents[name])
+        elements = list(root)
+        node = compiled.steps[name][-1]
+        decision = compiled.decisions.get(node)
+        last = elements[-1] if elements else None
+        if decision is None or last is None or last.tag != "Redirect" or not last.text.endswith(f"/{node}/decide"):
+            return document(verbs + elements)
+        verbs += elements[:-1]
+        branch = (taken or {}).get(node, next(iter(decision.branches)))
+        name = decision.branches[branch]
+        if name is None:
+            return document(verbs)

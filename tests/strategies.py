@@ -31,6 +31,9 @@ Flow ids are ``prop-<n>``; step ids are ``s0``, ``s1`` … in creation order
 (``s0`` is the start). ``valid_flow_data()`` gives the same flows as node-link
 dicts (what ``compiler.flow.dumps`` writes), for tests of the file format.
 
+``valid_flows(decisions=True)`` also draws the decision steps the host takes (Hours, Split, Set) and
+Transfers with a ``no-answer`` path, every output of them connected.
+
 ``make_flow(nodes, edges, start=None, flow_id="t")`` writes a small flow by
 hand: ``make_flow({"hi": {"type": "Say", "text": "Hi"}, "bye": {"type": "Hangup"}},
 [("hi", "bye")])``; an edge is ``(source, target)`` or ``(source, target, branch)``.
@@ -52,6 +55,14 @@ FLOWING = ("Say", "Play", "Pause", "Gather", "Dial", "Record", "Sms", "Override"
 STEP_TYPES = FLOWING + TERMINAL
 _DRAWN = STEP_TYPES + ("Gather", "Gather", "Say")  # menus are what IVRs are made of
 _STARTS = FLOWING + ("Gather", "Gather", "Say", "Hangup", "Redirect", "Reject")  # the start is no Goto
+DECIDING = ("Hours", "Split", "Set")
+_DRAWN_DECISIONS = _DRAWN + DECIDING + DECIDING
+_STARTS_DECISIONS = _STARTS + DECIDING
+_ranges = st.sampled_from(["09:00-17:00", "00:00-24:00", "22:00-02:00", "08:30-12:00", "13:00-18:45"])
+_SPLIT_TESTS = st.sampled_from([
+    {"equals": ["15551234567", "+44 20 7946 0000"]}, {"starts_with": ["1516", "1631"]}, {"ends_with": ["00"]},
+    {"contains": ["555"]}, {"between": [1, 5]}, {"empty": True},
+])
 
 _words = st.sampled_from([
     "Welcome", "to", "Acme", "press", "one", "sales", "<b>", "&", "\"quoted\"", "it's", "café", "日本",
@@ -122,13 +133,29 @@ def _step(draw, type_: str) -> dict:
             st.one_of(st.builds(lambda t: {"type": "Say", "text": t}, _texts),
                       st.builds(lambda u: {"type": "Play", "text": u}, _media)),
             min_size=1, max_size=2))
+    elif type_ == "Hours":
+        node["timezone"] = draw(st.sampled_from(["America/New_York", "Europe/London", "UTC"]))
+        node["open"] = {"mon": [draw(_ranges)], "wed": ["09:00-12:00", "13:00-17:00"], "sat": []}
+        node["closed_dates"] = draw(st.sampled_from([[], ["12-25"], ["2026-12-24", "01-01"]]))
+    elif type_ == "Split":
+        node["value"] = draw(st.sampled_from(["{{ From }}", "{{ Digits }}", "{{ To }}", "{{ CallerName }}"]))
+        tests = draw(st.lists(_SPLIT_TESTS, min_size=1, max_size=3))
+        node["cases"] = [{"branch": f"case-{i}", **t} for i, t in enumerate(tests)]
+    elif type_ == "Set":
+        node["vars"] = draw(st.sampled_from([{"language": "es"}, {"caller": "{{ From }}", "mood": "<&\"'>"}]))
     node["x"], node["y"] = draw(st.integers(-500, 500)), draw(st.integers(-500, 500))
     return node
 
 
-def _outputs(node: dict) -> list[str]:
+def _outputs(node: dict, decisions: bool = False) -> list[str]:
     """The branches a new step offers to later steps."""
     type_ = node["type"]
+    if type_ == "Hours":
+        return ["open", "closed"]
+    if type_ == "Split":
+        return [*(c["branch"] for c in node["cases"]), "else"]
+    if type_ == "Dial" and decisions:
+        return ["next", "no-answer"]
     if type_ in TERMINAL or type_ == "Reject":
         return []
     if type_ == "Gather":
@@ -139,7 +166,7 @@ def _outputs(node: dict) -> list[str]:
 
 
 @st.composite
-def valid_flows(draw, min_steps: int = 1, max_steps: int = 14) -> nx.DiGraph:
+def valid_flows(draw, min_steps: int = 1, max_steps: int = 14, decisions: bool = False) -> nx.DiGraph:
     """A random flow that validates without a single problem (see the module docstring)."""
     count = draw(st.integers(min_steps, max_steps))
     graph = nx.DiGraph(id=f"prop-{draw(st.integers(0, 999))}", name="Property flow", start="s0", format=1)
@@ -155,18 +182,20 @@ def valid_flows(draw, min_steps: int = 1, max_steps: int = 14) -> nx.DiGraph:
             add_branch(graph, parent[0], node_id, parent[1])
             open_slots.remove(parent)
             required.discard(parent)
-        for branch in _outputs(data):
+        for branch in _outputs(data, decisions):
             open_slots.append((node_id, branch))
             if type_ == "Gather" and (branch != "invalid" or not data["retries"]):
+                required.add((node_id, branch))
+            if type_ in DECIDING:  # an unconnected decision output is a warning
                 required.add((node_id, branch))
         if type_ == "Goto":
             gotos.append(node_id)
         return node_id
 
-    add(draw(st.sampled_from(_STARTS)), None)
+    add(draw(st.sampled_from(_STARTS_DECISIONS if decisions else _STARTS)), None)
     while len(graph) < count and open_slots:
         parent = draw(st.sampled_from(open_slots))
-        add(draw(st.sampled_from(_DRAWN)), parent)
+        add(draw(st.sampled_from(_DRAWN_DECISIONS if decisions else _DRAWN)), parent)
 
     # Spare outputs join later steps (a step reached from two places) ...
     order = {n: i for i, n in enumerate(graph.nodes)}

@@ -178,7 +178,8 @@ def test_an_inbound_call_to_a_bound_did_plays_the_hosted_flow(world):
     assert calls[0]["from"] == "15557654321" and calls[0]["to"] == SALES
     assert calls[0]["call_sid"] == result["call_sid"]
     events = [(e.kind, e.target, e.digits) for e in world.store.call_events(calls[0]["call_sid"])]
-    assert events[:2] == [("document", "welcome", None), ("router", "menu", "2")]
+    # the example's business-hours step is decided in the first answer (open: the menu), and recorded
+    assert events[:3] == [("decision", "hours", None), ("document", "welcome", None), ("router", "menu", "2")]
 
 
 def test_an_unbound_did_gets_the_hosts_apology(world):

@@ -125,7 +125,8 @@ def test_compile_to_a_zip_with_a_base_url(menu_file, tmp_path, capsys):
     assert (code, err) == (0, "")
     compiled = read_zip(bundle.read_bytes())
     assert compiled.revision == "12" and compiled.base_url == "https://ivr.example.com"
-    assert b'action="https://ivr.example.com/flexml/main-menu/12/menu/gather"' in compiled.documents["welcome"]
+    assert b'action="https://ivr.example.com/flexml/main-menu/12/menu/gather"' in compiled.documents["menu"]
+    assert b"https://ivr.example.com/flexml/main-menu/12/hours/decide" in compiled.documents["welcome"]
     with zipfile.ZipFile(io.BytesIO(bundle.read_bytes())) as zf:
         assert {"manifest.json", "flow.json", "documents/welcome.xml"} <= set(zf.namelist())
 

@@ -34,7 +34,8 @@ def simulate(capsys, *args: str) -> tuple[int, str, str]:
                          'sms      text to 15162065343 from 15551230001: "After-hours call to Acme from 15551230001."']),
 ])
 def test_example_flows_print_what_the_caller_hears(capsys, flow, digits, expected):
-    code, out, err = simulate(capsys, str(EXAMPLES / f"{flow}.json"), "--digits", digits)
+    closed = ["--at", "2026-12-25T10:00", "--tz", "America/New_York"] if flow == "after-hours" else []
+    code, out, err = simulate(capsys, str(EXAMPLES / f"{flow}.json"), "--digits", digits, *closed)
     assert code == 0, err
     assert err == ""
     for text in expected:
@@ -49,7 +50,9 @@ def test_the_transcript_shows_time_kind_and_text_in_order(capsys):
     lines = out.splitlines()
     assert lines[0] == "Calling http://designer.local/flexml/main-menu from 15551230001 to 15551230002"
     assert re.fullmatch(r"\[ +0\.0s\] fetch +POST /flexml/main-menu -> 200 in \d+ ms", lines[1])
-    assert lines[2] == '[    0.0s] say      "Thank you for calling Acme." (woman)'
+    assert lines[2] == ("[    0.0s] decision hours: open (open: Tuesday 09:00-17:00 (Tuesday 10:00 "
+                        "America/New_York))")  # the tests' clock
+    assert lines[3] == '[    0.0s] say      "Thank you for calling Acme." (woman)'
     times = [float(m.group(1)) for m in (re.match(r"\[ *([\d.]+)s\]", line) for line in lines) if m]
     assert times == sorted(times)
     assert lines[-1].startswith("OK: status completed")
@@ -69,7 +72,7 @@ def test_record_key_and_star_in_transfer_options(capsys):
 
 def test_from_to_and_dial_outcome_options(capsys):
     code, out, _ = simulate(capsys, str(EXAMPLES / "after-hours.json"), "--from", "15165550000",
-                            "--to", "15162065337")
+                            "--to", "15162065337", "--at", "2026-12-25T10:00", "--tz", "America/New_York")
     assert 'text to 15162065343 from 15165550000: "After-hours call to Acme from 15165550000."' in out
     code, out, _ = simulate(capsys, str(EXAMPLES / "main-menu.json"), "--digits", "1", "--dial-outcome", "noanswer")
     assert code == 0 and "transfer to 15162065340: no answer after 20 s" in out

@@ -44,7 +44,10 @@ def test_bundle_holds_manifest_flow_and_every_document(main_menu):
     manifest = json.loads(files["manifest.json"])
     assert manifest["start"] == "welcome" and manifest["flow"] == "main-menu" and manifest["revision"] == "4"
     assert manifest["base_url"] == "https://ivr.example.com"
-    assert manifest["documents"]["welcome"]["steps"] == ["welcome", "menu", "no-input", "again"]
+    # the entry ends at the business-hours step, which the host decides (its branches start documents)
+    assert manifest["documents"]["welcome"]["steps"] == ["welcome", "hours"]
+    assert manifest["decisions"]["hours"]["branches"] == {"open": "menu", "closed": "closed"}
+    assert manifest["needs_host"] is True
     assert manifest["routers"]["menu"]["branches"] == {"0": "operator", "1": "sales", "2": "vm-prompt"}
     assert manifest["routers"]["menu"]["retry_docs"] == ["menu.retry1", "menu.retry2"]
 

@@ -12,8 +12,12 @@ from tests.flowwalk import resolve
 from tests.test_flow_file import DESIGN_EXAMPLE
 
 
-def call(compiled: CompiledFlow, keys: list[str | None], limit: int = 20) -> tuple[list[str], list[str]]:
+def call(compiled: CompiledFlow, keys: list[str | None], limit: int = 20,
+         decide: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
     """Play a call through the documents like the carrier would; ``None`` in ``keys`` is no input.
+
+    A Redirect to a decision (``…/{node}/decide``) is what the host replaces by the branch's verbs in the
+    same answer: no fetch; ``decide`` names the branch taken (default: the step's first, e.g. ``open``).
 
     Returns the URLs fetched (the first is the flow's entry) and what the caller
     met on the way (``Say:<text>``, ``Dial:<numbers>``, ``Record``, ``Hangup``).
@@ -43,10 +47,18 @@ def call(compiled: CompiledFlow, keys: list[str | None], limit: int = 20) -> tup
                     break
             elif verb.tag == "Redirect":
                 following = verb.text
-                _, doc, _ = resolve(compiled, following)
+                kind, doc, _ = resolve(compiled, following)
+                if kind == "decide":
+                    decision = compiled.decisions[doc]
+                    doc = decision.branches[(decide or {}).get(doc, next(iter(decision.branches)))]
+                    following = "inline"
                 break
         if following is None:
             return fetched, heard
+        if following == "inline":
+            if doc is None:
+                return fetched, heard
+            continue
         fetched.append(following)
         if doc is None:  # the router ended the call
             return fetched, heard

@@ -22,7 +22,9 @@ def test_example_is_valid_and_compiles(name):
 
 def test_main_menu_press_1_is_two_fetches():
     compiled = compile_flow(example("main-menu"))
-    entry = compiled.documents["welcome"].decode()
-    assert "<Gather action=\"/flexml/main-menu/1/menu/gather\"" in entry
+    entry = compiled.documents["welcome"].decode()  # ends at the business-hours step: the host decides
+    assert "<Redirect>/flexml/main-menu/1/hours/decide</Redirect>" in entry
+    assert compiled.decisions["hours"].branches == {"open": "menu", "closed": "closed"}
+    assert "<Gather action=\"/flexml/main-menu/1/menu/gather\"" in compiled.documents["menu"].decode()
     assert compiled.routers["menu"].route("1") == "sales"
     assert b"<Number>15162065340</Number>" in compiled.documents["sales"]

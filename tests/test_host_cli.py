@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from flowwalk import served
 from serving import free_port, wait_until_answering
 
 from compiler import compile_flow, write_zip
@@ -36,7 +37,7 @@ def test_get_prints_what_the_carrier_would_get(files, capsys):
     assert main(["host", str(menu), str(pins), "--did", "+1 (516) 206-5337=main-menu",
                  "--get", "/flexml?To=5162065337"]) == 0
     out = capsys.readouterr().out
-    assert out.encode() == compile_flow(example("main-menu")).documents["welcome"]
+    assert out.encode() == served(compile_flow(example("main-menu")), "welcome")
     assert main(["host", str(menu), str(pins), "--get", "/flexml/pin-check/4/ask-pin/gather?Digits=1234"]) == 0
     assert "<Number>15162065342</Number>" in capsys.readouterr().out
 
@@ -97,7 +98,7 @@ def test_serving_prints_carrier_urls_and_records_events(files, tmp_path, workers
                         "--workers", str(workers)])
     try:
         entry = httpx.post(url + "/flexml", json={"To": "15162065337", "CallSid": "CA-cli", "From": "1555"})
-        assert entry.content == compile_flow(example("main-menu")).documents["welcome"]
+        assert entry.content == served(compile_flow(example("main-menu")), "welcome")
         routed = httpx.post(url + "/flexml/main-menu/1/menu/gather", json={"Digits": "1", "CallSid": "CA-cli"})
         assert b"<Number>15162065340</Number>" in routed.content
     finally:
@@ -106,7 +107,8 @@ def test_serving_prints_carrier_urls_and_records_events(files, tmp_path, workers
     assert f"{url}/flexml/status" in out and f"{url}/flexml/pin-check" in out
     assert "15162065337 → main-menu" in out
     store = SQLiteStore(db)
-    assert [(e.kind, e.target) for e in store.call_events("CA-cli")] == [("document", "welcome"), ("router", "menu")]
+    assert [(e.kind, e.target) for e in store.call_events("CA-cli")] == [
+        ("decision", "hours"), ("document", "welcome"), ("router", "menu")]
     store.close()
 
 

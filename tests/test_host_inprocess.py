@@ -10,6 +10,7 @@ import pytest
 from compiler import FlowError, compile_flow
 from compiler.examples import example, example_text
 from designer.host import FlowTable, hosted
+from tests.flowwalk import served
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,10 +25,10 @@ def menu_file(tmp_path):
 async def test_serves_flow_files_and_answers_bound_numbers(menu_file):
     host = hosted(sources=[menu_file], numbers=["+1 (516) 206-5337"])
     assert host.table.flows() == ["main-menu"] and host.table.numbers() == {"15162065337": "main-menu"}
-    welcome = compile_flow(example("main-menu")).documents["welcome"]
+    welcome = served(compile_flow(example("main-menu")), "welcome")  # open: the menu
     assert (await host.get("/flexml?To=5162065337")).content == welcome
     assert (await host.get(host.url("main-menu").removeprefix(host.base_url))).content == welcome
-    assert [e.kind for e in host.events] == ["document", "document"] and host.host_errors() == []
+    assert [e.kind for e in host.events] == ["decision", "document"] * 2 and host.host_errors() == []
 
 
 async def test_compiled_flows_and_their_revision_urls():
@@ -52,7 +53,8 @@ async def test_an_existing_table_and_recorder_are_used_as_they_are():
     host = hosted(table=table, on_event=seen.append)
     assert host.table is table
     await host.get("/flexml/main-menu")
-    assert [e.flow_id for e in seen] == ["main-menu"] and host.events == []
+    assert [(e.flow_id, e.kind) for e in seen] == [("main-menu", "decision"), ("main-menu", "document")]
+    assert host.events == []
 
 
 def test_bad_sources_and_numbers_are_refused_with_the_file_or_spec_named(menu_file, tmp_path):

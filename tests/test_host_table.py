@@ -155,7 +155,8 @@ def test_load_sources_reads_flow_files_and_bundles(tmp_path):
     paths = _write_examples(tmp_path)
     flows = load_sources(list(paths.values()), base_url="https://ivr.example.com")
     assert [(c.flow, c.revision) for c in flows] == [("main-menu", "1"), ("pin-check", "1"), ("after-hours", "3")]
-    assert b'action="https://ivr.example.com/flexml/main-menu/1/menu/gather"' in flows[0].documents["welcome"]
+    assert b'action="https://ivr.example.com/flexml/main-menu/1/menu/gather"' in flows[0].documents["menu"]
+    assert b"https://ivr.example.com/flexml/main-menu/1/hours/decide" in flows[0].documents["welcome"]
 
 
 def test_load_sources_refuses_with_the_file_named(tmp_path):

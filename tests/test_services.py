@@ -136,7 +136,8 @@ def test_import_a_bundle(ctx):
     _, bundle = services.export_bundle(ctx, record.id)
     imported, _ = services.import_flow(ctx, bundle, "after-hours-r1.zip")
     assert imported.id == "after-hours-message-2"
-    assert services.draft_graph(ctx, imported.id).number_of_nodes() == 6
+    assert services.draft_graph(ctx, imported.id).number_of_nodes() == 9  # with its business-hours step
+    assert services.draft_graph(ctx, imported.id).nodes["hours"]["type"] == "Hours"
     assert services.draft_graph(ctx, imported.id).nodes["text-hours"]["attrs"] == {"to": "{{ From }}", "from": "{{ To }}"}
 
 
@@ -221,14 +222,17 @@ def test_call_path_from_stored_events(ctx):
     services.publish(ctx, record.id)
     params = {"From": "15551230001", "To": "15162065337"}
     ctx.store.record_events([
+        CallEvent("CA1", record.id, "1", "decision", "hours", None, 100.0, {"branch": "open", "step": "Hours"}),
         CallEvent("CA1", record.id, "1", "document", "welcome", None, 100.0, params),
         CallEvent("CA1", record.id, "1", "router", "menu", "2", 101.0, dict(params, answer="vm-prompt")),
         CallEvent("CA1", record.id, "1", "status", "completed", None, 140.0,
                   {"CallStatus": "completed", "CallDuration": "40"}),
     ])
-    assert services.call_path(ctx, "CA1") == ["welcome", "menu", "vm-prompt", "voicemail", "vm-thanks", "bye"]
+    # the business-hours step is part of the path: it decided, then its branch's document played
+    assert services.call_path(ctx, "CA1") == ["welcome", "hours", "menu", "vm-prompt", "voicemail", "vm-thanks",
+                                              "bye"]
     (call,) = services.recent_calls(ctx)
-    assert call["path"][:2] == ["welcome", "menu"] and call["status"] == "completed"
+    assert call["path"][:3] == ["welcome", "hours", "menu"] and call["status"] == "completed"
     assert services.call_path(ctx, "nope") == []
 
 
@@ -254,7 +258,7 @@ def test_flow_rows_summarise_the_list(ctx):
     services.bind_number(ctx, "+15162065337", "main-menu")
     (row,) = services.flow_rows(ctx)
     assert (row.id, row.name, row.published_rev, row.numbers, row.steps) == \
-        ("main-menu", "Main menu", None, ["15162065337"], 11)
+        ("main-menu", "Main menu", None, ["15162065337"], 13)
     assert json.loads(services.export_flow_file(ctx, "main-menu")[1])["graph"]["name"] == "Main menu"
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from test_simulator_support import serve
@@ -17,8 +19,8 @@ from designer.simulator import ScriptedCaller, simulate_call
 EXAMPLES = Path(compiler.__file__).parent / "examples"
 
 
-async def call_example(name: str, *digits, **kw):
-    hosted = host_sources([EXAMPLES / f"{name}.json"])
+async def call_example(name: str, *digits, at=None, **kw):
+    hosted = host_sources([EXAMPLES / f"{name}.json"], at=at)
     caller = ScriptedCaller(digits=list(digits), **{k: kw.pop(k) for k in list(kw)
                                                    if k in ("record_fails", "dial_outcome", "record_seconds")})
     result = await simulate_call(hosted.url, caller=caller, transport=hosted.transport, flows=hosted.flows,
@@ -102,7 +104,10 @@ async def test_pin_check_submits_the_typed_digits_when_pound_comes_early():
 
 
 async def test_after_hours_texts_the_on_call_team_and_the_caller_then_hangs_up():
-    result, hosted = await call_example("after-hours", from_="15165550000", to="15162065337")
+    christmas = datetime(2026, 12, 25, 10, 0, tzinfo=ZoneInfo("America/New_York"))  # closed
+    result, hosted = await call_example("after-hours", from_="15165550000", to="15162065337", at=christmas)
+    assert [(e.data["node"], e.data["branch"]) for e in result.events if e.kind == "decision"] == [("hours", "closed")]
+    assert steps(result, "say")[0] == "closed"  # the transcript names the step each verb came from
     assert result.sms == [{"to": "15162065343", "from": "15165550000",
                            "body": "After-hours call to Acme from 15165550000."},
                           {"to": "15165550000", "from": "15162065337",  # the caller, from the number they called

@@ -76,6 +76,7 @@ import networkx as nx
 from compiler import bundle
 from compiler.catalogue import STEPS, Step
 from compiler.compile import RETRY_SUFFIX, Router
+from compiler.decisions import Decision
 from compiler.emit import Urls
 from compiler.flow import FORMAT, add_branch, edge_branches, out_branches
 from compiler.layout import apply_layout
@@ -243,6 +244,8 @@ class _Importer:
         self.graph = nx.DiGraph()
         self.manifest: dict[str, Any] | None = None
         self.routers: dict[str, Router] = {}
+        self.decisions: dict[str, Decision] = {}  # a bundle's decision steps, by node
+        self.decided: dict[str, Decision] = {}  # steps built from them (a Transfer's outcome too)
         self.docs: dict[str, _Doc] = {}  # by name, in set order
         self.used_ids: set[str] = set()
         self.pending: list[tuple[str, str, str, str | None]] = []  # source, branch, target, Go to id
@@ -357,6 +360,8 @@ class _Importer:
                 raise ValueError("no documents table")
             for node, data in (manifest.get("routers") or {}).items():
                 self.routers[str(node)] = Router.from_json(data)
+            for node, data in (manifest.get("decisions") or {}).items():
+                self.decisions[str(node)] = Decision.from_json(str(node), dict(data))
             self.urls = Urls(str(manifest["flow"]), str(manifest.get("revision", "1")),
                              str(manifest.get("base_url", "") or ""))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -377,7 +382,7 @@ class _Importer:
         paths = {d.path: d.name for d in self.docs.values()}
         # host URLs name documents as the bundle does; retry copies of a menu are the menu
         host_names = {d.name: d.name for d in self.docs.values()}
-        self.resolver = Resolver(paths, set(self.routers), host_names)
+        self.resolver = Resolver(paths, set(self.routers), host_names, set(self.decisions))
         for doc in self.docs.values():
             doc.targets = [{k: self.resolver.resolve(url, doc.path) for k, url in v.links.items()}
                            for v in doc.verbs]
@@ -416,6 +421,8 @@ class _Importer:
                 elif t.kind == "router" and t.name in self.routers:
                     r = self.routers[t.name]
                     out += [*r.branches.values(), *(x for x in (r.timeout, r.invalid) if x)]
+                elif t.kind == "decide":
+                    out += [d for d in self.decisions[t.name].branches.values() if d]
         return [n for n in out if n in self.docs]
 
     def _entry(self, entry: str | None) -> str:
@@ -498,6 +505,10 @@ class _Importer:
                 continue
             targets = doc.targets[i]
             redirect = targets.get("redirect")
+            if redirect is not None and redirect.kind == "decide" and ended_by is None:
+                self._decision_step(redirect.name, prev, doc, verb)  # the host's decision: the path ends
+                ended_by, prev = verb, None
+                continue
             to_doc = redirect is not None and redirect.kind == "doc"
             if to_doc and ended_by is None and prev is not None:
                 if doc.steps is not None and i == len(doc.steps):  # the compiler's Redirect to the next document
@@ -538,6 +549,15 @@ class _Importer:
             self.graph.add_node(first, type="Hangup")
             self.note("the document has no verbs FlexML knows, so the call ends there: shown as a Hang up step",
                       doc.path, doc.parsed.line(doc.parsed.root), first)
+
+    def _decision_step(self, node: str, prev: str | None, doc: _Doc, verb: Verb) -> None:
+        """A decision step (Hours, Split, Set) from the bundle's decisions table; its branches are linked
+        like a menu's (past Go to steps), once every step exists."""
+        decision = self.decisions[node]
+        if self._add_node(node, {"type": decision.type, **decision.spec}, doc, verb):
+            self.decided[node] = decision
+        if prev is not None:
+            self._connect(prev, self._cont(prev), node)
 
     def _is_goto(self, verb: Verb, target: str) -> bool:
         return self.urls is not None and not verb.fields.get("attrs") and \
@@ -581,6 +601,9 @@ class _Importer:
                 self._external(node, "error", error.name, verb.methods.get("errorAction"), doc, verb)
         if action is None:
             return False
+        if action.kind == "decide" and spec.outcome_branch:  # a Transfer whose outcome picks its path
+            self.decided[node] = self.decisions[action.name]
+            return True
         if action.kind == "doc":
             self.pending.append((node, "next", action.name, None))
         elif action.kind == "router":
@@ -625,6 +648,8 @@ class _Importer:
             router = self.routers[router_name]
             later += [(node, str(d), t) for d, t in router.branches.items()]
             later += [(node, b, t) for b, t in (("timeout", router.timeout), ("invalid", router.invalid)) if t]
+        for node, decision in self.decided.items():
+            later += [(node, b, t) for b, t in decision.branches.items() if t and t in self.docs]
         self._goto_docs = {}  # final target → Go to steps with their own document
         for d in sorted(self.docs):
             if d in self.graph and _spec(self.graph.nodes[d].get("type")).jumps:

@@ -23,11 +23,13 @@ from urllib.parse import unquote, urlsplit
 
 HOST_DOC = re.compile(r"/flexml/([^/]+)/([^/]+)/([^/]+)/?$")
 HOST_ROUTER = re.compile(r"/flexml/([^/]+)/([^/]+)/([^/]+)/gather/?$")
+HOST_DECIDE = re.compile(r"/flexml/([^/]+)/([^/]+)/([^/]+)/decide/?$")
 
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # "doc", "router" (a menu router of the host, known or not) or "external"
+    kind: str  # "doc", "router" (a menu router of the host, known or not), "decide" (a decision the host
+    # takes, known from a bundle's decisions table) or "external"
     name: str  # document or router (menu node) name; the URL as written when external
     attempt: int = 1  # a router URL's ?attempt=N
     hosted: bool = False  # written in the host's URL shape, so by FlexML Designer's compiler
@@ -39,10 +41,11 @@ class Target:
 
 class Resolver:
     def __init__(self, paths: dict[str, str], routers: set[str] | None = None,
-                 host_names: dict[str, str] | None = None):
+                 host_names: dict[str, str] | None = None, decisions: set[str] | None = None):
         """``paths``: set path → document name; ``host_names``: names in host URLs → document name."""
         self.paths = {p.strip("/"): n for p, n in paths.items()}
         self.routers = set(routers or ())
+        self.decisions = set(decisions or ())
         self.host_names = dict(host_names or {n: n for n in self.paths.values()})
         self._no_ext = {}
         self._by_file: dict[str, list[str]] = {}
@@ -69,6 +72,10 @@ class Resolver:
             self.host_flows.add((router.group(1), router.group(2)))
             attempt = re.search(r"(?:^|&)attempt=(\d+)", parts.query)
             return Target("router", router.group(3), int(attempt.group(1)) if attempt else 1, True)
+        decide = HOST_DECIDE.search(path)
+        if decide and decide.group(3) in self.decisions:
+            self.host_flows.add((decide.group(1), decide.group(2)))
+            return Target("decide", decide.group(3), hosted=True)
         host = HOST_DOC.search(path)
         if host and host.group(3) in self.host_names:
             self.host_flows.add((host.group(1), host.group(2)))

@@ -30,7 +30,8 @@ def add_arguments(p) -> None:
     p.add_argument("--base-url", default="", metavar="URL",
                    help="public URL the carrier reaches this host at (e.g. https://ivr.example.com); "
                         "used in printed URLs and in documents compiled from flow files")
-    p.add_argument("--db", metavar="PATH", help="record call events in this SQLite file (else print them)")
+    p.add_argument("--db", metavar="PATH", help="record call events in this SQLite file (else print them), "
+                                                "and follow the operators' switches of Hours steps kept in it")
     p.add_argument("--quiet", action="store_true", help="do not print call events")
     p.add_argument("--access-log", action="store_true", help="also print uvicorn's access log")
     p.add_argument("--get", metavar="PATH",
@@ -134,6 +135,9 @@ def run(args) -> int:
     recorder = None
     if args.db:
         recorder = ProcessRecorder(args.db)
+        from designer.host.overrides import follow_sqlite
+
+        follow_sqlite(table, os.path.abspath(args.db))
     elif not args.quiet:
         recorder = EventRecorder(printer())
     try:

@@ -1,4 +1,5 @@
-"""flexml-designer simulate FLOW.json|BUNDLE.zip|URL [--digits 1,#,…] [--from N] [--to N] [--dial-outcome …]"""
+"""flexml-designer simulate FLOW.json|BUNDLE.zip|URL [--digits 1,#,…] [--from N] [--to N] [--dial-outcome …]
+[--at 2026-12-24T18:30 [--tz ZONE]]"""
 
 from __future__ import annotations
 
@@ -21,7 +22,13 @@ def add_arguments(p) -> None:
     p.add_argument("--from", dest="from_", default="15551230001", metavar="NUMBER", help="the caller's number")
     p.add_argument("--to", default="15551230002", metavar="NUMBER", help="the number called")
     p.add_argument("--dial-outcome", default="completed", choices=DIAL_OUTCOMES,
-                   help="how transfers end (default completed)")
+                   help="how transfers end (default completed); busy, noanswer and failed take a "
+                        "transfer's 'not answered' path")
+    p.add_argument("--at", metavar="TIME",
+                   help="call as if it were this time, e.g. 2026-12-24T18:30 (business-hours steps decide "
+                        "by it; flow files and bundles only)")
+    p.add_argument("--tz", metavar="ZONE",
+                   help="the time zone of --at, e.g. America/New_York (default: the machine's)")
     p.add_argument("--method", default="POST", type=str.upper, choices=("POST", "GET"),
                    help="how the first URL is requested (default POST)")
     p.add_argument("--record-fails", action="store_true", help="recordings fail (tests the error path)")
@@ -69,6 +76,16 @@ def run(args) -> int:
     except ValueError as exc:
         raise UserError(f"--{exc}") from None
 
+    at = None
+    if args.tz is not None and args.at is None:
+        raise UserError("--tz gives the zone of --at; add --at TIME")
+    if args.at is not None:
+        from compiler.decisions import at_time
+
+        try:
+            at = at_time(args.at, args.tz)
+        except ValueError as exc:
+            raise UserError(f"--at: {exc}") from None
     target = args.target
     hosted = None
     if target.startswith(("http://", "https://")):
@@ -76,16 +93,19 @@ def run(args) -> int:
             urlsplit(target).port  # reads the host and port: an unclosed [ or a port past 65535 fail here
         except ValueError as exc:
             raise UserError(f"{target!r} is not a URL that can be called: {exc}") from None
+        if at is not None:
+            raise UserError("--at works for flow files and bundles (hosted here), not for a URL: the server "
+                            "there keeps its own clock")
         url, transport, flows, status_url = target, None, [], args.status_callback
     elif "://" in target:
         raise UserError(f"{target!r}: only http:// and https:// URLs can be called")
     else:
         from designer.simulator.hosting import host_sources
-        hosted = host_sources([target])  # a bad file raises FlowError/CompileError/BundleError: one clear line
+        hosted = host_sources([target], at=at)  # a bad file raises FlowError/CompileError/BundleError: one clear line
         url, transport, flows = hosted.url, hosted.transport, hosted.flows
         status_url = args.status_callback or hosted.status_url
 
-    print(f"Calling {url} from {args.from_} to {args.to}")
+    print(f"Calling {url} from {args.from_} to {args.to}" + (f" at {at:%a %Y-%m-%d %H:%M %Z}" if at else ""))
     base = origin(url)  # URLs on the called server are printed as paths
 
     def show(event) -> None:

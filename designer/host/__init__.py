@@ -25,6 +25,7 @@ from compiler import BundleError, read_zip
 from designer.host.event_writer import ProcessRecorder
 from designer.host.app import MAX_BODY, HostHandler, create_host_app, host_routes, read_params
 from designer.host.events import EventRecorder, Recorder, describe, printer
+from designer.host.overrides import overrides_from_store
 from designer.host.inprocess import InProcessHost, bind_numbers, hosted, load_sources, serving_table
 from designer.host.table import FlowTable, ServedRevision, Snapshot, number_key
 from designer.store import CallEvent, Store
@@ -65,20 +66,26 @@ def table_from_store(store: Store) -> FlowTable:
     for number, flow in store.dids().items():
         if number_key(number):
             table.bind(number, flow)
+    table.set_overrides(overrides_from_store(store))
     return table
+
 
 
 def app_from_env():
     """App factory for ``uvicorn --factory`` worker processes; reads ``$FLEXML_HOST_CONFIG`` (JSON).
 
     Keys: ``sources`` (paths), ``dids`` (NUMBER[=FLOW] specs), ``base_url``, ``db`` (SQLite path for
-    events, or absent), ``quiet`` (no event lines when there is no db).
+    events and the operators' switches of Hours steps, or absent), ``quiet`` (no event lines when there
+    is no db).
     """
     config = json.loads(os.environ.get(CONFIG_ENV, "{}"))
     table = table_from_sources(config.get("sources", []), config.get("dids", []), config.get("base_url", ""))
     recorder = None
     if config.get("db"):
         recorder = ProcessRecorder(config["db"])
+        from designer.host.overrides import follow_sqlite
+
+        follow_sqlite(table, config["db"])  # operators' switches of Hours steps, within a second
     elif not config.get("quiet"):
         recorder = EventRecorder(printer())
 

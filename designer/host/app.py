@@ -6,6 +6,7 @@
 ``/flexml/{flow}/{rev}``                     start document of that revision
 ``/flexml/{flow}/{rev}/{doc}``               one document of one revision
 ``/flexml/{flow}/{rev}/{node}/gather``       Gather router (``?attempt=N``)
+``/flexml/{flow}/{rev}/{node}/decide``       a decision step's decision (a Redirect, a Transfer's action)
 ``/flexml/status``                           status callbacks, recorded
 ==========================================  =========================================
 
@@ -36,7 +37,8 @@ from starlette.routing import BaseRoute, Route
 
 from compiler.catalogue import REQUEST_FIELDS
 from designer.errors import DesignerError
-from designer.host.table import FlowTable, Snapshot, xml_text
+from designer.host.decide import Taken, chain, remembered_of, with_remembered
+from designer.host.table import FlowTable, ServedRevision, Snapshot, xml_text
 from designer.store import CallEvent
 
 log = logging.getLogger("flexml.host")
@@ -91,6 +93,7 @@ def _length(n: int) -> bytes:
             _LENGTHS[n] = value
     return value
 DOC_HEADER = b"x-flexml-document"  # which document a router answered with
+DECISIONS_HEADER = b"x-flexml-decisions"  # decisions taken in the answer, for the simulator's transcript
 
 
 class BadRequest(DesignerError):
@@ -108,8 +111,9 @@ class HostHandler:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             return
+        taken: list[Taken] = []
         try:
-            body, event = await self.answer(scope, receive)
+            body, event = await self.answer(scope, receive, taken)
         except Exception as exc:  # noqa: BLE001 - whatever happens, the caller hears an apology
             log.exception("host failed on %s", scope.get("path"))
             body = SORRY_BODY
@@ -119,8 +123,14 @@ class HostHandler:
         if event is not None:
             if event.kind == "router" and event.params.get("answer", "").isascii():
                 headers.append((DOC_HEADER, event.params["answer"].encode()))  # the simulator shows it
+            if taken:  # JSON, ASCII-escaped: [[node, branch, reason], …]
+                headers.append((DECISIONS_HEADER, json.dumps([[t.node, t.branch, t.reason] for t in taken]).encode()))
             if self.on_event is not None:
                 try:
+                    for t in taken:  # the decisions taken while answering, then the request's own event
+                        self.on_event(CallEvent(event.call_sid, event.flow_id, event.rev, "decision", t.node, None,
+                                                event.at, {"step": t.type, "branch": t.branch,
+                                                           "reason": t.reason[:MAX_PARAM_CHARS]}))
                     self.on_event(event)  # a queue append: the answer does not wait on storage
                 except Exception:  # noqa: BLE001 - recording never breaks a call
                     log.exception("on_event failed")
@@ -129,7 +139,10 @@ class HostHandler:
 
     # --- one request ----------------------------------------------------------------------
 
-    async def answer(self, scope: dict, receive: Callable) -> tuple[bytes, CallEvent | None]:
+    async def answer(self, scope: dict, receive: Callable,
+                     taken: list[Taken] | None = None) -> tuple[bytes, CallEvent | None]:
+        """The answer to one request; decisions taken while answering are added to ``taken``."""
+        taken = [] if taken is None else taken
         parts = route_parts(scope)
         try:
             params = await read_params(scope, receive, self.max_body)
@@ -140,14 +153,16 @@ class HostHandler:
             return SORRY_BODY, self._event(params, "", "", "error", "unknown address", scope)
         n = len(parts)
         if n == 0:
-            return self._account(snap, params, scope)
+            return self._account(snap, params, scope, taken)
         if n == 1 and parts[0] == "status":
             return self._status(snap, params)
         if n <= 3:
             return self._document(snap, params, scope, parts[0], parts[1] if n > 1 else None,
-                                  parts[2] if n > 2 else None)
+                                  parts[2] if n > 2 else None, taken)
         if n == 4 and parts[3] == "gather":
-            return self._router(snap, params, scope, parts[0], parts[1], parts[2])
+            return self._router(snap, params, scope, parts[0], parts[1], parts[2], taken)
+        if n == 4 and parts[3] == "decide":
+            return self._decide(snap, params, scope, parts[0], parts[1], parts[2], taken)
         return SORRY_BODY, self._event(params, "", "", "error", "unknown address", scope)
 
     def _event(self, params: dict[str, str], flow: str, rev: str, kind: str, target: str, scope: dict | None,
@@ -165,17 +180,67 @@ class HostHandler:
         return CallEvent(params.get("CallSid", "")[:MAX_PARAM_CHARS], flow[:MAX_PARAM_CHARS],
                          rev[:MAX_PARAM_CHARS], kind, target[:MAX_PARAM_CHARS], digits, time.time(), kept)
 
-    def _account(self, snap: Snapshot, params: dict[str, str], scope: dict) -> tuple[bytes, CallEvent]:
+    def _account(self, snap: Snapshot, params: dict[str, str], scope: dict,
+                 taken: list[Taken]) -> tuple[bytes, CallEvent]:
         to = params.get("To", "")
         if not to:
             return SORRY_BODY, self._event(params, "", "", "error", "no To number in the request", scope)
         flow = snap.flow_for_number(to)
         if flow is None:
             return SORRY_BODY, self._event(params, "", "", "error", f"number {to!r} is not bound to a flow", scope)
-        return self._document(snap, params, scope, flow, None, None)
+        return self._document(snap, params, scope, flow, None, None, taken)
+
+    # --- decisions --------------------------------------------------------------------------
+
+    def _serve(self, served: ServedRevision, doc: str, params: dict[str, str], scope: dict,
+               taken: list[Taken]) -> bytes | None:
+        """A document's answer: rendered, every decision it ends at taken (verbs appended), remembered
+        values added to its URLs; None when the revision has no such document."""
+        remembered = remembered_of(params) if b"v." in scope.get("query_string", b"") else {}
+        if remembered:
+            params.update(remembered)  # text and splits read them as {{ name }}
+        body = served.body(doc, params)
+        if body is None:
+            return None
+        ends = served.decisions.ends_of.get(doc)
+        if ends is not None:
+            body = chain(body, ends, served.decisions, served.body, params, self.table.now,
+                         lambda node: self.table.override(served.flow, node), remembered, taken)
+        return with_remembered(body, served.prefix, remembered) if remembered else body
+
+    def _decide(self, snap: Snapshot, params: dict[str, str], scope: dict, flow: str, rev: str, node: str,
+                taken: list[Taken]) -> tuple[bytes, CallEvent]:
+        served = snap.revision(flow, rev)
+        decider = None if served is None else served.decisions.deciders.get(node)
+        if served is None or decider is None:
+            reason = (f"unknown flow {flow!r}" if flow not in snap.revisions
+                      else f"flow {flow!r} has no revision {rev!r}" if served is None
+                      else f"flow {flow!r} revision {rev} has no decision step {node!r}")
+            return SORRY_BODY, self._event(params, flow if flow in snap.revisions else "", rev, "error", reason,
+                                           scope)
+        remembered = remembered_of(params) if b"v." in scope.get("query_string", b"") else {}
+        params.update(remembered)
+        now = self.table.now() if decider.kind == "hours" else None
+        step = decider.take(params, now, self.table.override(served.flow, node), remembered)  # type: ignore[arg-type]
+        taken.append(step)
+        doc = decider.decision.branches.get(step.branch)
+        if doc is None:
+            return HANGUP_BODY, self._event(params, flow, rev, "router", node, None, later=True,
+                                            answer="(end of call)")
+        body = served.body(doc, params)
+        if body is None:
+            return SORRY_BODY, self._event(params, flow, rev, "error", f"decision {node!r} leads to missing "
+                                           f"document {doc!r}", scope)
+        ends = served.decisions.ends_of.get(doc)
+        if ends is not None:
+            body = chain(body, ends, served.decisions, served.body, params, self.table.now,
+                         lambda n: self.table.override(served.flow, n), remembered, taken)
+        if remembered:
+            body = with_remembered(body, served.prefix, remembered)
+        return body, self._event(params, flow, rev, "router", node, None, later=True, answer=doc)
 
     def _document(self, snap: Snapshot, params: dict[str, str], scope: dict, flow: str, rev: str | None,
-                  doc: str | None) -> tuple[bytes, CallEvent]:
+                  doc: str | None, taken: list[Taken]) -> tuple[bytes, CallEvent]:
         served = snap.revision(flow, rev)
         if served is None:
             if flow not in snap.revisions:
@@ -187,7 +252,7 @@ class HostHandler:
             return SORRY_BODY, self._event(params, flow if flow in snap.revisions else "", rev or "", "error",
                                            reason, scope)
         name = served.start if doc is None else doc
-        body = served.body(name, params)
+        body = self._serve(served, name, params, scope, taken)
         if body is None:
             return SORRY_BODY, self._event(params, served.flow, served.revision, "error",
                                            f"flow {flow!r} revision {served.revision} has no document {name!r}",
@@ -195,7 +260,7 @@ class HostHandler:
         return body, self._event(params, served.flow, served.revision, "document", name, None, later=doc is not None)
 
     def _router(self, snap: Snapshot, params: dict[str, str], scope: dict, flow: str, rev: str,
-                node: str) -> tuple[bytes, CallEvent]:
+                node: str, taken: list[Taken]) -> tuple[bytes, CallEvent]:
         served = snap.revision(flow, rev)
         router = None if served is None else served.routers.get(node)
         if served is None or router is None:
@@ -214,7 +279,7 @@ class HostHandler:
         if doc is None:
             return HANGUP_BODY, self._event(params, flow, rev, "router", node, None, digits=digits, later=True,
                                             answer="(end of call)", attempt=str(attempt))
-        body = served.body(doc, params)
+        body = self._serve(served, doc, params, scope, taken)
         if body is None:
             return SORRY_BODY, self._event(params, flow, rev, "error", f"menu {node!r} routes to missing "
                                            f"document {doc!r}", scope, digits=digits)

@@ -15,18 +15,24 @@ the checks missed) stays as it is written, escaped: it is never run.
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from lxml import etree
 
 from compiler import CompiledFlow, Router
-from compiler.catalogue import SAY, STEPS
-from compiler.emit import XML_HEAD
+from compiler.catalogue import CALL_VARIABLES, SAY, STEPS
+from compiler.decisions import Override, at_time
+from compiler.emit import XML_HEAD, Urls
 from compiler.templating import MAX_RENDERED, CallText, TemplateError, check, is_template, number_variable, parse, \
-    render_number
+    render_number, variables
+from designer.host.decide import Decisions
 
 SAY_MAX_CHARS = SAY.text_max  # the carrier reads at most this many characters of one Say
 # verbs whose text may use call variables → most characters of the rendered text, as the catalogue says
@@ -35,6 +41,8 @@ TEMPLATED_TAGS = {spec.type: min(spec.templated_text_limit or MAX_RENDERED, MAX_
 # phone attributes that may name a call variable ({{ From }}), by verb: as the catalogue marks them
 NUMBER_ATTRS = {spec.type: tuple(a.name for a in spec.attrs if a.call_number) for spec in STEPS.values()
                 if any(a.call_number for a in spec.attrs)}
+
+log = logging.getLogger("flexml.host")
 
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
@@ -72,7 +80,8 @@ def xml_text(text: str) -> bytes:
 def _call_text(text: str | None) -> CallText | None:
     """A Say/Sms text to render per call; None for plain text, or for text that is not valid call-variable
     text (it is then served as written)."""
-    if not text or not is_template(text) or check(text) is not None:
+    # names a Set step remembers are known too (validation checked them against the flow's Set steps)
+    if not text or not is_template(text) or check(text, {*CALL_VARIABLES, *variables(text)}) is not None:
         return None
     try:
         return parse(text)
@@ -141,6 +150,8 @@ class ServedRevision:
     compiled: CompiledFlow
     static: dict[str, bytes]
     templates: dict[str, Template]
+    decisions: Decisions = Decisions({}, {}, {})
+    prefix: str = ""  # the flow's URLs in documents start with it (``/flexml/{flow}/{rev}``)
 
     @property
     def flow(self) -> str:
@@ -179,7 +190,10 @@ class ServedRevision:
                 static[name] = data
             else:
                 templates[name] = template
-        return cls(compiled=compiled, static=static, templates=templates)
+        urls = Urls(compiled.flow, compiled.revision, compiled.base_url)
+        ends_of = {name: compiled.steps[name][-1] for name in compiled.documents if compiled.ends_at(name)}
+        return cls(compiled=compiled, static=static, templates=templates,
+                   decisions=Decisions.prepare(compiled.decisions, ends_of, urls), prefix=urls.prefix)
 
 
 @dataclass(frozen=True)
@@ -209,12 +223,57 @@ class Snapshot:
         return revs.get(rev)
 
 
-class FlowTable:
-    """Compiled flows in memory; every change swaps in a new ``Snapshot``."""
+CLOCK_ENV = "FLEXML_CLOCK"  # "2026-12-24T18:30" (the machine's zone) or with an offset: the host's clock, fixed
 
-    def __init__(self) -> None:
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def clock_from_env() -> Callable[[], datetime]:
+    """The clock Hours steps decide by: the real one, or the fixed time ``$FLEXML_CLOCK`` names (for demos
+    and tests: "what would a caller get at 18:30 on Christmas Eve?"). A time that cannot be read is logged
+    and the real clock used."""
+    text = os.environ.get(CLOCK_ENV, "").strip()
+    if not text:
+        return utc_now
+    try:
+        at = at_time(text)
+    except ValueError as exc:
+        log.error("$%s: %s; using the real clock", CLOCK_ENV, exc)
+        return utc_now
+    return lambda: at
+
+
+class FlowTable:
+    """Compiled flows in memory; every change swaps in a new ``Snapshot``.
+
+    ``now`` is the clock Hours steps decide by (the simulator passes another time); ``overrides`` holds
+    the operators' switches by (flow, Hours step), an immutable dict swapped whole.
+    """
+
+    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
         self._lock = threading.Lock()
         self.snapshot = Snapshot()
+        self.now = now or clock_from_env()
+        self.overrides: dict[tuple[str, str], Override] = {}
+
+    # --- operator switches of Hours steps ---------------------------------------------------
+
+    def set_overrides(self, overrides: dict[tuple[str, str], Override]) -> None:
+        """Replace every switch at once (a host refreshing them from the store)."""
+        self.overrides = dict(overrides)
+
+    def set_override(self, flow: str, node: str, override: Override | None) -> None:
+        """Switch one Hours step (None clears the switch: the schedule decides again)."""
+        with self._lock:
+            changed = {k: v for k, v in self.overrides.items() if k != (flow, node)}
+            if override is not None:
+                changed[(flow, node)] = override
+            self.overrides = changed
+
+    def override(self, flow: str, node: str) -> Override | None:
+        return self.overrides.get((flow, node)) if self.overrides else None
 
     # --- changes (copy, change, swap) -----------------------------------------------------
 

@@ -18,6 +18,7 @@ an error), with ``ok`` False and the reason in plain words.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -48,6 +49,7 @@ FOREVER_REPEATS = 3  # a loop="0" message is heard this many times, then the sim
 ERROR_MESSAGE_SECONDS = 3.0  # the carrier's "application error" message
 SHOWN_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingDuration")  # in transcript lines
 DOC_HEADER = "X-FlexML-Document"  # a host may name the document it answered with (router answers)
+DECISIONS_HEADER = "X-FlexML-Decisions"  # the built-in host's decisions in that answer: [[step, branch, reason]]
 
 EventHook = Callable[[SimEvent], Any]
 
@@ -153,13 +155,17 @@ class CallSimulator:
             raise CallBroke(problem)
         final = response.url
         self.url = final
-        self.ref = self.steps.identify(final, response.body, req.fields) if self.steps else None
+        decided = decisions_of(response.headers.get(DECISIONS_HEADER))
+        self.ref = self.steps.identify(final, response.body, req.fields, decided) if self.steps else None
         self.doc = response.headers.get(DOC_HEADER) or (self.ref.doc if self.ref else host_document(final))
         await self.emit("fetch", f"{req.method} {req.url}{shown} -> {response.status_code} in {latency:.0f} ms",
                         url=final, latency_ms=round(latency, 1), status=response.status_code,
                         method=req.method, data={"sent": sent, "requested": req.url})
         if response.status_code >= 400:
             raise CallBroke(f"{final} answered HTTP {response.status_code} {response.reason}".rstrip())
+        for node, branch, reason in decided:
+            await self.emit("decision", f"{node}: {branch} ({reason})", data={"node": node, "branch": branch,
+                                                                              "reason": reason})
         try:
             return parse_document(response.body)
         except NotFlexML as exc:
@@ -529,3 +535,17 @@ async def simulate_call(url: str, *, caller: Caller | None = None, from_: str = 
 def run_call(url: str, **kwargs: Any) -> CallResult:
     """``simulate_call`` for code without an event loop (the command line, plain tests)."""
     return asyncio.run(simulate_call(url, **kwargs))
+
+
+def decisions_of(header: str | None) -> list[tuple[str, str, str]]:
+    """The decisions a host reported in ``X-FlexML-Decisions``; nothing for a header it cannot read."""
+    if not header:
+        return []
+    try:
+        data = json.loads(header)
+    except ValueError:
+        return []
+    if not isinstance(data, list):
+        return []
+    return [(str(d[0])[:64], str(d[1])[:64], str(d[2])[:200]) for d in data[:20]
+            if isinstance(d, list) and len(d) == 3]

@@ -2,7 +2,8 @@
 
 Event kinds: ``fetch`` (a URL the carrier requested), ``say``, ``play``,
 ``pause``, ``gather``, ``keys``, ``dial``, ``sms``, ``record``, ``redirect``,
-``reject``, ``hangup``, ``override``, ``status`` (the status callback),
+``reject``, ``hangup``, ``override``, ``decision`` (a decision the built-in host took while
+answering: an Hours, Split or Set step, a transfer's outcome), ``status`` (the status callback),
 ``error`` (the call broke; the caller hears the carrier's error message) and
 ``end`` (why and how the call ended). ``at`` is virtual time in seconds.
 """

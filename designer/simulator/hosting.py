@@ -8,6 +8,7 @@ could only answer with an apology (an unknown document, say) is reported.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -43,11 +44,16 @@ class HostedFlows:
         return self.host.host_errors()
 
 
-def host_sources(paths: list[str | Path], flow: str | None = None) -> HostedFlows:
-    """Serve flow files / bundles in process; the call starts at ``flow`` (default: the first)."""
+def host_sources(paths: list[str | Path], flow: str | None = None, at: datetime | None = None) -> HostedFlows:
+    """Serve flow files / bundles in process; the call starts at ``flow`` (default: the first).
+
+    With ``at`` (an aware datetime) the host's Hours steps decide as if it were that time.
+    """
     compiled = load_sources(paths)
     ids = [c.flow for c in compiled]
     if flow is not None and flow not in ids:
         raise ValueError(f"no flow {flow!r} in the files given; flows: {', '.join(ids)}")
     host = hosted(compiled)
+    if at is not None:
+        host.table.now = lambda: at
     return HostedFlows(flows=compiled, host=host, url=host.url(flow or ids[0]))

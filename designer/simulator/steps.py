@@ -22,6 +22,8 @@ class DocRef:
     flow: str
     revision: str
     doc: str
+    # the documents the built-in host spliced after ``doc`` in the same answer (its decisions' branches)
+    then: tuple[str, ...] = ()
 
 
 class StepMap:
@@ -36,12 +38,41 @@ class StepMap:
                 if name not in compiled.templated:
                     self.by_body.setdefault(data.strip(), DocRef(compiled.flow, compiled.revision, name))
 
-    def identify(self, url: str, body: bytes, sent: dict) -> DocRef | None:
-        """The document an answer was: by its URL, its exact bytes, or the router's choice."""
+    def identify(self, url: str, body: bytes, sent: dict,
+                 decisions: list[tuple[str, str, str]] = ()) -> DocRef | None:
+        """The document an answer was: by its URL, its exact bytes, or the router's choice; with the
+        decisions the host took in it (``X-FlexML-Decisions``), the documents it spliced in."""
+        ref = self._identify(url, body, sent)
+        taken = [(node, branch) for node, branch, _ in decisions]
+        compiled = self.flows.get((ref.flow, ref.revision)) if ref is not None else None
+        if compiled is None or not taken:
+            return ref
+        if ref.doc == "":  # a decision's own URL: the answer starts with its branch's document
+            node, branch = taken.pop(0)
+            decision = compiled.decisions.get(node)
+            first = decision.branches.get(branch) if decision else None
+            if first is None:
+                return None
+            ref = DocRef(ref.flow, ref.revision, first)
+        then: list[str] = []
+        doc: str | None = ref.doc
+        for node, branch in taken:
+            decision = compiled.ends_at(doc) if doc else None
+            if decision is None or decision.node != node:
+                break
+            doc = decision.branches.get(branch)
+            if doc is None:
+                break
+            then.append(doc)
+        return DocRef(ref.flow, ref.revision, ref.doc, tuple(then))
+
+    def _identify(self, url: str, body: bytes, sent: dict) -> DocRef | None:
         parts = [p for p in urlsplit(url).path.split("/") if p]
         tail = parts[parts.index("flexml") + 1:] if "flexml" in parts else []
         if len(tail) == 3 and (tail[0], tail[1]) in self.flows:
             return DocRef(tail[0], tail[1], tail[2])
+        if len(tail) == 4 and tail[3] == "decide" and (tail[0], tail[1]) in self.flows:
+            return DocRef(tail[0], tail[1], "")  # named from the decision taken (see identify)
         found = self.by_body.get(body.strip())
         if found is not None:
             return found
@@ -71,5 +102,7 @@ class StepMap:
             return None
         offset = 1 if RETRY_SUFFIX in ref.doc else 0  # a retry document starts with the "not valid" Say,
         position = max(index - offset, 0)  # which belongs to the menu
-        steps = compiled.steps[ref.doc]
+        steps = list(compiled.steps[ref.doc])
+        for doc in ref.then:  # each document's decision step played no verb: the next one's verbs follow
+            steps = steps[:-1] + list(compiled.steps.get(doc, ()))
         return steps[position] if 0 <= position < len(steps) else None

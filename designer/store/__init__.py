@@ -95,6 +95,21 @@ class SpoolPosition:
     done: bool
 
 
+@dataclass(frozen=True)
+class HoursOverride:
+    """An operator's switch of one Hours step: ``state`` "open" or "closed", until ``until`` (epoch
+    seconds) or, when None, until cleared."""
+
+    flow_id: str
+    node: str
+    state: str
+    until: float | None
+    set_at: float
+
+
+OVERRIDE_STATES = ("open", "closed")
+
+
 class Store(Protocol):
     """What the designer, the host and the event writer call on a store."""
 
@@ -131,6 +146,10 @@ class Store(Protocol):
     def get_setting(self, key: str, default: str | None = None) -> str | None: ...
     def set_setting(self, key: str, value: str) -> None: ...
     def add_setting(self, key: str, value: str) -> bool: ...
+    # operators' switches of Hours steps ("closed now" / "open now", until a time or cleared)
+    def set_override(self, flow_id: str, node: str, state: str, until: float | None) -> None: ...
+    def clear_override(self, flow_id: str, node: str) -> None: ...
+    def overrides(self, flow_id: str | None = None) -> list[HoursOverride]: ...
     # sign-in sessions (by random token)
     def add_session(self, token: str) -> None: ...
     def session_alive(self, token: str, since: float = 0.0) -> bool: ...
@@ -194,6 +213,15 @@ CREATE TABLE IF NOT EXISTS settings (
 );
 -- signed-in browser sessions: the SHA-256 of each session's random token (the token itself is only in the
 -- browser's signed cookie); signing out deletes the row, so every tab of that session is signed out
+-- operators' switches of Hours steps: kept apart from the flow, so flipping one needs no republish
+CREATE TABLE IF NOT EXISTS overrides (
+    flow_id TEXT NOT NULL,
+    node TEXT NOT NULL,
+    state TEXT NOT NULL,
+    until REAL,
+    set_at REAL NOT NULL,
+    PRIMARY KEY (flow_id, node)
+);
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY,
     created_at REAL NOT NULL
@@ -522,6 +550,25 @@ class SQLiteStore:
         cursor = self._write("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
                              (key, value))
         return cursor.rowcount == 1
+
+    # --- operators' switches of Hours steps ---------------------------------------------
+
+    def set_override(self, flow_id: str, node: str, state: str, until: float | None) -> None:
+        if state not in OVERRIDE_STATES:
+            raise StoreError(f"override state {state!r} is not one of {', '.join(OVERRIDE_STATES)}")
+        self._write("INSERT INTO overrides (flow_id, node, state, until, set_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(flow_id, node) DO UPDATE SET state = excluded.state, until = excluded.until, "
+                    "set_at = excluded.set_at", (flow_id, node, state, until, time.time()))
+
+    def clear_override(self, flow_id: str, node: str) -> None:
+        self._write("DELETE FROM overrides WHERE flow_id = ? AND node = ?", (flow_id, node))
+
+    def overrides(self, flow_id: str | None = None) -> list[HoursOverride]:
+        """Every switch (of one flow, when given), expired ones too: the host ignores those itself."""
+        sql = "SELECT * FROM overrides" + (" WHERE flow_id = ?" if flow_id is not None else "") + \
+            " ORDER BY flow_id, node"
+        rows = self._conn().execute(sql, () if flow_id is None else (flow_id,))
+        return [HoursOverride(r["flow_id"], r["node"], r["state"], r["until"], r["set_at"]) for r in rows]
 
     # --- sign-in sessions --------------------------------------------------------------
 

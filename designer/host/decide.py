@@ -1,0 +1,204 @@
+"""Decisions the host takes while it answers: Hours, Split, Set and a Transfer's outcome.
+
+A document whose last step is a decision ends with ``<Redirect>{prefix}/{node}/decide</Redirect>``
+(so it stays valid FlexML on its own). When the host answers it, it drops that Redirect, takes the
+decision and appends the chosen branch document's verbs inside the same ``<Response>``, repeating
+(at most ``MAX_CHAIN`` times) while the appended document ends at another decision. The carrier
+never sees a decision and the caller pays no round trip for it.
+
+Values a Set step remembers travel with the call, not in one process's memory: the host appends
+them to the flow's URLs it writes in that answer (``…/menu/gather?v.language=es``) and reads them
+back from the query string of later requests, so any host process can answer any request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from compiler.catalogue import CALL_VARIABLES, NUMBER_VARIABLES, STEPS
+from compiler.decisions import (MAX_VALUE_CHARS, MAX_VARS, VAR_NAME, Decision, Override, dial_outcome,
+                                hours_state, split_branch)
+from compiler.emit import Urls
+from compiler.templating import CallText, TemplateError, parse
+
+MAX_CHAIN = 16  # decisions taken in one answer; a flow is a DAG, so this only bounds a hand-made bundle
+VAR_PREFIX = "v."  # a remembered value in a URL's query: ?v.language=es
+_CALL_FIELDS = frozenset(CALL_VARIABLES)
+_NUMBERS = frozenset(NUMBER_VARIABLES)
+_CLOSE = b"</Response>\n"
+
+
+@dataclass(frozen=True)
+class Taken:
+    """One decision taken in an answer: which step, the branch and the reason a person reads."""
+
+    node: str
+    type: str
+    branch: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decider:
+    """A decision prepared once per served revision (texts parsed), taken per request."""
+
+    decision: Decision
+    kind: str  # "hours", "split", "set"; "" for a Transfer's outcome
+    value: CallText | str | None = None
+    phone: bool = False
+    values: tuple[tuple[str, CallText | str], ...] = ()
+
+    @classmethod
+    def prepare(cls, decision: Decision) -> "Decider":
+        spec = STEPS.get(decision.type)
+        kind = spec.decides if spec is not None else ""
+        if kind == "split":
+            value = _text(str(decision.spec.get("value") or ""))
+            names = value.names if isinstance(value, CallText) else frozenset()
+            return cls(decision, kind, value=value, phone=bool(names) and names <= _NUMBERS)
+        if kind == "set":
+            raw = decision.spec.get("vars") if isinstance(decision.spec.get("vars"), dict) else {}
+            values = tuple((str(k), _text(str(v))) for k, v in list(raw.items())[:MAX_VARS]
+                           if VAR_NAME.match(str(k)) and str(k) not in _CALL_FIELDS)
+            return cls(decision, kind, values=values)
+        return cls(decision, kind)
+
+    def take(self, variables: dict[str, str], now: datetime, override: Override | None,
+             remembered: dict[str, str]) -> Taken:
+        """The branch for this request; a Set adds its values to ``remembered`` (and ``variables``)."""
+        d = self.decision
+        if self.kind == "hours":
+            branch, reason = hours_state(d.spec, now, override=override)
+        elif self.kind == "split":
+            value = _render(self.value, variables)
+            branch, reason = split_branch(d.spec, value, phone=self.phone)
+        elif self.kind == "set":
+            for name, text in self.values:
+                value = _render(text, variables)[:MAX_VALUE_CHARS]
+                remembered[name] = value
+                variables[name] = value
+            branch, reason = "next", "remembered " + ", ".join(n for n, _ in self.values)
+        else:
+            branch, reason = dial_outcome(variables)
+        return Taken(d.node, d.type, branch, reason)
+
+
+def _text(text: str) -> CallText | str:
+    try:
+        return parse(text) if ("{{" in text or "{%" in text or "{#" in text) else text
+    except TemplateError:
+        return text  # a hand-made bundle's text that does not parse stays as written
+
+
+def _render(text: CallText | str | None, variables: dict[str, str]) -> str:
+    if text is None:
+        return ""
+    return text if isinstance(text, str) else text.render(variables, MAX_VALUE_CHARS)
+
+
+def remembered_of(params: dict[str, str]) -> dict[str, str]:
+    """Values a call carries in its URL (``v.NAME``), capped in count and length; call fields never."""
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if key.startswith(VAR_PREFIX) and len(out) < MAX_VARS:
+            name = key[len(VAR_PREFIX):]
+            if VAR_NAME.match(name) and name not in _CALL_FIELDS:
+                out[name] = value[:MAX_VALUE_CHARS]
+    return out
+
+
+def redirect_tail(urls: Urls, node: str) -> bytes:
+    """How a document ending at ``node``'s decision ends: the Redirect the host replaces."""
+    return b"  <Redirect>" + urls.decide(node).encode() + b"</Redirect>\n" + _CLOSE
+
+
+def inner(body: bytes) -> bytes:
+    """A document's verbs: what is between ``<Response>`` and ``</Response>`` (lines as emitted)."""
+    start = body.find(b"<Response>")
+    if start < 0:
+        return b""  # <Response/>: no verbs
+    end = body.rfind(b"</Response>")
+    return body[start + len(b"<Response>\n"):end]
+
+
+def with_remembered(body: bytes, prefix: str, remembered: dict[str, str]) -> bytes:
+    """The answer with the remembered values appended to every URL of this flow it holds."""
+    if not remembered:
+        return body
+    query = "&amp;".join(f"{VAR_PREFIX}{name}={quote(value, safe='')}" for name, value in remembered.items())
+    pattern = _url_pattern(prefix)
+
+    def add(m: re.Match) -> bytes:
+        url = m.group(2)
+        joiner = b"&amp;" if b"?" in url else b"?"
+        return m.group(1) + url + joiner + query.encode()
+
+    return pattern.sub(add, body)
+
+
+_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def _url_pattern(prefix: str) -> re.Pattern:
+    pattern = _PATTERNS.get(prefix)
+    if pattern is None:
+        p = re.escape(prefix.encode())
+        pattern = re.compile(rb'((?:action|errorAction)="|<Redirect[^>]*>)(' + p + rb'/[^"<]*)')
+        if len(_PATTERNS) < 1024:
+            _PATTERNS[prefix] = pattern
+    return pattern
+
+
+DocBody = Callable[[str, dict[str, str]], "bytes | None"]
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """A served revision's decisions, prepared: what ``chain`` needs besides the request."""
+
+    deciders: dict[str, Decider]  # node → its decision
+    tails: dict[str, bytes]  # node → the Redirect a document ending at it ends with
+    ends_of: dict[str, str]  # document name → the decision node it ends at
+
+    @classmethod
+    def prepare(cls, decisions: dict[str, Decision], ends_of: dict[str, str], urls: Urls) -> "Decisions":
+        return cls({n: Decider.prepare(d) for n, d in decisions.items()},
+                   {n: redirect_tail(urls, n) for n in decisions}, dict(ends_of))
+
+
+def chain(first: bytes, ends: str | None, table: Decisions, body_of: DocBody, variables: dict[str, str],
+          now: Callable[[], datetime], override_of: Callable[[str], Override | None],
+          remembered: dict[str, str], taken: list[Taken]) -> bytes:
+    """``first`` (a document's bytes) with every decision it ends at taken and the chosen verbs appended.
+
+    ``ends`` is the decision node the document ends at (None: it ends at none); ``taken`` receives the
+    decisions. A branch to no document, a missing document or too many decisions in a row end the answer
+    there: the result is always one whole ``<Response>``.
+    """
+    if ends is None:
+        return first
+    parts: list[bytes] = []
+    body, node = first, ends
+    at: datetime | None = None
+    while node is not None and len(taken) < MAX_CHAIN:
+        tail = table.tails.get(node, b"")
+        decider = table.deciders.get(node)
+        if decider is None or not tail or not body.endswith(tail):
+            break  # not the document the compiler wrote: serve it as it is
+        head = body[:-len(tail)]
+        parts.append(head if not parts else inner(head + _CLOSE))
+        if decider.kind == "hours" and at is None:
+            at = now()
+        step = decider.take(variables, at, override_of(node), remembered)  # type: ignore[arg-type]
+        taken.append(step)
+        doc = decider.decision.branches.get(step.branch)
+        nxt = body_of(doc, variables) if doc is not None else None
+        if nxt is None:
+            return b"".join(parts) + _CLOSE
+        body, node = nxt, table.ends_of.get(doc)  # type: ignore[arg-type]
+    parts.append(inner(body) + _CLOSE if parts else body)
+    return b"".join(parts)

@@ -1,0 +1,73 @@
+"""Following the operators' switches of Hours steps in a store, for host processes that do not own it.
+
+A ``host --db`` worker answers from its own ``FlowTable``; a daemon thread reads the store's
+``overrides`` table about once a second and swaps the table's switches whole (an immutable dict), so a
+flip made in the designer takes effect on the next call on every worker, and no answer ever waits
+on the database: a slow or locked read only delays the next refresh.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from compiler.decisions import Override
+from designer.host.table import FlowTable
+from designer.store import Store
+
+log = logging.getLogger("flexml.host")
+
+REFRESH_SECONDS = 1.0
+
+
+def overrides_from_store(store: Store) -> dict[tuple[str, str], Override]:
+    """The operators' switches of Hours steps, as a table holds them."""
+    return {(o.flow_id, o.node): Override(o.state, o.until) for o in store.overrides()}
+
+
+class OverrideFollower:
+    """A thread copying a store's switches into ``table`` every ``interval`` seconds until ``stop()``."""
+
+    def __init__(self, table: FlowTable, read: Callable[[], dict[tuple[str, str], Override]],
+                 interval: float = REFRESH_SECONDS):
+        self.table = table
+        self.read = read
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="flexml-overrides", daemon=True)
+
+    def start(self) -> "OverrideFollower":
+        self.refresh()
+        self._thread.start()
+        return self
+
+    def refresh(self) -> None:
+        try:
+            found = self.read()
+        except Exception:  # noqa: BLE001 - a store that cannot be read keeps the last switches
+            log.exception("cannot read the operators' switches; keeping the last ones")
+            return
+        if found != self.table.overrides:
+            self.table.set_overrides(found)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.refresh()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def follow_sqlite(table: FlowTable, path: str, interval: float = REFRESH_SECONDS) -> OverrideFollower:
+    """Follow the switches kept in the SQLite store at ``path`` (its own connection, in the thread)."""
+    from designer.store import SQLiteStore
+
+    holder: dict[str, SQLiteStore] = {}
+
+    def read() -> dict[tuple[str, str], Override]:
+        if "store" not in holder:
+            holder["store"] = SQLiteStore(path)
+        return overrides_from_store(holder["store"])
+
+    return OverrideFollower(table, read, interval).start()
