@@ -54,8 +54,8 @@ def set_attrs(el: etree._Element, spec: Step, attrs: dict | None, managed: dict[
     for a in spec.attrs:
         if a.name in managed:
             el.set(a.name, managed[a.name])
-        elif a.name in attrs and not a.managed and attrs[a.name] not in (None, ""):
-            el.set(a.name, attr_text(attrs[a.name], a.kind))
+        elif a.name in attrs and (not a.managed or a.settable) and attrs[a.name] not in (None, ""):
+            el.set(a.name, attr_text(a.canonical(attrs[a.name]), a.kind))
 
 
 def verb(type_: str, text: str | None = None, attrs: dict | None = None,
@@ -81,7 +81,7 @@ def step_element(node: str, data: dict, urls: Urls, branches: dict[str, str], at
     if spec.jumps:
         return verb("Redirect", urls.document(document_of(str(data["target"]))))
     managed: dict[str, str] = {}
-    if spec.is_menu:
+    if spec.is_menu and not sends_keys_away(data):
         managed["action"] = urls.router(node, attempt)
     if "error" in branches and spec.has_error_branch:
         managed["errorAction"] = urls.document(document_of(branches["error"]))
@@ -93,6 +93,13 @@ def step_element(node: str, data: dict, urls: Urls, branches: dict[str, str], at
         for number in data.get("numbers") or []:
             etree.SubElement(el, spec.child_element).text = str(number).strip()
     return el
+
+
+def sends_keys_away(data: dict) -> bool:
+    """A menu whose keys go to another server (its ``attrs.action``), not to the designer's router."""
+    spec = STEPS.get(data.get("type", ""))
+    attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
+    return spec is not None and spec.is_menu and bool(str(attrs.get("action") or "").strip())
 
 
 def document(verbs: list[etree._Element]) -> bytes:
