@@ -168,7 +168,7 @@ def _goto_chain(graph: nx.DiGraph, node: str) -> list[str]:
 
 def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]:
     if attrs is None:
-        return []
+        attrs = {}
     if not isinstance(attrs, dict):
         return [Problem(node, where, f"must be a set of name: value pairs, found {attrs!r}")]
     out = []
@@ -191,9 +191,9 @@ def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]
             out.append(Problem(node, field, f"{name} is set from the step's connections; remove it and "
                                             "connect the step instead"))
         else:
-            msg = _check_value(attr, value)
-            if msg is None and not attr.call_number and isinstance(value, str):
-                msg = placeholder_problem(value)  # attributes are sent as written: no call variables
+            # attributes are sent as written: call variables only in phone attributes marked call_number
+            msg = None if attr.call_number or not isinstance(value, str) else placeholder_problem(value)
+            msg = msg or _check_value(attr, value)
             if msg:
                 out.append(Problem(node, field, msg))
     for a in spec.user_attrs:
