@@ -182,9 +182,6 @@ def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]
             continue  # a cleared field: not written, the carrier's default applies
         elif attr.managed and attr.settable:
             msg = _check_value(attr, value)
-            if msg is None and attr.kind == "url" and str(value).strip().startswith("/"):
-                msg = (f"{value!r} is a path; a menu that sends its keys to another server needs that server's "
-                       "full address (https://…)")
             if msg:
                 out.append(Problem(node, field, msg))
         elif attr.managed:
@@ -375,13 +372,13 @@ def _check_branches(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> lis
             if spec.digit_branches:
                 allowed = f"digit options (like 1, 42, *), {allowed}"
             out.append(Problem(node, field, f"{spec.label} has no output {branch!r}; its outputs are {allowed}"))
-    if spec.is_menu and _sends_away(data):
-        return out  # its keys go to another server: menu_away_problems says what may connect
     if spec.is_menu:
-        out += _check_options(node, data.get("options"), seen, never)
         if "timeout" not in seen:
             out.append(Problem(node, "branch timeout", "no path when the caller presses nothing: the call "
                                                        "ends; connect 'no input'", "warning"))
+        if _sends_away(data):
+            return out  # its keys go to another server: menu_away_problems says what may connect
+        out += _check_options(node, data.get("options"), seen, never)
         if "invalid" not in seen and not _int_or(data.get("retries"), spec.default("retries")):
             out.append(Problem(node, "branch invalid", "no path for a wrong key and no retries: the call "
                                                        "takes the no-input path; connect 'invalid'", "warning"))

@@ -16,7 +16,7 @@ import networkx as nx
 
 from compiler import templating
 from compiler.catalogue import MEDIA_FORMATS, STEPS, STREAM_SCHEMES, Step, is_jump
-from compiler.flow import start_of
+from compiler.flow import edge_branches, start_of
 
 # call variables only some steps' requests carry → those steps' types
 _PROVIDED: dict[str, tuple[str, ...]] = {}
@@ -111,18 +111,19 @@ def top_problems(graph: nx.DiGraph, node: str, spec: Step) -> list:
 
 
 def menu_away_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> list:
-    """A menu with its own ``action``: keys and no-input both go to that server, so it has no outputs here."""
+    """A menu with its own ``action``: the keys go to that server; only its no-input path stays in the flow."""
     attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
     url = str(attrs.get("action") or "").strip()
     if not spec.is_menu or not url:
         return []
-    out = [_problem(node, "attrs.action", f"the keys the caller presses (and no input) go to {url!r}, which "
-                                          "answers the call from then on; the menu has no outputs here",
-                    "warning")]
-    for target in sorted(graph.successors(node)):
-        out.append(_problem(node, "connections", f"connects to {target!r}, but the menu sends its keys to {url!r}; "
-                                                 "remove the connection, or clear 'Next URL' to answer the keys "
-                                                 "in this flow"))
+    out = [_problem(node, "attrs.action", f"the keys the caller presses go to {url!r}, which answers the call from "
+                                          "then on; only the no-input path stays in this flow", "warning")]
+    for target, edata in sorted(graph._succ[node].items()):
+        for branch in edge_branches(edata):
+            if branch != spec.default_branch:
+                out.append(_problem(node, f"branch {branch}",
+                                    f"connects to {target!r}, but the menu sends its keys to {url!r}; remove the "
+                                    "connection, or clear 'Next URL' to answer the keys in this flow"))
     if data.get("options"):
         out.append(_problem(node, "options", f"options {data['options']!r} are answered by {url!r}, not by this "
                                              "flow; remove them, or clear 'Next URL' and connect them"))

@@ -208,21 +208,28 @@ def test_the_default_finish_key_still_ends_the_input():
 
 def test_a_menu_with_an_outside_action_sends_its_keys_there_and_has_no_router():
     flow = make_flow({"menu": {"type": "Gather", "prompt": PROMPT,
-                               "attrs": {"action": "https://ivr.example.com/process_gather.php", "method": "get"}}})
+                               "attrs": {"action": "https://ivr.example.com/process_gather.php", "method": "get"}},
+                      "quiet": {"type": "Say", "text": "You did not press anything."}},
+                     [("menu", "quiet", "timeout")])
     assert errors_of(flow) == []
     assert "keys the caller presses" in only(warnings_of(flow)).message
     compiled = compile_flow(flow)
-    gather = etree.fromstring(compiled.documents["menu"]).find("Gather")
+    root = etree.fromstring(compiled.documents["menu"])
+    gather = root.find("Gather")
     assert (gather.get("action"), gather.get("method")) == ("https://ivr.example.com/process_gather.php", "GET")
-    assert compiled.routers == {} and list(compiled.documents) == ["menu"]
+    assert root.find("Say").text == "You did not press anything."  # no input: the verbs after the menu
+    assert compiled.routers == {}  # no router and no retry copies: the other server answers the keys
+    assert not any(".retry" in name for name in compiled.documents)
+    assert grammar_problems(compiled.documents["menu"]) == []
 
 
-def test_a_menu_with_an_outside_action_cannot_also_have_outputs():
+def test_a_menu_with_an_outside_action_cannot_also_have_key_outputs():
     flow = make_flow({"menu": {"type": "Gather", "prompt": PROMPT, "options": ["1"],
-                               "attrs": {"action": "https://ivr.example.com/keys"}}, "one": {"type": "Hangup"}},
-                     [("menu", "one", "1")])
+                               "attrs": {"action": "https://ivr.example.com/keys"}}, "one": {"type": "Hangup"},
+                      "quiet": {"type": "Hangup"}},
+                     [("menu", "one", "1"), ("menu", "quiet", "timeout")])
     fields = {p.field for p in errors_of(flow)}
-    assert fields == {"connections", "options"}
+    assert fields == {"branch 1", "options"}
 
 
 # ---- 15. placeholders left from a template ---------------------------------------------------------------
