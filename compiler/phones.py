@@ -69,8 +69,3 @@ def e164_or_problem(text: str, region: str = DEFAULT_REGION) -> tuple[str | None
         return None, f"{raw!r} is not a possible phone number in {region}"
     return f"{parsed.country_code}{parsed.national_number}", None
 
-
-def is_national(text: str) -> bool:
-    """Whether a number is written without its country code (no ``+``, 10 digits or fewer)."""
-    raw = str(text or "").strip()
-    return not raw.startswith("+") and len(re.sub(r"[^0-9]", "", raw)) <= 10

@@ -35,8 +35,8 @@ class Outside:
         if self.server_url is None:
             what = "a path" if text.startswith("/") else "an address relative to the document"
             self.note(f"{text!r} is {what} on the server this document came from; the carrier would request it "
-                      "from the designer's host, where it fails: import with that server's address (--server-url "
-                      "https://…, or 'Original server' in the import dialog), or write the full address",
+                      "from the designer's host, where it fails: import again with that server's address "
+                      "(flexml-designer import --server-url https://…), or write the full address in the designer",
                       doc_path, line, node)
             return url
         base = urljoin(self.server_url.rstrip("/") + "/", doc_path.lstrip("/"))

@@ -20,7 +20,7 @@ from lxml import etree
 from compiler import templating
 from compiler.catalogue import E164, METHODS, STEPS, Attr, Step, canonical_verb
 from compiler.importer.parse import local_name
-from compiler.phones import DEFAULT_REGION, e164_or_problem, is_national
+from compiler.phones import DEFAULT_REGION, e164_or_problem
 
 # TwiML spellings of FlexML verbs
 VERB_ALIASES = {"message": "Sms"}
@@ -181,7 +181,7 @@ def _phone(raw: str, what: str, verb: Verb, line: int | None) -> str:
         verb.note(line, f"{what}: {problem}; kept as written for you to fix in the designer")
         return number
     clean = ("+" if number.startswith("+") else "") + digits
-    if is_national(number) and digits != re.sub(r"[^0-9]", "", number):
+    if not number.startswith("+") and digits != re.sub(r"[^0-9]", "", number):  # a country code was added
         verb.note(line, f"{what}: {number!r} has no country code: read as a {verb.region} number, {clean} (the "
                         "editor's reading); change it if the number is in another country")
     elif clean != number:
