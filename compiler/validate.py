@@ -143,10 +143,9 @@ def _check_node(graph: nx.DiGraph, node: str, data: dict) -> list[Problem]:
                 out.append(Problem(node, "target", f"Go to steps {' → '.join(chain)} only jump to each other; "
                                                    "the call would never reach a step. Point one at a real step"))
     out += _check_branches(graph, node, spec, data)
-    out += media_problems(node, spec, data)
-    out += top_problems(graph, node, spec)
-    out += menu_away_problems(graph, node, spec, data)
-    out += path_variable_problems(graph, node, spec, data)
+    for found in (media_problems(node, spec, data), top_problems(graph, node, spec),
+                  menu_away_problems(graph, node, spec, data), path_variable_problems(graph, node, spec, data)):
+        out += [Problem(*f) for f in found]
     if spec.first_only and start_of(graph) != node:
         out.append(Problem(node, "type", f"{spec.type} leaves a call unanswered only as the first step; here "
                                          "the call is already answered, so it acts as a hang-up", "warning"))

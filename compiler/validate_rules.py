@@ -3,7 +3,8 @@
 Play's protocols and formats and what streaming turns off, Override's place at the
 top of a document, menus that send their keys to another server, call variables that
 only a Record's or a menu's request carries, placeholders left from a template and
-relative URLs. ``compiler.validate`` calls these; each returns ``Problem``s (or a message).
+relative URLs. ``compiler.validate`` calls these; each returns ``Found`` tuples (node, field, message,
+severity) that it turns into ``Problem``s, or a message.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ for _spec in STEPS.values():
         _PROVIDED[_name] += (_spec.type,)
 
 
-def _problem(node: str, field: str, message: str, severity: str = "error"):
-    from compiler.validate import Problem  # the one Problem type; validate imports this module
-    return Problem(node, field, message, severity)
+Found = tuple[str, str, str, str]  # (node, field, message, severity): ``compiler.validate`` makes it a Problem
+
+
+def _problem(node: str, field: str, message: str, severity: str = "error") -> Found:
+    return (node, field, message, severity)
 
 
 def _on(value: Any) -> bool:
@@ -38,7 +41,7 @@ def _on(value: Any) -> bool:
 # --- Play: protocols, formats, streaming -----------------------------------------------
 
 
-def media_problems(node: str, spec: Step, data: dict) -> list:
+def media_problems(node: str, spec: Step, data: dict) -> list[Found]:
     """Play's URL against the reference's protocols and formats, and the keys streaming disables."""
     out = []
     if spec.media:
@@ -51,7 +54,7 @@ def media_problems(node: str, spec: Step, data: dict) -> list:
     return out
 
 
-def _one_media(node: str, spec: Step, text: Any, attrs: Any, where: str) -> list:
+def _one_media(node: str, spec: Step, text: Any, attrs: Any, where: str) -> list[Found]:
     if not isinstance(text, str) or not text.strip():
         return []
     attrs = attrs if isinstance(attrs, dict) else {}
@@ -91,7 +94,7 @@ def _extension(url: str) -> str:
 # --- Override: at the top ---------------------------------------------------------------
 
 
-def top_problems(graph: nx.DiGraph, node: str, spec: Step) -> list:
+def top_problems(graph: nx.DiGraph, node: str, spec: Step) -> list[Found]:
     """A step that goes only at the top of a document (Override): the flow's first step, nothing leading in."""
     if not spec.at_top:
         return []
@@ -110,7 +113,7 @@ def top_problems(graph: nx.DiGraph, node: str, spec: Step) -> list:
 # --- a menu whose keys go to another server ----------------------------------------------
 
 
-def menu_away_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> list:
+def menu_away_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> list[Found]:
     """A menu with its own ``action``: the keys go to that server; only its no-input path stays in the flow."""
     attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
     url = str(attrs.get("action") or "").strip()
@@ -133,7 +136,7 @@ def menu_away_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> 
 # --- call variables only some requests carry ---------------------------------------------
 
 
-def path_variable_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> list:
+def path_variable_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> list[Found]:
     """Texts using a variable (``{{ RecordingUrl }}``, ``{{ Digits }}``) no earlier step can have set."""
     texts: list[tuple[str, Any]] = []
     if spec.can_template:
