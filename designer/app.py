@@ -14,7 +14,10 @@ from nicegui import app, ui
 
 from designer import services
 from designer.context import AppContext
+from designer.store import SQLiteStore
 from designer.host import EventRecorder, host_routes, table_from_store
+from designer.host.events import SpoolRecorder
+from designer.host.guard import server_settings
 from designer.ui import auth, calls_page, editor, flows_page, numbers_page, settings_page
 from designer.ui.frame import APP_NAME
 from designer.ui.headers import SecurityHeaders
@@ -37,9 +40,14 @@ def build(ctx: AppContext, *, require_login: bool = False) -> None:
     if ctx.table is None:
         ctx.table = table_from_store(ctx.store)
     if ctx.recorder is None:
-        ctx.recorder = EventRecorder(ctx.store.record_events)
+        if isinstance(ctx.store, SQLiteStore) and ctx.store.path != ":memory:":
+            ctx.recorder = SpoolRecorder(ctx.store)  # every answered call's events survive a kill
+        else:
+            ctx.recorder = EventRecorder(ctx.store.record_events)
     app.router.routes[0:0] = host_routes(ctx.table, ctx.recorder)
     recorder = ctx.recorder
+    if isinstance(recorder, SpoolRecorder):
+        recorder.start()  # moves what a killed server left in the spool, calls or not
     app.on_shutdown(lambda: recorder.close())  # not the bound method: NiceGUI would pass the app as its timeout
     auth.install(ctx, require_login)
     if not any(m.cls is SecurityHeaders for m in app.user_middleware):
@@ -71,4 +79,4 @@ def run(ctx: AppContext, host: str = "127.0.0.1", port: int = 8080, *, require_l
     ui.run(host=host, port=port, reload=False, show=False, title=APP_NAME, favicon="📞",
            storage_secret=services.storage_secret(ctx), show_welcome_message=False,
            session_middleware_kwargs={"https_only": services.public_url(ctx).startswith("https://"),
-                                      "same_site": "lax"}, **proxies)
+                                      "same_site": "lax"}, **proxies, **server_settings())

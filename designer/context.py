@@ -14,4 +14,5 @@ class AppContext:
     store: Store
     table: FlowTable | None  # what the host answers from, swapped atomically on publish; built by app.build()
     public_url: str = "http://127.0.0.1:8080"  # where the carrier reaches this host (shown on Publish)
-    recorder: Recorder | None = None  # writes the host's call events to the store (app.build() makes one)
+    recorder: Recorder | None = None  # writes the host's call events to the store (app.build() makes one:
+    # a SpoolRecorder, so every answered call's events survive a kill)

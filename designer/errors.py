@@ -6,9 +6,11 @@ prints one line; pages catch the kinds they can explain. The tree::
     DesignerError
     ├── UserError          a mistake on the command line; printed as it is        (designer.cli)
     ├── ServiceError       something a page asked for that cannot be done         (designer.services)
-    │   └── PublishRefused the draft still has errors; ``problems`` lists them   (designer.services)
+    │   ├── PublishRefused the draft still has errors; ``problems`` lists them   (designer.services)
+    │   └── PasswordAlreadySet the first password was set since this page opened (designer.passwords)
     ├── StoreError         a store operation that cannot be done                   (designer.store)
-    │   └── StaleFlow      the flow was saved elsewhere since it was loaded        (designer.store)
+    │   ├── StaleFlow      the flow was saved elsewhere since it was loaded        (designer.store)
+    │   └── SpoolConflict  another reader moved a spool file's events first        (designer.store)
     ├── CarrierError       the carrier refused or could not be reached             (designer.carrier.client)
     ├── ApiError           the sandbox's answer other than 200, with the status    (designer.sandbox.schema)
     ├── BadRequest         a carrier request the host cannot use (logged, answered) (designer.host.app)

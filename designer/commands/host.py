@@ -114,7 +114,13 @@ def run(args) -> int:
     print(f"Hosting {len(table.flows())} flow(s) on http://{args.host}:{args.port}"
           + (f" with {args.workers} workers" if args.workers > 1 else ""))
     print("\n".join(urls_to_configure(table, public)), flush=True)
-    settings = dict(host=args.host, port=args.port, log_level="warning", access_log=args.access_log)
+    from designer.host.guard import server_settings
+
+    try:
+        guard = server_settings()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    settings = dict(host=args.host, port=args.port, log_level="warning", access_log=args.access_log, **guard)
     if args.workers > 1:
         os.environ[CONFIG_ENV] = json.dumps({
             "sources": [os.path.abspath(s) for s in args.sources], "dids": args.did, "base_url": base,

@@ -35,6 +35,12 @@ def run(args) -> int:
 
     if not 0 < args.port < 65536:
         raise UserError(f"--port {args.port}: must be between 1 and 65535")
+    from designer.host.guard import server_settings
+
+    try:
+        guard = server_settings()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     _check_port(args.host, args.port)
     numbers = [n.strip() for n in args.dids.split(",") if n.strip()]
     bad = [n for n in numbers if not digits_only(n)]
@@ -57,7 +63,7 @@ def run(args) -> int:
     print(f"  try:      curl -u '{account['login']}:{account['password']}' {base}/dids")
     print(f"  sandbox only: POST {base}/sandbox/inbound {{\"to\": DID, \"from\": NUMBER, \"digits\": [\"1\"]}}",
           flush=True)
-    uvicorn.run(create_sandbox_app(db), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_sandbox_app(db), host=args.host, port=args.port, log_level="warning", **guard)
     return 0
 
 

@@ -54,6 +54,12 @@ def run(args) -> int:
     elif store.get_setting(services.PUBLIC_URL_SETTING) is None and args.host not in ("0.0.0.0", "::"):
         ctx.public_url = f"http://{args.host}:{args.port}"
     forced = os.environ.get("FLEXML_REQUIRE_LOGIN", "").lower() in ("1", "true", "yes")
+    from designer.host.guard import server_settings
+
+    try:
+        server_settings()  # checked here, for one clear line; the app reads them again
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     check_address(args.host, args.port)  # a port in use or an unknown --host: one line, before any URL is printed
     run_app(ctx, args.host, args.port, require_login=args.require_login or forced or not is_loopback(args.host),
             forwarded_allow_ips=args.forwarded_allow_ips)

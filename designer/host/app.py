@@ -396,8 +396,8 @@ def create_host_app(table: FlowTable, on_event: OnEvent | None = None, *, max_bo
     """A Starlette app answering every ``/flexml…`` route from ``table``.
 
     Without a ``lifespan`` of its own, an ``on_event`` with a ``close()`` (an
-    ``EventRecorder``) is closed when the server shuts down, so queued events
-    are written. ``freeze_gc`` (for a process that is only the host, like the
+    ``EventRecorder``) is started with the server and closed when it shuts
+    down, so queued events are written. ``freeze_gc`` (for a process that is only the host, like the
     ``host`` command) moves everything loaded at start-up out of the garbage
     collector's reach: full collections then scan only what requests create,
     instead of pausing answers for tens of milliseconds.
@@ -410,6 +410,8 @@ def create_host_app(table: FlowTable, on_event: OnEvent | None = None, *, max_bo
 def _host_lifespan(recorder: Any, freeze_gc: bool):
     @asynccontextmanager
     async def lifespan(app):
+        if callable(getattr(recorder, "start", None)):
+            recorder.start()  # a spooling recorder's writer moves what earlier processes left, calls or not
         if freeze_gc:
             gc.collect()
             gc.freeze()

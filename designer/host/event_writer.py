@@ -1,92 +1,88 @@
-"""Call events written to SQLite by a child process: the answering process only queues them.
+"""Call events kept in a spool file before each answer, moved into SQLite by a child process.
 
 Why a process and not a thread: a writer thread shares Python's GIL with the
 event loop, and every batch it encodes and inserts makes the loop wait for
 the GIL. Measured with ``tests/bench/bench_host.py``, that cost the host a
-quarter of its throughput and most of its p99 headroom; handing batches to a
-child process costs the loop about a microsecond per event.
+quarter of its throughput and most of its p99 headroom; leaving SQLite to a
+child process costs the loop a few microseconds per event.
 
 ``ProcessRecorder(db)`` is the ``on_event`` hook of the host app. It is called
-on the event loop's thread, appends the event as a tuple, and every ``batch``
-events (or ``interval`` seconds after the first of a batch) writes them as one
-``marshal`` frame to a non-blocking pipe. If the child falls behind, frames
-wait in memory up to ``max_buffer`` bytes; beyond that new events are counted
-in ``dropped`` (and logged).
+on the event loop's thread before the answer is sent, and appends the event to
+this process's spool file (``designer.host.spool``, a memory-mapped file): once
+the caller hears the answer, its event is in the kernel's page cache, and
+survives a SIGKILL of this process or of the writer. If the events not yet moved into SQLite pass
+``max_spool`` bytes, new events are counted in ``dropped`` (and logged).
 
-The child, ``python -m designer.host.event_writer DB``, runs only on CPU time the
-answering processes leave over (SCHED_IDLE). Each time it wakes it reads what
-the pipe holds (up to ``BATCH_BYTES``), inserts it in one transaction with
-``SQLiteStore.record_rows``, answers on its stdout with how many events it has
-handled and written so far, and once the pipe is empty sleeps ``GATHER``
-seconds so the next transaction is as large. The recorder reads those answers: ``written`` counts
-events in the database, ``failed`` those a child could not write or took with
-it when it died. A child that dies is replaced; one that dies soon after
-starting (a database it cannot open) is given a rest first, doubling up to a
-minute, while frames wait.
+The child, ``python -m designer.host.event_writer DB SPOOL TAG PRIORITY``,
+runs only on CPU time the answering processes leave over (SCHED_IDLE). Every
+``GATHER`` seconds (or when woken through its stdin) it moves what the spool
+folder holds into SQLite (``spool.drain``: every file, also those left by
+processes that were killed), and answers on its stdout with how many events and
+bytes of this recorder's files are in the database. When its stdin closes (the
+recorder stopped, or its process was killed) it moves what is left and exits
+quietly. A child that dies is replaced; nothing is lost with it, the next one
+goes on from the position committed with the last events. One that dies soon
+after starting (a database it cannot open) is given a rest first, doubling up
+to a minute, while events wait in the spool.
 
-Frames: a 4-byte little-endian length, then ``marshal`` data (a list of event
-tuples in ``CallEvent`` field order). Answers: two 8-byte little-endian counts.
+Answers: two 8-byte little-endian counts (events, bytes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
-import marshal
 import os
 import select
+import signal
 import sqlite3
 import struct
 import subprocess
 import sys
 import time
-from collections import deque
 
+from designer.host.spool import ROTATE_BYTES, SpoolWriter, drain, spool_folder
 from designer.store import CallEvent, SQLiteStore
 
 log = logging.getLogger("flexml.host")
 
-_LENGTH = struct.Struct("<I")
-_COUNTS = struct.Struct("<QQ")  # the child's answer: events handled, events written
+_COUNTS = struct.Struct("<QQ")  # the child's answer: events and bytes of the recorder's files in the database
 # The child's CPU priority: Linux's SCHED_IDLE runs it only on CPU time the answering processes leave over
 # (measured: p99 1.10x bare against 1.44x at nice 5). Where SCHED_IDLE is missing, the lowest nice level.
 PRIORITY = "idle"
-PIPE_SIZE = 1 << 20  # ask Linux for a 1 MiB pipe (the default is 64 KiB)
 MAX_BACKOFF = 60.0  # longest rest for a child that keeps failing at start, seconds
-# The child sleeps GATHER seconds after each write once the pipe is empty, so the next transaction takes what
-# piled up meanwhile: larger transactions cost less per event (measured with 2 workers: 33.2 against 36.2 µs
-# of CPU per request at 0.4 s against 0.1 s). A transaction takes at most BATCH_BYTES of frames; while more
-# is waiting, the child goes on without sleeping, so the pause never limits how fast it can write.
+# The child moves the spool into SQLite every GATHER seconds, so each transaction takes what piled up
+# meanwhile: larger transactions cost less per event (measured with 2 workers: 33.2 against 36.2 µs of CPU
+# per request at 0.4 s against 0.1 s). While more than a batch is waiting it goes on without pausing.
 GATHER = 0.4
-BATCH_BYTES = 2 << 20
+CHECK_EVERY = 0.5  # seconds between the recorder's looks at its child (alive? how far?) while events wait
+SPOOL_RETRY = 1.0  # seconds before trying again to open a spool that could not be opened
 
 
 class ProcessRecorder:
-    """``recorder(event)`` queues on the event loop; a child process writes batches to SQLite at ``db``."""
+    """``recorder(event)`` appends to a spool file; a child process moves the spool into SQLite at ``db``."""
 
-    def __init__(self, db: str, *, batch: int = 256, interval: float = 0.05, max_buffer: int = 64 << 20,
-                 priority: str = PRIORITY):
+    def __init__(self, db: str, *, spool: str | None = None, rotate_bytes: int = ROTATE_BYTES,
+                 max_spool: int = 1 << 30, check_every: float = CHECK_EVERY, priority: str = PRIORITY):
         self.db = os.path.abspath(db)
-        self.batch = batch
-        self.interval = interval
-        self.max_buffer = max_buffer
+        self.folder = spool or spool_folder(db)
+        self.rotate_bytes = rotate_bytes
+        self.max_spool = max_spool
+        self.check_every = check_every
         self.priority = priority
-        self.written = 0  # events the children have written to the database
-        self.dropped = 0  # events never queued: the buffer was full
-        self.failed = 0  # events a child could not write, or took with it when it died
+        self.appended = 0  # events in this recorder's spool files
+        self.written = 0  # of those, events the children have moved into the database
+        self.dropped = 0  # events not kept: the spool held max_spool bytes not yet in the database
+        self.failed = 0  # events that could not be written to the spool (no spool folder, disk full)
         self.starts = 0  # children started
-        self._rows: list[tuple] = []
-        self._frames: deque[tuple[bytes, int]] = deque()  # (frame, events in it) waiting for the pipe
-        self._buffered = 0  # bytes in _frames
-        self._partial = 0  # bytes of the first frame already in the pipe
+        self._spool: SpoolWriter | None = None
+        self._spool_retry_at = 0.0
+        self._bytes = 0  # bytes appended to this recorder's spool files
+        self._written_bytes = 0  # of those, bytes in the database
         self._timer: asyncio.TimerHandle | None = None
         self._proc: subprocess.Popen | None = None
         self._answers = b""  # bytes read from the child's stdout, not yet a whole answer
-        self._sent = 0  # events the current child was sent (whole frames)
-        self._handled = 0  # events the current child says it has handled (written or failed)
-        self._wrote = 0  # events the current child says it has written
         self._started = 0.0  # when the current child was started
         self._retry_at = 0.0  # no new child before this (monotonic clock)
         self._backoff = 1.0  # seconds to rest after a child that failed quickly, doubling to MAX_BACKOFF
@@ -94,73 +90,55 @@ class ProcessRecorder:
     # --- on the answer path ---------------------------------------------------------------
 
     def __call__(self, event: CallEvent) -> None:
-        rows = self._rows
-        rows.append(event.row())
-        if len(rows) >= self.batch:
-            self._send()
-        elif self._timer is None:
+        spool = self._spool or self._open_spool()
+        if spool is None:
+            self.failed += 1
+        elif self._bytes - self._written_bytes > self.max_spool:
+            self.dropped += 1
+            if self.dropped == 1:
+                log.error("call events are arriving faster than they can be written; dropping some")
+        else:
             try:
-                self._timer = asyncio.get_running_loop().call_later(self.interval, self._on_timer)
-            except RuntimeError:  # not on an event loop: hand it over now
-                self._send()
+                self._bytes += spool.append(event.row())
+            except OSError as exc:
+                self.failed += 1
+                if self.failed == 1:
+                    log.error("cannot write call events to %s: %s", spool.path, exc.strerror or exc)
+            else:
+                self.appended += 1
+        if self._timer is None:
+            try:
+                self._timer = asyncio.get_running_loop().call_later(self.check_every, self._on_timer)
+            except RuntimeError:  # not on an event loop: look after the child now
+                self._check()
 
     @property
     def pending(self) -> int:
-        """Events queued here or sent to the child and not yet handled by it."""
-        return len(self._rows) + sum(n for _, n in self._frames) + self._sent - self._handled
+        """Events in the spool and not yet in the database."""
+        return self.appended - self.written
+
+    def _open_spool(self) -> SpoolWriter | None:
+        if time.monotonic() < self._spool_retry_at:
+            return None
+        try:
+            self._spool = SpoolWriter(self.folder, self.rotate_bytes)
+        except OSError as exc:
+            self._spool_retry_at = time.monotonic() + SPOOL_RETRY
+            log.error("cannot keep call events in %s: %s", self.folder, exc.strerror or exc)
+            return None
+        return self._spool
 
     def _on_timer(self) -> None:
         self._timer = None
-        self._send()
-
-    def _send(self) -> None:
-        rows, self._rows = self._rows, []
-        if rows:
-            frame = marshal.dumps(rows)
-            if self._buffered + len(frame) > self.max_buffer:
-                self.dropped += len(rows)
-                if self.dropped == len(rows):
-                    log.error("call events are arriving faster than they can be written; dropping some")
-            else:
-                self._frames.append((_LENGTH.pack(len(frame)) + frame, len(rows)))
-                self._buffered += len(frame)
-        self._pump()
-        self._read_answers()
-        if self._frames and self._timer is None:  # the pipe is full or the child is resting: try again later
+        self._check()
+        if self.pending:
             with contextlib.suppress(RuntimeError):
-                self._timer = asyncio.get_running_loop().call_later(self.interval, self._on_timer)
+                self._timer = asyncio.get_running_loop().call_later(self.check_every, self._on_timer)
 
-    def _pump(self, deadline: float | None = None) -> None:
-        """Write queued frames to the child as far as the pipe takes them (all, until ``deadline``, if given)."""
-        while self._frames:
-            frame, count = self._frames[0]
-            proc = self._child()
-            if proc is None:  # a failing child is resting: frames wait for the next one (up to max_buffer)
-                if deadline is None or self._retry_at >= deadline:
-                    return
-                time.sleep(max(0.0, self._retry_at - time.monotonic()))
-                continue
-            try:
-                if deadline is not None:
-                    left = deadline - time.monotonic()
-                    if left <= 0 or not select.select([], [proc.stdin], [], left)[1]:
-                        return
-                self._partial += os.write(proc.stdin.fileno(), memoryview(frame)[self._partial:])
-            except BlockingIOError:
-                if deadline is None:
-                    return
-                continue
-            except OSError as exc:  # the child is gone
-                self._ended(proc, f"stopped ({exc.strerror or exc})")
-                continue
-            if self._partial == len(frame):
-                self._sent += count
-                self._drop_first()
-
-    def _drop_first(self) -> None:
-        frame, _count = self._frames.popleft()
-        self._buffered -= len(frame) - _LENGTH.size
-        self._partial = 0
+    def _check(self) -> None:
+        """Start the child if none is running (and it is not resting); take in its answers."""
+        if self._child() is not None:
+            self._read_answers()
 
     def _read_answers(self, wait: float = 0.0) -> None:
         """Take in the child's answers (waiting up to ``wait`` seconds for one)."""
@@ -178,34 +156,47 @@ class ProcessRecorder:
         self._answers += data
         whole = len(self._answers) // _COUNTS.size * _COUNTS.size
         if whole:
-            handled, wrote = _COUNTS.unpack_from(self._answers, whole - _COUNTS.size)  # the newest counts
-            self.written += wrote - self._wrote
-            self.failed += (handled - self._handled) - (wrote - self._wrote)
-            self._handled, self._wrote = handled, wrote
+            events, size = _COUNTS.unpack_from(self._answers, whole - _COUNTS.size)  # the newest counts
+            self.written = max(self.written, events)
+            self._written_bytes = max(self._written_bytes, size)
             self._answers = self._answers[whole:]
+
+    def _wake(self) -> None:
+        """Ask the child to move the spool now instead of at its next GATHER."""
+        proc = self._child()
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                os.write(proc.stdin.fileno(), b"w")
 
     # --- the child --------------------------------------------------------------------------
 
+    def start(self) -> None:
+        """Start the child now (at server start: it moves what earlier processes left in the spool)."""
+        if self._spool is None:
+            self._open_spool()
+        self._child()
+
     def _child(self) -> subprocess.Popen | None:
-        """The running child, started if need be; None while a child that kept failing is given a rest."""
+        """The running child, started if need be; None while a child that kept failing is given a rest,
+        or while there is no spool to move."""
         proc = self._proc
         if proc is not None and proc.poll() is not None:
             self._ended(proc, f"exited with status {proc.returncode}")
             proc = None
         if proc is None:
-            if time.monotonic() < self._retry_at:
+            if self._spool is None or time.monotonic() < self._retry_at:
                 return None
             self._started = time.monotonic()
             self.starts += 1
             try:
-                proc = subprocess.Popen([sys.executable, "-m", "designer.host.event_writer", self.db, self.priority],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "designer.host.event_writer", self.db, self.folder, self._spool.tag,
+                     self.priority],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
             except OSError as exc:
                 self._rest(failed_quickly=True)
                 log.error("cannot start the event writer: %s", exc)
                 return None
-            with contextlib.suppress(OSError, AttributeError):
-                fcntl.fcntl(proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
             os.set_blocking(proc.stdin.fileno(), False)
             self._proc = proc
         return proc
@@ -214,16 +205,10 @@ class ProcessRecorder:
         """Account for a child that stopped; one that stopped soon after starting earns the next one a rest."""
         self._read_answers()  # what it said before it went
         self._discard(proc)
-        lost = self._sent - self._handled
-        if self._partial:  # a frame part-way into the old child cannot be finished in the next one
-            lost += self._frames[0][1]
-            self._drop_first()
-        self.failed += lost
-        self._sent = self._handled = self._wrote = 0
         self._answers = b""
         quick = time.monotonic() - self._started < 5.0
         self._rest(failed_quickly=quick)
-        log.error("event writer %s%s; %s", why, f", losing {lost} events" if lost else "",
+        log.error("event writer %s; %s", why,
                   f"starting another in {self._retry_at - time.monotonic():.0f} s" if quick else "starting another")
 
     def _rest(self, failed_quickly: bool) -> None:
@@ -245,33 +230,37 @@ class ProcessRecorder:
     # --- waiting and stopping ----------------------------------------------------------------
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Hand over everything queued and wait until the child has written it.
+        """Wait until the children have moved every event of this recorder's spool into the database.
 
-        False on timeout, or when some of it could not be written (counted in ``failed`` or ``dropped``).
+        False on timeout, or when some events could not be kept (counted in ``failed`` or ``dropped``).
         """
         lost_before = self.failed + self.dropped
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         deadline = time.monotonic() + timeout
-        self._send()
-        self._pump(deadline)
-        while self._proc is not None and self._handled < self._sent and time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                self._ended(self._proc, f"exited with status {self._proc.returncode}")
-                break
-            self._read_answers(wait=min(0.05, max(deadline - time.monotonic(), 0.0)))
-        done = not self._frames and not self._rows and self._handled >= self._sent
-        return done and self.failed + self.dropped == lost_before
+        woken = 0.0
+        while self.written < self.appended and time.monotonic() < deadline:
+            if time.monotonic() - woken > GATHER:  # again now and then: a child started meanwhile, or resting
+                self._wake()
+                woken = time.monotonic()
+            if self._proc is None:
+                time.sleep(min(0.05, max(deadline - time.monotonic(), 0.0)))
+            else:
+                self._read_answers(wait=min(0.05, max(deadline - time.monotonic(), 0.0)))
+        return self.written >= self.appended and self.failed + self.dropped == lost_before
 
     def close(self, timeout: float = 30.0) -> None:
-        """Write what is queued and stop the child."""
+        """Move what is in the spool into the database and stop the child."""
         self.flush(timeout)
         proc, self._proc = self._proc, None
+        spool, self._spool = self._spool, None  # an event after this goes to a new file, for the next writer
+        if spool is not None:
+            spool.close()  # finished: the child (or the next one) deletes it once moved
         if proc is None:
             return
         try:
-            proc.stdin.close()
+            proc.stdin.close()  # the child moves what is left, finished files included, and exits
             proc.wait(timeout)
         except (OSError, subprocess.TimeoutExpired):
             proc.kill()
@@ -294,58 +283,53 @@ def _lower_priority(priority: str) -> None:
     os.nice(int(priority))
 
 
-def frames(buffer: bytearray) -> list[list[tuple]]:
-    """Whole frames at the start of ``buffer``, decoded; removes them from it."""
-    out, at = [], 0
-    while len(buffer) - at >= _LENGTH.size:
-        size = _LENGTH.unpack_from(buffer, at)[0]
-        if len(buffer) - at - _LENGTH.size < size:
-            break
-        out.append(marshal.loads(memoryview(buffer)[at + _LENGTH.size:at + _LENGTH.size + size]))
-        at += _LENGTH.size + size
-    del buffer[:at]
-    return out
+def _answer(stdout: int, counts: tuple[int, int]) -> None:
+    """Tell the recorder how far its files are; quietly nothing when it is gone or not reading."""
+    with contextlib.suppress(OSError):  # BrokenPipeError: the recorder's process was killed
+        os.write(stdout, _COUNTS.pack(*counts))
 
 
 def main(argv: list[str]) -> int:
-    """Write the events read from stdin to the SQLite database ``argv[0]`` until stdin closes."""
-    db = argv[0]
-    if len(argv) > 1:
-        _lower_priority(argv[1])
+    """Move the spool ``argv[1]`` into the SQLite database ``argv[0]`` until stdin closes, then once more.
+
+    ``argv[2]`` is the recorder's tag (whose counts to answer with), ``argv[3]`` the CPU priority.
+    """
+    if len(argv) < 3:
+        print("usage: python -m designer.host.event_writer DB SPOOL TAG [PRIORITY]", file=sys.stderr)
+        return 2
+    db, folder, tag = argv[0], argv[1], argv[2]
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the host stops us
+    if len(argv) > 3:
+        _lower_priority(argv[3])
     try:
         store = SQLiteStore(db)
     except (sqlite3.Error, OSError) as exc:
         log.error("cannot open the database %s: %s", db, exc)
         return 1
     stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
-    buffer = bytearray()
-    handled = written = 0
-
-    def waiting() -> bool:
-        return bool(select.select([stdin], [], [], 0)[0])
-
+    os.set_blocking(stdout, False)  # a recorder that does not read must not stop us
+    told: tuple[int, int] | None = None
+    eof = False
     while True:
-        chunk = os.read(stdin, PIPE_SIZE)  # waits for the next frames
-        eof = not chunk
-        buffer += chunk
-        while not eof and len(buffer) < BATCH_BYTES and waiting():
-            chunk = os.read(stdin, PIPE_SIZE)
-            eof = not chunk
-            buffer += chunk
-        rows = [row for frame in frames(buffer) for row in frame]
-        if rows:
-            try:
-                store.record_rows(rows)
-                written += len(rows)
-            except Exception:  # noqa: BLE001 - a bad batch (disk full, locked too long) must not stop the writer
-                log.exception("could not record %d call events", len(rows))
-            handled += len(rows)
-            os.write(stdout, _COUNTS.pack(handled, written))
+        try:
+            drain(folder, store)
+        except Exception as exc:  # noqa: BLE001 - a locked or full database: the events wait in the spool
+            log.error("could not move call events into %s: %s; trying again", db, exc)
+        try:
+            counts = store.spool_totals(tag)
+        except sqlite3.Error:
+            counts = told
+        if counts is not None and counts != told:
+            _answer(stdout, counts)
+            told = counts
         if eof:
             store.close()
             return 0
-        if rows and not waiting():
-            time.sleep(GATHER)
+        try:
+            if select.select([stdin], [], [], GATHER)[0]:
+                eof = not os.read(stdin, 1 << 16)
+        except OSError:
+            eof = True
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
-"""Call events off the answer path: an in-memory queue drained by a writer thread.
+"""Call events off the answer path: an in-memory queue drained by a writer thread, or a spool file.
 
-Used by the designer (``serve``: its Calls page reads events as soon as a call
-ends) and for the ``host`` command's log lines. The ``host`` command with
-``--db`` uses ``event_writer.ProcessRecorder`` instead, which keeps SQLite
-work out of the answering process entirely.
+``SpoolRecorder`` is the designer's (``serve``): each event is copied into a
+spool file before the answer goes out (``designer.host.spool``), so a SIGKILL
+of the server loses none, and a thread moves the spool into the store a few
+times a second (its Calls page reads events as soon as a call ends).
+``EventRecorder`` queues in memory, for the ``host`` command's log lines and
+for stores that are not a SQLite file. The ``host`` command with ``--db`` uses
+``event_writer.ProcessRecorder``, which keeps SQLite work out of the answering
+process entirely.
 
 The host hands each event to ``EventRecorder`` (a deque append, no I/O, no
 lock); a daemon thread wakes a few times a second and passes what piled up,
@@ -22,7 +26,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol, TextIO
 
-from designer.store import CallEvent
+from designer.host.spool import SpoolWriter, drain, spool_folder
+from designer.store import CallEvent, SQLiteStore
 
 log = logging.getLogger("flexml.host")
 
@@ -118,6 +123,97 @@ class EventRecorder:
             self._thread = None
         if callable(getattr(self.sink, "close", None)):
             self.sink.close()
+
+
+class SpoolRecorder:
+    """``recorder(event)`` copies the event into a spool file; a thread moves the spool into ``store``.
+
+    The spool is ``<store file>.spool/``; whatever an earlier process left there (killed before its events
+    were moved) is moved too. Events that cannot be spooled (no room on the disk) are counted in ``failed``.
+    """
+
+    def __init__(self, store: SQLiteStore, *, interval: float = 0.1):
+        self.store = store
+        self.interval = interval
+        self.folder = spool_folder(store.path)
+        self.appended = 0
+        self.moved = 0  # events the thread moved into the store (this process's and those left before)
+        self.failed = 0
+        self._spool: SpoolWriter | None = None
+        self._lock = threading.Lock()  # one drain at a time: the thread's, or flush's
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, event: CallEvent) -> None:
+        try:
+            if self._spool is None:
+                self._spool = SpoolWriter(self.folder)
+            self._spool.append(event.row())
+        except OSError as exc:
+            self.failed += 1
+            if self.failed == 1:
+                log.error("cannot keep call events in %s: %s", self.folder, exc.strerror or exc)
+            return
+        self.appended += 1
+        if self._thread is None:
+            self.start()
+
+    @property
+    def written(self) -> int:
+        return self.moved
+
+    @property
+    def pending(self) -> int:
+        """Events in this process's spool not yet in the store (0 once everything spooled is moved)."""
+        return max(self.appended - self._moved_mine(), 0)
+
+    def _moved_mine(self) -> int:
+        spool = self._spool
+        return self.store.spool_totals(spool.tag)[0] if spool is not None else self.appended
+
+    def start(self) -> None:
+        """Start the thread (at server start: it moves what earlier processes left in the spool)."""
+        with self._lock:
+            if self._thread is None:
+                self._stopping = False
+                self._thread = threading.Thread(target=self._run, name="flexml-event-spool", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            self._drain()
+
+    def _drain(self) -> None:
+        with self._lock:
+            try:
+                self.moved += drain(self.folder, self.store)
+            except Exception as exc:  # noqa: BLE001 - a locked or full database: the events wait in the spool
+                log.error("could not move call events into %s: %s; trying again", self.store.path, exc)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Move what is spooled into the store now; False if some of it is still waiting after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._drain()
+            if self.pending == 0 or time.monotonic() >= deadline:
+                return self.pending == 0
+            time.sleep(0.02)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the thread, finish the spool file and move what is left."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stopping = True
+            self._wake.set()
+            thread.join(timeout)
+        with self._lock:
+            spool, self._spool = self._spool, None  # an event after this goes to a new file
+            if spool is not None:
+                spool.close()
+        self._drain()
 
 
 def describe(event: CallEvent) -> str:

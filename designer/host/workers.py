@@ -95,6 +95,7 @@ def worker_main(argv: list[str]) -> int:
     import uvicorn
 
     from designer.host import app_from_env
+    from designer.host.guard import server_settings
 
     host, port, access_log = argv[0], int(argv[1]), argv[2] == "1"
     try:
@@ -102,7 +103,8 @@ def worker_main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"host worker: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
-    config = uvicorn.Config(app_from_env(), host=host, port=port, log_level="warning", access_log=access_log)
+    config = uvicorn.Config(app_from_env(), host=host, port=port, log_level="warning", access_log=access_log,
+                            **server_settings())
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import json
 import logging
 import secrets
 from pathlib import Path
@@ -39,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from designer.sandbox.body import read_json
 from designer.sandbox.calls import CallPlan, CallScheduler, Player, play, simulator_player
 from designer.sandbox.db import SandboxDB, new_sid
 from designer.sandbox.query import parse_fields, parse_list_query
@@ -105,22 +105,7 @@ class Sandbox:
 
     @staticmethod
     async def read_json(request: Request) -> dict[str, Any]:
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/json" and not ctype.endswith("+json"):
-            raise ApiError(415, "Unsupported media type",
-                           [(None, f"send the body as JSON with 'Content-Type: application/json' "
-                                   f"(this request has {ctype or 'no Content-Type'})")])
-        raw = await request.body()
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(400, "No JSON object could be decoded", [(None, f"the body is not JSON: {exc}")]) from None
-        except RecursionError:
-            raise ApiError(400, "No JSON object could be decoded", [(None, "the body is nested too deeply")]) from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "No JSON object could be decoded",
-                           [(None, f"the body must be a JSON object {{...}}, not {type(body).__name__}")])
-        return body
+        return await read_json(request)
 
     @staticmethod
     def project(obj: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:

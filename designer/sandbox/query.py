@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from designer.sandbox.schema import ApiError, Field, Kind, invalid_field
+from designer.sandbox.schema import MAX_INT, ApiError, Field, Kind, invalid_field
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
@@ -71,9 +71,12 @@ def _typed(f: Field, value: Any) -> Any:
     if value is None or f.type not in ("int",):
         return value if value is None or isinstance(value, str) else str(value)
     try:
-        return int(str(value))
+        number = int(str(value))
     except ValueError:
         raise bad_request(f"{f.name} is a number; {value!r} is not", "filter") from None
+    if not -MAX_INT - 1 <= number <= MAX_INT:
+        raise bad_request(f"{f.name} {value} is out of range (a number from {-MAX_INT - 1} to {MAX_INT})", "filter")
+    return number
 
 
 def _glob(pattern: str) -> str:
@@ -202,7 +205,8 @@ def _int(query: dict[str, str], name: str, default: int, low: int, high: int | N
     try:
         value = int(raw)
     except ValueError:
-        raise bad_request(f"{name} must be a whole number, not {raw!r}", name) from None
+        raise bad_request(f"{name} must be a whole number, not {raw[:40]!r}{'…' if len(raw) > 40 else ''}",
+                          name) from None
     if value < low or (high is not None and value > high):
         limit = f"between {low} and {high}" if high is not None else f"{low} or more"
         raise bad_request(f"{name} must be {limit}, not {value}", name)
@@ -210,7 +214,8 @@ def _int(query: dict[str, str], name: str, default: int, low: int, high: int | N
 
 
 def parse_list_query(kind: Kind, query: dict[str, str]) -> Query:
-    q = Query(offset=_int(query, "offset", 0, 0, None), limit=_int(query, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT))
+    q = Query(offset=_int(query, "offset", 0, 0, MAX_INT - MAX_LIMIT),
+              limit=_int(query, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT))
     if query.get("filter"):
         q.where = parse_filter(kind, query["filter"], q.params)
     if query.get("order"):

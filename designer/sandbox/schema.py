@@ -17,6 +17,7 @@ from typing import Any
 from compiler.catalogue import METHODS
 from designer.errors import DesignerError
 
+MAX_INT = 2**63 - 1  # SQLite's largest integer: a number past it is refused, not a 500
 ERROR_HANDLERS = ("basic", "none")
 
 
@@ -142,6 +143,8 @@ def clean_value(field: Field, value: Any) -> Any:
     if field.type == "int":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise validation_error(name, f"{name} must be a whole number of seconds, 0 or more, not {value!r}")
+        if value > MAX_INT:
+            raise validation_error(name, f"{name} must be at most {MAX_INT}, not {value}")
         return value
     if field.type == "json":
         if value is None:

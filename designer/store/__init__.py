@@ -30,6 +30,10 @@ class StoreError(DesignerError):
     """A store operation that cannot be done; the message says which object."""
 
 
+class SpoolConflict(StoreError):
+    """A spool file's position in the database is not where the reader started: another reader moved it."""
+
+
 class StaleFlow(StoreError):
     """The flow changed since the editor loaded it (another tab or user saved)."""
 
@@ -67,8 +71,28 @@ class CallEvent:
     params: dict[str, Any] = field(default_factory=dict)
 
     def row(self) -> tuple:
-        """The event as a plain tuple in field order (what ``record_rows`` and the event writer's frames hold)."""
+        """The event as a plain tuple in field order (what ``record_rows`` and the event spool's records hold)."""
         return (self.call_sid, self.flow_id, self.rev, self.kind, self.target, self.digits, self.at, self.params)
+
+
+@dataclass(frozen=True)
+class SpoolMark:
+    """Events read from bytes ``start``..``end`` of spool file ``name`` (written by ``tag``)."""
+
+    name: str
+    tag: str
+    start: int
+    end: int
+    events: int
+
+
+@dataclass(frozen=True)
+class SpoolPosition:
+    """How far a spool file has been moved into the events table; ``done`` once the file is deleted."""
+
+    offset: int
+    events: int
+    done: bool
 
 
 class Store(Protocol):
@@ -96,7 +120,11 @@ class Store(Protocol):
     def dids(self) -> dict[str, str]: ...
     # calls
     def record_events(self, events: list[CallEvent]) -> None: ...
-    def record_rows(self, rows: list[tuple]) -> None: ...  # events as ``CallEvent.row()`` tuples
+    def record_rows(self, rows: list[tuple], mark: SpoolMark | None = None) -> None: ...  # ``CallEvent.row()``s
+    # the durable spool's file positions (designer/host/spool.py), moved in the same transaction as the events
+    def spool_positions(self) -> dict[str, SpoolPosition]: ...
+    def spool_done(self, name: str) -> None: ...
+    def spool_totals(self, tag: str) -> tuple[int, int]: ...
     def recent_calls(self, limit: int = 50, flow_id: str | None = None) -> list[dict]: ...
     def call_events(self, call_sid: str) -> list[CallEvent]: ...
     # settings
@@ -151,6 +179,15 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_call ON events (call_sid, id);
 DROP INDEX IF EXISTS events_at; -- no query used it, and it cost a third of each insert on the answer-time writer
+-- how far each spool file of the host's event writer is in the events table (designer/host/spool.py)
+CREATE TABLE IF NOT EXISTS event_spool (
+    name TEXT PRIMARY KEY,
+    tag TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    events INTEGER NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS event_spool_tag ON event_spool (tag);
 CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -396,24 +433,53 @@ class SQLiteStore:
         """Insert a batch of events in one transaction."""
         self.record_rows([e.row() for e in events])
 
-    def record_rows(self, rows: list[tuple]) -> None:
-        """Insert events given as tuples in ``CallEvent`` field order, in one transaction, EVENT_ROWS per statement."""
-        if not rows:
+    def record_rows(self, rows: list[tuple], mark: SpoolMark | None = None) -> None:
+        """Insert events given as tuples in ``CallEvent`` field order, in one transaction, EVENT_ROWS per statement.
+
+        With a ``mark``, the same transaction moves that spool file's position from ``mark.start`` to
+        ``mark.end``; if the position is not at ``mark.start`` (another reader got there first) nothing is
+        inserted and ``SpoolConflict`` is raised, so no event is recorded twice.
+        """
+        if not rows and mark is None:
             return
         with self._write_lock:
             conn = self._conn()
-            conn.execute("BEGIN")
+            conn.execute("BEGIN IMMEDIATE")
             try:
+                if mark is not None:
+                    found = conn.execute("SELECT offset FROM event_spool WHERE name = ?", (mark.name,)).fetchone()
+                    at = found[0] if found else 0
+                    if at != mark.start:
+                        raise SpoolConflict(f"spool file {mark.name} is at byte {at}, not {mark.start}")
                 for start in range(0, len(rows), EVENT_ROWS):
                     chunk = rows[start:start + EVENT_ROWS]
                     values = [v for sid, flow, rev, kind, target, digits, at, params in chunk
                               for v in (sid, flow, rev, kind, target, digits, at, params_json(params))]
                     sql = _INSERT_EVENTS if len(chunk) == EVENT_ROWS else _insert_events_sql(len(chunk))
                     conn.execute(sql, values)
+                if mark is not None:
+                    conn.execute("INSERT INTO event_spool (name, tag, offset, events) VALUES (?, ?, ?, ?) "
+                                 "ON CONFLICT(name) DO UPDATE SET offset = excluded.offset, "
+                                 "events = events + excluded.events", (mark.name, mark.tag, mark.end, mark.events))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    def spool_positions(self) -> dict[str, SpoolPosition]:
+        """Every spool file's position, by file name."""
+        rows = self._conn().execute("SELECT name, offset, events, done FROM event_spool")
+        return {r["name"]: SpoolPosition(r["offset"], r["events"], bool(r["done"])) for r in rows}
+
+    def spool_done(self, name: str) -> None:
+        """Note that spool file ``name`` was deleted (every whole record in it is in the events table)."""
+        self._write("UPDATE event_spool SET done = 1 WHERE name = ?", (name,))
+
+    def spool_totals(self, tag: str) -> tuple[int, int]:
+        """Events and bytes moved into the events table from the spool files written by ``tag``."""
+        row = self._conn().execute("SELECT COALESCE(SUM(events), 0), COALESCE(SUM(offset), 0) FROM event_spool "
+                                   "WHERE tag = ?", (tag,)).fetchone()
+        return int(row[0]), int(row[1])
 
     def recent_calls(self, limit: int = 50, flow_id: str | None = None) -> list[dict]:
         """Calls, newest first: call_sid, flow_id, rev, started, ended, events, status, from, to."""
