@@ -18,7 +18,7 @@ import networkx as nx
 from compiler import templating
 from compiler.catalogue import DTMF_KEYS, E164, SAY, STEPS, Attr, Step, is_jump
 from compiler.flow import edge_branches, start_of
-from compiler.validate_rules import media_problems, menu_away_problems, path_variable_problems, \
+from compiler.validate_rules import ProvidedBefore, media_problems, menu_away_problems, path_variable_problems, \
     placeholder_problem, relative_url_problem, top_problems
 
 NODE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
@@ -63,8 +63,9 @@ def errors(problems: list[Problem]) -> list[Problem]:
 def validate(graph: nx.DiGraph) -> list[Problem]:
     out: list[Problem] = []
     out += _check_flow(graph)
+    before = ProvidedBefore(graph)  # walked only when a text needs it
     for node, data in graph.nodes(data=True):
-        out += _check_node(graph, node, data)
+        out += _check_node(graph, node, data, before)
     out += _check_cycles(graph)
     out += _check_reachability(graph)
     errs = [p for p in out if p.is_error]
@@ -101,7 +102,8 @@ def _is_phantom(graph: nx.DiGraph, node: str) -> bool:
 # --- one step --------------------------------------------------------------------------
 
 
-def _check_node(graph: nx.DiGraph, node: str, data: dict) -> list[Problem]:
+def _check_node(graph: nx.DiGraph, node: str, data: dict,
+                before: ProvidedBefore | None = None) -> list[Problem]:
     if _is_phantom(graph, node):
         return [
             Problem(src, f"branch {b}", f"connects to step {node!r}, which does not exist")
@@ -144,7 +146,7 @@ def _check_node(graph: nx.DiGraph, node: str, data: dict) -> list[Problem]:
                                                    "the call would never reach a step. Point one at a real step"))
     out += _check_branches(graph, node, spec, data)
     for found in (media_problems(node, spec, data), top_problems(graph, node, spec),
-                  menu_away_problems(graph, node, spec, data), path_variable_problems(graph, node, spec, data)):
+                  menu_away_problems(graph, node, spec, data), path_variable_problems(graph, node, spec, data, before)):
         out += [Problem(*f) for f in found]
     if spec.first_only and start_of(graph) != node:
         out.append(Problem(node, "type", f"{spec.type} leaves a call unanswered only as the first step; here "

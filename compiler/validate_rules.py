@@ -136,7 +136,38 @@ def menu_away_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> 
 # --- call variables only some requests carry ---------------------------------------------
 
 
-def path_variable_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> list[Found]:
+class ProvidedBefore:
+    """Which steps a call may reach after a step of a given type: one forward walk per type, on first use."""
+
+    def __init__(self, graph: nx.DiGraph):
+        self.graph = graph
+        self._after: dict[str, set[str]] = {}
+        self._jumps: dict[str, list[str]] | None = None
+
+    def reached_after(self, type_: str) -> set[str]:
+        if type_ not in self._after:
+            self._after[type_] = self._walk([n for n, d in self.graph.nodes(data=True) if d.get("type") == type_])
+        return self._after[type_]
+
+    def _walk(self, sources: list[str]) -> set[str]:
+        """Steps reached from ``sources`` by connections, and by Go to steps to their targets."""
+        graph = self.graph
+        seen: set[str] = set()
+        todo = [t for s in sources for t in graph.successors(s)]
+        while todo:
+            n = todo.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            todo += list(graph.successors(n))
+            data = graph.nodes[n]
+            if is_jump(data) and data.get("target") is not None and str(data["target"]) in graph:
+                todo.append(str(data["target"]))
+        return seen
+
+
+def path_variable_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict,
+                           before: ProvidedBefore | None = None) -> list[Found]:
     """Texts using a variable (``{{ RecordingUrl }}``, ``{{ Digits }}``) no earlier step can have set."""
     texts: list[tuple[str, Any]] = []
     if spec.can_template:
@@ -149,31 +180,14 @@ def path_variable_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict)
               for name in sorted(templating.variables(text)) if name in _PROVIDED]
     if not wanted:
         return []
-    earlier = {graph.nodes[n].get("type") for n in _before(graph, node)}
+    before = before or ProvidedBefore(graph)
     out = []
     for field, name in wanted:
-        if not earlier & set(_PROVIDED[name]):
+        if not any(node in before.reached_after(t) for t in _PROVIDED[name]):
             steps = " or ".join(STEPS[t].label for t in _PROVIDED[name])
             out.append(_problem(node, field, f"{{{{ {name} }}}} is always empty here: no {steps} step comes before "
                                              "this one on any path, so the call has no value for it", "warning"))
     return out
-
-
-def _before(graph: nx.DiGraph, node: str) -> set[str]:
-    """Steps a call may pass through before ``node``: connections backwards, and Go to steps jumping to it."""
-    jumps: dict[str, list[str]] = {}
-    for n, d in graph.nodes(data=True):
-        if is_jump(d) and d.get("target") is not None:
-            jumps.setdefault(str(d["target"]), []).append(n)
-    seen: set[str] = set()
-    todo = list(graph.predecessors(node)) + jumps.get(node, [])
-    while todo:
-        n = todo.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        todo += list(graph.predecessors(n)) + jumps.get(n, [])
-    return seen
 
 
 # --- text that is not a value ------------------------------------------------------------
