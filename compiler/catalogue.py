@@ -48,6 +48,27 @@ class Attr:
     managed: bool = False
     label: str = ""  # plain name for forms; filled from ATTR_LABELS
     call_number: bool = False  # a phone attribute that may name the caller's or called number: {{ From }}
+    any_case: bool = False  # an enum read in any letter case (get → GET), written as its choice
+    off_words: tuple[str, ...] = ()  # words that switch a key off; the first is what FlexML is given
+    settable: bool = False  # a managed URL the user may set instead: the step then talks to that server
+    required: bool = False  # the verb means nothing without it (Override's statusCallbackUrl)
+    not_streaming: bool = False  # a Play key that streaming disables (reference: forwardOnKey, rewindOnKey)
+
+    def canonical(self, value: Any) -> Any:
+        """The value as FlexML writes it: an ``any_case`` enum's choice, a key's off word as its first."""
+        if isinstance(value, str):
+            text = value.strip()
+            if self.any_case:
+                for choice in self.choices:
+                    if choice.lower() == text.lower():
+                        return choice
+            if text.lower() in self.off_words:
+                return self.off_words[0]
+        return value
+
+    def is_off(self, value: Any) -> bool:
+        """Whether ``value`` switches this key off (``_`` or ``none`` for a menu's finish key)."""
+        return isinstance(value, str) and value.strip().lower() in self.off_words
 
     def describe_range(self) -> str:
         if self.minimum is not None and self.maximum is not None:
@@ -94,6 +115,12 @@ class Step:
     host_fields: tuple[str, ...] = ()
     case_branches: bool = False  # its outputs are its cases' names, then "else" (Split)
     outcome_branch: str = ""  # an output taken from the action request's outcome (Dial: "no-answer")
+    # call variables only its action request carries (the keys pressed, a recording's details)
+    provides: tuple[str, ...] = ()
+    at_top: bool = False  # only at the top of a document: the flow's first step, nothing leading to it (Override)
+    twiml_default_to: str = ""  # TwiML's reading of an absent ``to`` (Message/Sms texts the caller: {{ From }})
+    twiml_default_from: str = ""  # … and of an absent ``from`` (the number the caller dialled: {{ To }})
+    twiml_reasks: bool = False  # TwiML re-requests the same document when it has no action (Gather, Record)
 
     def attr(self, name: str) -> Attr | None:
         return _ATTR_INDEX[self.type].get(name)
@@ -105,7 +132,8 @@ class Step:
 
     @property
     def user_attrs(self) -> tuple[Attr, ...]:
-        return tuple(a for a in self.attrs if not a.managed)
+        """Attributes a user may set: not managed, or managed but ``settable`` (a menu's other server)."""
+        return tuple(a for a in self.attrs if not a.managed or a.settable)
 
     @property
     def is_menu(self) -> bool:
@@ -172,12 +200,14 @@ def _key(name: str, help: str) -> Attr:
     return Attr(name, "key", help, choices=DTMF_KEYS)
 
 
-def _method(name: str = "method", help: str = "HTTP method for the action URL.") -> Attr:
-    return Attr(name, "enum", help, default="POST", choices=METHODS, managed=True)
+def _method(name: str = "method", help: str = "HTTP method for the action URL.", settable: bool = False) -> Attr:
+    return Attr(name, "enum", help, default="POST", choices=METHODS, managed=True, any_case=True,
+                settable=settable)
 
 
-def _action(name: str = "action", help: str = "URL requested next; set from the step's connections.") -> Attr:
-    return Attr(name, "url", help, managed=True)
+def _action(name: str = "action", help: str = "URL requested next; set from the step's connections.",
+            settable: bool = False) -> Attr:
+    return Attr(name, "url", help, managed=True, settable=settable)
 
 
 SAY = Step(
@@ -200,7 +230,8 @@ PLAY = Step(
         Attr("controlSkip", "int", "Seconds skipped by the forward and rewind keys.", default=60, minimum=1),
         _action("errorAction", "URL requested when the file cannot be played; set from the error connection."),
         _method("errorMethod", "HTTP method for the error URL."),
-        _key("forwardOnKey", "Key that skips forward by controlSkip seconds."),
+        replace(_key("forwardOnKey", "Key that skips forward by controlSkip seconds (not while streaming)."),
+                not_streaming=True),
         Attr("loop", "int", "How many times to play the file; 0 repeats until the call ends.",
              default=1, minimum=0, maximum=100),
         Attr("loopPause", "int", "Seconds of silence between repetitions.", default=0, minimum=0, maximum=300),
@@ -210,9 +241,11 @@ PLAY = Step(
         _key("minorRewindOnKey", "Key that skips back by minorControlSkip seconds."),
         _key("pauseOnKey", "Key that pauses playback."),
         _key("restartOnKey", "Key that resumes paused playback."),
-        _key("rewindOnKey", "Key that skips back by controlSkip seconds."),
+        replace(_key("rewindOnKey", "Key that skips back by controlSkip seconds (not while streaming)."),
+                not_streaming=True),
         _key("stopOnKey", "Key that stops playback."),
-        Attr("streaming", "bool", "On for a live stream (needed for hls:// and rtmp:// URLs).", default=False),
+        Attr("streaming", "bool", "On for a live stream (needed for hls:// and rtmp:// URLs; turns off the "
+             "forward and rewind keys).", default=False),
         Attr("timeLimit", "int", "Seconds of a stream to play; 0 means no limit.", default=0, minimum=0),
     ),
     text="url", text_required=True, media=True,
@@ -229,9 +262,13 @@ GATHER = Step(
     "Gather", "Menu / collect digits", "dialpad",
     "Plays a prompt and collects keys the caller presses; each option leads to its own step.",
     attrs=(
-        _action(help="Router URL on the host; set by the compiler."),
-        Attr("finishOnKey", "key", "Key that submits the digits pressed so far.", default="#", choices=DTMF_KEYS),
-        _method(),
+        _action(help="Leave empty: the designer answers the keys (connect the options). Or the address of "
+                     "another server that receives the keys pressed (then the menu has no options).",
+                settable=True),
+        Attr("finishOnKey", "key", "Key that submits the digits pressed so far; none (or _) for no finish key: "
+             "the keys are submitted when the caller stops pressing.", default="#", choices=DTMF_KEYS,
+             off_words=("_", "none")),
+        _method(help="HTTP method for the other server's address.", settable=True),
         Attr("numDigits", "int", "How many digits to collect; empty collects until timeout or the finish key.",
              minimum=1),
         Attr("timeout", "int", "Seconds to wait for the caller's next key.", default=5, minimum=1),
@@ -239,6 +276,8 @@ GATHER = Step(
     children=("Say", "Play"),
     branches=("timeout", "invalid"),
     digit_branches=True,
+    provides=("Digits",),
+    twiml_reasks=True,
     id_prefix="menu",
     starting=(("options", ["1", "2"]), ("prompt", [{"type": "Say", "text": ""}])),
     extra_fields=(
@@ -297,6 +336,8 @@ RECORD = Step(
     ),
     branches=("next", "error"),
     reports="the recording's details",
+    provides=("RecordingUrl", "RecordingFileSid", "RecordingDuration"),
+    twiml_reasks=True,
 )
 
 SMS = Step(
@@ -311,12 +352,13 @@ SMS = Step(
              "number when empty.", call_number=True),
     ),
     text="message", text_required=True, can_template=True, id_prefix="text",
+    twiml_default_to="{{ From }}", twiml_default_from="{{ To }}",
 )
 
 REDIRECT = Step(
     "Redirect", "Redirect", "call_split",
     "Hands the call to FlexML at another URL.",
-    attrs=(Attr("method", "enum", "HTTP method for the URL.", default="POST", choices=METHODS),),
+    attrs=(Attr("method", "enum", "HTTP method for the URL.", default="POST", choices=METHODS, any_case=True),),
     text="url", text_required=True, branches=(), terminal=True, answers=False, redirects=True,
 )
 
@@ -335,13 +377,13 @@ HANGUP = Step(
 
 OVERRIDE = Step(
     "Override", "Status callback", "settings_phone",
-    "Sends this call's status callback to another URL.",
+    "Sends this call's status callback to another URL (only as the first step).",
     attrs=(
-        Attr("statusCallbackUrl", "url", "URL told when the call ends."),
+        Attr("statusCallbackUrl", "url", "URL told when the call ends.", required=True),
         Attr("statusCallbackMethod", "enum", "HTTP method for the status callback.", default="POST",
-             choices=METHODS),
+             choices=METHODS, any_case=True),
     ),
-    answers=False,
+    answers=False, at_top=True,
 )
 
 GOTO = Step(
@@ -444,6 +486,12 @@ PALETTE_ORDER: tuple[str, ...] = tuple(STEPS)  # the palette offers the steps in
 _ATTR_INDEX: dict[str, dict[str, Attr]] = {
     s.type: {a.name: a for a in (*s.attrs, *s.extra_fields)} for s in STEPS.values()
 }
+
+# What Play takes (reference: Supported File Formats and Protocols): file extensions, and the schemes that
+# play live streams only (streaming must be true for them)
+MEDIA_FORMATS: tuple[str, ...] = ("aac", "al", "alaw", "flac", "g722", "m3u8", "mp3", "mp4", "mp4a", "ogg",
+                                  "ul", "ulaw", "wav")
+STREAM_SCHEMES: tuple[str, ...] = ("hls", "rtmp")
 
 # A phone number as FlexML takes it (E.164 digits, + optional): the one check for phone attributes, Transfer
 # numbers, a number a call variable holds on a live call, and numbers bound to flows

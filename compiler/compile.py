@@ -16,7 +16,7 @@ import networkx as nx
 from compiler import templating
 from compiler.catalogue import GATHER, STEPS
 from compiler.decisions import Decision, split_branches
-from compiler.emit import Urls, document, step_element, verb
+from compiler.emit import Urls, document, sends_keys_away, step_element, verb
 from compiler.errors import CompilerError
 from compiler.flow import flow_id, start_of
 from compiler.grammar import check_document
@@ -168,8 +168,8 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
         build(root, root)
     for node in plan.roots:
         data = nodes[node]
-        if not STEPS[data["type"]].is_menu:
-            continue
+        if not STEPS[data["type"]].is_menu or sends_keys_away(data):
+            continue  # a menu that sends its keys to another server has no router here
         routers[node] = _router(node, data, plan, document_of)
         retry_text = _field(data, "retryText")
         for k, doc in enumerate(routers[node].retry_docs, start=1):
@@ -230,8 +230,16 @@ def _router(node: str, data: dict, plan: Plan, document_of) -> Router:
         invalid=branches.get("invalid"),
         retries=retries,
         retry_docs=[f"{node}{RETRY_SUFFIX}{k}" for k in range(1, retries + 1)],
-        finish_on_key=str(attrs.get("finishOnKey") or STEPS[data["type"]].default("finishOnKey")),
+        finish_on_key=_finish_key(STEPS[data["type"]], attrs.get("finishOnKey")),
     )
+
+
+def _finish_key(spec, value) -> str:
+    """The key a router strips from the end of the digits: none when the menu's finish key is off."""
+    attr = spec.attr("finishOnKey")
+    if attr.is_off(value):
+        return ""
+    return str(value or attr.default)
 
 
 def _uses_template(data: dict) -> bool:

@@ -58,8 +58,8 @@ def set_attrs(el: etree._Element, spec: Step, attrs: dict | None, managed: dict[
     for a in spec.attrs:
         if a.name in managed:
             el.set(a.name, managed[a.name])
-        elif a.name in attrs and not a.managed and attrs[a.name] not in (None, ""):
-            el.set(a.name, attr_text(attrs[a.name], a.kind))
+        elif a.name in attrs and (not a.managed or a.settable) and attrs[a.name] not in (None, ""):
+            el.set(a.name, attr_text(a.canonical(attrs[a.name]), a.kind))
 
 
 def verb(type_: str, text: str | None = None, attrs: dict | None = None,
@@ -87,7 +87,7 @@ def step_element(node: str, data: dict, urls: Urls, branches: dict[str, str], at
     if spec.host_decides:  # the host answers this Redirect's URL itself, or replaces it by the branch taken
         return verb("Redirect", urls.decide(node))
     managed: dict[str, str] = {}
-    if spec.is_menu:
+    if spec.is_menu and not sends_keys_away(data):
         managed["action"] = urls.router(node, attempt)
     if spec.outcome_branch and spec.outcome_branch in branches:
         managed["action"] = urls.decide(node)
@@ -101,6 +101,13 @@ def step_element(node: str, data: dict, urls: Urls, branches: dict[str, str], at
         for number in data.get("numbers") or []:
             etree.SubElement(el, spec.child_element).text = str(number).strip()
     return el
+
+
+def sends_keys_away(data: dict) -> bool:
+    """A menu whose keys go to another server (its ``attrs.action``), not to the designer's router."""
+    spec = STEPS.get(data.get("type", ""))
+    attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
+    return spec is not None and spec.is_menu and bool(str(attrs.get("action") or "").strip())
 
 
 def document(verbs: list[etree._Element]) -> bytes:

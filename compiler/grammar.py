@@ -11,6 +11,7 @@ from importlib import resources
 
 from lxml import etree
 
+from compiler.catalogue import MEDIA_FORMATS, STEPS
 from compiler.errors import CompilerError
 from compiler.catalogue import CALL_VARIABLES
 from compiler.templating import TEMPLATED_VERBS, check, is_template, variables, with_sample_numbers
@@ -39,9 +40,32 @@ def problems(data: bytes) -> list[str]:
 
 def _grammar_problems(tree: etree._Element) -> list[str]:
     rng = relaxng()
-    if rng.validate(tree):
-        return []
-    return [f"line {e.line}: {e.message}" for e in rng.error_log]
+    if not rng.validate(tree):
+        return [f"line {e.line}: {e.message}" for e in rng.error_log]
+    return reference_problems(tree)
+
+
+def reference_problems(tree: etree._Element) -> list[str]:
+    """What the reference says that the grammar cannot: a played file's format, and template placeholders
+    (``{{ container_sid }}``) in attributes, which the carrier receives as written."""
+    out = []
+    for el in tree.iter():
+        spec = STEPS.get(el.tag) if isinstance(el.tag, str) else None
+        if spec is None:
+            continue
+        if spec.media and el.get("streaming") != "true" and el.text:
+            name = el.text.strip().split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]
+            ext = name.rsplit(".", 1)[1].lower() if "." in name.strip(".") else ""
+            if ext and ext not in MEDIA_FORMATS:
+                out.append(f"line {el.sourceline}: {el.tag} plays .{ext}, which is not one of the formats "
+                           f"{', '.join(MEDIA_FORMATS)}")
+        for name, value in el.attrib.items():
+            attr = spec.attr(name)
+            if "{{" in value or "{%" in value:
+                if attr is None or not attr.call_number:
+                    out.append(f"line {el.sourceline}: {el.tag} {name}={value!r} holds a template placeholder, "
+                               "which the carrier would receive as written")
+    return out
 
 
 def text_problems(tree: etree._Element) -> list[str]:

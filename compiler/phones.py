@@ -41,3 +41,31 @@ def national_digits(digits: str, region: str = DEFAULT_REGION) -> str:
         return str(phonenumbers.parse("+" + digits, region).national_number)
     except phonenumbers.NumberParseException:
         return digits
+
+
+def e164_or_problem(text: str, region: str = DEFAULT_REGION) -> tuple[str | None, str | None]:
+    """A number as FlexML takes it (E.164 digits), or None and why not.
+
+    An international form (``+1 415 …``, or digits that already start with a country code) keeps its
+    digits; a national form (``415-123-4567``) is read in ``region`` and gets its country code.
+    """
+    raw = str(text or "").strip()[:MAX_CHARS]
+    if not raw:
+        return None, "no number given"
+    if not _PHONE_LIKE.match(raw):
+        return None, f"{raw!r} is not a phone number"
+    digits = re.sub(r"[^0-9]", "", raw)
+    if raw.startswith("+") or len(digits) > 10 and not digits.startswith("0"):
+        try:  # already international: keep its digits when they are a possible number
+            possible = phonenumbers.is_possible_number(phonenumbers.parse("+" + digits, None))
+        except phonenumbers.NumberParseException:
+            possible = False
+        return (digits, None) if possible else (None, f"{raw!r} is not a possible phone number")
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None, f"{raw!r} is not a phone number in {region}"
+    if not phonenumbers.is_possible_number(parsed):
+        return None, f"{raw!r} is not a possible phone number in {region}"
+    return f"{parsed.country_code}{parsed.national_number}", None
+

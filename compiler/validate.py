@@ -19,11 +19,13 @@ from compiler import templating
 from compiler.catalogue import CALL_VARIABLES, DTMF_KEYS, E164, SAY, STEPS, Attr, Step, branches_of, is_jump
 from compiler.decisions import hours_problems, set_problems, split_problems
 from compiler.flow import edge_branches, start_of
+from compiler.validate_rules import ProvidedBefore, media_problems, menu_away_problems, path_variable_problems, \
+    placeholder_problem, relative_url_problem, top_problems
 
 NODE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 FLOW_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 DIGIT_BRANCH = re.compile(r"^[0-9*#]{1,32}\Z")
-URL = re.compile(r"^(https?|hls|rtmp)://[^\s<>\"]+$|^/[^\s<>\"]*$")
+URL = re.compile(r"^https?://[^\s<>\"]+$|^/[^\s<>\"]*$")
 MEDIA_URL = re.compile(r"^(https?|hls|rtmp)://[^\s<>\"]+$")
 NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 RESERVED_FLOW_IDS = {"status"}
@@ -62,9 +64,10 @@ def errors(problems: list[Problem]) -> list[Problem]:
 def validate(graph: nx.DiGraph) -> list[Problem]:
     out: list[Problem] = []
     out += _check_flow(graph)
-    known = _names_known(graph)
+    known = _names_known(graph)  # call fields, and the names a Set step before it gives
+    before = ProvidedBefore(graph)  # walked only when a text needs it
     for node, data in graph.nodes(data=True):
-        out += _check_node(graph, node, data, known.get(node, CALL_VARIABLES))
+        out += _check_node(graph, node, data, known.get(node, CALL_VARIABLES), before)
     out += _check_cycles(graph)
     out += _check_reachability(graph)
     errs = [p for p in out if p.is_error]
@@ -101,7 +104,8 @@ def _is_phantom(graph: nx.DiGraph, node: str) -> bool:
 # --- one step --------------------------------------------------------------------------
 
 
-def _check_node(graph: nx.DiGraph, node: str, data: dict, known: tuple[str, ...] = CALL_VARIABLES) -> list[Problem]:
+def _check_node(graph: nx.DiGraph, node: str, data: dict, known: tuple[str, ...] = CALL_VARIABLES,
+                before: ProvidedBefore | None = None) -> list[Problem]:
     if _is_phantom(graph, node):
         return [
             Problem(src, f"branch {b}", f"connects to step {node!r}, which does not exist")
@@ -147,6 +151,9 @@ def _check_node(graph: nx.DiGraph, node: str, data: dict, known: tuple[str, ...]
                 out.append(Problem(node, "target", f"Go to steps {' → '.join(chain)} only jump to each other; "
                                                    "the call would never reach a step. Point one at a real step"))
     out += _check_branches(graph, node, spec, data)
+    for found in (media_problems(node, spec, data), top_problems(graph, node, spec),
+                  menu_away_problems(graph, node, spec, data), path_variable_problems(graph, node, spec, data, before)):
+        out += [Problem(*f) for f in found]
     if spec.first_only and start_of(graph) != node:
         out.append(Problem(node, "type", f"{spec.type} leaves a call unanswered only as the first step; here "
                                          "the call is already answered, so it acts as a hang-up", "warning"))
@@ -168,7 +175,7 @@ def _goto_chain(graph: nx.DiGraph, node: str) -> list[str]:
 
 def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]:
     if attrs is None:
-        return []
+        attrs = {}
     if not isinstance(attrs, dict):
         return [Problem(node, where, f"must be a set of name: value pairs, found {attrs!r}")]
     out = []
@@ -180,13 +187,23 @@ def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]
             out.append(Problem(node, field, f"{spec.type} has no attribute {name!r}; it has: {known}"))
         elif value is None or value == "":
             continue  # a cleared field: not written, the carrier's default applies
+        elif attr.managed and attr.settable:
+            msg = _check_value(attr, value)
+            if msg:
+                out.append(Problem(node, field, msg))
         elif attr.managed:
             out.append(Problem(node, field, f"{name} is set from the step's connections; remove it and "
                                             "connect the step instead"))
         else:
-            msg = _check_value(attr, value)
+            # attributes are sent as written: call variables only in phone attributes marked call_number
+            msg = None if attr.call_number or not isinstance(value, str) else placeholder_problem(value)
+            msg = msg or _check_value(attr, value)
             if msg:
                 out.append(Problem(node, field, msg))
+    for a in spec.user_attrs:
+        if a.required and attrs.get(a.name) in (None, ""):
+            out.append(Problem(node, f"{where}.{a.name}", f"{spec.type} needs its {a.label or a.name}: "
+                                                          f"without it the step does nothing"))
     if spec.media and isinstance(attrs, dict) and attrs.get("timeLimit") not in (None, 0) \
             and not attrs.get("streaming"):
         out.append(Problem(node, f"{where}.timeLimit", "timeLimit only applies when streaming is on",
@@ -219,12 +236,15 @@ def _check_value(attr: Attr, value: Any) -> str | None:
     bad = NOT_XML.search(value)
     if bad:
         return f"contains the control character {bad.group()!r}, which a FlexML document cannot hold"
+    if attr.is_off(value):
+        return None
     if kind == "enum":
-        if value not in attr.choices:
+        if attr.canonical(value) not in attr.choices:
             return f"{value!r} is not allowed; use one of {', '.join(attr.choices)}"
     elif kind == "key":
         if value not in DTMF_KEYS:
-            return f"{value!r} is not a phone key; use one of {' '.join(DTMF_KEYS)}"
+            off = f", or {' or '.join(attr.off_words)} for none" if attr.off_words else ""
+            return f"{value!r} is not a phone key; use one of {' '.join(DTMF_KEYS)}{off}"
     elif kind == "keys":
         if value != "none" and not re.fullmatch(r"[0-9*#]+", value):
             return f"{value!r} must be phone keys (0-9, *, #) or the word none"
@@ -235,7 +255,8 @@ def _check_value(attr: Attr, value: Any) -> str | None:
             return f"{value!r} is not a phone number in E.164 form (like 15162065340 or +15162065340)"
     elif kind == "url":
         if not url_ok(value):
-            return f"{value!r} is not a URL (http://…, https://… or a path starting with /)"
+            return relative_url_problem(value) or \
+                f"{value!r} is not a URL (http://…, https://… or a path starting with /)"
     return None
 
 
@@ -277,11 +298,15 @@ def _check_text(node: str, spec: Step, text: Any, field: str,
     if too_long:
         out.append(Problem(node, field, f"is {len(text):,} characters; {spec.type} speaks at most "
                                         f"{spec.text_max:,}"))
-    if spec.text == "url":
+    placeholder = None if spec.can_template else placeholder_problem(text)
+    if placeholder:
+        out.append(Problem(node, field, placeholder))
+    elif spec.text == "url":
         if not url_ok(text.strip(), media=spec.media):
             kinds = "http://, https://, hls:// or rtmp://" if spec.media else \
                 "http://, https:// or a path starting with /"
-            out.append(Problem(node, field, f"{text.strip()!r} is not a URL; use {kinds}"))
+            relative = None if spec.media else relative_url_problem(text.strip())
+            out.append(Problem(node, field, relative or f"{text.strip()!r} is not a URL; use {kinds}"))
     # one length problem is enough: a text too long to speak is not also reported as too long to check
     if spec.can_template and templating.is_template(text) and not (too_long and len(text) > templating.MAX_TEXT):
         msg = templating.check(text, known)
@@ -327,7 +352,7 @@ def _check_numbers(node: str, numbers: Any) -> list[Problem]:
 def _check_branches(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> list[Problem]:
     out = []
     seen: dict[str, str] = {}
-    never = _option_checker(data) if spec.digit_branches else None
+    never = _option_checker(spec, data) if spec.digit_branches else None
     for target, edata in graph._succ[node].items():  # raw adjacency: no view per node
         for branch in edge_branches(edata):
             field = f"branch {branch}"
@@ -356,10 +381,12 @@ def _check_branches(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> lis
                 allowed = f"digit options (like 1, 42, *), {allowed}"
             out.append(Problem(node, field, f"{spec.label} has no output {branch!r}; its outputs are {allowed}"))
     if spec.is_menu:
-        out += _check_options(node, data.get("options"), seen, never)
         if "timeout" not in seen:
             out.append(Problem(node, "branch timeout", "no path when the caller presses nothing: the call "
                                                        "ends; connect 'no input'", "warning"))
+        if _sends_away(data):
+            return out  # its keys go to another server: menu_away_problems says what may connect
+        out += _check_options(node, data.get("options"), seen, never)
         if "invalid" not in seen and not _int_or(data.get("retries"), spec.default("retries")):
             out.append(Problem(node, "branch invalid", "no path for a wrong key and no retries: the call "
                                                        "takes the no-input path; connect 'invalid'", "warning"))
@@ -377,13 +404,21 @@ def _int_or(value: Any, default: int) -> int:
         return default
 
 
-def _option_checker(data: dict):
+def _sends_away(data: dict) -> bool:
+    attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
+    return bool(str(attrs.get("action") or "").strip())
+
+
+def _option_checker(spec: Step, data: dict):
     """A function telling why a menu option can never match (numDigits, finishOnKey), or None."""
     attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
     num_digits = attrs.get("numDigits")
     num_digits = int(num_digits) if isinstance(num_digits, int) and not isinstance(num_digits, bool) or (
         isinstance(num_digits, str) and re.fullmatch(r"[0-9]{1,18}", num_digits.strip())) else None
-    finish = attrs.get("finishOnKey") or "#"  # absent or cleared: the carrier's default, #
+    finish_attr = spec.attr("finishOnKey")
+    finish = attrs.get("finishOnKey") or finish_attr.default  # absent or cleared: the carrier's default
+    if finish_attr.is_off(finish):
+        finish = ""
 
     def never(option: str) -> str | None:
         if num_digits is not None and len(option) > num_digits:

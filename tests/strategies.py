@@ -15,7 +15,9 @@ command does, so ``tests`` is importable)::
 finds no problem with at all (no errors, no warnings):
 
 - every step type of the catalogue (Say, Play, Pause, Gather, Dial, Record,
-  Sms, Hangup, Reject (only as the first step), Redirect, Override, Goto),
+  Sms, Hangup, Reject and Override (only as the first step), Redirect, Goto),
+  live streams (hls://, rtmp://) with streaming on, methods in any letter case,
+  menus without a finish key (``_`` or ``none``);
   with random attributes in range, XML-special characters and call variables
   (``{{ From }}``) in texts;
 - the graph is a DAG in which every step is reachable from the start: each new
@@ -51,10 +53,11 @@ from compiler.flow import add_branch, to_data
 
 KEYS = "0123456789*"  # '#' is the menus' default finish key, so options avoid it
 TERMINAL = ("Hangup", "Redirect", "Goto")
-FLOWING = ("Say", "Play", "Pause", "Gather", "Dial", "Record", "Sms", "Override")
+FLOWING = ("Say", "Play", "Pause", "Gather", "Dial", "Record", "Sms")
 STEP_TYPES = FLOWING + TERMINAL
 _DRAWN = STEP_TYPES + ("Gather", "Gather", "Say")  # menus are what IVRs are made of
-_STARTS = FLOWING + ("Gather", "Gather", "Say", "Hangup", "Redirect", "Reject")  # the start is no Goto
+# the start is no Goto; Override only starts a flow (it goes at the top of the first document)
+_STARTS = FLOWING + ("Gather", "Gather", "Say", "Hangup", "Redirect", "Reject", "Override")
 DECIDING = ("Hours", "Split", "Set")
 _DRAWN_DECISIONS = _DRAWN + DECIDING + DECIDING
 _STARTS_DECISIONS = _STARTS + DECIDING
@@ -74,8 +77,10 @@ _numbers = st.builds(lambda plus, cc, rest: f"{'+' if plus else ''}{cc}{rest}",
                      st.text("0123456789", min_size=9, max_size=10))
 _media = st.sampled_from([
     "https://media.example.com/hello.mp3", "http://media.example.com/a%20b.wav?x=1&y=2",
-    "https://cdn.example.com/hold-music.ogg",
+    "https://cdn.example.com/hold-music.ogg", "https://cdn.example.com/stream", "https://c.example/AUDIO.ULAW",
 ])
+_streams = st.sampled_from(["hls://live.example.com/radio.m3u8", "rtmp://live.example.com/app/stream",
+                            "https://live.example.com/radio.m3u8"])
 _redirects = st.sampled_from(["https://other.example.com/flexml", "/elsewhere/start", "http://x.example/a?b=c&d=e"])
 
 
@@ -88,17 +93,20 @@ _ATTRS: dict[str, st.SearchStrategy[dict]] = {
     "Say": _optional({"voice": st.sampled_from(["man", "woman"]), "loop": st.integers(0, 100),
                       "loopPause": st.integers(0, 300)}),
     "Play": _optional({"loop": st.integers(0, 100), "controlSkip": st.integers(1, 120),
-                       "forwardOnKey": st.sampled_from(list("0123456789*#")), "streaming": st.booleans()}),
+                       "forwardOnKey": st.sampled_from(list("0123456789*#")), "streaming": st.just(False)}),
     "Pause": _optional({"length": st.integers(1, 30)}),
     "Dial": _optional({"timeout": st.integers(1, 60), "timeLimit": st.integers(0, 3600),
                        "hangupOnStar": st.booleans()}),
     "Record": _optional({"maxLength": st.integers(1, 3600), "fileFormat": st.sampled_from(["wav", "mp3", "ul"]),
                          "finishOnKey": st.sampled_from(["#", "123", "none", "*"]), "playBeep": st.booleans(),
-                         "direction": st.sampled_from(["in", "out"]), "stringKey1": _texts}),
+                         "direction": st.sampled_from(["in", "out"]),
+                         # attributes are sent as written: placeholders ({{ From }}) only in texts
+                         "stringKey1": _texts.filter(lambda t: "{{" not in t)}),
     "Sms": _optional({"to": _numbers, "from": _numbers}),
-    "Override": _optional({"statusCallbackUrl": st.sampled_from(["https://cb.example.com/status", "/status"]),
-                           "statusCallbackMethod": st.sampled_from(["POST", "GET"])}),
-    "Redirect": _optional({"method": st.sampled_from(["POST", "GET"])}),
+    "Override": st.fixed_dictionaries(
+        {"statusCallbackUrl": st.sampled_from(["https://cb.example.com/status", "/status"])},
+        optional={"statusCallbackMethod": st.sampled_from(["POST", "GET", "get", "Post"])}),
+    "Redirect": _optional({"method": st.sampled_from(["POST", "GET", "get"])}),
     "Hangup": st.just({}),
     "Reject": _optional({"reason": st.sampled_from(["rejected", "busy"])}),
 }
@@ -114,7 +122,12 @@ def _step(draw, type_: str) -> dict:
     if type_ in ("Say", "Sms"):
         node["text"] = draw(_texts)
     elif type_ == "Play":
-        node["text"] = draw(_media)
+        if draw(st.integers(0, 3)) == 0:  # a live stream: streaming on, and no forward/rewind keys
+            node["text"] = draw(_streams)
+            node["attrs"] = {**{k: v for k, v in node.get("attrs", {}).items() if k != "forwardOnKey"},
+                             "streaming": True, **draw(_optional({"timeLimit": st.integers(1, 600)}))}
+        else:
+            node["text"] = draw(_media)
     elif type_ == "Redirect":
         node["text"] = draw(_redirects)
     elif type_ == "Dial":
@@ -125,7 +138,7 @@ def _step(draw, type_: str) -> dict:
         if draw(st.booleans()):
             attrs["numDigits"] = max(len(o) for o in options) + draw(st.integers(0, 1))
         if draw(st.booleans()):
-            attrs["finishOnKey"] = "#"
+            attrs["finishOnKey"] = draw(st.sampled_from(["#", "_", "none"]))  # or no finish key
         node["attrs"] = attrs
         node["options"] = options
         node["retries"] = draw(st.integers(0, 3))

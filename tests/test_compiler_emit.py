@@ -289,12 +289,14 @@ def test_managed_attributes_come_only_from_connections():
     managed = {(s.type, a.name) for s in STEPS.values() for a in s.attrs if a.managed}
     assert managed == {(t, n) for t in ("Play", "Record") for n in ("action", "method", "errorAction", "errorMethod")} \
         | {(t, n) for t in ("Gather", "Dial", "Sms") for n in ("action", "method")}
-    # even when validation is skipped, a hand-set action never reaches the document
-    flow = make_flow({"menu": {"type": "Gather", "attrs": {"action": "https://evil.example/x", "method": "GET"}},
+    # even when validation is skipped, a hand-set action never reaches the document; only a menu may send its
+    # keys to another server (issue 15: its action is settable), and then it has no router
+    flow = make_flow({"menu": {"type": "Gather", "attrs": {"action": "https://other.example/x", "method": "get"}},
                       "d": {"type": "Dial", "numbers": ["15162065340"], "attrs": {"action": "/x"}}},
                      [("menu", "d", "1")], flow_id="m")
     compiled = compile_flow(flow, problems=[])
-    assert compiled.documents["menu"].decode() == xml('<Gather action="/flexml/m/1/menu/gather"/>')
+    assert compiled.documents["menu"].decode() == xml('<Gather action="https://other.example/x" method="GET"/>')
+    assert compiled.routers == {}
     assert compiled.documents["d"].decode() == xml("<Dial>", "  <Number>15162065340</Number>", "</Dial>")
 
 

@@ -83,8 +83,8 @@ def test_step_without_type():
     ({"type": "Say", "text": "Hi", "attrs": {"colour": "red"}}, "attrs.colour",
      "Say has no attribute 'colour'; it has: loop, loopPause, voice"),
     ({"type": "Say", "text": "Hi", "attrs": ["voice"]}, "attrs", "must be a set of name: value pairs"),
-    ({"type": "Gather", "prompt": MENU_PROMPT, "attrs": {"action": "/mine"}}, "attrs.action",
-     "set from the step's connections"),
+    ({"type": "Gather", "prompt": MENU_PROMPT, "attrs": {"action": "mine.xml"}}, "attrs.action",
+     "relative address"),
     ({"type": "Play", "text": "https://a.example/x.mp3", "attrs": {"errorAction": "/x"}}, "attrs.errorAction",
      "set from the step's connections"),
     ({"type": "Gather", "prompt": MENU_PROMPT, "retries": 9}, "retries", "from 0 to 5"),
@@ -147,7 +147,7 @@ def test_urls_that_would_not_parse_at_the_carrier(url):
 
 @pytest.mark.parametrize("url", ["http://[::1]:8080/next", "https://ivr.example.com:8443/a?b=c", "rtmp://media.example/x"])
 def test_well_formed_urls_pass(url):
-    step = {"type": "Play", "text": url}
+    step = {"type": "Play", "text": url, "attrs": {"streaming": url.startswith("rtmp")}}  # rtmp plays streaming
     assert found(make_flow({"x": step})) == []
 
 

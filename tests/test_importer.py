@@ -68,9 +68,10 @@ def test_call_flow_sample_gather_then_timeout_path():
     # the verbs after a Gather are what happens when the caller presses nothing
     assert g.nodes[branches["timeout"]]["text"] == "You did not enter an extension. "
     assert g.nodes[out_branches(g, branches["timeout"])["next"]]["type"] == "Hangup"
-    # /path/to/handler is not among the documents: keys go there through a Redirect step
-    assert step(g, branches["invalid"]) == {"type": "Redirect", "text": "/path/to/handler"}
-    assert "keys pressed are not passed on" in notes_text(result)
+    # /path/to/handler is not among the documents: the menu keeps sending its keys there (issue 15), with a note
+    # that the path needs the original server's address
+    assert g.nodes[menu]["attrs"]["action"] == "/path/to/handler" and "invalid" not in branches
+    assert "sends the keys pressed there" in notes_text(result) and "--server-url" in notes_text(result)
 
 
 def test_override_and_streaming_play_with_spread_out_url():
@@ -249,12 +250,14 @@ def test_twiml_set():
     after = out_branches(g, dial)["next"]
     assert step(g, after) == {"type": "Redirect", "text": "https://example.com/after-dial", "attrs": {"method": "GET"}}
     # <Message> is Sms; Record's action continues at thanks.xml; a plain-text Dial number
-    assert g.nodes["message"]["type"] == "Sms" and g.nodes["message"]["attrs"] == {"to": "+15551230002"}
+    assert g.nodes["message"]["type"] == "Sms" and g.nodes["message"]["attrs"] == {"to": "+15551230002", "from": "{{ To }}"}
     record = out_branches(g, "message")["next"]
     assert g.nodes[record]["attrs"] == {"maxLength": 30, "finishOnKey": "#", "playBeep": True}
     assert out_branches(g, record)["next"] == "thanks"
     assert g.nodes["thanks"]["unknown_attrs"] == {"voice": "Polly.Joanna"}
-    assert [n for n, d in g.nodes(data=True) if d.get("numbers") == ["4155550101"]]
+    # a US national number gets its country code (issue 15), with a warning naming the reading
+    assert [n for n, d in g.nodes(data=True) if d.get("numbers") == ["14155550101"]]
+    assert "'415-555-0101' has no country code: read as a US number, 14155550101" in text
     assert "message.xml line 4: unknown verb <Enqueue>" in text
     assert errors(validate(g)) == []
     compile_flow(g)

@@ -69,3 +69,23 @@ def test_the_installed_command_runs(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text())["graph"]["start"] == "main"
+
+
+def test_server_url_dialect_and_region_options(tmp_path, capsys):
+    doc = tmp_path / "bye.xml"
+    doc.write_text("<Response>\n<Sms>Thanks</Sms>\n<Dial>020 7946 0958</Dial>\n<Redirect>/completed</Redirect>\n"
+                   "</Response>", encoding="utf-8")
+    assert main(["import", str(doc), "--server-url", "https://ivr.example.com/", "--dialect", "twiml",
+                 "--region", "gb"]) == 0
+    out, err = capsys.readouterr()
+    graph = loads(out)
+    by_type = {d["type"]: d for _, d in graph.nodes(data=True)}
+    assert by_type["Redirect"]["text"] == "https://ivr.example.com/completed"
+    assert by_type["Sms"]["attrs"]["to"] == "{{ From }}"
+    assert by_type["Dial"]["numbers"] == ["442079460958"]
+    assert "read as TwiML (as asked)" in err and "GB number" in err
+
+
+def test_a_bad_region_is_one_line(tmp_path, capsys):
+    assert main(["import", str(FIXTURES / "reference" / "say.xml"), "--region", "United States"]) == 1
+    assert "--region" in capsys.readouterr().err

@@ -126,3 +126,21 @@ async def test_an_answer_too_large_for_a_document_breaks_the_call():
     huge = "<Response>" + "<Pause/>" * (MAX_ANSWER_BYTES // 8) + "</Response>"
     result, _ = await call({"/start": huge})
     assert_broke(result, "is larger than 1024 KB")
+
+
+@pytest.mark.parametrize("verb, words", [
+    ('<Pause length="0"/>', ["length='0'", "out of range", "1 or more"]),
+    ('<Say loop="200">Hi</Say>', ["loop='200'", "out of range", "from 0 to 100"]),
+    ('<Gather timeout="0"><Say>Press 1</Say></Gather>', ["timeout='0'", "out of range", "1 or more"]),
+])
+async def test_an_out_of_range_value_is_refused_as_the_carrier_would_not_clamped(verb, words):
+    result, _ = await call({"/start": doc(verb)})  # issue 15: the carrier refuses these; never clamp them
+    assert_broke(result, "not FlexML", *words)
+
+
+async def test_a_menu_without_a_finish_key_submits_the_hash_as_a_key():
+    docs = {"/start": doc('<Gather finishOnKey="_" action="/keys"><Say>Press</Say></Gather>'),
+            "/keys": doc("<Hangup/>")}
+    result, server = await call(docs, caller=ScriptedCaller(["1#"]))
+    assert result.ok
+    assert server.to("/keys")[0].body["Digits"] == "1#"

@@ -81,8 +81,11 @@ from compiler.emit import Urls
 from compiler.flow import FORMAT, add_branch, edge_branches, out_branches
 from compiler.layout import apply_layout
 from compiler.importer.links import Resolver, Target
+from compiler.importer.outside import Outside
+from compiler.importer.twiml import DIALECTS, Dialect, dialect, explicit_defaults
 from compiler.importer.verbs import Verb, read_verb
 from compiler.importer.parse import MAX_DOCUMENT_BYTES, ImportRefused, ParsedDocument, local_name, parse_document
+from compiler.phones import DEFAULT_REGION
 from compiler.plan import COPY_LIMIT
 from compiler.validate import FLOW_ID, NODE_ID, errors, validate
 
@@ -139,13 +142,14 @@ class ImportResult:
 # --- entry points ------------------------------------------------------------------------
 
 
-def import_document(data: bytes | str, name: str = "document.xml") -> ImportResult:
-    """One pasted or uploaded document."""
-    return import_documents({name: data})
+def import_document(data: bytes | str, name: str = "document.xml", **options: Any) -> ImportResult:
+    """One pasted or uploaded document (``options``: as for ``import_documents``)."""
+    return import_documents({name: data}, **options)
 
 
 def import_path(path: str | Path, entry: str | None = None, *, flow_id: str | None = None,
-                name: str | None = None) -> ImportResult:
+                name: str | None = None, server_url: str | None = None, dialect: str | None = None,
+                region: str = DEFAULT_REGION) -> ImportResult:
     """A ``.xml`` file, a folder of them, or a bundle ``.zip``."""
     p = Path(path)
     try:
@@ -174,13 +178,27 @@ def import_path(path: str | Path, entry: str | None = None, *, flow_id: str | No
         raise ImportRefused(f"{p}: permission denied") from None
     except IsADirectoryError:
         raise ImportRefused(f"{p}: is a folder") from None
-    return import_documents(files, entry, flow_id=flow_id, name=name, default_name=default_name)
+    return import_documents(files, entry, flow_id=flow_id, name=name, default_name=default_name,
+                            server_url=server_url, dialect=dialect, region=region)
 
 
 def import_documents(files: Mapping[str, bytes | str], entry: str | None = None, *, flow_id: str | None = None,
-                     name: str | None = None, default_name: str | None = None) -> ImportResult:
-    """A set of documents (path → bytes) to one flow; see the module docstring."""
-    return _Importer(files, flow_id=flow_id, name=name, default_name=default_name).run(entry)
+                     name: str | None = None, default_name: str | None = None, server_url: str | None = None,
+                     dialect: str | None = None, region: str = DEFAULT_REGION) -> ImportResult:
+    """A set of documents (path → bytes) to one flow; see the module docstring.
+
+    ``server_url``: the address of the server the documents came from (``https://ivr.example.com/app/``),
+    against which their paths (``/completed``) and relative URLs to documents outside the set are read.
+    ``dialect``: "twiml" or "flexml" to say how to read every document (by default each is read as TwiML
+    when it uses something only TwiML has). ``region``: the country national phone numbers are read in.
+    """
+    if dialect is not None and dialect not in DIALECTS:
+        raise ImportRefused(f"dialect {dialect!r}: use one of {', '.join(DIALECTS)}")
+    importer = _Importer(files, flow_id=flow_id, name=name, default_name=default_name)
+    importer.dialect = dialect
+    importer.region = region
+    importer.outside = Outside(server_url, importer.note)
+    return importer.run(entry)
 
 
 def _starts_with(p: Path, magic: bytes) -> bool:
@@ -231,6 +249,7 @@ class _Doc:
     verbs: list[Verb]
     steps: list[str] | None = None  # a bundle's step ids for these verbs
     targets: list[dict[str, Target]] = field(default_factory=list)
+    dialect: Dialect = field(default_factory=lambda: Dialect("flexml", None, ""))
 
 
 class _Importer:
@@ -257,6 +276,9 @@ class _Importer:
         self._goto_docs: dict[str, list[str]] = {}
         self._goto_targets: set[str] = set()
         self._suffixes: dict[str, int] = {}
+        self.dialect: str | None = None  # "twiml"/"flexml" for every document; None: read each
+        self.region = DEFAULT_REGION
+        self.outside = Outside(None, self.note)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -278,12 +300,17 @@ class _Importer:
             for line, message in parsed.notes:
                 self.note(message, path, line, severity="info")
             verbs = []
+            which = dialect(parsed, self.dialect) if steps is None else Dialect("flexml", None, "", given=True)
             for el in parsed.root:
                 if not isinstance(el.tag, str):
                     continue
-                verb = read_verb(el, parsed.line, exact=steps is not None)
+                verb = read_verb(el, parsed.line, exact=steps is not None, region=self.region,
+                                 twiml=which.name == "twiml")
                 for line, message, severity in verb.notes:
                     self.note(message, path, line, severity=severity)
+                if steps is None and verb.known:
+                    for message in explicit_defaults(verb.fields, which):
+                        self.note(message, path, verb.line, severity="warning" if which.name == "twiml" else "info")
                 verbs.append(verb)
             stray = [(parsed.root.text, parsed.root)] + [(el.tail, el) for el in parsed.root]
             for text, el in stray:
@@ -295,7 +322,7 @@ class _Importer:
                 self.note("the manifest's step list does not match this document; steps get new ids", path,
                           severity="info")
                 steps = None
-            self.docs[doc_name] = _Doc(doc_name, path, parsed, verbs, steps)
+            self.docs[doc_name] = _Doc(doc_name, path, parsed, verbs, steps, dialect=which)
         if not self.docs:
             raise ImportRefused("no FlexML documents (.xml) among the files")
         self.used_ids = set(self.docs) | {s for d in self.docs.values() for s in d.steps or ()}
@@ -527,6 +554,8 @@ class _Importer:
                 data: dict[str, Any] = {"type": "Goto", "target": redirect.name}
             else:
                 data = dict(verb.fields)
+                if doc.steps is None:
+                    self.outside.absolute_fields(data, redirect, doc.path, verb.line)
             node = self._node_id(doc, i)
             if not self._add_node(node, data, doc, verb):
                 break
@@ -575,9 +604,16 @@ class _Importer:
         action = targets.get("action")
         spec = _spec(verb.type)
         if spec.is_menu:
-            if action is None:
-                self.note("the menu has no action, so the keys pressed are not used; connect its options in the "
-                          "designer", doc.path, verb.line, node)
+            if action is None and doc.dialect.name == "twiml" and spec.twiml_reasks:
+                self.pending.append((node, "invalid", doc.name, None))
+                self.note(f"<{verb.tag}> without action: {doc.dialect.describe()}, where the keys pressed request "
+                          "this same document again; here any key goes back to its start (the menu's 'invalid' "
+                          "path, a Go to step) and no input goes on to the next step; add options in the designer",
+                          doc.path, verb.line, node)
+            elif action is None:
+                self.note(f"<{verb.tag}> has no action, so the keys pressed are not used: the flow treats every key "
+                          "as a wrong key (asked again, then the no-input path); connect its options in the designer",
+                          doc.path, verb.line, node)
             elif action.kind == "router" and action.name in self.routers:
                 self.menus[node] = action.name
             elif action.kind == "router":
@@ -590,8 +626,7 @@ class _Importer:
                           "cannot tell keys apart): connected as the menu's 'invalid' (any other key) path; add "
                           "options in the designer", doc.path, verb.line, node, "info")
             else:
-                self._external(node, "invalid", action.name, verb.methods.get("action"), doc, verb,
-                               "the keys pressed are not passed on by the Redirect")
+                self._keys_away(node, action.name, verb, doc)
             return False
         error = targets.get("errorAction")
         if error is not None and spec.has_error_branch:
@@ -599,6 +634,12 @@ class _Importer:
                 self.pending.append((node, "error", error.name, None))
             else:
                 self._external(node, "error", error.name, verb.methods.get("errorAction"), doc, verb)
+        if action is None and doc.dialect.name == "twiml" and spec.twiml_reasks and doc.steps is None:
+            self.pending.append((node, "next", doc.name, None))
+            self.note(f"<{verb.tag}> without action: {doc.dialect.describe()}, where the call then requests this "
+                      f"same document again; here the call goes back to its start after {spec.label.lower()} "
+                      "(a Go to step); set where the call goes next in the designer", doc.path, verb.line, node)
+            return True
         if action is None:
             return False
         if action.kind == "decide" and spec.outcome_branch:  # a Transfer whose outcome picks its path
@@ -614,8 +655,23 @@ class _Importer:
             self._external(node, "next", action.name, verb.methods.get("action"), doc, verb, lost)
         return True
 
+    def _keys_away(self, node: str, url: str, verb: Verb, doc: _Doc) -> None:
+        """A menu whose action is outside the set keeps sending its keys there (its ``attrs.action``)."""
+        url = self.outside.absolute(url, doc.path, verb.line, node)
+        data = self.graph.nodes[node]
+        attrs = dict(data.get("attrs") or {})
+        attrs["action"] = url
+        method = verb.methods.get("action")
+        if method:
+            attrs["method"] = method
+        data["attrs"] = attrs
+        self.note(f"<{verb.tag}> action {url!r} is outside the imported documents: the menu sends the keys pressed "
+                  "there, as the original did ('Next URL' on the menu), so it has no options in this flow; what follows it is "
+                  "the no-input path", doc.path, verb.line, node, "info")
+
     def _external(self, node: str, branch: str, url: str, method: str | None, doc: _Doc, verb: Verb,
                   lost: str | None = None) -> None:
+        url = self.outside.absolute(url, doc.path, verb.line, node) if doc.steps is None else url
         step = self.fresh(f"{node}-{branch}-redirect")
         data: dict[str, Any] = {"type": "Redirect", "text": url}
         if method == "GET":

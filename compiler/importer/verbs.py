@@ -17,8 +17,10 @@ from typing import Any, Callable
 
 from lxml import etree
 
-from compiler.catalogue import METHODS, STEPS, Attr, Step, canonical_verb
+from compiler import templating
+from compiler.catalogue import E164, METHODS, STEPS, Attr, Step, canonical_verb
 from compiler.importer.parse import local_name
+from compiler.phones import DEFAULT_REGION, e164_or_problem
 
 # TwiML spellings of FlexML verbs
 VERB_ALIASES = {"message": "Sms"}
@@ -48,6 +50,8 @@ class Verb:
     xml: str = ""  # the element as written (kept for unknown verbs)
     notes: list[tuple[int | None, str, str]] = field(default_factory=list)  # (line, message, severity)
     exact: bool = False  # keep text as written, outer whitespace and all
+    region: str = DEFAULT_REGION  # the country national phone numbers are read in
+    twiml: bool = False  # read as TwiML: bare national digits (4155550100) are national numbers too
 
     def note(self, line: int | None, message: str, severity: str = "warning") -> None:
         self.notes.append((line, message, severity))
@@ -68,13 +72,15 @@ def verb_type(tag: str) -> str | None:
     return found
 
 
-def read_verb(el: etree._Element, line_of: Callable[[etree._Element], int | None], exact: bool = False) -> Verb:
-    """``exact``: keep element text byte for byte (documents written by the compiler)."""
+def read_verb(el: etree._Element, line_of: Callable[[etree._Element], int | None], exact: bool = False,
+              region: str = DEFAULT_REGION, twiml: bool = False) -> Verb:
+    """``exact``: keep element text byte for byte (documents written by the compiler); ``region``: the country
+    national phone numbers (``415-123-4567``) are read in."""
     tag = local_name(el)
     type_ = verb_type(tag)
     line = line_of(el)
     xml = _source(el)
-    verb = Verb(tag=tag, type=type_, line=line, xml=xml, exact=exact)
+    verb = Verb(tag=tag, type=type_, line=line, xml=xml, exact=exact, region=region, twiml=twiml)
     if type_ is None:
         verb.note(line, f"unknown verb <{tag}>: not a FlexML verb; kept in the flow's "
                                  "unknown_verbs list and left out of the calls")
@@ -145,13 +151,42 @@ def _read_attrs(el: etree._Element, spec: Step, verb: Verb, *, keep_links: bool,
                 verb.note(line, f"<{tag}> voice {value!r} is not a FlexML voice (man, woman); the "
                                          "default voice is used and the value kept under unknown_attrs")
             continue
-        if attr.name == "finishOnKey" and attr.kind == "key" and value == "":
-            unknown[attr.name] = raw_value
-            verb.note(line, f"<{tag}> finishOnKey=\"\" (no finish key) is not FlexML; the default "
-                                     "(#) is used and the value kept under unknown_attrs")
+        if attr.off_words and (value == "" or attr.is_off(value)):
+            attrs[attr.name] = attr.off_words[0]
+            verb.note(line, f"<{tag}> {attr.name}={raw_value!r}: no finish key, so the keys are submitted when the "
+                            f"caller stops pressing; written as {attr.name}=\"{attr.off_words[0]}\"", "info")
             continue
+        if not attr.call_number and templating.is_template(value):
+            verb.note(line, f"<{tag}> {attr.name}={raw_value!r} is a placeholder from a template, not a value: the "
+                            "carrier would receive it as written; the step keeps it for you to replace in the "
+                            "designer")
+        elif attr.kind == "phone" and not exact_phone(verb, value):
+            value = _phone(value, f"<{tag}> {attr.name}", verb, line)
         attrs[attr.name] = _value(attr, value, tag, verb, line)
     return attrs, unknown
+
+
+def exact_phone(verb: Verb, value: str) -> bool:
+    """A phone value kept as written: in a compiler's document, or a call variable (``{{ From }}``)."""
+    return verb.exact or templating.is_template(value) or not value.strip()
+
+
+def _phone(raw: str, what: str, verb: Verb, line: int | None) -> str:
+    """A phone number as E.164 digits (``+`` kept when written); national forms read in the verb's region."""
+    number = raw.strip()
+    if not verb.twiml and E164.match(number):
+        return number  # FlexML numbers are E.164: bare digits already carry their country code
+    digits, problem = e164_or_problem(number, verb.region)
+    if digits is None:
+        verb.note(line, f"{what}: {problem}; kept as written for you to fix in the designer")
+        return number
+    clean = ("+" if number.startswith("+") else "") + digits
+    if not number.startswith("+") and digits != re.sub(r"[^0-9]", "", number):  # a country code was added
+        verb.note(line, f"{what}: {number!r} has no country code: read as a {verb.region} number, {clean} (the "
+                        "editor's reading); change it if the number is in another country")
+    elif clean != number:
+        verb.note(line, f"{what}: number {number!r} read as {clean!r}", "info")
+    return clean
 
 
 def _find_attr(spec: Step, name: str) -> Attr | None:
@@ -196,9 +231,9 @@ def _speech_text(el: etree._Element, verb: Verb, line_of) -> str | None:
     if children:
         verb.fields["unknown_children"] = [_source(c) for c in children]
         names = ", ".join(sorted({f"<{local_name(c)}>" for c in children}))
-        verb.note(verb.line, f"<{verb.tag}> contains {names}, which FlexML does not know; the text "
-                                      "is kept without them and the elements under unknown_children")
-        text = "".join(el.itertext())
+        verb.note(verb.line, f"<{verb.tag}> contains {names} (SSML), which FlexML does not know; the words are "
+                             "kept, with a space where each element was, and the elements under unknown_children")
+        text = " ".join(_spoken_words(el).split())
     else:
         text = el.text
     if text is None:
@@ -208,6 +243,16 @@ def _speech_text(el: etree._Element, verb: Verb, line_of) -> str | None:
     if not verb.exact and ("\n" in lead or "\n" in trail):
         text = text.strip()
     return text
+
+
+def _spoken_words(el: etree._Element) -> str:
+    """An element's words, with a space at every element boundary (``Hi<break/>Words`` → ``Hi Words``)."""
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str):
+            parts += [" ", _spoken_words(child), " "]
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _read_text(el: etree._Element, spec: Step, verb: Verb, line_of) -> None:
@@ -269,10 +314,10 @@ def _read_numbers(el: etree._Element, verb: Verb, line_of) -> None:
 
     def add(raw: str, line: int | None) -> None:
         number = raw.strip()
-        clean = _NUMBER_PUNCT.sub("", number)
-        if clean != number:
-            verb.note(line, f"number {number!r} read as {clean!r}", "info")
-        numbers.append(clean)
+        if verb.exact:
+            numbers.append(_NUMBER_PUNCT.sub("", number))
+            return
+        numbers.append(_phone(number, f"<{verb.tag}> number", verb, line))
 
     if el.text and el.text.strip():
         add(el.text, verb.line)  # TwiML: <Dial>415-555-0100</Dial>

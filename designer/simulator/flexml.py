@@ -68,7 +68,14 @@ class Verb:
             value = int(raw)
         except ValueError:
             raise NotFlexML(f"{self.where()}: {name}={raw!r} is not a whole number") from None
-        return max(value, minimum)
+        attr = self.spec.attr(name)  # the reference's range, as the carrier checks it: refused, never clamped
+        lo = attr.minimum if attr is not None and attr.minimum is not None else minimum
+        hi = attr.maximum if attr is not None else None
+        if value < lo or (hi is not None and value > hi):
+            wanted = f"from {lo} to {hi}" if hi is not None else f"{lo} or more"
+            raise NotFlexML(f"{self.where()}: {name}={raw!r} is out of range; the carrier takes a whole number "
+                            f"{wanted}")
+        return value
 
     def bool_attr(self, name: str, default: bool = CATALOGUE) -> bool:
         raw = self.attrs.get(name, "").strip().lower()
@@ -93,6 +100,9 @@ class Verb:
         if name not in self.attrs:
             return str(self._default(name, default) or "")
         raw = self.attrs[name].strip()
+        attr = self.spec.attr(name)
+        if attr is not None and attr.is_off(raw):
+            return ""  # no finish key (finishOnKey="_"): the keys are submitted on timeout
         if raw != "" and raw not in DTMF_KEYS:
             raise NotFlexML(f"{self.where()}: {name}={raw!r} must be one key: 0-9, * or #")
         return raw
