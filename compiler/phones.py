@@ -41,3 +41,51 @@ def national_digits(digits: str, region: str = DEFAULT_REGION) -> str:
         return str(phonenumbers.parse("+" + digits, region).national_number)
     except phonenumbers.NumberParseException:
         return digits
+
+
+_REASONS = {
+    phonenumbers.ValidationResult.TOO_SHORT: "is too short",
+    phonenumbers.ValidationResult.TOO_LONG: "is too long",
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "has no valid country code",
+    phonenumbers.ValidationResult.INVALID_LENGTH: "has the wrong number of digits",
+}
+
+
+def read_e164(text: str, region: str | None = DEFAULT_REGION) -> tuple[str | None, str | None]:
+    """A typed phone number as ``(E.164 with +, None)``, or ``(None, why it is impossible)``.
+
+    ``"(516) 206-5340"`` in region US is ``("+15162065340", None)``; ``"+1516206534"``
+    (one digit short) is ``(None, "+1516206534 is too short for a number in the US (+1)")``.
+    A number written with ``+`` (or as 11+ bare digits) is read without the region.
+    """
+    raw = str(text or "").strip()[:MAX_CHARS]
+    if not raw:
+        return None, "enter a phone number"
+    if not _PHONE_LIKE.match(raw):
+        return None, f"{raw!r} is not a phone number: use digits, like +1 516 206 5340 or (516) 206-5340"
+    digits = re.sub(r"[^0-9]", "", raw)
+    try:
+        parsed = phonenumbers.parse(raw, None if raw.startswith("+") else region)
+        if not raw.startswith("+") and not phonenumbers.is_possible_number(parsed) and len(digits) > 10:
+            parsed = phonenumbers.parse("+" + digits, None)  # E.164 digits written without their +
+    except phonenumbers.NumberParseException:
+        return None, f"{raw} has no valid country code: start with + and the country code"
+    result = phonenumbers.is_possible_number_with_reason(parsed)
+    if result != phonenumbers.ValidationResult.IS_POSSIBLE:  # a local-only number cannot be dialled from afar
+        where = phonenumbers.region_code_for_country_code(parsed.country_code)
+        local = result == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY
+        place = f" for a number in {where} (+{parsed.country_code})" if where not in ("ZZ", "001") and not local else ""
+        why = _REASONS.get(result, "is only a local number: add the area code"
+                           if result == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY
+                           else "is not a possible phone number")
+        return None, f"{raw} {why}{place}"
+    return f"+{parsed.country_code}{parsed.national_number}", None
+
+
+def formatted(e164: str) -> str:
+    """E.164 shown the international way: ``+15162065340`` → ``+1 516-206-5340``; the text when unreadable."""
+    try:
+        parsed = phonenumbers.parse("+" + str(e164).lstrip("+"), None)
+    except phonenumbers.NumberParseException:
+        return str(e164)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
