@@ -27,6 +27,7 @@ _OWN_SENTENCE = ("type", "text", "prompt", "numbers", "options", "target", "attr
 _BRANCH_WORDS = {"next": "next step", "timeout": "no-input path", "invalid": "wrong-key path",
                  "error": "error path"}
 MOVED = "moved on the canvas"
+MOVES_NAMED = 3
 _MOVE_LIMIT = 1.0  # canvas units a step must move to count as moved (rounding noise is not a move)
 
 
@@ -156,5 +157,18 @@ def changes(old: nx.DiGraph | None, new: nx.DiGraph) -> list[Change]:
 
 
 def describe_changes(old: nx.DiGraph | None, new: nx.DiGraph) -> list[str]:
-    """The changes from ``old`` to ``new`` as sentences ("menu: option 3 added, goes to voicemail")."""
-    return [str(c) for c in changes(old, new)]
+    """The changes from ``old`` to ``new`` as sentences ("menu: option 3 added, goes to voicemail").
+
+    Moves come last; more than ``MOVES_NAMED`` of them are one sentence ("12 steps moved on the canvas").
+    """
+    found = changes(old, new)
+    said = [str(c) for c in found if c.sentence != MOVED]
+    moves = [c for c in found if c.sentence == MOVED]
+    if len(moves) > MOVES_NAMED:
+        return [*said, f"{len(moves)} steps {MOVED}"]
+    return [*said, *(str(c) for c in moves)]
+
+
+def call_changes(old: nx.DiGraph | None, new: nx.DiGraph) -> list[str]:
+    """The changes a caller could notice: every change but steps moved on the canvas."""
+    return [str(c) for c in changes(old, new) if c.sentence != MOVED]

@@ -22,6 +22,7 @@ from compiler import (BundleError, CompiledFlow, CompileError, FlowError, Gramma
 from compiler import flow as flowfile
 from compiler.bundle import flow_from_zip, open_zip, read_manifest
 from compiler.catalogue import E164
+from compiler.diff import call_changes, describe_changes
 from compiler.examples import EXAMPLES, example
 from compiler.importer import ImportRefused, import_document
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
@@ -31,7 +32,7 @@ from designer.errors import DesignerError
 from designer.host.inprocess import InProcessHost, hosted
 from designer.store import FlowRecord, Revision, StaleFlow, StoreError
 
-__all__ = ["ServiceError", "PublishRefused", "StaleFlow", "StoreError"]  # and the functions below
+__all__ = ["ServiceError", "PublishRefused", "NothingToPublish", "StaleFlow", "StoreError"]  # and the functions below
 
 MAX_UPLOAD_BYTES = flowfile.MAX_FLOW_BYTES
 SECRET_SETTING = "storage_secret"
@@ -48,6 +49,14 @@ class PublishRefused(ServiceError):
     def __init__(self, flow_id: str, problems: list[Problem]):
         self.problems = problems
         super().__init__(f"flow {flow_id!r} has {len(problems)} error(s); fix them before publishing")
+
+
+class NothingToPublish(ServiceError):
+    """The draft calls the same as the published revision (at most steps moved): no new revision is made."""
+
+    def __init__(self, flow_id: str, rev: int):
+        self.rev = rev
+        super().__init__(f"flow {flow_id!r} has no changes since revision {rev}; nothing to publish")
 
 
 # --- ids and names ---------------------------------------------------------------------
@@ -254,8 +263,16 @@ def checked_draft(ctx: AppContext, flow_id: str) -> nx.DiGraph:
 
 
 def publish(ctx: AppContext, flow_id: str, note: str = "") -> Revision:
-    """Validate, compile, store an immutable revision with its bundle, and make the host serve it."""
+    """Validate, compile, store an immutable revision with its bundle, and make the host serve it.
+
+    ``note`` says what the revision is for ("new holiday hours"). A draft with no changes since the
+    published revision raises ``NothingToPublish`` instead of making an identical revision.
+    """
     graph = checked_draft(ctx, flow_id)
+    record = _get(ctx, flow_id)
+    if record.published_rev and not _changes_since(ctx, flow_id, record.published_rev, graph, calls_only=True):
+        raise NothingToPublish(flow_id, record.published_rev)
+    note = " ".join(str(note or "").split())[:MAX_NOTE_CHARS]
     compiled: list[CompiledFlow] = []
 
     def bundle_for_rev(rev: int) -> bytes:
@@ -272,6 +289,40 @@ def publish(ctx: AppContext, flow_id: str, note: str = "") -> Revision:
     if ctx.table is not None:
         ctx.table.serve_revision(compiled[-1], current=True)
     return revision
+
+
+MAX_NOTE_CHARS = 500
+
+
+def revision_graph(ctx: AppContext, flow_id: str, rev: int) -> nx.DiGraph:
+    """A stored revision's flow, under the flow's id (ServiceError when there is no such revision)."""
+    revision = ctx.store.get_revision(flow_id, rev)
+    if revision is None:
+        raise ServiceError(f"flow {flow_id!r} has no revision {rev}")
+    graph = flowfile.loads(revision.graph_json, f"flow {flow_id} revision {rev}")
+    graph.graph["id"] = flow_id
+    return graph
+
+
+def _changes_since(ctx: AppContext, flow_id: str, rev: int, graph: nx.DiGraph, calls_only: bool = False) -> list[str]:
+    """Sentences for what ``graph`` changes against revision ``rev``; ``calls_only`` leaves out moves."""
+    draft = graph.copy()
+    draft.graph["id"] = flow_id
+    describe = call_changes if calls_only else describe_changes
+    return describe(revision_graph(ctx, flow_id, rev), draft)
+
+
+def unpublished_changes(ctx: AppContext, flow_id: str) -> list[str] | None:
+    """What the draft changes against the published revision, in sentences; None when never published."""
+    record = _get(ctx, flow_id)
+    if not record.published_rev:
+        return None
+    return _changes_since(ctx, flow_id, record.published_rev, draft_graph(ctx, flow_id))
+
+
+def revision_changes(ctx: AppContext, flow_id: str, old_rev: int, new_rev: int) -> list[str]:
+    """What revision ``new_rev`` changed against ``old_rev``, in sentences ("menu: option 3 added, …")."""
+    return describe_changes(revision_graph(ctx, flow_id, old_rev), revision_graph(ctx, flow_id, new_rev))
 
 
 def revisions(ctx: AppContext, flow_id: str) -> list[Revision]:
@@ -501,6 +552,7 @@ class FlowRow:
     published_rev: int | None
     numbers: list[str]
     steps: int
+    unpublished: bool = False  # published, and the draft has changed since
 
 
 def flow_rows(ctx: AppContext) -> list[FlowRow]:
@@ -510,5 +562,17 @@ def flow_rows(ctx: AppContext) -> list[FlowRow]:
             steps = len(json.loads(r.graph_json).get("nodes", []))
         except (ValueError, RecursionError, AttributeError):
             steps = 0
-        rows.append(FlowRow(r.id, r.name, r.updated_at, r.published_rev, r.numbers, steps))
+        rows.append(FlowRow(r.id, r.name, r.updated_at, r.published_rev, r.numbers, steps,
+                            unpublished=_draft_differs(ctx, r)))
     return rows
+
+
+def _draft_differs(ctx: AppContext, record: FlowRecord) -> bool:
+    """True when a published flow's draft has changes the host does not serve yet."""
+    if not record.published_rev:
+        return False
+    try:
+        return bool(_changes_since(ctx, record.id, record.published_rev,
+                                   flowfile.loads(record.graph_json, f"flow {record.id}"), calls_only=True))
+    except (ServiceError, FlowError):
+        return True
