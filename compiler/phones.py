@@ -56,7 +56,9 @@ def read_e164(text: str, region: str | None = DEFAULT_REGION) -> tuple[str | Non
 
     ``"(516) 206-5340"`` in region US is ``("+15162065340", None)``; ``"+1516206534"``
     (one digit short) is ``(None, "+1516206534 is too short for a number in the US (+1)")``.
-    A number written with ``+`` (or as 11+ bare digits) is read without the region.
+    A number written with ``+`` (or as 11+ bare digits) is read without the region and needs only a
+    possible length; a national form must also be a number in use in ``region`` (so ``0123456789``
+    is refused rather than read as something else).
     """
     raw = str(text or "").strip()[:MAX_CHARS]
     if not raw:
@@ -79,7 +81,11 @@ def read_e164(text: str, region: str | None = DEFAULT_REGION) -> tuple[str | Non
                            if result == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY
                            else "is not a possible phone number")
         return None, f"{raw} {why}{place}"
-    return f"+{parsed.country_code}{parsed.national_number}", None
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if not raw.startswith("+") and len(digits) <= 10 and not phonenumbers.is_valid_number(parsed):
+        return None, (f"{raw} is not a number in use in {region}; if it is right, type it with its "
+                      f"country code (+{parsed.country_code} …)")
+    return e164, None
 
 
 def formatted(e164: str) -> str:
@@ -89,3 +95,9 @@ def formatted(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return str(e164)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def region_choices() -> dict[str, str]:
+    """Every region phonenumbers knows → "US (+1)", sorted by code."""
+    return {code: f"{code} (+{phonenumbers.country_code_for_region(code)})"
+            for code in sorted(phonenumbers.SUPPORTED_REGIONS)}

@@ -21,10 +21,10 @@ from compiler import (BundleError, CompiledFlow, CompileError, FlowError, Gramma
                       errors, validate, write_zip)
 from compiler import flow as flowfile
 from compiler.bundle import flow_from_zip, open_zip, read_manifest
-from compiler.catalogue import E164
 from compiler.diff import call_changes, describe_changes
 from compiler.examples import EXAMPLES, example
 from compiler.importer import ImportRefused, import_document
+from compiler.phones import DEFAULT_REGION, read_e164, region_choices
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 
 from designer.context import AppContext
@@ -393,24 +393,47 @@ def export_flow_file(ctx: AppContext, flow_id: str) -> tuple[str, bytes]:
 # --- numbers ---------------------------------------------------------------------------
 
 
-def checked_number(text: str) -> str:
-    """A number a user typed, checked as E.164 and stored as digits: '+1 (516) 206-5337' → '15162065337'.
+def checked_number(text: str, region: str = DEFAULT_REGION) -> str:
+    """A number a user typed, read as E.164 and stored as digits: '+1 (516) 206-5337' → '15162065337'.
 
-    Raises ServiceError for what is not E.164 (``designer.host.table.number_key`` only strips to digits).
+    A national form ('(516) 206-5337') is read in ``region`` (Settings' default country). Raises
+    ServiceError saying why for what cannot be a phone number (``designer.host.table.number_key``
+    only strips to digits).
     """
     raw = (text or "").strip()
-    compact = re.sub(r"[\s().\-]", "", raw)
-    if not compact:
+    if not raw:
         raise ServiceError("enter a phone number, like +1 516 206 5337")
-    if not E164.match(compact):
-        raise ServiceError(f"{raw!r} is not a phone number in E.164 form: country code and number, "
-                           "7 to 15 digits, like +1 516 206 5337")
-    return compact.lstrip("+")
+    e164, why = read_e164(raw, region)
+    if e164 is None:
+        raise ServiceError(f"{why}; a phone number is its country code and number, like +1 516 206 5337")
+    return e164.lstrip("+")
+
+
+REGION_SETTING = "default_region"
+
+
+def default_region(ctx: AppContext) -> str:
+    """The country whose national forms phone numbers are read in ("US" unless Settings says otherwise)."""
+    return ctx.store.get_setting(REGION_SETTING) or DEFAULT_REGION
+
+
+def set_default_region(ctx: AppContext, region: str) -> str:
+    """Set the default country (a two-letter region code phonenumbers knows, like "US" or "GB")."""
+    code = (region or "").strip().upper()
+    if code not in phone_regions():
+        raise ServiceError(f"{region!r} is not a country code this designer knows; use one like US or GB")
+    ctx.store.set_setting(REGION_SETTING, code)
+    return code
+
+
+def phone_regions() -> dict[str, str]:
+    """Region code → "US (+1)", for the default-country choice."""
+    return region_choices()
 
 
 def bind_number(ctx: AppContext, number: str, flow_id: str) -> str:
     """Route calls to ``number`` to a flow; returns the stored (digits-only) number."""
-    digits = checked_number(number)
+    digits = checked_number(number, default_region(ctx))
     _get(ctx, flow_id)
     ctx.store.bind_did(digits, flow_id)
     if ctx.table is not None:
