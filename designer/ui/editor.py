@@ -378,6 +378,7 @@ class Editor:
         self.title.text = self.state.name
         self._show_unpublished()
         self._refresh_problems()
+        self.properties.show_problems()
         self._refresh_history_buttons()
         self._schedule_preview()
         if reason in ("undo", "redo", "reload"):
