@@ -58,14 +58,13 @@ class PropertiesPanel:
             message = self.typed.get(key) or (found.message if found else "")
             warning = not self.typed.get(key) and found is not None and not found.is_error
             slot.text = message
-            slot.classes(replace="text-xs -mt-1 " + ("text-warning" if warning else "text-negative"))
-            slot.set_visibility(bool(message))
+            colour = "text-warning" if warning else "text-negative"
+            slot.classes(replace=f"text-xs -mt-1 {colour}" + ("" if message else " hidden"))
 
     def _slot(self, key: str) -> ui.label:
-        """The line under a field where its problem is shown (empty and hidden while it has none)."""
-        slot = ui.label("").classes("text-xs -mt-1 text-negative").props(f'data-problem="{key}"') \
+        """The line under a field where its problem is shown (empty, and hidden by CSS, while it has none)."""
+        slot = ui.label("").classes("text-xs -mt-1 text-negative hidden").props(f'data-problem="{key}"') \
             .mark(f"problem-{key}")
-        slot.set_visibility(False)
         self.slots[key] = slot
         return slot
 
