@@ -35,6 +35,7 @@ from designer.store import FlowRecord, Revision, StaleFlow, StoreError
 __all__ = ["ServiceError", "PublishRefused", "NothingToPublish", "StaleFlow", "StoreError"]  # and the functions below
 
 MAX_UPLOAD_BYTES = flowfile.MAX_FLOW_BYTES
+IMPORT_NOTES = "import_notes"  # graph key: the importer's notes, [{"text", "node"}], until dismissed
 SECRET_SETTING = "storage_secret"
 PUBLIC_URL_SETTING = "public_url"
 
@@ -225,7 +226,11 @@ def parse_upload(data: bytes, filename: str) -> Upload:
             return Upload(flow_from_zip(data, where), [])
         if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<" or where.lower().endswith(".xml"):  # or UTF-16
             result = import_document(data, name=where)
-            return Upload(result.graph, [str(n) for n in result.notes])
+            notes = [str(n) for n in result.notes]
+            if notes:  # kept with the flow, shown in the editor until dismissed
+                result.graph.graph[IMPORT_NOTES] = [{"text": text, "node": n.node}
+                                                    for text, n in zip(notes, result.notes)]
+            return Upload(result.graph, notes)
         return Upload(flowfile.loads(data, where), [])
     except (FlowError, BundleError) as exc:
         raise ServiceError(str(exc)) from None

@@ -24,6 +24,7 @@ from designer.ui import frame
 from designer.ui.canvas import FlowCanvas, search_label
 from designer.ui.editor_state import EditorState, FlowNotFound
 from designer.ui.properties import PropertiesPanel
+from designer.ui.import_notes import ImportNotes
 from designer.ui.publish import publish_panel
 from designer.ui.unpublished import draft_changes
 from designer.ui.testcall import test_call_panel
@@ -216,6 +217,7 @@ class Editor:
                 .style(f"width: {width}") as self.side:
             ui.element("div").classes("fc-side-grip").props("data-testid=side-resize title='Drag to resize'") \
                 .on("pointerdown", lambda e: self._side_resized(e.args), js_handler=SIDE_RESIZE_JS)
+            self.import_notes = ImportNotes(self.state)
             with ui.tabs().classes("w-full") \
                     .props("dense no-caps inline-label outside-arrows mobile-arrows align=left") as self.tabs:
                 ui.tab("properties", "Properties")
