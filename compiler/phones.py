@@ -67,7 +67,9 @@ def read_e164(text: str, region: str | None = DEFAULT_REGION) -> tuple[str | Non
         return None, f"{raw!r} is not a phone number: use digits, like +1 516 206 5340 or (516) 206-5340"
     digits = re.sub(r"[^0-9]", "", raw)
     try:
-        parsed = phonenumbers.parse(raw, None if raw.startswith("+") else region)
+        international = raw.startswith("+") or region is None  # no region: the digits are E.164's
+        parsed = phonenumbers.parse(raw if raw.startswith("+") else "+" + digits if international else raw,
+                                    None if international else region)
         if not raw.startswith("+") and not phonenumbers.is_possible_number(parsed) and len(digits) > 10:
             parsed = phonenumbers.parse("+" + digits, None)  # E.164 digits written without their +
     except phonenumbers.NumberParseException:

@@ -118,9 +118,9 @@ class Editor:
                 .tooltip("All flows")
             self.title = ui.label(state.name).classes("text-lg font-semibold mr-2 truncate")
             self.saved = ui.label("").classes("text-xs").props("data-testid=saved")
-            self.unpublished = ui.badge("Unpublished changes", color="warning").props("outline") \
-                .classes("ml-2").mark("unpublished").tooltip("The draft differs from what the host serves; "
-                                                             "the Publish tab lists the changes")
+            self.unpublished = ui.badge("Unpublished changes", color="warning") \
+                .props("outline data-testid=unpublished").classes("ml-2").mark("unpublished") \
+                .tooltip("The draft differs from what the host serves; the Publish tab lists the changes")
             self.unpublished.set_visibility(False)
             ui.timer(UNPUBLISHED_CHECK, self._show_unpublished)
             ui.space()

@@ -93,7 +93,8 @@ class FlowsView:
                     ui.badge(f"Published · revision {row.published_rev}", color="positive") \
                         .props("outline").classes("px-2 py-1")
                     if row.unpublished:
-                        ui.badge("Unpublished changes", color="warning").props("outline").classes("px-2 py-1") \
+                        ui.badge("Unpublished changes", color="warning") \
+                            .props(f"outline data-testid=unpublished-{row.id}").classes("px-2 py-1") \
                             .mark(f"unpublished-{row.id}") \
                             .tooltip("The draft has changed since this revision; publish to make it live")
                 else:

@@ -90,9 +90,9 @@ class PublishPanel:
                              "is nothing to publish.").classes("text-xs text-slate-600").mark("no-changes")
             ui.input("Note (what this revision is for)", value=self.note, placeholder="e.g. new holiday hours",
                      on_change=lambda e: setattr(self, "note", e.value or "")) \
-                .props("dense outlined maxlength=500").classes("w-full").mark("publish-note")
+                .props("dense outlined maxlength=500 data-testid=publish-note").classes("w-full").mark("publish-note")
             button = ui.button("Publish", icon="rocket_launch", on_click=self.on_publish) \
-                .props("unelevated no-caps").classes("w-full").mark("publish")
+                .props("unelevated no-caps data-testid=publish").classes("w-full").mark("publish")
             if found:
                 button.disable()
                 self.problem_list(found)
@@ -104,7 +104,8 @@ class PublishPanel:
 
     def change_list(self, said: list[str], title: str, empty: str, mark: str) -> None:
         """Sentences of a diff under a title; ``empty`` when there are none."""
-        with ui.column().classes("w-full gap-0 p-2 rounded-lg bg-slate-50 border border-slate-200").mark(mark):
+        with ui.column().classes("w-full gap-0 p-2 rounded-lg bg-slate-50 border border-slate-200") \
+                .props(f"data-testid={mark}").mark(mark):
             if not said:
                 ui.label(empty).classes("text-sm text-slate-600").mark("no-changes")
                 return
@@ -211,6 +212,7 @@ class PublishPanel:
                         ui.label(clock(rev.created_at)).classes("text-xs text-slate-500")
                         if rev.note:
                             ui.label(rev.note).classes("text-xs text-slate-800 truncate") \
+                                .props(f"data-testid=revision-note-{rev.rev}") \
                                 .mark(f"revision-note-{rev.rev}").tooltip(rev.note)
                     if live:
                         ui.badge("live", color="positive").props("outline")
@@ -219,7 +221,8 @@ class PublishPanel:
                     older = [r.rev for r in revisions if r.rev < rev.rev]
                     if older:
                         ui.button(icon="difference", on_click=lambda o=older[0], r=rev.rev: self.compare(o, r)) \
-                            .props("flat round dense size=sm").tooltip("What this revision changed") \
+                            .props(f"flat round dense size=sm data-testid=compare-{rev.rev}") \
+                            .tooltip("What this revision changed") \
                             .mark(f"compare-{rev.rev}")
                     ui.button("Restore", on_click=lambda r=rev.rev: self.confirm_restore(r)) \
                         .props("flat dense no-caps size=sm").mark(f"restore-{rev.rev}")
