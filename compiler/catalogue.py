@@ -69,6 +69,8 @@ class Attr:
     def is_off(self, value: Any) -> bool:
         """Whether ``value`` switches this key off (``_`` or ``none`` for a menu's finish key)."""
         return isinstance(value, str) and value.strip().lower() in self.off_words
+    empty_means: str = ""  # the call number (a NUMBER_VARIABLES name) the carrier uses when it is left empty
+    advanced: bool = False  # shown under "Advanced" in the form: few people need it
 
     def describe_range(self) -> str:
         if self.minimum is not None and self.maximum is not None:
@@ -310,29 +312,32 @@ RECORD = Step(
     "Records the caller, for example a voicemail message.",
     attrs=(
         _action(help="URL requested when the recording ends; set from the connections."),
-        Attr("callbackUrl", "url", "URL told about the recording once it is stored."),
-        Attr("containerSid", "string", "Storage container for the recording."),
+        Attr("callbackUrl", "url", "URL told about the recording once it is stored.", advanced=True),
+        Attr("containerSid", "string", "Storage container for the recording.", advanced=True),
         Attr("direction", "enum", "Which side to record: in (caller) or out (called party); both when empty.",
-             choices=("in", "out")),
+             choices=("in", "out"), advanced=True),
         _action("errorAction", "URL requested when recording fails; set from the error connection."),
         _method("errorMethod", "HTTP method for the error URL."),
-        Attr("fileFormat", "enum", "Audio format of the recording.", default="wav", choices=("wav", "mp3", "ul")),
+        Attr("fileFormat", "enum", "Audio format of the recording.", default="wav", choices=("wav", "mp3", "ul"),
+             advanced=True),
         Attr("fileMode", "enum", "Append to or overwrite an existing file.", default="append",
-             choices=("append", "overwrite")),
-        Attr("fileSid", "string", "Existing storage file to record into (overrides the container)."),
+             choices=("append", "overwrite"), advanced=True),
+        Attr("fileSid", "string", "Existing storage file to record into (overrides the container).",
+             advanced=True),
         Attr("finishOnKey", "keys", "Keys that end the recording (e.g. # or 123); 'none' disables; "
              "any key when empty."),
-        Attr("integerKey1", "int", "Your own number stored with the recording."),
-        Attr("integerKey2", "int", "Your own number stored with the recording."),
+        Attr("integerKey1", "int", "Your own number stored with the recording.", advanced=True),
+        Attr("integerKey2", "int", "Your own number stored with the recording.", advanced=True),
         Attr("maxLength", "int", "Longest recording, in seconds.", default=3600, minimum=1),
         _method(),
         Attr("playBeep", "bool", "Beep before recording starts.", default=True),
-        Attr("timeout", "int", "Seconds of silence that end the recording.", default=5, minimum=1),
+        Attr("timeout", "int", "Seconds of silence that end the recording.", default=5, minimum=1, advanced=True),
         Attr("trim", "enum", "Remove silence at the start and end.", default="trim-silence",
-             choices=("trim-silence", "do-not-trim")),
-        Attr("recordSession", "bool", "Record the whole call in the background.", default=False),
-        Attr("stringKey1", "string", "Your own label stored with the recording."),
-        Attr("stringKey2", "string", "Your own label stored with the recording."),
+             choices=("trim-silence", "do-not-trim"), advanced=True),
+        Attr("recordSession", "bool", "Record the whole call in the background.", default=False,
+             advanced=True),
+        Attr("stringKey1", "string", "Your own label stored with the recording.", advanced=True),
+        Attr("stringKey2", "string", "Your own label stored with the recording.", advanced=True),
     ),
     branches=("next", "error"),
     reports="the recording's details",
@@ -346,13 +351,14 @@ SMS = Step(
     attrs=(
         _action(help="URL requested after sending; not used by the designer."),
         Attr("from", "phone", "Number the text comes from (E.164), or {{ To }} for the number the caller "
-             "dialled; the caller's number when empty.", call_number=True),
+             "dialled; the caller's number when empty.", call_number=True, empty_means="From"),
         _method(),
         Attr("to", "phone", "Number the text goes to (E.164), or {{ From }} to text the caller; the called "
-             "number when empty.", call_number=True),
+             "number when empty.", call_number=True, empty_means="To"),
     ),
     text="message", text_required=True, can_template=True, id_prefix="text",
     twiml_default_to="{{ From }}", twiml_default_from="{{ To }}",
+    starting=(("attrs", {"to": "{{ From }}"}),),  # texting the caller: an empty "to" would text the called number
 )
 
 REDIRECT = Step(
@@ -509,6 +515,15 @@ REQUEST_FIELDS: tuple[str, ...] = (
 CALL_VARIABLES: tuple[str, ...] = (
     *REQUEST_FIELDS, "Digits", "RecordingUrl", "RecordingFileSid", "RecordingDuration",
 )
+
+# Call details a person can insert into a templated text, in words ("the caller's number" → From).
+CALL_DETAIL_LABELS: dict[str, str] = {
+    "From": "the caller's number", "To": "the number they called", "CallerName": "the caller's name",
+    "Digits": "the keys they pressed", "RecordingUrl": "the recording's link",
+    "RecordingDuration": "the recording's length (seconds)", "CallSid": "the call's id",
+}
+# The plain words for a call number a phone field can name.
+NUMBER_LABELS: dict[str, str] = {"From": "the caller", "To": "the number they called"}
 
 
 API_VERSION = "2.0"  # the ApiVersion a call's requests carry

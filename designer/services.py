@@ -21,10 +21,12 @@ from compiler import (BundleError, CompiledFlow, CompileError, FlowError, Gramma
                       errors, validate, write_zip)
 from compiler import flow as flowfile
 from compiler.bundle import flow_from_zip, open_zip, read_manifest
-from compiler.catalogue import E164, step_of
+from compiler.catalogue import step_of
 from compiler.decisions import Override
+from compiler.diff import call_changes, describe_changes
 from compiler.examples import EXAMPLES, example
 from compiler.importer import ImportRefused, import_document
+from compiler.phones import DEFAULT_REGION, read_e164, region_choices
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 
 from designer.context import AppContext
@@ -32,9 +34,10 @@ from designer.errors import DesignerError
 from designer.host.inprocess import InProcessHost, hosted
 from designer.store import OVERRIDE_STATES, FlowRecord, HoursOverride, Revision, StaleFlow, StoreError
 
-__all__ = ["ServiceError", "PublishRefused", "StaleFlow", "StoreError"]  # and the functions below
+__all__ = ["ServiceError", "PublishRefused", "NothingToPublish", "StaleFlow", "StoreError"]  # and the functions below
 
 MAX_UPLOAD_BYTES = flowfile.MAX_FLOW_BYTES
+IMPORT_NOTES = "import_notes"  # graph key: the importer's notes, [{"text", "node"}], until dismissed
 SECRET_SETTING = "storage_secret"
 PUBLIC_URL_SETTING = "public_url"
 
@@ -49,6 +52,14 @@ class PublishRefused(ServiceError):
     def __init__(self, flow_id: str, problems: list[Problem]):
         self.problems = problems
         super().__init__(f"flow {flow_id!r} has {len(problems)} error(s); fix them before publishing")
+
+
+class NothingToPublish(ServiceError):
+    """The draft calls the same as the published revision (at most steps moved): no new revision is made."""
+
+    def __init__(self, flow_id: str, rev: int):
+        self.rev = rev
+        super().__init__(f"flow {flow_id!r} has no changes since revision {rev}; nothing to publish")
 
 
 # --- ids and names ---------------------------------------------------------------------
@@ -217,7 +228,11 @@ def parse_upload(data: bytes, filename: str) -> Upload:
             return Upload(flow_from_zip(data, where), [])
         if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<" or where.lower().endswith(".xml"):  # or UTF-16
             result = import_document(data, name=where)
-            return Upload(result.graph, [str(n) for n in result.notes])
+            notes = [str(n) for n in result.notes]
+            if notes:  # kept with the flow, shown in the editor until dismissed
+                result.graph.graph[IMPORT_NOTES] = [{"text": text, "node": n.node}
+                                                    for text, n in zip(notes, result.notes)]
+            return Upload(result.graph, notes)
         return Upload(flowfile.loads(data, where), [])
     except (FlowError, BundleError) as exc:
         raise ServiceError(str(exc)) from None
@@ -255,8 +270,16 @@ def checked_draft(ctx: AppContext, flow_id: str) -> nx.DiGraph:
 
 
 def publish(ctx: AppContext, flow_id: str, note: str = "") -> Revision:
-    """Validate, compile, store an immutable revision with its bundle, and make the host serve it."""
+    """Validate, compile, store an immutable revision with its bundle, and make the host serve it.
+
+    ``note`` says what the revision is for ("new holiday hours"). A draft with no changes since the
+    published revision raises ``NothingToPublish`` instead of making an identical revision.
+    """
     graph = checked_draft(ctx, flow_id)
+    record = _get(ctx, flow_id)
+    if record.published_rev and not _changes_since(ctx, flow_id, record.published_rev, graph, calls_only=True):
+        raise NothingToPublish(flow_id, record.published_rev)
+    note = " ".join(str(note or "").split())[:MAX_NOTE_CHARS]
     compiled: list[CompiledFlow] = []
 
     def bundle_for_rev(rev: int) -> bytes:
@@ -273,6 +296,40 @@ def publish(ctx: AppContext, flow_id: str, note: str = "") -> Revision:
     if ctx.table is not None:
         ctx.table.serve_revision(compiled[-1], current=True)
     return revision
+
+
+MAX_NOTE_CHARS = 500
+
+
+def revision_graph(ctx: AppContext, flow_id: str, rev: int) -> nx.DiGraph:
+    """A stored revision's flow, under the flow's id (ServiceError when there is no such revision)."""
+    revision = ctx.store.get_revision(flow_id, rev)
+    if revision is None:
+        raise ServiceError(f"flow {flow_id!r} has no revision {rev}")
+    graph = flowfile.loads(revision.graph_json, f"flow {flow_id} revision {rev}")
+    graph.graph["id"] = flow_id
+    return graph
+
+
+def _changes_since(ctx: AppContext, flow_id: str, rev: int, graph: nx.DiGraph, calls_only: bool = False) -> list[str]:
+    """Sentences for what ``graph`` changes against revision ``rev``; ``calls_only`` leaves out moves."""
+    draft = graph.copy()
+    draft.graph["id"] = flow_id
+    describe = call_changes if calls_only else describe_changes
+    return describe(revision_graph(ctx, flow_id, rev), draft)
+
+
+def unpublished_changes(ctx: AppContext, flow_id: str) -> list[str] | None:
+    """What the draft changes against the published revision, in sentences; None when never published."""
+    record = _get(ctx, flow_id)
+    if not record.published_rev:
+        return None
+    return _changes_since(ctx, flow_id, record.published_rev, draft_graph(ctx, flow_id))
+
+
+def revision_changes(ctx: AppContext, flow_id: str, old_rev: int, new_rev: int) -> list[str]:
+    """What revision ``new_rev`` changed against ``old_rev``, in sentences ("menu: option 3 added, …")."""
+    return describe_changes(revision_graph(ctx, flow_id, old_rev), revision_graph(ctx, flow_id, new_rev))
 
 
 def revisions(ctx: AppContext, flow_id: str) -> list[Revision]:
@@ -343,24 +400,47 @@ def export_flow_file(ctx: AppContext, flow_id: str) -> tuple[str, bytes]:
 # --- numbers ---------------------------------------------------------------------------
 
 
-def checked_number(text: str) -> str:
-    """A number a user typed, checked as E.164 and stored as digits: '+1 (516) 206-5337' → '15162065337'.
+def checked_number(text: str, region: str = DEFAULT_REGION) -> str:
+    """A number a user typed, read as E.164 and stored as digits: '+1 (516) 206-5337' → '15162065337'.
 
-    Raises ServiceError for what is not E.164 (``designer.host.table.number_key`` only strips to digits).
+    A national form ('(516) 206-5337') is read in ``region`` (Settings' default country). Raises
+    ServiceError saying why for what cannot be a phone number (``designer.host.table.number_key``
+    only strips to digits).
     """
     raw = (text or "").strip()
-    compact = re.sub(r"[\s().\-]", "", raw)
-    if not compact:
+    if not raw:
         raise ServiceError("enter a phone number, like +1 516 206 5337")
-    if not E164.match(compact):
-        raise ServiceError(f"{raw!r} is not a phone number in E.164 form: country code and number, "
-                           "7 to 15 digits, like +1 516 206 5337")
-    return compact.lstrip("+")
+    e164, why = read_e164(raw, region)
+    if e164 is None:
+        raise ServiceError(f"{why}; a phone number is its country code and number, like +1 516 206 5337")
+    return e164.lstrip("+")
+
+
+REGION_SETTING = "default_region"
+
+
+def default_region(ctx: AppContext) -> str:
+    """The country whose national forms phone numbers are read in ("US" unless Settings says otherwise)."""
+    return ctx.store.get_setting(REGION_SETTING) or DEFAULT_REGION
+
+
+def set_default_region(ctx: AppContext, region: str) -> str:
+    """Set the default country (a two-letter region code phonenumbers knows, like "US" or "GB")."""
+    code = (region or "").strip().upper()
+    if code not in phone_regions():
+        raise ServiceError(f"{region!r} is not a country code this designer knows; use one like US or GB")
+    ctx.store.set_setting(REGION_SETTING, code)
+    return code
+
+
+def phone_regions() -> dict[str, str]:
+    """Region code → "US (+1)", for the default-country choice."""
+    return region_choices()
 
 
 def bind_number(ctx: AppContext, number: str, flow_id: str) -> str:
     """Route calls to ``number`` to a flow; returns the stored (digits-only) number."""
-    digits = checked_number(number)
+    digits = checked_number(number, default_region(ctx))
     _get(ctx, flow_id)
     ctx.store.bind_did(digits, flow_id)
     if ctx.table is not None:
@@ -525,6 +605,7 @@ class FlowRow:
     published_rev: int | None
     numbers: list[str]
     steps: int
+    unpublished: bool = False  # published, and the draft has changed since
 
 
 def flow_rows(ctx: AppContext) -> list[FlowRow]:
@@ -534,7 +615,8 @@ def flow_rows(ctx: AppContext) -> list[FlowRow]:
             steps = len(json.loads(r.graph_json).get("nodes", []))
         except (ValueError, RecursionError, AttributeError):
             steps = 0
-        rows.append(FlowRow(r.id, r.name, r.updated_at, r.published_rev, r.numbers, steps))
+        rows.append(FlowRow(r.id, r.name, r.updated_at, r.published_rev, r.numbers, steps,
+                            unpublished=_draft_differs(ctx, r)))
     return rows
 
 
@@ -575,3 +657,14 @@ def hours_overrides(ctx: AppContext, flow_id: str) -> dict[str, HoursOverride]:
     """The flow's switches in force now, by Hours step (expired ones are left out)."""
     now = time.time()
     return {o.node: o for o in ctx.store.overrides(flow_id) if o.until is None or o.until > now}
+
+
+def _draft_differs(ctx: AppContext, record: FlowRecord) -> bool:
+    """True when a published flow's draft has changes the host does not serve yet."""
+    if not record.published_rev:
+        return False
+    try:
+        return bool(_changes_since(ctx, record.id, record.published_rev,
+                                   flowfile.loads(record.graph_json, f"flow {record.id}"), calls_only=True))
+    except (ServiceError, FlowError):
+        return True

@@ -269,6 +269,9 @@ def test_the_hosts_table_follows_publish_bind_and_delete(tmp_path):
     ctx = AppContext(store=store, table=FlowTable())
     services.create_from_example(ctx, "main-menu")
     services.publish(ctx, "main-menu")
+    graph = services.draft_graph(ctx, "main-menu")
+    graph.nodes["welcome"]["text"] = "Thanks for calling."  # an unchanged draft makes no new revision
+    services.save_draft(ctx, "main-menu", flowfile.dumps(graph), store.get_flow("main-menu").version)
     services.publish(ctx, "main-menu")
     assert ctx.table.current_revision("main-menu") == "2"
     assert ctx.table.revisions("main-menu") == ["1", "2"]  # calls in progress keep revision 1

@@ -166,16 +166,19 @@ async def test_transfer_numbers_and_goto_target(user: User, ctx):
     assert stored(ctx, "dial").nodes["jump"]["target"] == "hello"
 
 
-async def test_a_text_is_sent_to_the_caller_with_one_click(user: User, ctx):
+async def test_a_text_is_sent_to_the_caller_by_a_plain_choice(user: User, ctx):
     make_flow(ctx, "sms", [{"id": "link", "type": "Sms", "text": "Your link", "x": 0, "y": 0,
                             "attrs": {"to": "not a number"}}], [], start="link")
     await open_editor(user, ctx, "sms")
     await user.should_see("'not a number' is not a phone number or a call variable holding one")
     fire(user, "selectionChange", {"nodes": ["link"], "edges": []})
-    user.find(marker="attrs.to-is-From").click()
-    user.find(marker="attrs.from-is-To").click()
+    await user.should_see(marker="problem-attrs.to")  # said next to the field too
+    (to,) = user.find(marker="field-attrs.to").elements  # plain choices, not {{ From }} syntax
+    assert to.value == "another" and to.options["From"] == "The caller"
+    to.value = "From"
+    (from_,) = user.find(marker="field-attrs.from").elements
+    from_.value = "To"
     assert stored(ctx, "sms").nodes["link"]["attrs"] == {"to": "{{ From }}", "from": "{{ To }}"}
-    assert next(iter(user.find(marker="field-attrs.to").elements)).value == "{{ From }}"
     await user.should_not_see("is not a phone number")
 
 

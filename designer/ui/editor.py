@@ -24,7 +24,9 @@ from designer.ui import frame
 from designer.ui.canvas import FlowCanvas, search_label
 from designer.ui.editor_state import EditorState, FlowNotFound
 from designer.ui.properties import PropertiesPanel
+from designer.ui.import_notes import ImportNotes
 from designer.ui.publish import publish_panel
+from designer.ui.unpublished import draft_changes
 from designer.ui.testcall import test_call_panel
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 STEP_MIME = "application/x-flexml-step"
 MAX_PROBLEMS_SHOWN = 200
 PREVIEW_DELAY = 0.25  # seconds of quiet before the preview is rebuilt
+UNPUBLISHED_CHECK = 2.0  # seconds between looks for a publish made in the Publish tab or elsewhere
 ELSEWHERE_CHECK = 3.0  # seconds between looks at the store for a newer version saved by someone else
 HISTORY_KEY = "editor_history"  # app.storage.tab[f"{HISTORY_KEY}:{flow_id}"]: undo history kept over a reload
 HISTORY_KEPT_AFTER_CLOSE = 300.0  # seconds a closed (or reloading) tab's history waits for the tab to come back
@@ -115,6 +118,11 @@ class Editor:
                 .tooltip("All flows")
             self.title = ui.label(state.name).classes("text-lg font-semibold mr-2 truncate")
             self.saved = ui.label("").classes("text-xs").props("data-testid=saved")
+            self.unpublished = ui.badge("Unpublished changes", color="warning") \
+                .props("outline data-testid=unpublished").classes("ml-2").mark("unpublished") \
+                .tooltip("The draft differs from what the host serves; the Publish tab lists the changes")
+            self.unpublished.set_visibility(False)
+            ui.timer(UNPUBLISHED_CHECK, self._show_unpublished)
             ui.space()
             self.undo_button = ui.button(icon="undo", on_click=self.undo).props("flat dense").mark("undo") \
                 .tooltip("Undo (Ctrl+Z)")
@@ -209,6 +217,7 @@ class Editor:
                 .style(f"width: {width}") as self.side:
             ui.element("div").classes("fc-side-grip").props("data-testid=side-resize title='Drag to resize'") \
                 .on("pointerdown", lambda e: self._side_resized(e.args), js_handler=SIDE_RESIZE_JS)
+            self.import_notes = ImportNotes(self.state)
             with ui.tabs().classes("w-full") \
                     .props("dense no-caps inline-label outside-arrows mobile-arrows align=left") as self.tabs:
                 ui.tab("properties", "Properties")
@@ -369,11 +378,22 @@ class Editor:
 
     def _flow_changed(self, reason: str) -> None:
         self.title.text = self.state.name
+        self._show_unpublished()
         self._refresh_problems()
+        self.properties.show_problems()
         self._refresh_history_buttons()
         self._schedule_preview()
         if reason in ("undo", "redo", "reload"):
             self.properties.render()
+
+    def _show_unpublished(self) -> None:
+        """The toolbar's "Unpublished changes" marker: shown when a published flow's draft differs."""
+        try:
+            rev, _, calls = draft_changes(self.ctx, self.state)
+        except Exception:  # noqa: BLE001 - a marker must never take the editor down
+            log.exception("comparing flow %s with its published revision failed", self.state.flow_id)
+            return
+        self.unpublished.set_visibility(bool(rev) and calls)
 
     def _show_saved(self) -> None:
         state = self.state

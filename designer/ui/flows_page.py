@@ -92,6 +92,11 @@ class FlowsView:
                 if row.published_rev:
                     ui.badge(f"Published · revision {row.published_rev}", color="positive") \
                         .props("outline").classes("px-2 py-1")
+                    if row.unpublished:
+                        ui.badge("Unpublished changes", color="warning") \
+                            .props(f"outline data-testid=unpublished-{row.id}").classes("px-2 py-1") \
+                            .mark(f"unpublished-{row.id}") \
+                            .tooltip("The draft has changed since this revision; publish to make it live")
                 else:
                     ui.badge("Draft, not published", color="grey-7").props("outline").classes("px-2 py-1")
                 ui.button("Open", icon="edit", on_click=lambda r=row: ui.navigate.to(f"/flows/{r.id}")) \

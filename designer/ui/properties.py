@@ -13,15 +13,24 @@ from typing import Any
 
 from nicegui import events, ui
 
-from compiler.catalogue import DTMF_KEYS, SAY, STEPS, Attr, Step, is_jump, step_of
+from compiler.catalogue import CALL_DETAIL_LABELS, DTMF_KEYS, NUMBER_LABELS, SAY, STEPS, Attr, Step, is_jump, step_of
 from compiler.flow import edge_branches
-from compiler.validate import DIGIT_BRANCH
+from compiler.phones import formatted, read_e164
+from compiler.templating import number_variable
+from compiler.validate import DIGIT_BRANCH, Problem
 
+from designer import services
 from designer.ui.canvas import branch_label
 from designer.ui.editor_state import EditorState
 
-# one-click values for a phone field that may name a call number (Send text's to/from)
-CALL_NUMBER_CHOICES = (("The caller", "From"), ("The number called", "To"))
+ANOTHER_NUMBER = "another"  # the "another number" choice of a call-number field
+
+
+def field_problem(problems: list[Problem], node: str, key: str) -> Problem | None:
+    """The problem (errors first) validation finds with one field of a step: ``key`` or a part of it."""
+    found = [p for p in problems if p.node == node and (p.field == key or p.field.startswith(key + "."))]
+    found.sort(key=lambda p: not p.is_error)
+    return found[0] if found else None
 
 
 def _count(n: int, limit: int | None) -> str:
@@ -34,9 +43,36 @@ class PropertiesPanel:
     def __init__(self, state: EditorState, container: ui.element) -> None:
         self.state = state
         self.container = container
+        self.slots: dict[str, ui.label] = {}  # field key → the line under it that says what is wrong
+        self.typed: dict[str, str] = {}  # field key → why the text just typed there is no phone number
+        self.slot_node: str | None = None
+
+    def show_problems(self) -> None:
+        """Say, under each field of the step shown, what validation finds wrong with it (the Problems tab's words)."""
+        node = self.slot_node
+        problems = list(getattr(self.state, "problems", []) or [])
+        for key, slot in list(self.slots.items()):
+            if slot.is_deleted:
+                continue
+            found = field_problem(problems, node, key) if node is not None else None
+            message = self.typed.get(key) or (found.message if found else "")
+            warning = not self.typed.get(key) and found is not None and not found.is_error
+            slot.text = message
+            colour = "text-warning" if warning else "text-negative"
+            slot.classes(replace=f"text-xs -mt-1 {colour}" + ("" if message else " hidden"))
+
+    def _slot(self, key: str) -> ui.label:
+        """The line under a field where its problem is shown (empty, and hidden by CSS, while it has none)."""
+        slot = ui.label("").classes("text-xs -mt-1 text-negative hidden").props(f'data-problem="{key}"') \
+            .mark(f"problem-{key}")
+        self.slots[key] = slot
+        return slot
 
     def render(self) -> None:
         self.container.clear()
+        self.slots = {}
+        self.typed = {}
+        self.slot_node = self.state.selected
         with self.container:
             state = self.state
             node = state.selected
@@ -48,6 +84,7 @@ class PropertiesPanel:
                 self._edge(*state.selected_edges[0])
             else:
                 self._flow_form()
+        self.show_problems()
 
     # --- nothing selected: the flow itself --------------------------------------------------
 
@@ -124,13 +161,36 @@ class PropertiesPanel:
         if fields:
             ui.separator().classes("my-2")
             ui.label("Settings").classes("text-sm font-semibold text-gray-700")
+
+        def current(key: str, attr: Attr) -> Any:
+            return (data.get("attrs") or {}).get(attr.name) if key.startswith("attrs.") else data.get(attr.name)
+
         for key, attr in fields:
-            current = (data.get("attrs") or {}).get(attr.name) if key.startswith("attrs.") else data.get(attr.name)
-            self._attr_field(node, key, attr, current)
+            if not attr.advanced:
+                self._attr_field(node, key, attr, current(key, attr))
+        if spec.branches and not spec.is_menu and len(spec.branches) > 1:
+            self._what_happens_after(node, spec)
+        advanced = [(key, attr) for key, attr in fields if attr.advanced]
+        if advanced:
+            set_here = any(current(k, a) not in (None, "") for k, a in advanced)
+            with ui.expansion("Advanced", icon="tune", value=set_here).classes("w-full") \
+                    .props("dense data-field=advanced").mark("advanced"):
+                for key, attr in advanced:
+                    self._attr_field(node, key, attr, current(key, attr))
 
         ui.separator().classes("my-2")
         ui.button("Delete step", icon="delete", color="negative",
                   on_click=lambda: state.delete([node])).props("flat dense no-caps")
+
+    def _what_happens_after(self, node: str, spec: Step) -> None:
+        """Where the call goes after this step, per output (set by drawing connections)."""
+        targets = {b: t for _, t, d in self.state.graph.out_edges(node, data=True) for b in edge_branches(d)}
+        with ui.column().classes("gap-0 mt-1").mark("what-next"):
+            ui.label("What happens after").classes("text-sm font-semibold text-gray-700")
+            for branch in spec.branches:
+                where = targets.get(branch)
+                text = f"goes to {where}" if where else "not connected: draw a connection from this output"
+                ui.label(f"{branch_label(branch).capitalize()}: {text}").classes("text-xs text-gray-600")
 
     def _id_field(self, node: str) -> None:
         """The step's id: it names the step's document in the host's URLs. Renamed on Enter or leaving."""
@@ -157,6 +217,7 @@ class PropertiesPanel:
             ui.input(label, value=value, placeholder="https://…",
                      on_change=lambda e: state.set_field(node, "text", e.value or "")) \
                 .classes("w-full").props("stack-label data-field=text").mark("field-text")
+            self._slot("text")
             return
         def changed(e: Any) -> None:
             text = e.value or ""
@@ -165,12 +226,26 @@ class PropertiesPanel:
             counter.classes(replace="text-xs self-end -mt-1 " + ("text-negative" if over else "text-gray-500"))
             state.set_field(node, "text", text)
 
-        ui.textarea(label, value=value, on_change=changed).classes("w-full") \
+        area = ui.textarea(label, value=value, on_change=changed).classes("w-full") \
             .props("rows=4 data-field=text").mark("field-text")
         counter = ui.label(_count(len(value), spec.text_max)).classes("text-xs self-end -mt-1 text-gray-500") \
             .props("data-field=text-count").mark("text-count")
+        self._slot("text")
         if spec.can_template:
-            ui.label("You can use call details like {{ From }} in the text.").classes("text-xs text-gray-500")
+            self._call_detail_menu(area)
+
+    def _call_detail_menu(self, area: ui.textarea) -> None:
+        """"Insert a call detail": adds ``{{ From }}`` and the like to the text, chosen by what they mean."""
+        def insert(variable: str) -> None:
+            text = area.value or ""
+            area.set_value(f"{text}{'' if not text or text.endswith(' ') else ' '}{{{{ {variable} }}}}")
+
+        with ui.button("Insert a call detail", icon="data_object").props(
+                "flat dense no-caps size=sm data-field=insert-detail").mark("insert-detail"):
+            with ui.menu():
+                for variable, words in CALL_DETAIL_LABELS.items():
+                    ui.menu_item(words.capitalize(), lambda v=variable: insert(v)).mark(f"insert-{variable}")
+        ui.label("The caller hears or receives the detail of their own call.").classes("text-xs text-gray-500")
 
     def _prompt_editor(self, node: str, menu: Step, data: dict) -> None:
         state = self.state
@@ -204,6 +279,7 @@ class PropertiesPanel:
                     del prompt[i]
                     save(rerender=True)
                 ui.button(icon="close", on_click=remove).props("flat dense round size=sm").tooltip("Remove")
+            self._slot(f"prompt[{i}]")
         with ui.row().classes("gap-1"):
             ui.button("Add speech", icon="add",
                       on_click=lambda: (prompt.append({"type": "Say", "text": ""}), save(True))) \
@@ -243,6 +319,7 @@ class PropertiesPanel:
                     state.set_options(node, list(options))
                     self.render()
                 ui.button(icon="close", on_click=remove).props("flat dense round size=sm").tooltip("Remove option")
+            self._slot(f"options[{i}]")
 
         def add() -> None:
             free = next((k for k in "1234567890*#" if k not in options), None)
@@ -259,21 +336,22 @@ class PropertiesPanel:
         state = self.state
         numbers = [str(n) for n in data.get("numbers") or []]
         ui.label("Phone numbers to call").classes("text-sm font-semibold text-gray-700 mt-2")
-        ui.label("E.164, like +15162065340; several numbers ring at once, the first to answer gets the call.") \
-            .classes("text-xs text-gray-500")
+        ui.label("Like (516) 206-5340 or +1 516 206 5340; several numbers ring at once, the first to answer "
+                 "gets the call.").classes("text-xs text-gray-500")
+        self._slot("numbers")
         for i, number in enumerate(numbers):
             with ui.row().classes("items-center no-wrap gap-1 w-full"):
-                def changed(e: Any, i: int = i) -> None:
-                    numbers[i] = (e.value or "").strip()
+                def changed(value: str, i: int = i) -> None:
+                    numbers[i] = value
                     state.set_field(node, "numbers", list(numbers))
-                ui.input(value=number, placeholder="+15162065340", on_change=changed) \
-                    .classes("flex-1").props(f"dense data-field=number-{i}").mark(f"field-number-{i}")
+                self._phone_input(f"numbers[{i}]", number, changed, "(516) 206-5340", f"number-{i}")
 
                 def remove(i: int = i) -> None:
                     del numbers[i]
                     state.set_field(node, "numbers", list(numbers))
                     self.render()
                 ui.button(icon="close", on_click=remove).props("flat dense round size=sm").tooltip("Remove number")
+            self._slot(f"numbers[{i}]")
 
         def add() -> None:
             numbers.append("")
@@ -281,6 +359,34 @@ class PropertiesPanel:
             self.render()
         ui.button("Add number", icon="add", on_click=add) \
             .props("flat dense no-caps size=sm data-field=add-number").mark("add-number")
+
+    def _phone_input(self, key: str, value: str, save: Any, placeholder: str, name: str,
+                     label: str | None = None) -> ui.input:
+        """A phone number field: read as typed (national forms in Settings' country), stored as E.164, shown
+        formatted once the field is left; what cannot be a number is kept as typed and said why under it."""
+        region = services.default_region(self.state.ctx)
+        stored, _ = read_e164(value, None) if value else (None, None)
+        field = ui.input(label, value=formatted(stored) if stored else value, placeholder=placeholder) \
+            .classes("flex-1 w-full").props(f"dense stack-label data-field={name}").mark(f"field-{name}")
+
+        def changed(e: Any) -> None:
+            text = (e.value or "").strip()
+            e164, why = read_e164(text, region) if text else (None, None)
+            if text and e164 is None:
+                self.typed[key] = why or ""
+            else:
+                self.typed.pop(key, None)
+            save(e164 or text)
+            self.show_problems()
+
+        def left() -> None:
+            e164, _ = read_e164(field.value or "", region)
+            if e164 is not None and field.value != formatted(e164):
+                field.set_value(formatted(e164))
+
+        field.on_value_change(changed)
+        field.on("blur", left)
+        return field
 
     def _goto_target(self, node: str, data: dict) -> None:
         state = self.state
@@ -319,19 +425,52 @@ class PropertiesPanel:
             ui.select(options, label=attr.label, value=current if current in choices else "",
                       on_change=lambda e: set_value(e.value or None)) \
                 .classes("w-full").props(f"dense {prop}").mark(f"field-{key}")
+        elif attr.kind == "phone":
+            self._phone_field(node, key, attr, "" if current is None else str(current))
         else:
             placeholder = "" if default is None else str(default)
-            if attr.kind == "phone" and not placeholder:
-                placeholder = "+15162065340 or {{ From }}" if attr.call_number else "+15162065340"
-            field = ui.input(attr.label, value="" if current is None else str(current), placeholder=placeholder,
-                             on_change=lambda e: set_value((e.value or "").strip() or None)) \
+            ui.input(attr.label, value="" if current is None else str(current), placeholder=placeholder,
+                     on_change=lambda e: set_value((e.value or "").strip() or None)) \
                 .classes("w-full").props(f"dense stack-label {prop}").mark(f"field-{key}")
-            if attr.call_number:
-                with ui.row().classes("gap-1 -mt-1"):
-                    for label, variable in CALL_NUMBER_CHOICES:
-                        ui.button(label, on_click=lambda _, v=variable, f=field: f.set_value(f"{{{{ {v} }}}}")) \
-                            .props("flat dense no-caps size=sm color=primary").mark(f"{key}-is-{variable}")
+        self._slot(key)
         ui.label(f"{attr.help} ({attr.name})").classes("text-xs text-gray-500 -mt-1 mb-1")
+
+    def _phone_field(self, node: str, key: str, attr: Attr, current: str) -> None:
+        """A phone attribute; one that may name a call number offers plain choices instead of {{ From }}."""
+        state = self.state
+
+        def save(value: str) -> None:
+            state.set_field(node, key, value or None)
+
+        if not attr.call_number:
+            self._phone_input(key, current, save, "(516) 206-5340", key, attr.label)
+            return
+        variable = number_variable(current)
+        choices = {v: words.capitalize() for v, words in NUMBER_LABELS.items()}
+        if attr.empty_means in NUMBER_LABELS:
+            choices[""] = f"{NUMBER_LABELS[attr.empty_means].capitalize()} (when left empty)"
+        choices[ANOTHER_NUMBER] = "Another number"
+        chosen = variable if variable in choices else ("" if not current and "" in choices else ANOTHER_NUMBER)
+        def pick(e: Any) -> None:
+            self.typed.pop(key, None)
+            if e.value == ANOTHER_NUMBER:
+                save("")
+                draw_number("")
+            else:
+                save(f"{{{{ {e.value} }}}}" if e.value else "")
+                holder.clear()
+                self.show_problems()
+
+        def draw_number(value: str) -> None:
+            holder.clear()
+            with holder:
+                self._phone_input(key, value, save, "(516) 206-5340", f"{key}-number", "Phone number")
+
+        ui.select(choices, label=attr.label, value=chosen, on_change=pick).classes("w-full") \
+            .props(f"dense data-field={key}").mark(f"field-{key}")
+        holder = ui.column().classes("w-full gap-0")
+        if chosen == ANOTHER_NUMBER:
+            draw_number(current)
 
 
 def _int_or_none(value: Any) -> int | None:

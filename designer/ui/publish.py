@@ -10,12 +10,14 @@ from compiler import Problem, errors
 
 from designer import services
 from designer.context import AppContext
-from designer.services import PublishRefused, ServiceError
+from designer.services import NothingToPublish, PublishRefused, ServiceError
 from designer.ui.carrier_ui import call_me_button
 from designer.ui.downloads import download_bundle, download_flow_file
 from designer.ui.frame import ago, clock
+from designer.ui.unpublished import draft_changes
 
 MAX_SHOWN_PROBLEMS = 8
+MAX_SHOWN_CHANGES = 30
 
 
 def on_editor_change(editor: Any, callback: Callable[[], Any]) -> None:
@@ -51,6 +53,7 @@ class PublishPanel:
         self.ctx = ctx
         self.editor = editor
         self.flow_id: str = editor.flow_id
+        self.note: str = ""
 
     def build(self) -> None:
         with ui.column().classes("w-full gap-4").mark("publish-panel"):
@@ -76,14 +79,41 @@ class PublishPanel:
             else:
                 ui.label("Not published yet: the host does not answer for this flow.") \
                     .classes("text-sm text-slate-600").mark("published-status")
+            rev, said, calls = draft_changes(self.ctx, self.editor) if hasattr(self.editor, "graph") \
+                else (None, [], True)
+            unchanged = bool(rev) and not calls
+            if rev:
+                self.change_list(said, f"Changes since revision {rev}", f"No changes since revision {rev}: "
+                                 "there is nothing new to publish.", mark="draft-changes")
+                if said and unchanged:
+                    ui.label("Only positions on the canvas changed: calls would go exactly as now, so there "
+                             "is nothing to publish.").classes("text-xs text-slate-600").mark("no-changes")
+            ui.input("Note (what this revision is for)", value=self.note, placeholder="e.g. new holiday hours",
+                     on_change=lambda e: setattr(self, "note", e.value or "")) \
+                .props("dense outlined maxlength=500 data-testid=publish-note").classes("w-full").mark("publish-note")
             button = ui.button("Publish", icon="rocket_launch", on_click=self.on_publish) \
-                .props("unelevated no-caps").classes("w-full").mark("publish")
+                .props("unelevated no-caps data-testid=publish").classes("w-full").mark("publish")
             if found:
                 button.disable()
                 self.problem_list(found)
+            elif unchanged:
+                button.disable()
             else:
                 ui.label("Publishing makes a new revision; calls already in progress finish on theirs.") \
                     .classes("text-xs text-slate-500")
+
+    def change_list(self, said: list[str], title: str, empty: str, mark: str) -> None:
+        """Sentences of a diff under a title; ``empty`` when there are none."""
+        with ui.column().classes("w-full gap-0 p-2 rounded-lg bg-slate-50 border border-slate-200") \
+                .props(f"data-testid={mark}").mark(mark):
+            if not said:
+                ui.label(empty).classes("text-sm text-slate-600").mark("no-changes")
+                return
+            ui.label(title).classes("text-sm font-medium text-slate-800")
+            for sentence in said[:MAX_SHOWN_CHANGES]:
+                ui.label(f"• {sentence}").classes("text-xs text-slate-700").mark("change")
+            if len(said) > MAX_SHOWN_CHANGES:
+                ui.label(f"… and {len(said) - MAX_SHOWN_CHANGES} more").classes("text-xs text-slate-500")
 
     def problem_list(self, found: list[Problem]) -> None:
         with ui.column().classes("w-full gap-1 p-3 rounded-lg bg-red-50 border border-red-200") \
@@ -102,7 +132,11 @@ class PublishPanel:
     def on_publish(self) -> None:
         """The Publish button: publish the flow through the services and show what happened."""
         try:
-            revision = services.publish(self.ctx, self.flow_id)
+            revision = services.publish(self.ctx, self.flow_id, note=self.note)
+        except NothingToPublish as exc:
+            ui.notify(f"Nothing to publish: the draft is the same as revision {exc.rev}", type="info")
+            self.status_area.refresh()
+            return
         except PublishRefused as exc:
             ui.notify(f"Not published: {len(exc.problems)} error(s) to fix first", type="negative")
             self.status_area.refresh()
@@ -111,6 +145,7 @@ class PublishPanel:
             ui.notify(f"Not published: {exc}", type="negative")
             return
         ui.notify(f"Published revision {revision.rev}: the host now answers with it", type="positive")
+        self.note = ""
         self.status_area.refresh()
         self.urls_area.refresh()
         self.revisions_area.refresh()
@@ -173,20 +208,63 @@ class PublishPanel:
                 with ui.row().classes("w-full items-center gap-2 px-2 py-1 border-b border-slate-100 no-wrap") \
                         .mark(f"revision-{rev.rev}"):
                     ui.label(f"r{rev.rev}").classes("font-mono text-sm w-10")
-                    ui.label(clock(rev.created_at)).classes("text-xs text-slate-500 grow")
+                    with ui.column().classes("gap-0 grow min-w-0"):
+                        ui.label(clock(rev.created_at)).classes("text-xs text-slate-500")
+                        if rev.note:
+                            ui.label(rev.note).classes("text-xs text-slate-800 truncate") \
+                                .props(f"data-testid=revision-note-{rev.rev}") \
+                                .mark(f"revision-note-{rev.rev}").tooltip(rev.note)
                     if live:
                         ui.badge("live", color="positive").props("outline")
                     ui.button(icon="download", on_click=lambda r=rev.rev: download_bundle(self.ctx, self.flow_id, r)) \
                         .props("flat round dense size=sm").tooltip("Download this revision's bundle")
+                    older = [r.rev for r in revisions if r.rev < rev.rev]
+                    if older:
+                        ui.button(icon="difference", on_click=lambda o=older[0], r=rev.rev: self.compare(o, r)) \
+                            .props(f"flat round dense size=sm data-testid=compare-{rev.rev}") \
+                            .tooltip("What this revision changed") \
+                            .mark(f"compare-{rev.rev}")
                     ui.button("Restore", on_click=lambda r=rev.rev: self.confirm_restore(r)) \
                         .props("flat dense no-caps size=sm").mark(f"restore-{rev.rev}")
+
+    def compare(self, old: int, new: int) -> None:
+        """A dialog with the changes between any two revisions (chosen with two selects)."""
+        numbers = {r.rev: f"revision {r.rev}" + (f" — {r.note}" if r.note else "")
+                   for r in services.revisions(self.ctx, self.flow_id)}
+        chosen = {"old": old, "new": new}
+        with ui.dialog() as dialog, ui.card().classes("w-[32rem] gap-3").mark("compare-dialog"):
+            ui.label("Compare revisions").classes("text-lg font-medium")
+            with ui.row().classes("w-full no-wrap gap-2"):
+                ui.select(numbers, label="From", value=old, on_change=lambda e: pick("old", e.value)) \
+                    .classes("grow").props("dense").mark("compare-old")
+                ui.select(numbers, label="To", value=new, on_change=lambda e: pick("new", e.value)) \
+                    .classes("grow").props("dense").mark("compare-new")
+
+            @ui.refreshable
+            def result() -> None:
+                try:
+                    said = services.revision_changes(self.ctx, self.flow_id, chosen["old"], chosen["new"])
+                except ServiceError as exc:
+                    ui.label(str(exc)).classes("text-negative")
+                    return
+                self.change_list(said, f"Revision {chosen['new']} against revision {chosen['old']}",
+                                 "The two revisions are the same.", mark="revision-changes")
+
+            def pick(which: str, value: Any) -> None:
+                chosen[which] = int(value)
+                result.refresh()
+
+            result()
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Close", on_click=dialog.close).props("flat no-caps")
+        dialog.open()
 
     def confirm_restore(self, rev: int) -> None:
         with ui.dialog() as dialog, ui.card().classes("w-96 gap-3"):
             ui.label(f"Restore revision {rev}?").classes("text-lg font-medium")
-            ui.label("The draft is replaced by that revision's flow. Your current draft is not lost: Undo "
-                     "(Ctrl+Z) brings it back, also after reloading this tab. Publish afterwards to make "
-                     "the restored flow live.") \
+            ui.label(f"The draft you are editing is replaced by revision {rev}'s flow. Nothing goes live: "
+                     "calls keep getting the published revision until you publish. Your current draft is "
+                     "not lost: Undo (Ctrl+Z) in this tab brings it back, also after reloading the tab.") \
                 .classes("text-sm text-slate-600")
 
             def restore() -> None:

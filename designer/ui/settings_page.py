@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nicegui import ui
 
 from designer import services
@@ -18,6 +20,7 @@ def register(ctx: AppContext) -> None:
         with frame("Settings", "Settings"):
             page_heading("Settings")
             public_url_card(ctx)
+            phone_country_card(ctx)
             password_card(ctx)
             carrier_ui.carrier_settings_card(ctx)
 
@@ -47,6 +50,27 @@ def public_url_card(ctx: AppContext) -> None:
             ui.button("Save", on_click=save).props("unelevated no-caps").classes("mt-0.5").mark("save-url")
         url_error = FormError("url-error")
         ui.label(f"Carrier account URL: {services.public_url(ctx)}/flexml").classes("text-xs text-slate-500 font-mono")
+
+
+def phone_country_card(ctx: AppContext) -> None:
+    """The default country: how a phone number typed without its country code is read."""
+    with ui.card().classes("w-full p-4 gap-3").props("flat bordered"):
+        with ui.row().classes("items-center gap-2"):
+            ui.icon("flag", size="22px").classes("text-primary")
+            ui.label("Phone numbers").classes("font-medium")
+        ui.label("Numbers typed without a country code, like (516) 206-5340, are read as numbers of this "
+                 "country and stored with it (+1 516 206 5340).").classes("text-sm text-slate-500")
+
+        def save(e: Any) -> None:
+            try:
+                services.set_default_region(ctx, e.value or "")
+            except ServiceError as exc:
+                ui.notify(str(exc), type="negative")
+                return
+            ui.notify(f"Default country: {e.value}", type="positive")
+
+        ui.select(services.phone_regions(), label="Default country", value=services.default_region(ctx),
+                  with_input=True, on_change=save).props("outlined dense").classes("w-64").mark("default-region")
 
 
 def password_card(ctx: AppContext) -> None:
