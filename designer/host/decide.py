@@ -99,10 +99,32 @@ def _text(text: str) -> CallText | str:
         return text  # a hand-made bundle's text that does not parse stays as written
 
 
+_ONE_NAME = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,31})\s*\}\}\Z")
+
+
 def _render(text: CallText | str | None, variables: dict[str, str]) -> str:
     if text is None:
         return ""
-    return text if isinstance(text, str) else text.render(variables, MAX_VALUE_CHARS)
+    if isinstance(text, str):
+        return text
+    one = _ONE_NAME.match(text.source)  # the usual {{ From }}: the value itself, without the renderer
+    if one is not None:
+        return _NOT_XML.sub("", str(variables.get(one.group(1)) or ""))[:MAX_VALUE_CHARS]
+    return text.render(variables, MAX_VALUE_CHARS)
+
+
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def header_value(taken: list[Taken]) -> bytes:
+    """The decisions of an answer for ``X-FlexML-Decisions``: ``node=branch=reason, …`` (reason URL-encoded)."""
+    return ", ".join(f"{t.node}={t.branch}={_header_text(t.reason)}" for t in taken).encode()
+
+
+def _header_text(text: str) -> str:
+    if text.isascii() and text.isprintable():  # the usual reason: escape only what separates the parts
+        return text.replace("%", "%25").replace(",", "%2C").replace("=", "%3D")
+    return quote(text, safe=" :()-'")
 
 
 def remembered_of(params: dict[str, str]) -> dict[str, str]:
