@@ -37,7 +37,7 @@ from starlette.routing import BaseRoute, Route
 
 from compiler.catalogue import REQUEST_FIELDS
 from designer.errors import DesignerError
-from designer.host.decide import Taken, chain, remembered_of, with_remembered
+from designer.host.decide import Taken, chain, header_value, remembered_of, with_remembered
 from designer.host.table import FlowTable, ServedRevision, Snapshot, xml_text
 from designer.store import CallEvent
 
@@ -123,8 +123,8 @@ class HostHandler:
         if event is not None:
             if event.kind == "router" and event.params.get("answer", "").isascii():
                 headers.append((DOC_HEADER, event.params["answer"].encode()))  # the simulator shows it
-            if taken:  # JSON, ASCII-escaped: [[node, branch, reason], …]
-                headers.append((DECISIONS_HEADER, json.dumps([[t.node, t.branch, t.reason] for t in taken]).encode()))
+            if taken:
+                headers.append((DECISIONS_HEADER, header_value(taken)))
             if self.on_event is not None:
                 try:
                     for t in taken:  # the decisions taken while answering, then the request's own event

@@ -18,11 +18,10 @@ an error), with ``ok`` False and the reason in plain words.
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 import httpx
 
@@ -49,7 +48,7 @@ FOREVER_REPEATS = 3  # a loop="0" message is heard this many times, then the sim
 ERROR_MESSAGE_SECONDS = 3.0  # the carrier's "application error" message
 SHOWN_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingDuration")  # in transcript lines
 DOC_HEADER = "X-FlexML-Document"  # a host may name the document it answered with (router answers)
-DECISIONS_HEADER = "X-FlexML-Decisions"  # the built-in host's decisions in that answer: [[step, branch, reason]]
+DECISIONS_HEADER = "X-FlexML-Decisions"  # the built-in host's decisions in that answer: step=branch=reason, …
 
 EventHook = Callable[[SimEvent], Any]
 
@@ -541,11 +540,10 @@ def decisions_of(header: str | None) -> list[tuple[str, str, str]]:
     """The decisions a host reported in ``X-FlexML-Decisions``; nothing for a header it cannot read."""
     if not header:
         return []
-    try:
-        data = json.loads(header)
-    except ValueError:
-        return []
-    if not isinstance(data, list):
-        return []
-    return [(str(d[0])[:64], str(d[1])[:64], str(d[2])[:200]) for d in data[:20]
-            if isinstance(d, list) and len(d) == 3]
+    out = []
+    for part in header.split(", ")[:20]:
+        node, _, rest = part.partition("=")
+        branch, _, reason = rest.partition("=")
+        if node and branch:
+            out.append((node[:64], branch[:64], unquote(reason)[:200]))
+    return out
