@@ -112,7 +112,9 @@ class SpoolWriter:
     """Appends events to this process's spool file in ``folder`` (memory-mapped), rotating when it is full."""
 
     def __init__(self, folder: str, rotate_bytes: int = ROTATE_BYTES):
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(folder, mode=0o700, exist_ok=True)  # owner-only, like the database beside it
+        if os.stat(folder).st_mode & 0o077:  # made readable by others (by an earlier version)
+            os.chmod(folder, 0o700)
         self.folder = folder
         self.rotate_bytes = rotate_bytes
         self.tag = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
