@@ -27,7 +27,8 @@ class _Output:
 
     @property
     def full(self) -> bool:
-        return self.room <= 0
+        """No more output: the cap is reached, or the filters' work is spent."""
+        return self.room <= 0 or self.work < 0
 
     def add(self, text: str) -> None:
         text = text[:self.room]
@@ -38,15 +39,8 @@ class _Output:
 def render_tree(tree: tuple[Part, ...], values: Mapping[str, object], cap: int) -> str:
     """The text one call hears: names replaced by their values (empty when the call has none)."""
     out = _Output(cap)
-    try:
-        _render(tree, values, cap, out)
-    except _WorkSpent:
-        pass
+    _render(tree, values, cap, out)
     return "".join(out.parts)
-
-
-class _WorkSpent(Exception):
-    """The filters of this text have read MAX_WORK characters: the rendering ends here."""
 
 
 def _render(body: tuple[Part, ...], values: Mapping[str, object], cap: int, out: _Output) -> None:
@@ -57,10 +51,15 @@ def _render(body: tuple[Part, ...], values: Mapping[str, object], cap: int, out:
         if isinstance(part, str):
             out.add(part)
         elif isinstance(part, Expr):
-            out.add(value_of(part, values, cap, out))
+            text = value_of(part, values, cap, out)
+            if out.full:
+                return
+            out.add(text)
         elif isinstance(part, If):
             chosen = next((inner for condition, inner in part.branches if holds(condition, values, cap, out)),
                           part.otherwise)
+            if out.full:  # the work ran out while choosing: the choice is not to be trusted
+                return
             _render(chosen, values, cap, out)
 
 
@@ -75,7 +74,7 @@ def value_of(expr: Expr, values: Mapping[str, object], cap: int, out: _Output) -
     for f in expr.filters:
         out.work -= len(value)
         if out.work < 0:
-            raise _WorkSpent
+            return ""  # spent: the rendering stops at the next part
         value = FILTERS[f.name].function(value, *f.args)[:cap]
     return value
 
