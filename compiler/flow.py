@@ -8,6 +8,7 @@ attributes hold ``branch`` (absent means ``next``). Unknown keys are kept.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -115,9 +116,34 @@ def to_data(graph: nx.DiGraph) -> dict:
     return data
 
 
+MAX_WHOLE = 2**53  # whole numbers past this cannot reach the browser's canvas (JSON to the page fails)
+
+
+def _whole(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_WHOLE:
+        raise FlowError(f"the number {text[:24]}{'…' if len(text) > 24 else ''} is too large "
+                             f"(at most {MAX_WHOLE:,})")
+    return value
+
+
+def _real(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise FlowError(f"the number {text[:24]} is too large")
+    return value
+
+
+def _constant(name: str) -> float:
+    raise FlowError(f"{name} is not a number a flow can hold")
+
+
 def loads(text: str | bytes, where: str = "flow") -> nx.DiGraph:
+    """A flow from JSON text; FlowError (one line) for anything that is not a flow the designer can show."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_whole, parse_float=_real, parse_constant=_constant)
+    except FlowError as exc:  # from the number hooks: a number the designer's pages could not show
+        raise FlowError(f"{where}: not a flow: {exc}") from None
     except RecursionError:
         raise FlowError(f"{where}: not a flow: the JSON is nested too deeply") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -243,3 +243,47 @@ def test_a_password_saved_before_it_was_tied_to_an_address_belongs_to_the_addres
     world.store._write("DELETE FROM settings WHERE key = ?", (cs.PASSWORD_ADDRESS_SETTING,))
     assert cs.carrier_settings(world.ctx).password_address == world.sandbox
     assert "Connected to" in cs.check_connection(world.ctx)
+
+
+@contextlib.contextmanager
+def carrier_paging_to(next_url: str):
+    """A loopback stand-in carrier whose first page of DIDs says the next page is at ``next_url``."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = json.dumps({"items": [{"did_sid": "d1", "phonenumber": SALES}], "count": 1, "total": 2,
+                               "has_more": True, "limit": 1, "offset": 0,
+                               "pagination": {"next": next_url}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/flexml/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_next_page_link_to_another_address_is_not_followed_with_the_password(world):
+    # attack: the password is tied to the API address, but a list's pagination.next is an absolute URL
+    # from the answer; one pointing at another server got the carrier login and password
+    with capture_server() as (elsewhere, seen):
+        with carrier_paging_to(f"{elsewhere}/dids?offset=1") as carrier:
+            cs.save_carrier_settings(world.ctx, carrier, LOGIN, PASSWORD)
+            with pytest.raises(ServiceError, match="another address"):
+                cs.carrier_numbers(world.ctx)
+        assert seen == []
+    # a next page at the carrier's own address is followed as before
+    assert len(list(world.carrier.dids.iterate(limit=1))) == 2

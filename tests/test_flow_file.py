@@ -172,3 +172,21 @@ def test_a_menu_key_written_as_a_number_is_that_key_even_zero():
     assert edge_branches({}) == edge_branches({"branch": ""}) == ["next"]
     assert [p for p in validate(graph) if p.is_error] == []
     assert compile_flow(graph).routers["menu"].branches == {"0": "operator", "1": "sales", "2": "vm-prompt"}
+
+
+@pytest.mark.parametrize("number, says", [
+    ("1" + "0" * 400, "is too large"), ("1e400", "is too large"), ("-1e400", "is too large"),
+    ("Infinity", "Infinity is not a number"), ("NaN", "NaN is not a number"), (str(2**64), "is too large"),
+])
+def test_a_number_the_designers_pages_cannot_show_is_refused_in_one_line(number, says):
+    # attack: a flow with "x": 1e400 or 10**400 was imported; opening it in the editor then failed while
+    # the page's data was turned into JSON for the browser ("Integer exceeds 64-bit range"), every time
+    text = json.dumps(_MINIMAL).replace('"x": 0', f'"x": {number}')
+    assert number in text
+    with pytest.raises(FlowError, match=f"not a flow: .*{says}"):
+        loads(text)
+    assert loads(json.dumps(_MINIMAL).replace('"x": 0', f'"x": {2**53}')).nodes["hi"]["x"] == 2**53
+
+
+_MINIMAL = {"directed": True, "multigraph": False, "graph": {"id": "f", "name": "F", "start": "hi", "format": 1},
+            "nodes": [{"id": "hi", "type": "Say", "text": "Hi", "x": 0, "y": 0}], "edges": []}

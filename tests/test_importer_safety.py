@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from compiler import compile_flow, write_zip
+from compiler import compile_flow, dumps, loads, write_zip
 from compiler.examples import example
 from compiler.importer import (MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, MAX_SET_BYTES, ImportRefused, import_document,
                                import_documents, import_path)
@@ -182,3 +182,16 @@ def test_missing_path_is_one_clear_line(tmp_path):
         import_path(tmp_path / "nothing.xml")
     with pytest.raises(ImportRefused, match="no .xml documents in this folder"):
         import_path(tmp_path)
+
+
+def test_numbers_too_long_for_a_flow_are_kept_as_text_to_fix_and_never_raise(tmp_path):
+    # attack: attempt=<5,000 digits> in a menu's action URL gave a ValueError traceback from `import`;
+    # numDigits="99999999999999999999" became a number the flow file cannot hold (it then failed to load)
+    huge = "9" * 5000
+    text = (f'<Response><Gather numDigits="99999999999999999999" action="/flexml/f/1/menu/gather?attempt={huge}">'
+            '<Say>hi</Say></Gather></Response>').encode()
+    result = import_document(text, "big.xml")
+    gather = next(d for _, d in result.graph.nodes(data=True) if d.get("type") == "Gather")
+    assert gather["attrs"]["numDigits"] == "99999999999999999999"
+    assert any("numDigits" in str(note) and "does not fit FlexML" in str(note) for note in result.notes)
+    assert loads(dumps(result.graph)).nodes  # what import writes, validate and the designer read back

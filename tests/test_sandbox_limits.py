@@ -33,7 +33,7 @@ def sandbox(tmp_path_factory):
 def no_server_errors(caplog):
     caplog.set_level(logging.ERROR, logger="flexml.sandbox")
     yield
-    assert [r for r in caplog.records if r.name.startswith("flexml.sandbox")] == []  # no traceback logged
+    assert [r for r in caplog.get_records("call") if r.name.startswith("flexml.sandbox")] == []  # no traceback
 
 
 def refused(response: httpx.Response, message: str, field: str | None, says: str) -> None:
@@ -98,3 +98,29 @@ def test_a_large_body_sent_in_chunks_without_a_length_is_refused(sandbox):
                                     headers={"content-type": "application/json"})
     refused(response, "Bad request", None, "larger than")
     assert sandbox.client.get(f"/dids/{sandbox.did}").status_code == 200  # and the sandbox goes on answering
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"digits": "x"}, "digits"), ({"digits": [{"a": 1}]}, "digits"), ({"digits": ["1", "12a"]}, "digits"),
+    ({"digits": ["1"], "dial_outcome": "maybe"}, "dial_outcome"),
+])
+def test_an_inbound_call_with_keys_that_are_not_phone_keys_is_refused(sandbox, body, field):
+    # attack: these answered 200 "the call could not be played: ValueError …" and logged a traceback
+    sandbox.client.patch(f"/dids/{sandbox.did}", json={"url": "http://127.0.0.1:9/flexml"})
+    number = sandbox.client.get(f"/dids/{sandbox.did}").json()["phonenumber"]
+    refused(sandbox.client.post("/sandbox/inbound", json={"to": number, **body}),
+            "Object validation error", field, field)
+
+
+def test_a_scheduled_call_with_bad_sandbox_digits_fails_with_a_reason_and_no_traceback(sandbox):
+    call = sandbox.client.post("/calls", json={
+        "calling_did": "15551230001", "called_did": "15551239999", "url": "http://127.0.0.1:9/flexml",
+        "attributes": {"sandbox_digits": "1,x"}}).json()
+    import time
+    for _ in range(100):
+        played = sandbox.client.get(f"/sandbox/calls/{call['call_sid']}").json()
+        if played["state"] == "done":
+            break
+        time.sleep(0.1)
+    assert played["state"] == "done" and played["result"]["ok"] is False
+    assert played["result"]["reason"].startswith("the call's script cannot be played: digits[1]: 'x'")

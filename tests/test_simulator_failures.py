@@ -144,3 +144,19 @@ async def test_a_menu_without_a_finish_key_submits_the_hash_as_a_key():
     result, server = await call(docs, caller=ScriptedCaller(["1#"]))
     assert result.ok
     assert server.to("/keys")[0].body["Digits"] == "1#"
+
+
+HUGE = "9" * 4000  # a whole number int() still reads
+
+
+@pytest.mark.parametrize("verbs", [
+    (f'<Say loop="2" loopPause="{HUGE}">hi</Say>',),
+    (f'<Pause length="{HUGE}"/>',),
+    (f'<Gather timeout="{HUGE}"><Say>x</Say></Gather>',),
+    (f'<Dial timeout="{HUGE}"><Number>15551230000</Number></Dial>',),
+])
+async def test_a_number_too_large_for_a_call_breaks_it_with_a_reason_not_a_traceback(verbs):
+    # attack: `simulate URL` (and the sandbox playing a call from any URL) raised OverflowError
+    # ("int too large to convert to float") adding such a number to the call's clock
+    result, _ = await call({"/start": doc(*verbs, "<Hangup/>")}, caller=ScriptedCaller(digits=["1"]))
+    assert_broke(result, "is too large")

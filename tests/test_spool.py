@@ -106,3 +106,31 @@ def test_decode_names_what_it_found_after_the_whole_records():
     assert decode(one + bytes(64)) == ([_row(0)], len(one), 0)  # zeros: the end
     assert decode(one + two[:10]) == ([_row(0)], len(one), len(two))  # cut: how much the next one needs
     assert decode(one + b"\xff" * 16) == ([_row(0)], len(one), -1)  # a length no record has
+
+
+def _record(row: object) -> bytes:
+    """A record with a whole envelope (length, checksum) around any payload, as a tampered file holds."""
+    import marshal
+    import zlib
+
+    payload = marshal.dumps(row, 2)
+    return len(payload).to_bytes(4, "little") + zlib.adler32(payload).to_bytes(4, "little") + payload
+
+
+def test_a_tampered_record_that_is_not_an_event_is_skipped_and_every_other_event_still_moves(tmp_path, caplog):
+    # attack: a spool record with a good length and checksum whose tuple SQLite cannot store (a list for
+    # the CallSid, a params that is not a dict of text) made every drain fail: no event from that file or
+    # any later one reached the database, and the writer logged the failure again every cycle
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    poison = [(["CA"], "f", "1", "document", "t", None, 1.0, {}), (*_row(9)[:7], {"From": ["x"]}),
+              (*_row(9)[:7], "not a dict"), ("too", "short"), "not a tuple"]
+    (folder / f"123-dead-000001{SUFFIX}").write_bytes(
+        encode(_row(0)) + b"".join(_record(p) for p in poison) + encode(_row(1)))
+    (folder / f"123-dead-000002{SUFFIX}").write_bytes(encode(_row(0, "CA-other")))
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    with caplog.at_level(logging.WARNING, logger="flexml.host"):
+        assert drain(str(folder), store) == 3
+    assert _ats(store) == [1000.0, 1001.0] and _ats(store, "CA-other") == [1000.0]
+    assert list(folder.iterdir()) == []
+    assert sum("not a call event" in r.message for r in caplog.records) == len(poison)

@@ -273,3 +273,28 @@ def test_sessions_live_until_ended(tmp_path):
     assert store.session_alive("token-c")
     store.end_all_sessions()
     assert not store.session_alive("token-c")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o000])
+def test_the_event_spool_folder_and_the_sandbox_database_are_owner_only(tmp_path, umask):
+    # attack: the database was owner-only, but the spool folder beside it (listing every writer's files)
+    # and the sandbox's database (its account password in clear) were created readable by everyone
+    from designer.host.spool import SpoolWriter, spool_folder
+    from designer.sandbox import setup
+    from designer.sandbox.db import SandboxDB
+
+    old = os.umask(umask)
+    try:
+        folder = spool_folder(str(tmp_path / "events.sqlite"))
+        writer = SpoolWriter(folder)
+        writer.append(("CA", "f", "1", "document", "welcome", None, 1.0, {}))
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+        assert stat.S_IMODE(os.stat(writer.path).st_mode) == 0o600
+        writer.close()
+        db = SandboxDB(tmp_path / "sandbox.sqlite")
+        setup(db, "login", "sandbox password", dids=["15551230001"])
+        for name in ("sandbox.sqlite", "sandbox.sqlite-wal", "sandbox.sqlite-shm"):
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
+        db.close()
+    finally:
+        os.umask(old)

@@ -70,7 +70,7 @@ class Resolver:
         router = HOST_ROUTER.search(path)
         if router:  # a menu router; without a bundle's routers table its options are unknown
             self.host_flows.add((router.group(1), router.group(2)))
-            attempt = re.search(r"(?:^|&)attempt=(\d+)", parts.query)
+            attempt = re.search(r"(?:^|&)attempt=(\d{1,6})(?:&|$)", parts.query)  # (no 5,000-digit int())
             return Target("router", router.group(3), int(attempt.group(1)) if attempt else 1, True)
         decide = HOST_DECIDE.search(path)
         if decide and decide.group(3) in self.decisions:

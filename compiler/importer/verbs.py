@@ -210,7 +210,7 @@ def _method(value: str, tag: str, name: str, verb: Verb, line: int | None) -> st
 
 def _value(attr: Attr, value: str, tag: str, verb: Verb, line: int | None) -> Any:
     kind = attr.kind
-    if kind == "int" and re.fullmatch(r"[+-]?[0-9]+", value):
+    if kind == "int" and re.fullmatch(r"[+-]?[0-9]{1,15}", value):  # longer: past what a flow file may hold
         return int(value)
     if kind == "bool" and value.lower() in ("true", "false"):
         return value.lower() == "true"

@@ -7,10 +7,12 @@ words), and the renderer cuts every result at a fixed length anyway.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
 SPOKEN_KEYS = frozenset("0123456789*#")
+_NOT_A_KEY = re.compile(r"[^0-9*#]+")
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ def _default(value: str, fallback: str) -> str:
 
 
 def _digits(value: str) -> str:
-    return " ".join(ch for ch in value if ch in SPOKEN_KEYS)
+    return " ".join(_NOT_A_KEY.sub("", value))
 
 
 FILTERS: dict[str, FilterSpec] = {

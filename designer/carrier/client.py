@@ -131,8 +131,14 @@ class CarrierClient:
 
     def request(self, method: str, path_or_url: str, *, params: dict[str, Any] | None = None,
                 json: Any = None, content: bytes | None = None, headers: dict[str, str] | None = None) -> Any:
-        """One request; the decoded JSON answer (None for an empty one). Raises CarrierError."""
+        """One request; the decoded JSON answer (None for an empty one). Raises CarrierError.
+
+        An absolute URL (a page link from an answer) is only requested at the base URL's own address:
+        the login and password go nowhere else."""
         url = path_or_url if path_or_url.startswith(("http://", "https://")) else f"{self.base_url}{path_or_url}"
+        if _origin(url) != _origin(self.base_url):
+            raise CarrierError(f"the carrier's answer links to another address ({url}); not followed, so the "
+                               f"password is only sent to {self.base_url}")
         try:
             response = self._http.request(method, url, params=params, json=json, content=content,
                                           headers=headers)
@@ -149,6 +155,12 @@ class CarrierClient:
                 raise CarrierError(f"the carrier at {self.base_url} answered with something that is not JSON "
                                    f"— is the base URL right? (it usually ends in /flexml/v1)") from None
         raise _error(response, self)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port of a URL (the default port spelled out): where a request goes."""
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port or {"http": 80, "https": 443}.get(parsed.scheme)
 
 
 def _error(response: httpx.Response, client: CarrierClient) -> CarrierError:

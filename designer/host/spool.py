@@ -68,7 +68,8 @@ def decode(data: bytes) -> tuple[list[tuple], int, int]:
 
     The third value is 0 when no record follows (``data`` ends, or the zeros after the last record begin),
     the next record's whole size when it is cut short, and -1 when the next record is damaged (a length past
-    MAX_RECORD, a checksum that does not match, a payload that is not an event) or still being copied in.
+    MAX_RECORD, a checksum that does not match) or still being copied in. A whole record whose payload is
+    not an event (not the tuple ``CallEvent.row()`` makes: the database could not take it) is skipped.
     """
     rows: list[tuple] = []
     at, size_all = 0, len(data)
@@ -88,19 +89,32 @@ def decode(data: bytes) -> tuple[list[tuple], int, int]:
         try:
             row = marshal.loads(payload)
         except (EOFError, ValueError, TypeError):
-            return rows, at, -1
-        if not isinstance(row, tuple) or len(row) != _ROW_FIELDS:
-            return rows, at, -1
-        rows.append(row)
+            row = None
+        if _is_event(row):
+            rows.append(row)
+        else:  # whole and checksummed, so its length holds: skip this one record, not the rest of the file
+            log.warning("a spool record of %d bytes is not a call event; skipped", size)
         at = end
     return rows, at, (_HEADER.size if at < size_all else 0)
+
+
+def _is_event(row: object) -> bool:
+    """Whether a decoded payload has the shape and types of ``CallEvent.row()`` (what SQLite can store)."""
+    if not isinstance(row, tuple) or len(row) != _ROW_FIELDS:
+        return False
+    *texts, digits, at, params = row
+    return (all(type(v) is str for v in texts) and (digits is None or type(digits) is str)
+            and type(at) in (int, float) and type(params) is dict
+            and all(type(k) is str and type(v) is str for k, v in params.items()))
 
 
 class SpoolWriter:
     """Appends events to this process's spool file in ``folder`` (memory-mapped), rotating when it is full."""
 
     def __init__(self, folder: str, rotate_bytes: int = ROTATE_BYTES):
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(folder, mode=0o700, exist_ok=True)  # owner-only, like the database beside it
+        if os.stat(folder).st_mode & 0o077:  # made readable by others (by an earlier version)
+            os.chmod(folder, 0o700)
         self.folder = folder
         self.rotate_bytes = rotate_bytes
         self.tag = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"

@@ -44,6 +44,7 @@ from designer.sandbox.db import SandboxDB, new_sid
 from designer.sandbox.query import parse_fields, parse_list_query
 from designer.sandbox.schema import (ACCOUNT, CALL, DID, ApiError, Kind, clean_value, digits_only, invalid_field,
                              validation_error)
+from designer.simulator.callers import DIAL_OUTCOMES, check_keys
 
 log = logging.getLogger("flexml.sandbox")
 
@@ -231,6 +232,15 @@ class Sandbox:
             digits = [d for d in digits.split(",")]
         if not isinstance(digits, list):
             raise validation_error("digits", "digits is a list of key presses, e.g. [\"1\", \"42#\"]")
+        for i, entry in enumerate(digits):
+            try:
+                check_keys(str(entry).strip() if isinstance(entry, (str, int)) else "?", f"digits[{i}]")
+            except ValueError:
+                raise validation_error("digits", f"digits[{i}] is {str(entry)[:40]!r}; each entry is phone "
+                                                 "keys (0-9, * or #), e.g. [\"1\", \"42#\"]") from None
+        if str(body.get("dial_outcome", "completed")) not in DIAL_OUTCOMES:
+            raise validation_error("dial_outcome", f"dial_outcome is {body.get('dial_outcome')!r}; use one of "
+                                                   f"{', '.join(DIAL_OUTCOMES)}")
         url, method = (did["url"], did["method"]) if did["url"] else (account["url"], account["method"])
         if not url:
             raise validation_error("url", f"DID {to} has no url and neither has the account: "

@@ -67,7 +67,11 @@ async def simulator_player(plan: CallPlan, transport: httpx.AsyncBaseTransport |
     except ImportError as exc:  # the simulator is a separate part of the designer
         return {"ok": False, "status": "failed", "duration": 0, "transcript": "",
                 "reason": f"the call simulator is not available ({exc})", "events": []}
-    caller = ScriptedCaller(digits=list(plan.digits), dial_outcome=plan.dial_outcome)
+    try:
+        caller = ScriptedCaller(digits=list(plan.digits), dial_outcome=plan.dial_outcome)
+    except ValueError as exc:  # keys that are not phone keys (a call's sandbox_digits attribute)
+        return {"ok": False, "status": "failed", "duration": 0, "transcript": "", "events": [],
+                "reason": f"the call's script cannot be played: {exc}"}
     options: dict[str, Any] = {"status_callback_url": plan.status_callback_url,
                                "status_callback_method": plan.status_callback_method, "direction": plan.direction}
     if "call_sid" in inspect.signature(simulate_call).parameters:

@@ -19,6 +19,7 @@ from typing import Any
 
 from designer.sandbox.query import Query
 from designer.sandbox.schema import CALL, ApiError, Kind, national_formats
+from designer.store import make_private
 
 BUSY_WAIT_SECONDS = 30  # how long a write waits for another connection's lock before SQLite gives up
 SCHEMA = """
@@ -58,6 +59,7 @@ class SandboxDB:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            make_private(self.path)  # it holds the sandbox account's password
         self.clock = clock
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,

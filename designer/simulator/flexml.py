@@ -18,6 +18,7 @@ from compiler.catalogue import DTMF_KEYS, METHODS, STEPS, VERBS, Step, canonical
 
 from designer.errors import DesignerError
 
+MAX_WHOLE = 10**9  # the largest whole number an attribute may hold
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True,
                           remove_pis=True)
 
@@ -67,7 +68,10 @@ class Verb:
         try:
             value = int(raw)
         except ValueError:
-            raise NotFlexML(f"{self.where()}: {name}={raw!r} is not a whole number") from None
+            raise NotFlexML(f"{self.where()}: {name}={raw[:40]!r} is not a whole number") from None
+        if abs(value) > MAX_WHOLE:  # (seconds or counts: past this a float sum of them overflows)
+            raise NotFlexML(f"{self.where()}: {name}={raw[:24]!r}{'…' if len(raw) > 24 else ''} is too large "
+                            f"(at most {MAX_WHOLE:,})")
         attr = self.spec.attr(name)  # the reference's range, as the carrier checks it: refused, never clamped
         lo = attr.minimum if attr is not None and attr.minimum is not None else minimum
         hi = attr.maximum if attr is not None else None
