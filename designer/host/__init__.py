@@ -19,6 +19,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compiler import BundleError, read_zip
 
@@ -29,11 +30,14 @@ from designer.host.inprocess import InProcessHost, bind_numbers, hosted, load_so
 from designer.host.table import FlowTable, ServedRevision, Snapshot, number_key
 from designer.store import CallEvent, Store
 
+if TYPE_CHECKING:
+    from designer.host.follow import StoreFollower
+
 __all__ = [
     "CallEvent", "EventRecorder", "FlowTable", "HostHandler", "InProcessHost", "MAX_BODY", "Recorder",
     "ServedRevision", "Snapshot", "app_from_env", "bind_numbers", "create_host_app", "describe", "host_routes",
     "hosted", "load_sources", "number_key", "printer", "ProcessRecorder", "read_params", "serving_table",
-    "table_from_sources", "table_from_store",
+    "table_from_sources", "table_from_store", "follow_store",
 ]
 
 log = logging.getLogger("flexml.host")
@@ -68,14 +72,26 @@ def table_from_store(store: Store) -> FlowTable:
     return table
 
 
+def follow_store(db: str, store: Store | None = None) -> "StoreFollower":
+    """A started ``StoreFollower`` keeping a new table loaded from the store ``db`` names."""
+    from designer.host.follow import StoreFollower
+    from designer.store import open_store, safe_url
+
+    return StoreFollower(lambda: open_store(db), FlowTable(), store=store, where=safe_url(db)).start()
+
+
 def app_from_env():
     """App factory for ``uvicorn --factory`` worker processes; reads ``$FLEXML_HOST_CONFIG`` (JSON).
 
-    Keys: ``sources`` (paths), ``dids`` (NUMBER[=FLOW] specs), ``base_url``, ``db`` (SQLite path for
-    events, or absent), ``quiet`` (no event lines when there is no db).
+    Keys: ``sources`` (paths), ``dids`` (NUMBER[=FLOW] specs), ``base_url``, ``db`` (store URL or SQLite
+    path for events, or absent), ``serve_store`` (serve what the ``db`` store holds, following its changes),
+    ``quiet`` (no event lines when there is no db).
     """
     config = json.loads(os.environ.get(CONFIG_ENV, "{}"))
-    table = table_from_sources(config.get("sources", []), config.get("dids", []), config.get("base_url", ""))
+    if config.get("serve_store"):
+        table = follow_store(config["db"]).table
+    else:
+        table = table_from_sources(config.get("sources", []), config.get("dids", []), config.get("base_url", ""))
     recorder = None
     if config.get("db"):
         recorder = ProcessRecorder(config["db"])

@@ -252,6 +252,11 @@ class FlowTable:
 
     remove = remove_flow
 
+    def replace_with(self, other: "FlowTable") -> None:
+        """Answer from everything ``other`` holds instead (a full reload from the store), in one swap."""
+        with self._lock:
+            self.snapshot = other.snapshot
+
     def bind(self, number: str, flow: str) -> str:
         """Ring ``flow`` for calls to ``number``; returns the normalised number."""
         normalised = number_key(number)

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from designer.store.base import (
     EVENT_ROWS, CallEvent, FlowRecord, Revision, SpoolConflict, SpoolMark, SpoolPosition, StaleFlow, Store,
-    StoreError, params_json,
+    StoreError, params_json, safe_url,
 )
 from designer.store.sqlite import PRIVATE_MODE, PRIVATE_SUFFIXES, SQLiteStore, make_private
 
 __all__ = [
     "EVENT_ROWS", "CallEvent", "FlowRecord", "PRIVATE_MODE", "PRIVATE_SUFFIXES", "Revision", "SQLiteStore",
     "SpoolConflict", "SpoolMark", "SpoolPosition", "StaleFlow", "Store", "StoreError", "is_postgres",
-    "make_private", "open_store", "params_json", "sqlite_path",
+    "make_private", "open_store", "params_json", "safe_url", "sqlite_path",
 ]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")

@@ -15,6 +15,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from designer.errors import DesignerError
 
@@ -155,3 +156,13 @@ def _first_param(events: list[CallEvent], name: str) -> str:
 def _token_hash(token: str) -> str:
     """What the sessions table keeps of a token: a copy of the database signs no one in."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password (for messages)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -144,10 +144,14 @@ POSTGRES: dict[int, list[str]] = {
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 
 
+class SchemaTooNew(StoreError):
+    """The database was made by a newer flexml-designer: this one must not read or write it."""
+
+
 def check_version(where: str, found: int) -> None:
     """Refuse a database made by a newer flexml-designer."""
     if found > SCHEMA_VERSION:
-        raise StoreError(f"the database {where} has schema version {found}, newer than this flexml-designer "
+        raise SchemaTooNew(f"the database {where} has schema version {found}, newer than this flexml-designer "
                          f"reads ({SCHEMA_VERSION}); upgrade flexml-designer on this machine")
 
 

@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.rows import dict_row
@@ -24,7 +24,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from designer.store.base import (
     CallEvent, FlowRecord, Revision, SpoolConflict, SpoolMark, SpoolPosition, StaleFlow, StoreError,
-    _first_param, _token_hash, params_json,
+    _first_param, _token_hash, params_json, safe_url,
 )
 from designer.store.migrations import POSTGRES, VERSION_TABLE, apply
 
@@ -32,16 +32,6 @@ CHANNEL = "flexml_store_changes"
 CONNECT_SECONDS = 5  # how long one attempt to reach the server may take
 _MIGRATION_LOCK = 0x666C65786D6C  # advisory lock id: one process migrates at a time
 _EVENT_COPY = "COPY events (call_sid, flow_id, rev, kind, target, digits, at, params) FROM STDIN"
-
-
-def safe_url(url: str) -> str:
-    """The URL without its password (for messages)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def state_path(url: str) -> str:
@@ -59,15 +49,17 @@ class PostgresStore:
     def __init__(self, url: str, *, max_connections: int = 4, connect_timeout: float = CONNECT_SECONDS):
         self.url = url
         self.path = state_path(url)
+        Path(self.path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._listener: psycopg.Connection | None = None
         self._listen_lock = threading.Lock()
         self._pool = ConnectionPool(url, min_size=1, max_size=max_connections, open=False,
                                     kwargs={"row_factory": dict_row, "connect_timeout": int(connect_timeout)},
-                                    check=ConnectionPool.check_connection, name="flexml-store")
+                                    check=ConnectionPool.check_connection, name="flexml-store",
+                                    timeout=connect_timeout)
         try:
             self._pool.open(wait=True, timeout=connect_timeout)
             self._migrate()
-        except (PoolTimeout, psycopg.Error) as exc:
+        except (PoolTimeout, psycopg.OperationalError) as exc:
             self._pool.close()
             raise StoreError(f"cannot reach the database {safe_url(url)}: {_reason(exc)}") from None
         except BaseException:
