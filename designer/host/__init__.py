@@ -43,6 +43,7 @@ __all__ = [
 log = logging.getLogger("flexml.host")
 
 CONFIG_ENV = "FLEXML_HOST_CONFIG"
+STORE_LOAD_WAIT = 10.0  # seconds a worker waits for the store before answering (with apologies) without it
 
 
 def table_from_sources(paths: list[str | Path], dids: list[str] = (), base_url: str = "") -> FlowTable:
@@ -89,7 +90,9 @@ def app_from_env():
     """
     config = json.loads(os.environ.get(CONFIG_ENV, "{}"))
     if config.get("serve_store"):
-        table = follow_store(config["db"]).table
+        follower = follow_store(config["db"])
+        follower.loaded.wait(STORE_LOAD_WAIT)  # answer from the store's flows from the first request on
+        table = follower.table
     else:
         table = table_from_sources(config.get("sources", []), config.get("dids", []), config.get("base_url", ""))
     recorder = None
