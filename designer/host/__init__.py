@@ -21,11 +21,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from compiler import BundleError, read_zip
-
 from designer.host.event_writer import ProcessRecorder
 from designer.host.app import MAX_BODY, HostHandler, create_host_app, host_routes, read_params
 from designer.host.events import EventRecorder, Recorder, describe, printer
+from designer.host.follow import table_from_store
 from designer.host.inprocess import InProcessHost, bind_numbers, hosted, load_sources, serving_table
 from designer.host.table import FlowTable, ServedRevision, Snapshot, number_key
 from designer.store import CallEvent, Store
@@ -49,28 +48,6 @@ STORE_LOAD_WAIT = 10.0  # seconds a worker waits for the store before answering 
 def table_from_sources(paths: list[str | Path], dids: list[str] = (), base_url: str = "") -> FlowTable:
     """A table serving flow files and bundles; for one flow given twice, the last revision is current."""
     return serving_table(load_sources(paths, base_url), dids)
-
-
-def table_from_store(store: Store) -> FlowTable:
-    """A table holding every stored revision, the published one current, and the store's numbers.
-
-    A revision whose bundle cannot be read is skipped (and logged): the others keep answering.
-    """
-    table = FlowTable()
-    for rev in store.published_revisions():
-        try:
-            compiled = read_zip(rev.bundle, f"flow {rev.flow_id} revision {rev.rev}")
-        except BundleError as exc:
-            log.error("not serving %s", exc)
-            continue
-        table.serve_revision(compiled, current=False)
-    for record in store.list_flows():
-        if record.published_rev is not None and str(record.published_rev) in table.revisions(record.id):
-            table.set_current(record.id, str(record.published_rev))
-    for number, flow in store.dids().items():
-        if number_key(number):
-            table.bind(number, flow)
-    return table
 
 
 def follow_store(db: str, store: Store | None = None) -> "StoreFollower":

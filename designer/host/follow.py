@@ -14,7 +14,9 @@ import logging
 import threading
 from typing import Callable
 
-from designer.host.table import FlowTable
+from compiler import BundleError, read_zip
+
+from designer.host.table import FlowTable, number_key
 from designer.store import Store, StoreError
 from designer.store.migrations import SchemaTooNew
 
@@ -22,6 +24,28 @@ log = logging.getLogger("flexml.host")
 
 WAIT_SECONDS = 5.0  # longest wait for a notification before looking at the counter anyway
 RETRY_SECONDS = 1.0  # pause between attempts while the database cannot be reached
+
+
+def table_from_store(store: Store) -> FlowTable:
+    """A table holding every stored revision, the published one current, and the store's numbers.
+
+    A revision whose bundle cannot be read is skipped (and logged): the others keep answering.
+    """
+    table = FlowTable()
+    for rev in store.published_revisions():
+        try:
+            compiled = read_zip(rev.bundle, f"flow {rev.flow_id} revision {rev.rev}")
+        except BundleError as exc:
+            log.error("not serving %s", exc)
+            continue
+        table.serve_revision(compiled, current=False)
+    for record in store.list_flows():
+        if record.published_rev is not None and str(record.published_rev) in table.revisions(record.id):
+            table.set_current(record.id, str(record.published_rev))
+    for number, flow in store.dids().items():
+        if number_key(number):
+            table.bind(number, flow)
+    return table
 
 
 class StoreFollower:
@@ -58,8 +82,6 @@ class StoreFollower:
 
     def reload(self) -> None:
         """Load everything the store holds into the table, in one swap."""
-        from designer.host import table_from_store
-
         self.table.replace_with(table_from_store(self.store))
         self.reloads += 1
         self.loaded.set()
