@@ -60,6 +60,7 @@ MAX_BACKOFF = 60.0  # longest rest for a child that keeps failing at start, seco
 # per request at 0.4 s against 0.1 s). While more than a batch is waiting it goes on without pausing.
 GATHER = 0.4
 CHECK_EVERY = 0.5  # seconds between the recorder's looks at its child (alive? how far?) while events wait
+DB_ENV = "FLEXML_EVENT_WRITER_DB"  # how a PostgreSQL URL reaches the child (DB argument ``env:NAME``)
 SPOOL_RETRY = 1.0  # seconds before trying again to open a spool that could not be opened
 
 
@@ -198,10 +199,13 @@ class ProcessRecorder:
             self._started = time.monotonic()
             self.starts += 1
             try:
+                db, env = self.db, None
+                if is_postgres(db):  # not in the child's command line, where any local user could read its password
+                    db, env = f"env:{DB_ENV}", {**os.environ, DB_ENV: self.db}
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "designer.host.event_writer", self.db, self.folder, self._spool.tag,
+                    [sys.executable, "-m", "designer.host.event_writer", db, self.folder, self._spool.tag,
                      self.priority],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, env=env)
             except OSError as exc:
                 self._rest(failed_quickly=True)
                 log.error("cannot start the event writer: %s", exc)
@@ -329,6 +333,8 @@ def main(argv: list[str]) -> int:
         print("usage: python -m designer.host.event_writer DB SPOOL TAG [PRIORITY]", file=sys.stderr)
         return 2
     db, folder, tag = argv[0], argv[1], argv[2]
+    if db.startswith("env:"):
+        db = os.environ.get(db[4:], "")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the host stops us
     if len(argv) > 3:
         _lower_priority(argv[3])
