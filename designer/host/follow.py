@@ -26,13 +26,20 @@ WAIT_SECONDS = 5.0  # longest wait for a notification before looking at the coun
 RETRY_SECONDS = 1.0  # pause between attempts while the database cannot be reached
 
 
-def table_from_store(store: Store) -> FlowTable:
+def table_from_store(store: Store, previous: FlowTable | None = None) -> FlowTable:
     """A table holding every stored revision, the published one current, and the store's numbers.
 
-    A revision whose bundle cannot be read is skipped (and logged): the others keep answering.
+    A revision whose bundle cannot be read is skipped (and logged): the others keep answering. Revisions
+    ``previous`` already holds are taken from it as they are (revisions never change), so a reload after
+    a publish reads only the new bundle.
     """
     table = FlowTable()
+    known = previous.snapshot if previous is not None else None
     for rev in store.published_revisions():
+        served = known.revision(rev.flow_id, str(rev.rev)) if known is not None else None
+        if served is not None:
+            table.serve_prepared(served, current=False)
+            continue
         try:
             compiled = read_zip(rev.bundle, f"flow {rev.flow_id} revision {rev.rev}")
         except BundleError as exc:
@@ -82,7 +89,7 @@ class StoreFollower:
 
     def reload(self) -> None:
         """Load everything the store holds into the table, in one swap."""
-        self.table.replace_with(table_from_store(self.store))
+        self.table.replace_with(table_from_store(self.store, self.table))
         self.reloads += 1
         self.loaded.set()
 
