@@ -14,7 +14,6 @@ from nicegui import app, ui
 
 from designer import services
 from designer.context import AppContext
-from designer.store import SQLiteStore
 from designer.host import EventRecorder, host_routes, table_from_store
 from designer.host.events import SpoolRecorder
 from designer.host.guard import server_settings
@@ -40,7 +39,7 @@ def build(ctx: AppContext, *, require_login: bool = False) -> None:
     if ctx.table is None:
         ctx.table = table_from_store(ctx.store)
     if ctx.recorder is None:
-        if isinstance(ctx.store, SQLiteStore) and ctx.store.path != ":memory:":
+        if ctx.store.path != ":memory:":
             ctx.recorder = SpoolRecorder(ctx.store)  # every answered call's events survive a kill
         else:
             ctx.recorder = EventRecorder(ctx.store.record_events)

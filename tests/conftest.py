@@ -1,8 +1,13 @@
-"""Shared fixtures: a designer context over a real SQLite file. Random flows: tests/strategies.py."""
+"""Shared fixtures: a designer context over a real SQLite file, a real PostgreSQL cluster (one per session,
+a fresh database per test), and ``any_store`` over both. Random flows: tests/strategies.py."""
+
+import os
 
 import os
 
 import pytest
+
+from tests import pgcluster
 
 from designer.context import AppContext
 from designer.store import SQLiteStore
@@ -40,3 +45,36 @@ def patient_should_see(monkeypatch):
         return await original(self, *args, retries=max(retries, 50), **kwargs)
 
     monkeypatch.setattr(User, "should_see", should_see)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A PostgreSQL server for the whole session (Debian's packages; ``.ci/do test`` installs them)."""
+    if not pgcluster.available():
+        if os.environ.get("FLEXML_SKIP_POSTGRES"):
+            pytest.skip("PostgreSQL is not installed (FLEXML_SKIP_POSTGRES is set)")
+        pytest.fail("PostgreSQL is not installed: run the tests with `bash .ci/do test`, which installs it")
+    cluster = pgcluster.Cluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster, tmp_path, monkeypatch):
+    """A fresh, empty PostgreSQL database; this machine's files for it (key, spool) under tmp_path."""
+    monkeypatch.setenv("FLEXML_STATE_DIR", str(tmp_path / "state"))
+    return pg_cluster.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_store(request, tmp_path):
+    """The same contract on both backends: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        store = SQLiteStore(tmp_path / "designer.sqlite")
+    else:
+        from designer.store.postgres import PostgresStore
+
+        store = PostgresStore(request.getfixturevalue("pg_url"))
+    yield store
+    store.close()

@@ -296,3 +296,18 @@ def test_a_document_whose_text_is_not_call_variable_text_is_served_as_written_ne
     out = template.render({"From": "15551230001"})
     assert b"<Say>{{ 'x'.ljust(999999999) }} &amp; {% for i in range(100000) %}x{% endfor %}</Say>" in out
     assert b"<Sms>Hi 15551230001</Sms>" in out and grammar_problems(out) == []
+
+
+def test_a_reload_from_the_store_reuses_the_revisions_it_already_holds_and_adds_new_ones(tmp_path):
+    from designer.host.follow import table_from_store
+
+    store = SQLiteStore(tmp_path / "r.sqlite")
+    graph = example("main-menu")
+    store.create_flow("main-menu", "Main", "{}")
+    store.add_revision("main-menu", "{}", lambda rev: write_zip(compile_flow(graph, revision=str(rev)), graph))
+    first = table_from_store(store)
+    store.add_revision("main-menu", "{}", lambda rev: write_zip(compile_flow(graph, revision=str(rev)), graph))
+    second = table_from_store(store, first)
+    assert second.snapshot.revision("main-menu", "1") is first.snapshot.revision("main-menu", "1")
+    assert second.revisions("main-menu") == ["1", "2"] and second.current_revision("main-menu") == "2"
+    store.close()

@@ -1,4 +1,5 @@
-"""The embedded SQLite store: flows, revisions, numbers, call events and settings in a real file."""
+"""The store's contract, on both backends (a real SQLite file, a real PostgreSQL database): flows, revisions,
+numbers, call events and settings; then what only the SQLite file has (WAL, file modes)."""
 
 import os
 import sqlite3
@@ -12,10 +13,8 @@ from designer.store import CallEvent, SQLiteStore, StaleFlow, StoreError
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = SQLiteStore(tmp_path / "designer.sqlite")
-    yield s
-    s.close()
+def store(any_store):
+    return any_store
 
 
 def test_flows_create_read_list_rename_delete(store):
@@ -250,8 +249,7 @@ def test_opening_a_database_made_world_readable_makes_it_and_its_neighbours_owne
     store.close()
 
 
-def test_a_setting_added_only_if_absent_is_added_once(tmp_path):
-    store = SQLiteStore(tmp_path / "s.sqlite")
+def test_a_setting_added_only_if_absent_is_added_once(store):
     assert store.add_setting("password_hash", "first") is True
     assert store.add_setting("password_hash", "second") is False
     assert store.get_setting("password_hash") == "first"

@@ -1,4 +1,4 @@
-"""The ``Store`` protocol is the whole interface: SQLiteStore implements it, and no caller goes past it."""
+"""The ``Store`` protocol is the whole interface: both stores implement it, and no caller goes past it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import ast
 import inspect
 from pathlib import Path
 
+import pytest
+
 from designer.store import SQLiteStore, Store
+from designer.store.postgres import PostgresStore
 
 ROOT = Path(__file__).resolve().parents[1]
 STORE_NAMES = {"store", "_store"}  # how callers name a store: ``store.x``, ``ctx.store.x``, ``self._store.x``
@@ -30,18 +33,17 @@ def store_calls(tree: ast.Module) -> list[tuple[int, str]]:
     return found
 
 
-def test_sqlite_store_implements_every_protocol_member_with_its_signature(tmp_path):
-    store = SQLiteStore(tmp_path / "d.sqlite")
-    try:
-        assert isinstance(store.path, str)
-        for name in protocol_members() - set(Store.__annotations__):
-            wanted = inspect.signature(getattr(Store, name))
-            have = inspect.signature(getattr(SQLiteStore, name))
-            assert list(have.parameters) == list(wanted.parameters), name
-            assert [p.default for p in have.parameters.values()] == [p.default for p in wanted.parameters.values()], \
-                name
-    finally:
-        store.close()
+@pytest.mark.parametrize("cls", [SQLiteStore, PostgresStore])
+def test_each_store_implements_every_protocol_member_with_its_signature(cls):
+    for name in protocol_members() - set(Store.__annotations__):
+        wanted = inspect.signature(getattr(Store, name))
+        have = inspect.signature(getattr(cls, name))
+        assert list(have.parameters) == list(wanted.parameters), name
+        assert [p.default for p in have.parameters.values()] == [p.default for p in wanted.parameters.values()], name
+
+
+def test_each_store_says_where_its_files_live(any_store):
+    assert isinstance(any_store.path, str) and any_store.path
 
 
 def test_nothing_outside_the_store_calls_past_the_protocol():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from designer.cli import UserError, check_address
 
-HELP = "Run the designer in the browser, and the host answering the carrier at /flexml (embedded SQLite)."
+HELP = "Run the designer in the browser, and the host answering the carrier at /flexml (SQLite or PostgreSQL)."
 DEFAULT_DB = Path("~/.local/share/flexml-designer/designer.sqlite")
 
 
@@ -20,8 +20,9 @@ def add_arguments(p) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; any other address requires a sign-in)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    p.add_argument("--db", default=None, metavar="PATH",
-                   help="SQLite file (default $FLEXML_DB or ~/.local/share/flexml-designer/designer.sqlite)")
+    p.add_argument("--db", default=None, metavar="URL",
+                   help="the store: a SQLite file (default $FLEXML_DB or ~/.local/share/flexml-designer/"
+                        "designer.sqlite) or postgresql://user:pass@host:5432/name, shared with `host --db` processes")
     p.add_argument("--public-url", default=None, metavar="URL",
                    help="where the carrier reaches this server, e.g. https://ivr.example.com (kept in settings)")
     p.add_argument("--require-login", action="store_true",
@@ -36,16 +37,22 @@ def run(args) -> int:
     from designer import services
     from designer.app import is_loopback, run as run_app
     from designer.context import AppContext
-    from designer.store import SQLiteStore, StoreError
+    from designer.host import follow_store
+    from designer.store import StoreError, is_postgres, open_store, safe_url, sqlite_path
 
     if not 0 < args.port < 65536:
         raise UserError(f"--port {args.port}: use a port from 1 to 65535")
     db = args.db or default_db()
+    if not is_postgres(db):
+        db = sqlite_path(db)
     try:
-        store = SQLiteStore(db)
+        store = open_store(db)
     except (OSError, StoreError, Exception) as exc:  # sqlite3 errors too: one clear line
-        raise UserError(f"--db {db}: cannot open the database: {exc}") from None
-    ctx = AppContext(store=store, table=None, public_url=f"http://127.0.0.1:{args.port}")
+        raise UserError(f"--db {safe_url(db)}: cannot open the database: {exc}") from None
+    # the designer's own host follows the store too: what `flexml-designer publish` puts in it is served here
+    follower = follow_store(db, store)
+    follower.loaded.wait(10)
+    ctx = AppContext(store=store, table=follower.table, public_url=f"http://127.0.0.1:{args.port}")
     if args.public_url:
         try:
             services.set_public_url(ctx, args.public_url)

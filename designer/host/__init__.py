@@ -19,27 +19,30 @@ import json
 import logging
 import os
 from pathlib import Path
-
-from compiler import BundleError, read_zip
+from typing import TYPE_CHECKING
 
 from designer.host.event_writer import ProcessRecorder
 from designer.host.app import MAX_BODY, HostHandler, create_host_app, host_routes, read_params
 from designer.host.events import EventRecorder, Recorder, describe, printer
-from designer.host.overrides import overrides_from_store
+from designer.host.follow import table_from_store
 from designer.host.inprocess import InProcessHost, bind_numbers, hosted, load_sources, serving_table
 from designer.host.table import FlowTable, ServedRevision, Snapshot, number_key
 from designer.store import CallEvent, Store
+
+if TYPE_CHECKING:
+    from designer.host.follow import StoreFollower
 
 __all__ = [
     "CallEvent", "EventRecorder", "FlowTable", "HostHandler", "InProcessHost", "MAX_BODY", "Recorder",
     "ServedRevision", "Snapshot", "app_from_env", "bind_numbers", "create_host_app", "describe", "host_routes",
     "hosted", "load_sources", "number_key", "printer", "ProcessRecorder", "read_params", "serving_table",
-    "table_from_sources", "table_from_store",
+    "table_from_sources", "table_from_store", "follow_store",
 ]
 
 log = logging.getLogger("flexml.host")
 
 CONFIG_ENV = "FLEXML_HOST_CONFIG"
+STORE_LOAD_WAIT = 10.0  # seconds a worker waits for the store before answering (with apologies) without it
 
 
 def table_from_sources(paths: list[str | Path], dids: list[str] = (), base_url: str = "") -> FlowTable:
@@ -47,39 +50,29 @@ def table_from_sources(paths: list[str | Path], dids: list[str] = (), base_url: 
     return serving_table(load_sources(paths, base_url), dids)
 
 
-def table_from_store(store: Store) -> FlowTable:
-    """A table holding every stored revision, the published one current, and the store's numbers.
+def follow_store(db: str, store: Store | None = None) -> "StoreFollower":
+    """A started ``StoreFollower`` keeping a new table loaded from the store ``db`` names."""
+    from designer.host.follow import StoreFollower
+    from designer.store import open_store, safe_url
 
-    A revision whose bundle cannot be read is skipped (and logged): the others keep answering.
-    """
-    table = FlowTable()
-    for rev in store.published_revisions():
-        try:
-            compiled = read_zip(rev.bundle, f"flow {rev.flow_id} revision {rev.rev}")
-        except BundleError as exc:
-            log.error("not serving %s", exc)
-            continue
-        table.serve_revision(compiled, current=False)
-    for record in store.list_flows():
-        if record.published_rev is not None and str(record.published_rev) in table.revisions(record.id):
-            table.set_current(record.id, str(record.published_rev))
-    for number, flow in store.dids().items():
-        if number_key(number):
-            table.bind(number, flow)
-    table.set_overrides(overrides_from_store(store))
-    return table
+    return StoreFollower(lambda: open_store(db), FlowTable(), store=store, where=safe_url(db)).start()
 
 
 
 def app_from_env():
     """App factory for ``uvicorn --factory`` worker processes; reads ``$FLEXML_HOST_CONFIG`` (JSON).
 
-    Keys: ``sources`` (paths), ``dids`` (NUMBER[=FLOW] specs), ``base_url``, ``db`` (SQLite path for
-    events and the operators' switches of Hours steps, or absent), ``quiet`` (no event lines when there
-    is no db).
+    Keys: ``sources`` (paths), ``dids`` (NUMBER[=FLOW] specs), ``base_url``, ``db`` (store URL or SQLite
+    path for events and the operators' switches of Hours steps, or absent), ``serve_store`` (serve what
+    the ``db`` store holds, following its changes), ``quiet`` (no event lines when there is no db).
     """
     config = json.loads(os.environ.get(CONFIG_ENV, "{}"))
-    table = table_from_sources(config.get("sources", []), config.get("dids", []), config.get("base_url", ""))
+    if config.get("serve_store"):
+        follower = follow_store(config["db"])
+        follower.loaded.wait(STORE_LOAD_WAIT)  # answer from the store's flows from the first request on
+        table = follower.table
+    else:
+        table = table_from_sources(config.get("sources", []), config.get("dids", []), config.get("base_url", ""))
     recorder = None
     if config.get("db"):
         recorder = ProcessRecorder(config["db"])

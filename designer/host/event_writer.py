@@ -1,4 +1,7 @@
-"""Call events kept in a spool file before each answer, moved into SQLite by a child process.
+"""Call events kept in a spool file before each answer, moved into the store by a child process.
+
+The store is a SQLite file (its spool folder beside it) or a PostgreSQL URL (the spool folder under
+this machine's state folder for that database, ``PostgresStore.path``); "SQLite" below means either.
 
 Why a process and not a thread: a writer thread shares Python's GIL with the
 event loop, and every batch it encodes and inserts makes the loop wait for
@@ -43,7 +46,7 @@ import sys
 import time
 
 from designer.host.spool import ROTATE_BYTES, SpoolWriter, drain, spool_folder
-from designer.store import CallEvent, SQLiteStore
+from designer.store import CallEvent, StoreError, is_postgres, open_store, safe_url, sqlite_path
 
 log = logging.getLogger("flexml.host")
 
@@ -57,6 +60,7 @@ MAX_BACKOFF = 60.0  # longest rest for a child that keeps failing at start, seco
 # per request at 0.4 s against 0.1 s). While more than a batch is waiting it goes on without pausing.
 GATHER = 0.4
 CHECK_EVERY = 0.5  # seconds between the recorder's looks at its child (alive? how far?) while events wait
+DB_ENV = "FLEXML_EVENT_WRITER_DB"  # how a PostgreSQL URL reaches the child (DB argument ``env:NAME``)
 SPOOL_RETRY = 1.0  # seconds before trying again to open a spool that could not be opened
 
 
@@ -65,8 +69,14 @@ class ProcessRecorder:
 
     def __init__(self, db: str, *, spool: str | None = None, rotate_bytes: int = ROTATE_BYTES,
                  max_spool: int = 1 << 30, check_every: float = CHECK_EVERY, priority: str = PRIORITY):
-        self.db = os.path.abspath(db)
-        self.folder = spool or spool_folder(db)
+        if is_postgres(db):
+            from designer.store.postgres import state_path
+
+            self.db = db
+            self.folder = spool or spool_folder(state_path(db))
+        else:
+            self.db = os.path.abspath(sqlite_path(db))
+            self.folder = spool or spool_folder(self.db)
         self.rotate_bytes = rotate_bytes
         self.max_spool = max_spool
         self.check_every = check_every
@@ -189,10 +199,13 @@ class ProcessRecorder:
             self._started = time.monotonic()
             self.starts += 1
             try:
+                db, env = self.db, None
+                if is_postgres(db):  # not in the child's command line, where any local user could read its password
+                    db, env = f"env:{DB_ENV}", {**os.environ, DB_ENV: self.db}
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "designer.host.event_writer", self.db, self.folder, self._spool.tag,
+                    [sys.executable, "-m", "designer.host.event_writer", db, self.folder, self._spool.tag,
                      self.priority],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, env=env)
             except OSError as exc:
                 self._rest(failed_quickly=True)
                 log.error("cannot start the event writer: %s", exc)
@@ -289,6 +302,28 @@ def _answer(stdout: int, counts: tuple[int, int]) -> None:
         os.write(stdout, _COUNTS.pack(*counts))
 
 
+def _open(db: str, stdin: int):
+    """The store; a SQLite file that cannot be opened is an error (the recorder rests before the next
+    child), a PostgreSQL server that cannot be reached is waited for (events wait in the spool) until
+    stdin closes."""
+    said = False
+    while True:
+        try:
+            return open_store(db)
+        except (sqlite3.Error, OSError, StoreError) as exc:
+            if not is_postgres(db) or "newer than" in str(exc):
+                log.error("cannot open the database %s: %s", safe_url(db), exc)
+                return None
+            if not said:
+                log.error("%s; the call events wait in the spool, trying again every second", exc)
+                said = True
+        try:
+            if select.select([stdin], [], [], 1.0)[0] and not os.read(stdin, 1 << 16):
+                return None
+        except OSError:
+            return None
+
+
 def main(argv: list[str]) -> int:
     """Move the spool ``argv[1]`` into the SQLite database ``argv[0]`` until stdin closes, then once more.
 
@@ -298,15 +333,15 @@ def main(argv: list[str]) -> int:
         print("usage: python -m designer.host.event_writer DB SPOOL TAG [PRIORITY]", file=sys.stderr)
         return 2
     db, folder, tag = argv[0], argv[1], argv[2]
+    if db.startswith("env:"):
+        db = os.environ.get(db[4:], "")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the host stops us
     if len(argv) > 3:
         _lower_priority(argv[3])
-    try:
-        store = SQLiteStore(db)
-    except (sqlite3.Error, OSError) as exc:
-        log.error("cannot open the database %s: %s", db, exc)
-        return 1
     stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
+    store = _open(db, stdin)
+    if store is None:
+        return 1
     os.set_blocking(stdout, False)  # a recorder that does not read must not stop us
     told: tuple[int, int] | None = None
     eof = False
@@ -314,10 +349,10 @@ def main(argv: list[str]) -> int:
         try:
             drain(folder, store)
         except Exception as exc:  # noqa: BLE001 - a locked or full database: the events wait in the spool
-            log.error("could not move call events into %s: %s; trying again", db, exc)
+            log.error("could not move call events into %s: %s; trying again", safe_url(db), exc)
         try:
             counts = store.spool_totals(tag)
-        except sqlite3.Error:
+        except Exception:  # noqa: BLE001 - the database went away: answer again once it is back
             counts = told
         if counts is not None and counts != told:
             _answer(stdout, counts)

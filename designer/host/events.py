@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Protocol, TextIO
 
 from designer.host.spool import SpoolWriter, drain, spool_folder
-from designer.store import CallEvent, SQLiteStore
+from designer.store import CallEvent, Store
 
 log = logging.getLogger("flexml.host")
 
@@ -132,7 +132,7 @@ class SpoolRecorder:
     were moved) is moved too. Events that cannot be spooled (no room on the disk) are counted in ``failed``.
     """
 
-    def __init__(self, store: SQLiteStore, *, interval: float = 0.1):
+    def __init__(self, store: Store, *, interval: float = 0.1):
         self.store = store
         self.interval = interval
         self.folder = spool_folder(store.path)

@@ -60,14 +60,14 @@ class OverrideFollower:
 
 
 def follow_sqlite(table: FlowTable, path: str, interval: float = REFRESH_SECONDS) -> OverrideFollower:
-    """Follow the switches kept in the SQLite store at ``path`` (its own connection, in the thread)."""
-    from designer.store import SQLiteStore
+    """Follow the switches kept in the store ``path`` names (SQLite or PostgreSQL; its own connection)."""
+    from designer.store import Store, open_store
 
-    holder: dict[str, SQLiteStore] = {}
+    holder: dict[str, Store] = {}
 
     def read() -> dict[tuple[str, str], Override]:
         if "store" not in holder:
-            holder["store"] = SQLiteStore(path)
+            holder["store"] = open_store(path)
         return overrides_from_store(holder["store"])
 
     return OverrideFollower(table, read, interval).start()

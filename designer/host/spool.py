@@ -38,7 +38,7 @@ import time
 import uuid
 import zlib
 
-from designer.store import SpoolConflict, SpoolMark, SQLiteStore
+from designer.store import SpoolConflict, SpoolMark, Store
 
 log = logging.getLogger("flexml.host")
 
@@ -194,7 +194,7 @@ def _unlocked(fd: int) -> bool:
     return True
 
 
-def drain(folder: str, store: SQLiteStore, batch_bytes: int = BATCH_BYTES) -> int:
+def drain(folder: str, store: Store, batch_bytes: int = BATCH_BYTES) -> int:
     """Move every whole record in ``folder`` into ``store``; delete finished files. Returns the events moved."""
     try:
         names = sorted(os.listdir(folder))
@@ -213,7 +213,7 @@ def drain(folder: str, store: SQLiteStore, batch_bytes: int = BATCH_BYTES) -> in
     return moved
 
 
-def _drain_file(path: str, name: str, store: SQLiteStore, offset: int, batch_bytes: int) -> int:
+def _drain_file(path: str, name: str, store: Store, offset: int, batch_bytes: int) -> int:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:  # another reader deleted it

@@ -279,8 +279,11 @@ class FlowTable:
 
     def serve_revision(self, compiled: CompiledFlow, current: bool = True) -> ServedRevision:
         """Start answering with a compiled revision; with ``current`` new calls get it. Older ones stay served."""
-        served = ServedRevision.prepare(compiled)
-        flow, rev = str(compiled.flow), str(compiled.revision)
+        return self.serve_prepared(ServedRevision.prepare(compiled), current)
+
+    def serve_prepared(self, served: ServedRevision, current: bool = True) -> ServedRevision:
+        """``serve_revision`` for a revision already prepared (by this table or another: they never change)."""
+        flow, rev = str(served.flow), str(served.revision)
         with self._lock:
             snap = self.snapshot
             revisions = dict(snap.revisions)
@@ -310,6 +313,11 @@ class FlowTable:
             self.snapshot = Snapshot(revisions, cur, dids)
 
     remove = remove_flow
+
+    def replace_with(self, other: "FlowTable") -> None:
+        """Answer from everything ``other`` holds instead (a full reload from the store), in one swap."""
+        with self._lock:
+            self.snapshot = other.snapshot
 
     def bind(self, number: str, flow: str) -> str:
         """Ring ``flow`` for calls to ``number``; returns the normalised number."""

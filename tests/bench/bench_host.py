@@ -3,6 +3,11 @@
 Run from the project root::
 
     .venv/bin/python tests/bench/bench_host.py [--duration 5] [--workers 1 2] [--conns 64 256]
+    .venv/bin/python tests/bench/bench_host.py --db postgresql://…|auto [--workers 1 2]
+
+With ``--db`` it compares instead, at 64 connections: the bare app, ``host --db SQLITE`` and ``host --db
+postgresql://…``, each host serving main-menu published into its store and recording every event in it
+(``auto``: a throwaway cluster, tests/pgcluster.py). Target: PostgreSQL >= 0.85x the SQLite figures.
 
 For each worker count it starts two servers as real processes on loopback:
 
@@ -180,13 +185,17 @@ def listening(port: int) -> int:
 
 
 class Server:
-    def __init__(self, kind: str, workers: int, db: Path | None):
+    def __init__(self, kind: str, workers: int, db: Path | str | None):
         self.kind = kind
         self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-        if kind == "host":
+        if kind == "store":  # host --db URL: serving what the store holds (main-menu published into it)
+            kind = self.kind = "host"
+            cmd = [sys.executable, "-m", "designer", "host", "--db", str(db), "--port", str(self.port),
+                   "--workers", str(workers)]
+        elif kind == "host":
             cmd = [sys.executable, "-m", "designer", "host", *map(str, flow_files()), "--did", f"{NUMBER}=main-menu",
                    "--port", str(self.port), "--workers", str(workers)]
             cmd += ["--db", str(db)] if db else ["--quiet"]
@@ -354,6 +363,37 @@ def compare(workers: int, conns_list: list[int], duration: float, rounds: int, t
     return lines
 
 
+def compare_stores(workers: int, conns: int, duration: float, rounds: int, tmp: Path, pg_url: str) -> None:
+    """bare, ``host --db SQLITE`` and ``host --db postgresql://…`` (each serving main-menu published into its
+    store, events recorded in it), alternating runs; prints r/s, p99 and the PostgreSQL/SQLite ratios."""
+    from designer.cli import main as cli
+
+    sqlite_db = tmp / f"store-w{workers}.sqlite"
+    for db in (str(sqlite_db), pg_url):
+        with open(os.devnull, "w") as quiet:
+            stdout, sys.stdout = sys.stdout, quiet
+            try:
+                assert cli(["publish", str(EXAMPLE), "--db", db, "--did", "+" + NUMBER]) == 0
+            finally:
+                sys.stdout = stdout
+    scripts = {name: lua_script(tmp, body) for name, (_, body) in TARGETS.items()}
+    with Server("bare", workers, None) as bare, Server("store", workers, sqlite_db) as lite, \
+            Server("store", workers, pg_url) as pg:
+        for server in (bare, lite, pg):
+            wrk(server.url + TARGETS["entry"][0], scripts["entry"], 64, 1)
+        for name, (path, _) in TARGETS.items():
+            runs: dict[str, list[dict]] = {"bare": [], "sqlite": [], "pg": []}
+            for _ in range(rounds):
+                for key, server in (("bare", bare), ("sqlite", lite), ("pg", pg)):
+                    runs[key].append(measured(server, server.url + path, scripts[name], conns, duration))
+            m = {k: {f: median(v, f) for f in ("rps", "p99")} for k, v in runs.items()}
+            errors = sum(r["errors"] for v in runs.values() for r in v)
+            print(f"{workers:>7} {conns:>5} {name:<7} {m['bare']['rps']:>9.0f} {m['sqlite']['rps']:>9.0f} "
+                  f"{m['pg']['rps']:>9.0f} {m['pg']['rps'] / m['sqlite']['rps']:>6.2f}x "
+                  f"{m['bare']['p99']:>7.2f} {m['sqlite']['p99']:>7.2f} {m['pg']['p99']:>7.2f} "
+                  f"{m['sqlite']['p99'] / m['pg']['p99']:>6.2f}x {errors:>5}", flush=True)
+
+
 def memory(workers: int, rounds: int, per_round: int, tmp: Path) -> None:
     db = tmp / f"memory-w{workers}.sqlite"
     script = lua_script(tmp, TARGETS["router"][1])
@@ -417,6 +457,8 @@ def main() -> None:
     p.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     p.add_argument("--serve-bare-worker", type=int, metavar="PORT", help=argparse.SUPPRESS)
     p.add_argument("--no-events", action="store_true", help="host with --quiet: no call events recorded")
+    p.add_argument("--db", metavar="URL", help="postgresql://… (an empty database), or 'auto' for a throwaway "
+                   "cluster: compare host --db on it with host --db SQLITE and the bare app, then stop")
     args = p.parse_args()
     global EVENTS
     EVENTS = not args.no_events
@@ -425,6 +467,9 @@ def main() -> None:
         return
     if args.serve_bare_worker:
         serve_bare_worker(args.serve_bare_worker)
+        return
+    if args.db:
+        store_round(args)
         return
     print(f"wrk -t{WRK_THREADS} --latency, POST JSON bodies, {args.duration:g} s per run, median of {args.rounds} alternating "
           f"runs, loopback; latencies in ms; host {'records every event in SQLite' if EVENTS else 'records no events (--quiet)'}; CPU: server CPU µs per request "
@@ -441,6 +486,29 @@ def main() -> None:
                 memory(workers, args.memory_rounds, 100_000, tmp)
         if args.kill_seconds:
             kill_round(tmp, args.kill_seconds)
+
+
+def store_round(args) -> None:
+    """``--db``: the stores compared (one database per worker count), 64 connections."""
+    import pgcluster
+
+    cluster = None
+    if args.db == "auto":
+        cluster = pgcluster.Cluster()
+        cluster.start()
+    print(f"wrk, POST JSON bodies, {args.duration:g} s per run, median of {args.rounds} alternating runs; host --db "
+          "serving the store, every call event recorded in it; latencies in ms")
+    print("workers conns target   bare r/s  sqlite r/s  pg r/s  pg/sqlite  bare p99 sqlite p99 pg p99  "
+          "p99 sqlite/pg  errors")
+    try:
+        with tempfile.TemporaryDirectory() as tmpdir:
+            os.environ["FLEXML_STATE_DIR"] = str(Path(tmpdir) / "state")
+            for workers in args.workers:
+                url = cluster.new_database() if cluster else args.db
+                compare_stores(workers, 64, args.duration, args.rounds, Path(tmpdir), url)
+    finally:
+        if cluster:
+            cluster.stop()
 
 
 if __name__ == "__main__":

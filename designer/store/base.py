@@ -1,0 +1,187 @@
+"""The store's interface (``Store``), its records and errors, and what every backend shares.
+
+``Store`` is the interface the rest of the app uses: every method called on a
+store outside this package is in it (a test checks). Flows are saved as their
+node-link JSON text; a revision also keeps its export bundle, so the host
+serves it without recompiling.
+
+Every flow save carries the version the editor last saw; a save against a
+newer version raises ``StaleFlow`` (a second tab must not silently overwrite).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from designer.errors import DesignerError
+
+
+class StoreError(DesignerError):
+    """A store operation that cannot be done; the message says which object."""
+
+
+class SpoolConflict(StoreError):
+    """A spool file's position in the database is not where the reader started: another reader moved it."""
+
+
+class StaleFlow(StoreError):
+    """The flow changed since the editor loaded it (another tab or user saved)."""
+
+
+@dataclass
+class FlowRecord:
+    id: str
+    name: str
+    graph_json: str
+    version: int
+    updated_at: float
+    published_rev: int | None = None
+    numbers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Revision:
+    flow_id: str
+    rev: int
+    graph_json: str
+    bundle: bytes
+    created_at: float
+    note: str = ""
+
+
+@dataclass
+class CallEvent:
+    call_sid: str
+    flow_id: str
+    rev: str
+    kind: str  # "document", "router", "error", "status"
+    target: str  # document name or router node, or the reason for an error
+    digits: str | None
+    at: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def row(self) -> tuple:
+        """The event as a plain tuple in field order (what ``record_rows`` and the event spool's records hold)."""
+        return (self.call_sid, self.flow_id, self.rev, self.kind, self.target, self.digits, self.at, self.params)
+
+
+@dataclass(frozen=True)
+class SpoolMark:
+    """Events read from bytes ``start``..``end`` of spool file ``name`` (written by ``tag``)."""
+
+    name: str
+    tag: str
+    start: int
+    end: int
+    events: int
+
+
+@dataclass(frozen=True)
+class SpoolPosition:
+    """How far a spool file has been moved into the events table; ``done`` once the file is deleted."""
+
+    offset: int
+    events: int
+    done: bool
+
+
+@dataclass(frozen=True)
+class HoursOverride:
+    """An operator's switch of one Hours step: ``state`` "open" or "closed", until ``until`` (epoch
+    seconds) or, when None, until cleared."""
+
+    flow_id: str
+    node: str
+    state: str
+    until: float | None
+    set_at: float
+
+
+OVERRIDE_STATES = ("open", "closed")
+
+
+class Store(Protocol):
+    """What the designer, the host and the event writer call on a store."""
+
+    path: str  # where the data lives (the carrier's password key file is kept beside it)
+
+    def close(self) -> None: ...
+    # flows
+    def list_flows(self) -> list[FlowRecord]: ...
+    def get_flow(self, flow_id: str) -> FlowRecord | None: ...
+    def create_flow(self, flow_id: str, name: str, graph_json: str) -> FlowRecord: ...
+    def save_flow(self, flow_id: str, graph_json: str, expected_version: int, name: str | None = None) -> int: ...
+    def rename_flow(self, flow_id: str, name: str) -> None: ...
+    def delete_flow(self, flow_id: str) -> None: ...
+    # revisions
+    def add_revision(self, flow_id: str, graph_json: str, bundle_for_rev, note: str = "") -> Revision: ...
+    def list_revisions(self, flow_id: str) -> list[Revision]: ...
+    def get_revision(self, flow_id: str, rev: int) -> Revision | None: ...
+    def published_revisions(self) -> list[Revision]: ...
+    def set_published(self, flow_id: str, rev: int) -> None: ...
+    # changes hosts follow: publish, restore, bind, unbind and delete each count one
+    def changes(self) -> int: ...
+    def wait_for_changes(self, seen: int, timeout: float) -> int: ...
+    # numbers
+    def bind_did(self, number: str, flow_id: str) -> None: ...
+    def unbind_did(self, number: str) -> None: ...
+    def dids(self) -> dict[str, str]: ...
+    # calls
+    def record_events(self, events: list[CallEvent]) -> None: ...
+    def record_rows(self, rows: list[tuple], mark: SpoolMark | None = None) -> None: ...  # ``CallEvent.row()``s
+    # the event spool's file positions (designer/host/spool.py)
+    def spool_positions(self) -> dict[str, SpoolPosition]: ...
+    def spool_done(self, name: str) -> None: ...
+    def spool_totals(self, tag: str) -> tuple[int, int]: ...
+    # operators' switches of Hours steps ("closed now" / "open now", until a time or cleared)
+    def set_override(self, flow_id: str, node: str, state: str, until: float | None) -> None: ...
+    def clear_override(self, flow_id: str, node: str) -> None: ...
+    def overrides(self, flow_id: str | None = None) -> list[HoursOverride]: ...
+    def recent_calls(self, limit: int = 50, flow_id: str | None = None) -> list[dict]: ...
+    def call_events(self, call_sid: str) -> list[CallEvent]: ...
+    # settings
+    def get_setting(self, key: str, default: str | None = None) -> str | None: ...
+    def set_setting(self, key: str, value: str) -> None: ...
+    def add_setting(self, key: str, value: str) -> bool: ...
+    # sign-in sessions (by random token)
+    def add_session(self, token: str) -> None: ...
+    def session_alive(self, token: str, since: float = 0.0) -> bool: ...
+    def end_session(self, token: str) -> None: ...
+    def end_all_sessions(self, before: float | None = None, keep: str | None = None) -> None: ...
+
+
+EVENT_ROWS = 100  # events per multi-row INSERT statement
+# json.dumps without its per-call set-up (a third of the cost for a small dict); same output as
+# json.dumps(obj, separators=(",", ":"))
+_encode_params = json.encoder.c_make_encoder(
+    None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+
+
+def params_json(params: dict[str, Any]) -> str:
+    """An event's parameters as compact JSON text (str values, as the host records them)."""
+    return "".join(_encode_params(params, 0)) if params else "{}"
+
+
+def _first_param(events: list[CallEvent], name: str) -> str:
+    """A call-level field (From, To) from the first event that has it (the host keeps them on a call's first
+    request, and status callbacks carry them too)."""
+    return next((e.params[name] for e in events if e.params.get(name)), "")
+
+
+def _token_hash(token: str) -> str:
+    """What the sessions table keeps of a token: a copy of the database signs no one in."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password (for messages)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
