@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from compiler import compile_flow, load, write_zip
+from compiler import compile_flow, dumps, load, write_zip
 
 from designer.cli import main
 from designer.store import SQLiteStore
@@ -23,6 +23,12 @@ def test_publish_prints_the_revision_and_urls_and_host_db_serves_it(tmp_path, ca
     assert "Published flow main-menu revision 1 (ci 1234)" in out
     assert "/flexml/main-menu" in out and "+15162065337 → main-menu" in out
     assert main(["publish", str(EXAMPLES / "main-menu.json"), "--db", f"sqlite://{db}"]) == 0
+    assert "no changes since revision 1" in capsys.readouterr().out  # a pipeline run again: no new revision
+    changed = load(EXAMPLES / "main-menu.json")
+    welcome = changed.graph["start"]
+    changed.nodes[welcome]["text"] = "Thanks for calling the new line."
+    (tmp_path / "main-menu.json").write_text(dumps(changed))
+    assert main(["publish", str(tmp_path / "main-menu.json"), "--db", f"sqlite://{db}"]) == 0
     assert "revision 2" in capsys.readouterr().out
     assert main(["host", "--db", db, "--get", f"/flexml?To={NUMBER}"]) == 0
     assert "/flexml/main-menu/2/menu/gather" in capsys.readouterr().out

@@ -96,7 +96,10 @@ def run(args) -> int:
                 store.create_flow(flow_id, name, text)
             else:
                 store.save_flow(flow_id, text, record.version, name=name)
-            revision = services.publish(ctx, flow_id, note=args.note)
+            try:
+                rev, published = services.publish(ctx, flow_id, note=args.note).rev, True
+            except services.NothingToPublish as exc:  # a pipeline run again on the same flow: nothing to do
+                rev, published = exc.rev, False
             for number in numbers:
                 services.bind_number(ctx, number, flow_id)
         except services.PublishRefused as exc:
@@ -106,7 +109,10 @@ def run(args) -> int:
         except (services.ServiceError, StoreError) as exc:
             raise UserError(str(exc)) from None
         urls = services.carrier_urls(ctx, flow_id)
-        print(f"Published flow {flow_id} revision {revision.rev}" + (f" ({args.note})" if args.note else ""))
+        if published:
+            print(f"Published flow {flow_id} revision {rev}" + (f" ({args.note})" if args.note else ""))
+        else:
+            print(f"Flow {flow_id} has no changes since revision {rev}; it stays published, nothing new made")
         print(f"  flow URL                                 {urls['flow']}")
         print(f"  account URL (answers the numbers below)  {urls['account']}")
         print(f"  status callback URL                      {urls['status']}")
