@@ -18,6 +18,7 @@ from compiler.flow import edge_branches
 from compiler.validate import DIGIT_BRANCH
 
 from designer.ui.canvas import branch_label
+from designer.ui.decision_panels import decision_panel
 from designer.ui.editor_state import EditorState
 
 # one-click values for a phone field that may name a call number (Send text's to/from)
@@ -118,9 +119,11 @@ class PropertiesPanel:
             self._numbers_editor(node, data)
         if spec.jumps:
             self._goto_target(node, data)
+        if spec.decides:
+            decision_panel(state, node, spec, self.render)
 
         fields = [(f"attrs.{a.name}", a) for a in spec.user_attrs]
-        fields += [(a.name, a) for a in spec.extra_fields if a.name != "target"]
+        fields += [(a.name, a) for a in spec.extra_fields if a.name != "target" and not spec.decides]
         if fields:
             ui.separator().classes("my-2")
             ui.label("Settings").classes("text-sm font-semibold text-gray-700")
