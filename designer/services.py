@@ -12,7 +12,7 @@ import re
 import secrets
 import time
 import unicodedata
-from datetime import datetime, timezone
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -31,6 +31,7 @@ from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 from designer.context import AppContext
 from designer.errors import DesignerError
 from designer.host.inprocess import InProcessHost, hosted
+from designer.host.table import clock_from_env
 from designer.store import OVERRIDE_STATES, FlowRecord, HoursOverride, Revision, StaleFlow, StoreError
 
 __all__ = ["ServiceError", "PublishRefused", "StaleFlow", "StoreError"]  # and the functions below
@@ -585,7 +586,8 @@ def hours_now(ctx: AppContext, flow_id: str, node: str, data: dict, flow_zone: s
     zone = flow_zone if isinstance(flow_zone, str) and flow_zone else None
     switch = hours_overrides(ctx, flow_id).get(node)
     override = Override(switch.state, switch.until) if switch is not None else None
-    return hours_state(data, at or datetime.now(timezone.utc), flow_timezone=zone, override=override)
+    now = at or (ctx.table.now if ctx.table is not None else clock_from_env())()
+    return hours_state(data, now, flow_timezone=zone, override=override)
 
 
 def test_call_host(ctx: AppContext, flow_id: str, published: bool, at: datetime | None = None) -> InProcessHost:
