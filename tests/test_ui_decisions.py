@@ -206,3 +206,32 @@ async def test_test_call_comes_from_the_number_given(user: User, ctx, panels):
     one(user, "call-from").value = ""  # withheld
     user.find(marker="start-call").click()
     await user.should_see("Hello, stranger.")
+
+
+async def test_preview_shows_what_the_host_sends_in_each_case(user: User, ctx):
+    from test_ui_editor import fire, open_editor
+
+    services.create_from_example(ctx, "main-menu")
+    edit_draft(ctx, "main-menu", add_split)
+    await open_editor(user, ctx, "main-menu")
+    fire(user, "selectionChange", {"nodes": ["who"], "edges": []})
+    next(iter(user.find(ui.tabs).elements)).value = "preview"
+    await user.should_see("When the caller's number is 15551234567")
+    await user.should_see("When the caller's number starts with 1516 or 1631")
+    await user.should_see("Otherwise (else)")
+    codes = [c.content for c in user.find(ui.code).elements]
+    for said in ("Hello, valued caller.", "Hello, neighbour.", "Hello, stranger."):
+        assert any(said in c and "<Response>" in c for c in codes), said
+
+
+async def test_preview_of_hours_shows_the_open_and_the_closed_answer(user: User, ctx):
+    from test_ui_editor import fire, open_editor
+
+    services.create_from_example(ctx, "main-menu")
+    await open_editor(user, ctx, "main-menu")
+    fire(user, "selectionChange", {"nodes": ["hours"], "edges": []})
+    next(iter(user.find(ui.tabs).elements)).value = "preview"
+    await user.should_see("When open")
+    await user.should_see("When closed")
+    codes = [c.content for c in user.find(ui.code).elements]
+    assert any("Our office is closed right now." in c for c in codes)

@@ -15,11 +15,13 @@ from typing import Any
 
 from nicegui import ui
 
-from compiler.catalogue import Step
+from compiler import compile_flow
+from compiler.catalogue import Step, branches_of, step_of
 from compiler.decisions import (DAY_NAMES, DAYS, ELSE, SPLIT_TEST_LABELS, SPLIT_TESTS, case_test, describe_case,
                                 machine_zone, timezones)
 
 from designer import services
+from designer.ui.canvas import branch_label
 from designer.ui.editor_state import EditorState
 
 ALL_DAY = "00:00-24:00"
@@ -394,3 +396,56 @@ class SetPanel(_Panel):
 def _free_name(rows: list[list[str]]) -> str:
     taken = {name for name, _ in rows}
     return next(f"value{k}" for k in range(1, len(rows) + 2) if f"value{k}" not in taken)
+
+
+# --- the live preview of a decision ---------------------------------------------------------------
+
+def case_titles(state: EditorState, node: str) -> dict[str, str]:
+    """Each output of a decision step as the preview titles it: "When open", "When the caller's number …"."""
+    data = state.graph.nodes[node]
+    titles = {branch: f"When {branch_label(branch)}" for branch in branches_of(data)}
+    spec = step_of(data)
+    if spec is not None and spec.outcome_branch:
+        titles = {b: "When not answered" if b == spec.outcome_branch else "When answered" for b in titles}
+    elif spec is not None and spec.decides == "set":
+        titles = {b: "Then, with the values remembered" for b in titles}
+    if isinstance(data.get("cases"), list):
+        subject = subject_of(str(data.get("value") or ""), value_choices(state))
+        for case in data["cases"]:
+            if isinstance(case, dict) and isinstance(case.get("branch"), str):
+                titles[case["branch"]] = f"When {describe_case(case, subject)}"
+        titles[ELSE] = "Otherwise (else)"
+    return titles
+
+
+def decision_previews(state: EditorState, node: str | None) -> list[tuple[str, str | None]]:
+    """For a selected step the host decides: (title, FlexML the host goes on with, None: the call ends) per
+    output, in the step's order; empty for other steps or while the flow does not compile."""
+    if node is None or node not in state.graph:
+        return []
+    try:
+        compiled = compile_flow(state.graph, revision="draft", problems=[])
+    except Exception:  # the Problems tab says why; the plain preview shows the message
+        return []
+    decision = compiled.decisions.get(node)
+    if decision is None:
+        return []
+    titles = case_titles(state, node)
+    return [(titles.get(branch, branch), None if doc is None else compiled.documents[doc].decode("utf-8"))
+            for branch, doc in decision.branches.items()]
+
+
+def show_decision_previews(container: ui.element, state: EditorState, node: str | None) -> None:
+    """Fill ``container`` with one preview per output of the selected decision step."""
+    container.clear()
+    previews = decision_previews(state, node)
+    with container:
+        if previews:
+            ui.label("The host decides while it answers; in each case it goes on with:") \
+                .classes("text-sm font-medium text-gray-700 mt-2")
+        for i, (title, xml) in enumerate(previews):
+            ui.label(title).classes("text-sm font-semibold mt-2").mark(f"preview-case-{i}")
+            if xml is None:
+                ui.label("The call ends here.").classes("text-xs text-gray-500")
+            else:
+                ui.code(xml, language="xml").classes("w-full text-xs")

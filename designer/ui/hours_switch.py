@@ -53,7 +53,7 @@ class HoursSwitch:
             ui.label(f"Business hours “{self.node}”").classes("text-sm font-medium text-slate-700")
             self.toggle = ui.toggle(CHOICES, value=current.state if current else SCHEDULE,
                                     on_change=lambda _: self.apply()) \
-                .props("dense no-caps unelevated toggle-color=primary size=sm").mark(f"{self.mark}-state")
+                .props("dense no-caps unelevated toggle-color=primary").mark(f"{self.mark}-state")
             self.until = ui.input("until (leave empty: until switched back)",
                                   value=self._shown(current.until) if current and current.until else "",
                                   on_change=lambda _: self.toggle.value != SCHEDULE and self.apply()) \

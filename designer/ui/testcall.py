@@ -155,7 +155,7 @@ class TestCallPanel:
             with ui.row().classes("w-full items-center gap-2 no-wrap"):
                 ui.label("Pretend it is").classes("text-sm text-slate-600")
                 self.when = ui.toggle({"now": "now", "other": "another time"}, value="now") \
-                    .props("dense no-caps unelevated toggle-color=primary size=sm").mark("call-when")
+                    .props("dense no-caps unelevated toggle-color=primary").mark("call-when")
                 self.at = ui.input(placeholder="2026-12-24T18:30").props("dense type=datetime-local") \
                     .classes("grow").mark("call-at").bind_visibility_from(self.when, "value", value="other")
             self.from_number = ui.input("Call from", value=CALLER_NUMBER,
