@@ -98,7 +98,13 @@ def _hhmm(minutes: int) -> str:
 
 
 def parse_range(text: object) -> Range | None:
-    m = _RANGE.match(text.strip()) if isinstance(text, str) else None
+    """``"09:00-17:00"`` as a Range; None when it is not one (read once per text: the host asks per call)."""
+    return _parse_range(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _parse_range(text: str) -> Range | None:
+    m = _RANGE.match(text.strip())
     if not m:
         return None
     start, end = int(m[1]) * 60 + int(m[2]), int(m[3]) * 60 + int(m[4])
@@ -219,8 +225,11 @@ def hours_problems(node: dict, flow_timezone: object = None) -> list[Issue]:
 
 def _closed_date(text: object) -> tuple[int | None, int, int] | None:
     """(year or None for every year, month, day), or None when it is not a date."""
-    if not isinstance(text, str):
-        return None
+    return _read_date(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _read_date(text: str) -> tuple[int | None, int, int] | None:
     text = text.strip()
     try:
         if _FULL_DATE.match(text):
@@ -254,27 +263,57 @@ def step_zone(node: dict, flow_timezone: str | None = None) -> str:
 def hours_state(node: dict, at: datetime, *, flow_timezone: str | None = None,
                 override: Override | None = None) -> tuple[str, str]:
     """``("open" | "closed", reason)`` for a call at ``at`` (an aware datetime)."""
-    zone = step_zone(node, flow_timezone)
-    local = at.astimezone(ZoneInfo(zone))
-    stamp = f"{DAY_NAMES[DAYS[local.weekday()]]} {local:%H:%M} {zone}"
-    if override is not None and override.active(at.timestamp()):
-        until = "" if override.until is None else \
-            f" until {datetime.fromtimestamp(override.until, ZoneInfo(zone)):%a %d %b %H:%M}"
-        return override.state, f"{override.state} now, switched by the operator{until} ({stamp})"
-    if (holiday := _is_closed_date(node, local.date())) is not None:
-        return "closed", f"closed all day: {holiday} is a closed date ({stamp})"
-    minute = local.hour * 60 + local.minute
-    schedule = schedule_of(node)
-    today = DAYS[local.weekday()]
-    for r in schedule[today]:
-        if (r.start <= minute < r.end) or (r.overnight and minute >= r.start):
-            return "open", f"open: {DAY_NAMES[today]} {r.text()} ({stamp})"
-    yesterday = DAYS[(local.weekday() - 1) % 7]
-    if _is_closed_date(node, local.date() - timedelta(days=1)) is None:
-        for r in schedule[yesterday]:
-            if r.overnight and minute < r.end:
-                return "open", f"open: {DAY_NAMES[yesterday]} {r.text()} ({stamp})"
-    return "closed", f"closed: outside opening hours ({stamp})"
+    return Hours.of(node, flow_timezone).state(at, override)
+
+
+@dataclass(frozen=True)
+class Hours:
+    """An Hours step read once (zone, ranges, closed dates), to decide many calls: the host prepares one
+    per step when it serves a revision."""
+
+    zone: str
+    tz: ZoneInfo
+    schedule: dict[str, list[Range]]
+    closed: dict[tuple[int, int], tuple[tuple[int | None, str], ...]]  # (month, day) → (year or None, as written)
+
+    @classmethod
+    def of(cls, node: dict, flow_timezone: str | None = None) -> "Hours":
+        zone = step_zone(node, flow_timezone)
+        closed: dict[tuple[int, int], list[tuple[int | None, str]]] = {}
+        for text in (node.get("closed_dates") or [])[:MAX_CLOSED_DATES]:
+            d = _closed_date(text)
+            if d:
+                closed.setdefault((d[1], d[2]), []).append((d[0], str(text).strip()))
+        return cls(zone, ZoneInfo(zone), schedule_of(node), {k: tuple(v) for k, v in closed.items()})
+
+    def closed_on(self, day: date) -> str | None:
+        """The closed date (as written) that ``day`` is, or None."""
+        for year, text in self.closed.get((day.month, day.day), ()):
+            if year in (None, day.year):
+                return text
+        return None
+
+    def state(self, at: datetime, override: Override | None = None) -> tuple[str, str]:
+        """``("open" | "closed", reason)`` for a call at ``at`` (an aware datetime)."""
+        local = at.astimezone(self.tz)
+        today = DAYS[local.weekday()]
+        stamp = f"{DAY_NAMES[today]} {local.hour:02d}:{local.minute:02d} {self.zone}"
+        if override is not None and override.active(at.timestamp()):
+            until = "" if override.until is None else \
+                f" until {datetime.fromtimestamp(override.until, self.tz):%a %d %b %H:%M}"
+            return override.state, f"{override.state} now, switched by the operator{until} ({stamp})"
+        if self.closed and (holiday := self.closed_on(local.date())) is not None:
+            return "closed", f"closed all day: {holiday} is a closed date ({stamp})"
+        minute = local.hour * 60 + local.minute
+        for r in self.schedule[today]:
+            if (r.start <= minute < r.end) or (r.overnight and minute >= r.start):
+                return "open", f"open: {DAY_NAMES[today]} {r.text()} ({stamp})"
+        yesterday = DAYS[(local.weekday() - 1) % 7]
+        if not self.closed or self.closed_on(local.date() - timedelta(days=1)) is None:
+            for r in self.schedule[yesterday]:
+                if r.overnight and minute < r.end:
+                    return "open", f"open: {DAY_NAMES[yesterday]} {r.text()} ({stamp})"
+        return "closed", f"closed: outside opening hours ({stamp})"
 
 
 def week_summary(node: dict) -> str:
@@ -412,11 +451,65 @@ def describe_case(case: dict, subject: str = "the value") -> str:
 
 def split_branch(node: dict, value: str, *, phone: bool, region: str = "US") -> tuple[str, str]:
     """``(branch, reason)``: the first case that holds for ``value``, else ``else``."""
-    shown = value.strip()[:40] or "(empty)"
-    for case in (node.get("cases") or [])[:MAX_CASES]:
-        if isinstance(case, dict) and case_holds(case, value, phone=phone, region=region):
-            return case["branch"], f"{describe_case(case, repr(shown))}"
-    return ELSE, f"{shown!r} matched no case"
+    return Split.of(node, phone=phone, region=region).branch(value)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A Split step's cases read once (numbers in their one form), to decide many calls; the same answers
+    as ``case_holds`` case by case."""
+
+    cases: tuple[tuple[dict, str, object], ...]  # (case, test, operand as compared)
+    phone: bool
+    region: str = "US"
+
+    @classmethod
+    def of(cls, node: dict, *, phone: bool, region: str = "US") -> "Split":
+        out = []
+        for case in (node.get("cases") or [])[:MAX_CASES]:
+            test = case_test(case) if isinstance(case, dict) else None
+            if test is None:
+                continue
+            operand = case[test]
+            if test == "between":
+                bounds = tuple(map(_number, operand)) if isinstance(operand, list) and len(operand) == 2 \
+                    else (None, None)
+                out.append((case, test, bounds))
+            elif test == "empty":
+                out.append((case, test, None))
+            elif phone:
+                wanted = [phone_digits(v, region) if test == "equals" else re.sub(r"[^0-9]", "", v) for v in operand]
+                out.append((case, test, tuple(w for w in wanted if w)))
+            else:
+                out.append((case, test, tuple(w for w in (v.strip().casefold() for v in operand) if w)))
+        return cls(tuple(out), phone, region)
+
+    def branch(self, value: str) -> tuple[str, str]:
+        """``(branch, reason)``: the first case that holds for ``value``, else ``else``."""
+        shown = value.strip()[:40] or "(empty)"
+        value = value.strip()[:MAX_VALUE_CHARS]
+        full = phone_digits(value, self.region) if self.phone else ""
+        if self.phone:
+            forms = {full, national_digits(full, self.region)} if full else set()
+        else:
+            forms = {value.casefold()}
+        for case, test, operand in self.cases:
+            if test == "empty":
+                holds = (full if self.phone else value) == "" or value.lower() in WITHHELD
+            elif test == "between":
+                n, (low, high) = _number(value), operand
+                holds = n is not None and low is not None and high is not None and low <= n <= high
+            elif test == "equals":
+                holds = any(w in forms for w in operand)
+            elif test == "starts_with":
+                holds = any(f.startswith(w) for f in forms for w in operand)
+            elif test == "ends_with":
+                holds = any(f.endswith(w) for f in forms for w in operand)
+            else:
+                holds = any(w in f for f in forms for w in operand)
+            if holds:
+                return case["branch"], f"{describe_case(case, repr(shown))}"
+        return ELSE, f"{shown!r} matched no case"
 
 
 # ---------------------------------------------------------------- set

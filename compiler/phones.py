@@ -9,6 +9,7 @@ withheld caller ("anonymous", "restricted", …) has none.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -16,8 +17,10 @@ DEFAULT_REGION = "US"  # how a national number without its country code is read
 MAX_CHARS = 256
 WITHHELD = frozenset({"", "anonymous", "restricted", "private", "unknown", "unavailable", "withheld"})
 _PHONE_LIKE = re.compile(r"^\+?[0-9(][0-9 ().-]{1,30}\Z")
+CACHED = 8192  # readings kept: a split's own numbers and recent callers cost a dict lookup, not a parse
 
 
+@lru_cache(maxsize=CACHED)
 def phone_digits(text: str, region: str = DEFAULT_REGION) -> str:
     """A phone number as E.164 digits without ``+``; national forms are read in ``region``."""
     text = str(text or "").strip()[:MAX_CHARS]
@@ -35,6 +38,7 @@ def phone_digits(text: str, region: str = DEFAULT_REGION) -> str:
     return f"{parsed.country_code}{parsed.national_number}"
 
 
+@lru_cache(maxsize=CACHED)
 def national_digits(digits: str, region: str = DEFAULT_REGION) -> str:
     """The national part of E.164 digits (``15162065337`` → ``5162065337``); the digits when unknown."""
     try:

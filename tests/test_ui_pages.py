@@ -168,7 +168,7 @@ async def test_calls_list_after_a_call_through_the_host(designer: User, ctx):
     (row,) = table.rows
     assert (row["from"], row["to"], row["flow"], row["rev"], row["status"]) == \
         ("+1 555 123 0001", "+1 516 206 5337", "Main menu", "1", "completed")
-    assert row["path"].startswith("welcome → menu → vm-prompt → voicemail")
+    assert row["path"].startswith("welcome → hours → menu → vm-prompt → voicemail")
     assert row["duration"].endswith(" s")
 
     # opening a call goes to its flow with the call id (the editor draws the path; here a page stands in for it)
@@ -177,7 +177,7 @@ async def test_calls_list_after_a_call_through_the_host(designer: User, ctx):
         ui.label(f"flow {flow_id}, path of {call}: {' → '.join(services.call_path(ctx, call))}")
 
     designer.find(marker="calls").trigger("rowClick", [{}, {"sid": row["sid"], "flow_id": "main-menu"}, 0])
-    await designer.should_see(f"flow main-menu, path of {row['sid']}: welcome → menu → vm-prompt")
+    await designer.should_see(f"flow main-menu, path of {row['sid']}: welcome → hours → menu → vm-prompt")
 
 
 async def test_calls_page_empty_state(designer: User):

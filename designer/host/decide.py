@@ -20,8 +20,8 @@ from datetime import datetime
 from urllib.parse import quote
 
 from compiler.catalogue import CALL_VARIABLES, NUMBER_VARIABLES, STEPS
-from compiler.decisions import (MAX_VALUE_CHARS, MAX_VARS, VAR_NAME, Decision, Override, dial_outcome,
-                                hours_state, split_branch)
+from compiler.decisions import (MAX_VALUE_CHARS, MAX_VARS, VAR_NAME, Decision, Hours, Override, Split,
+                                dial_outcome)
 from compiler.emit import Urls
 from compiler.templating import CallText, TemplateError, parse
 
@@ -51,15 +51,20 @@ class Decider:
     value: CallText | str | None = None
     phone: bool = False
     values: tuple[tuple[str, CallText | str], ...] = ()
+    hours: Hours | None = None
+    split: Split | None = None
 
     @classmethod
     def prepare(cls, decision: Decision) -> "Decider":
         spec = STEPS.get(decision.type)
         kind = spec.decides if spec is not None else ""
+        if kind == "hours":
+            return cls(decision, kind, hours=Hours.of(decision.spec))
         if kind == "split":
             value = _text(str(decision.spec.get("value") or ""))
             names = value.names if isinstance(value, CallText) else frozenset()
-            return cls(decision, kind, value=value, phone=bool(names) and names <= _NUMBERS)
+            phone = bool(names) and names <= _NUMBERS
+            return cls(decision, kind, value=value, phone=phone, split=Split.of(decision.spec, phone=phone))
         if kind == "set":
             raw = decision.spec.get("vars") if isinstance(decision.spec.get("vars"), dict) else {}
             values = tuple((str(k), _text(str(v))) for k, v in list(raw.items())[:MAX_VARS]
@@ -72,10 +77,10 @@ class Decider:
         """The branch for this request; a Set adds its values to ``remembered`` (and ``variables``)."""
         d = self.decision
         if self.kind == "hours":
-            branch, reason = hours_state(d.spec, now, override=override)
+            branch, reason = self.hours.state(now, override)  # type: ignore[union-attr]
         elif self.kind == "split":
             value = _render(self.value, variables)
-            branch, reason = split_branch(d.spec, value, phone=self.phone)
+            branch, reason = self.split.branch(value)  # type: ignore[union-attr]
         elif self.kind == "set":
             for name, text in self.values:
                 value = _render(text, variables)[:MAX_VALUE_CHARS]

@@ -6,7 +6,7 @@ Run from the project root::
 
 For each worker count it starts two servers as real processes on loopback:
 
-* host — ``flexml-designer host compiler/examples/main-menu.json --did … --db TMP``
+* host — ``flexml-designer host main-menu.json decisions.json --did … --db TMP``
   (the real command: flows from a file, call events recorded in SQLite by an
   event writer process per worker, whose CPU is counted with the host's);
 * bare — a Starlette app whose one route returns the same entry document as
@@ -14,15 +14,20 @@ For each worker count it starts two servers as real processes on loopback:
   uvicorn process, or one per worker on its own SO_REUSEPORT socket, as ``host``.
 
 and drives each with ``wrk`` (POST with the carrier's JSON body, via a small
-Lua script) for the entry document (``/flexml/main-menu``) and the Gather
-router (``/flexml/main-menu/1/menu/gather`` with ``Digits=1``) at each
-connection count. Prints requests/s and p50/p99 latency, host/bare ratios and
+Lua script) for the entry document (``/flexml/main-menu``), the Gather
+router (``/flexml/main-menu/1/menu/gather`` with ``Digits=1``) and an entry
+document that ends at a business-hours step and a split on the caller's number
+(``/flexml/decisions``: the host takes both decisions and serves the menu in the
+same answer) at each connection count. ``main-menu.json`` is the main-menu
+example without its business-hours step (the plain entry document);
+``decisions.json`` greets, decides hours (open all week, closed dates) and
+splits on ``{{ From }}`` before the same menu. Prints requests/s and p50/p99 latency, host/bare ratios and
 errors (socket errors and non-2xx answers). Then it sends 5 × 100,000
 requests to the host and prints the server's RSS before and after each
 100,000, and checks every recorded event reached the database.
 
 Targets: host throughput >= 0.7x bare, host p99 <= 1.5x bare, zero errors,
-RSS flat. Load goes to 127.0.0.1 only, for a bounded time or request count.
+RSS flat; the decisions entry at least 0.85x the plain entry's host throughput. Load goes to 127.0.0.1 only, for a bounded time or request count.
 Not collected by pytest (no assertions).
 """
 
@@ -52,7 +57,48 @@ CALL = {"AccountSid": "", "ApiVersion": "2.0", "CallerName": "", "CallSid": "469
         "CallStatus": "", "Direction": "inbound", "ForwardedFrom": "", "From": "15162065338",
         "OriginalFrom": "15162065338", "OriginalTo": NUMBER, "RequestUrl": "", "To": NUMBER}
 EVENTS = True  # the host records every call event in SQLite (--db); --no-events runs it --quiet
-TARGETS = {"entry": ("/flexml/main-menu", CALL), "router": ("/flexml/main-menu/1/menu/gather", {**CALL, "Digits": "1"})}
+TARGETS = {"entry": ("/flexml/main-menu", CALL), "router": ("/flexml/main-menu/1/menu/gather", {**CALL, "Digits": "1"}),
+           "decide": ("/flexml/decisions", CALL)}
+FLOWS = Path(tempfile.mkdtemp(prefix="bench-host-"))  # the flow files both servers read
+
+
+def plain_flow():
+    """The main-menu example without its business-hours step: welcome → menu, as before decisions."""
+    from compiler import load
+
+    graph = load(EXAMPLE)
+    graph.remove_nodes_from(["hours", "closed"])
+    graph.add_edge("welcome", "menu")
+    return graph
+
+
+def decisions_flow():
+    """welcome → Hours (open all week; closed dates) → Split on the caller's number → the same menu."""
+    graph = plain_flow()
+    graph.graph.update(id="decisions", name="Decisions")
+    graph.remove_edge("welcome", "menu")
+    graph.add_node("hours", type="Hours", timezone="America/New_York",
+                   open={d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+                   closed_dates=["01-01", "05-25", "07-04", "09-07", "11-26", "12-25", "2027-01-18"])
+    graph.add_node("who", type="Split", value="{{ From }}",
+                   cases=[{"branch": "vip", "equals": ["15551234567", "15557654321"]},
+                          {"branch": "local", "starts_with": ["1516", "1631"]}])
+    graph.add_node("closed", type="Say", text="We are closed today.")
+    graph.add_edge("welcome", "hours")
+    graph.add_edge("hours", "who", branch="open")
+    graph.add_edge("hours", "closed", branch="closed")
+    graph.add_edge("who", "menu", branch="local", also=["vip", "else"])
+    return graph
+
+
+def flow_files() -> list[Path]:
+    from compiler.flow import dumps
+
+    paths = [FLOWS / "main-menu.json", FLOWS / "decisions.json"]
+    for path, graph in zip(paths, (plain_flow(), decisions_flow())):
+        if not path.exists():
+            path.write_text(dumps(graph))
+    return paths
 
 LUA_POST = """
 wrk.method = "POST"
@@ -72,7 +118,7 @@ def bare_app():
 
     from compiler import compile_flow, load
 
-    body = compile_flow(load(EXAMPLE)).documents["welcome"]
+    body = compile_flow(plain_flow()).documents["welcome"]
 
     async def constant(request):
         return Response(body, media_type="application/xml")
@@ -134,7 +180,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
         if kind == "host":
-            cmd = [sys.executable, "-m", "designer", "host", str(EXAMPLE), "--did", f"{NUMBER}=main-menu",
+            cmd = [sys.executable, "-m", "designer", "host", *map(str, flow_files()), "--did", f"{NUMBER}=main-menu",
                    "--port", str(self.port), "--workers", str(workers)]
             cmd += ["--db", str(db)] if db else ["--quiet"]
         else:
@@ -143,9 +189,9 @@ class Server:
                                      text=True)
 
     def __enter__(self) -> "Server":
-        from compiler import compile_flow, load
+        from compiler import compile_flow
 
-        compiled = compile_flow(load(EXAMPLE))
+        compiled = compile_flow(plain_flow())
         got = wait_until_up(self.proc, self.url + TARGETS["entry"][0], CALL)
         deadline = time.monotonic() + 60
         while listening(self.port) < self.workers and time.monotonic() < deadline:  # every worker, not the first
@@ -156,6 +202,8 @@ class Server:
 
             routed = httpx.post(self.url + TARGETS["router"][0], json=TARGETS["router"][1]).content
             assert routed == compiled.documents["sales"], routed[:200]
+            decided = httpx.post(self.url + TARGETS["decide"][0], json=TARGETS["decide"][1])
+            assert b"<Gather" in decided.content and "who" in decided.headers["x-flexml-decisions"], decided.text
         return self
 
     def __exit__(self, *exc) -> None:
@@ -270,6 +318,7 @@ def median(runs: list[dict], key: str) -> float:
 
 def compare(workers: int, conns_list: list[int], duration: float, rounds: int, tmp: Path) -> list[str]:
     lines = []
+    rates: dict[tuple[int, str], float] = {}
     scripts = {name: lua_script(tmp, body) for name, (_, body) in TARGETS.items()}
     with Server("bare", workers, tmp / "unused.sqlite") as bare, \
             Server("host", workers, tmp / f"events-w{workers}.sqlite" if EVENTS else None) as host:
@@ -290,6 +339,11 @@ def compare(workers: int, conns_list: list[int], duration: float, rounds: int, t
                     f"{h['p99'] / b['p99']:>6.2f}x {b['cpu_us']:>6.1f} {h['cpu_us']:>6.1f} "
                     f"{b['cpu_us'] / h['cpu_us']:>6.2f}x {errors[0]:>5} {errors[1]:>5}")
                 print(lines[-1], flush=True)
+                rates[(conns, name)] = h["rps"]
+            ratio = rates[(conns, "decide")] / rates[(conns, "entry")]
+            lines.append(f"{workers:>7} {conns:>5} decisions entry / plain entry (host): {ratio:.2f}x "
+                         f"(target >= 0.85x)")
+            print(lines[-1], flush=True)
     return lines
 
 
