@@ -12,6 +12,7 @@ import re
 import secrets
 import time
 import unicodedata
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -22,7 +23,7 @@ from compiler import (BundleError, CompiledFlow, CompileError, FlowError, Gramma
 from compiler import flow as flowfile
 from compiler.bundle import flow_from_zip, open_zip, read_manifest
 from compiler.catalogue import step_of
-from compiler.decisions import Override
+from compiler.decisions import Override, hours_state
 from compiler.diff import call_changes, describe_changes
 from compiler.examples import EXAMPLES, example
 from compiler.importer import ImportRefused, import_document
@@ -32,6 +33,7 @@ from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 from designer.context import AppContext
 from designer.errors import DesignerError
 from designer.host.inprocess import InProcessHost, hosted
+from designer.host.table import clock_from_env
 from designer.store import OVERRIDE_STATES, FlowRecord, HoursOverride, Revision, StaleFlow, StoreError
 
 __all__ = ["ServiceError", "PublishRefused", "NothingToPublish", "StaleFlow", "StoreError"]  # and the functions below
@@ -668,3 +670,52 @@ def _draft_differs(ctx: AppContext, record: FlowRecord) -> bool:
                                    flowfile.loads(record.graph_json, f"flow {record.id}"), calls_only=True))
     except (ServiceError, FlowError):
         return True
+
+
+def hours_now(ctx: AppContext, flow_id: str, node: str, data: dict, flow_zone: str | None = None,
+              at: datetime | None = None) -> tuple[str, str]:
+    """What Hours step ``node`` (its fields ``data`` as the editor has them) decides at ``at`` (default:
+    now), with the operator's switch: ``("open" | "closed", a sentence)``."""
+    zone = flow_zone if isinstance(flow_zone, str) and flow_zone else None
+    switch = hours_overrides(ctx, flow_id).get(node)
+    override = Override(switch.state, switch.until) if switch is not None else None
+    now = at or (ctx.table.now if ctx.table is not None else clock_from_env())()
+    return hours_state(data, now, flow_timezone=zone, override=override)
+
+
+def test_call_host(ctx: AppContext, flow_id: str, published: bool, at: datetime | None = None) -> InProcessHost:
+    """The host a test call reaches: the draft (compiled in memory) or the published revision.
+
+    With ``at`` (an aware datetime) its Hours steps decide as if it were that time; the call then
+    runs on a host of its own, so real calls keep the real clock. Operators' switches apply.
+    """
+    if published and at is None:
+        return published_host(ctx, flow_id)
+    if published:
+        compiled = ctx.table.compiled(flow_id) if ctx.table is not None else None
+        if compiled is None:
+            raise ServiceError("this flow is not published yet; publish it or call the draft")
+        host = hosted([compiled])
+    else:
+        host = draft_host(ctx, flow_id)
+    host.table.set_overrides({(flow_id, o.node): Override(o.state, o.until) for o in ctx.store.overrides(flow_id)})
+    if at is not None:
+        host.table.now = lambda: at
+    return host
+
+
+test_call_host.__test__ = False  # a service, not a pytest test
+
+
+def needs_host(ctx: AppContext, flow_id: str) -> bool:
+    """The flow takes decisions while it answers (hours, splits, remembered values, transfer outcomes), so
+    only the host (``flexml-designer host BUNDLE.zip``) can serve it, not a static web server."""
+    graph = draft_graph(ctx, flow_id)
+    for node, data in graph.nodes(data=True):
+        spec = step_of(data)
+        if spec is None:
+            continue
+        used = {b for _, _, d in graph.out_edges(node, data=True) for b in flowfile.edge_branches(d)}
+        if spec.decides or (spec.outcome_branch and spec.outcome_branch in used):
+            return True
+    return False

@@ -27,6 +27,7 @@ from nicegui import ui
 
 import static
 from compiler.catalogue import STEPS, branches_of, is_jump, step_of
+from compiler.validate import DIGIT_BRANCH
 from compiler.flow import edge_branches
 from compiler.layout import NODE_BASE_HEIGHT, NODE_WIDTH, OUTPUT_HEIGHT
 from designer.errors import DesignerError
@@ -134,11 +135,15 @@ class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js", esm=canvas
 
 # --- what the canvas draws -----------------------------------------------------------------
 
-BRANCH_LABELS = {"next": "next", "timeout": "no input", "invalid": "invalid", "error": "error"}
+BRANCH_LABELS = {"next": "next", "timeout": "no input", "invalid": "invalid", "error": "error",
+                 "no-answer": "not answered"}
 
 
 def branch_label(branch: str) -> str:
-    return BRANCH_LABELS.get(branch, f"press {branch}")
+    """An output's plain label: keys are pressed, other outputs (open, closed, a split's cases) keep their name."""
+    if branch in BRANCH_LABELS:
+        return BRANCH_LABELS[branch]
+    return f"press {branch}" if DIGIT_BRANCH.match(branch) else branch
 
 
 def snippet(data: dict, limit: int = SNIPPET_MAX) -> str:

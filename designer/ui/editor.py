@@ -22,6 +22,7 @@ from designer import services
 from designer.context import AppContext
 from designer.ui import frame
 from designer.ui.canvas import FlowCanvas, search_label
+from designer.ui.decision_panels import show_decision_previews
 from designer.ui.editor_state import EditorState, FlowNotFound
 from designer.ui.properties import PropertiesPanel
 from designer.ui.import_notes import ImportNotes
@@ -238,6 +239,7 @@ class Editor:
                     self.preview_title = ui.label("").classes("text-sm text-gray-600")
                     self.preview_code = ui.code("", language="xml").classes("w-full text-xs")
                     self.preview_message = ui.label("").classes("text-sm")
+                    self.preview_cases = ui.column().classes("w-full gap-0")
                 with ui.tab_panel("publish").classes("overflow-y-auto"):
                     self._mount(publish_panel)
                 with ui.tab_panel("testcall").classes("overflow-y-auto"):
@@ -474,6 +476,7 @@ class Editor:
         else:
             self.preview_code.set_visibility(False)
             self.preview_message.text = text
+        show_decision_previews(self.preview_cases, self.state, node)
 
     # --- other tabs and sessions ------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from designer import services
 from designer.context import AppContext
 from designer.services import FlowRow, ServiceError
 from designer.ui.downloads import download_bundle, download_flow_file
+from designer.ui.hours_switch import hours_switches
 from designer.ui.frame import ago, empty_state, frame, page_heading, sentence
 
 SEARCH_FROM = 6  # show the search box once the list is this long
@@ -114,6 +115,7 @@ class FlowsView:
                         ui.separator()
                         ui.menu_item("Delete…", lambda r=row: self.delete_dialog(r)) \
                             .classes("text-negative").mark(f"delete-{row.id}")
+            hours_switches(self.ctx, row.id)
 
     # --- examples ----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from compiler.validate import DIGIT_BRANCH, Problem
 
 from designer import services
 from designer.ui.canvas import branch_label
+from designer.ui.decision_panels import decision_panel
 from designer.ui.editor_state import EditorState
 
 ANOTHER_NUMBER = "another"  # the "another number" choice of a call-number field
@@ -155,9 +156,11 @@ class PropertiesPanel:
             self._numbers_editor(node, data)
         if spec.jumps:
             self._goto_target(node, data)
+        if spec.decides:
+            decision_panel(state, node, spec, self.render)
 
         fields = [(f"attrs.{a.name}", a) for a in spec.user_attrs]
-        fields += [(a.name, a) for a in spec.extra_fields if a.name != "target"]
+        fields += [(a.name, a) for a in spec.extra_fields if a.name != "target" and not spec.decides]
         if fields:
             ui.separator().classes("my-2")
             ui.label("Settings").classes("text-sm font-semibold text-gray-700")

@@ -198,6 +198,10 @@ class PublishPanel:
             if not revisions:
                 bundle.disable()
                 bundle.tooltip("Publish first: a bundle holds a published revision")
+        if services.needs_host(self.ctx, self.flow_id):
+            ui.label("This flow decides while calls run (business hours, splits, remembered values): serve its "
+                     "bundle with “flexml-designer host BUNDLE.zip”. A static web server cannot serve it.") \
+                .classes("text-xs text-amber-800 bg-amber-50 rounded p-2").mark("needs-host")
         ui.label("Revisions").classes("text-sm font-medium text-slate-800")
         if not revisions:
             ui.label("None yet. Each publish keeps a revision you can restore.").classes("text-xs text-slate-500")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from typing import Any
 
 import httpx
 from nicegui import background_tasks, ui
 
 from compiler import CompiledFlow
+from compiler.decisions import at_time, timezones
 from designer import services
 from designer.context import AppContext
 from designer.ui.frame import sentence
@@ -33,6 +35,7 @@ QUIET = {"fetch", "status"}  # shown small and grey
 DIAL_CHOICES = {"completed": "answered", "busy": "busy", "noanswer": "not answered", "failed": "failing"}
 
 
+CALLER_NUMBER = "15550000001"  # who a test call comes from unless the panel says otherwise
 RECORD_WAIT = 4.0  # seconds a test call's recording (or transfer) waits for a key before it goes on by itself
 
 
@@ -149,6 +152,15 @@ class TestCallPanel:
                 ui.space()
                 self.record_fails = ui.checkbox("Recording fails").props("dense").classes("text-sm") \
                     .mark("record-fails")
+            with ui.row().classes("w-full items-center gap-2 no-wrap"):
+                ui.label("Pretend it is").classes("text-sm text-slate-600")
+                self.when = ui.toggle({"now": "now", "other": "another time"}, value="now") \
+                    .props("dense no-caps unelevated toggle-color=primary").mark("call-when")
+                self.at = ui.input(placeholder="2026-12-24T18:30").props("dense type=datetime-local") \
+                    .classes("grow").mark("call-at").bind_visibility_from(self.when, "value", value="other")
+            self.from_number = ui.input("Call from", value=CALLER_NUMBER,
+                                        placeholder="the caller's number; empty: withheld") \
+                .props("dense stack-label").classes("w-full").mark("call-from")
             self.state = ui.label("Press Start call, then answer the menus with the keypad.") \
                 .classes("text-sm text-slate-600").mark("call-state")
             with ui.grid(columns=3).classes("w-full gap-2").mark("keypad"):
@@ -162,11 +174,20 @@ class TestCallPanel:
 
     # --- running a call -----------------------------------------------------------------
 
+    def _pretend_time(self) -> datetime | None:
+        """The chosen time (in the flow's zone, else the machine's), or None for now; ValueError if unreadable."""
+        if self.when.value != "other":
+            return None
+        text = (self.at.value or "").strip()
+        if not text:
+            raise ValueError("choose the time to pretend it is, or pick 'now'")
+        zone = self.editor.graph.graph.get("timezone") if hasattr(self.editor, "graph") else None
+        return at_time(text, zone if isinstance(zone, str) and zone in timezones() else None)
+
     def _target(self) -> tuple[str, httpx.AsyncBaseTransport, list[CompiledFlow]]:
-        if self.source.value == "published":
-            host, rev = services.published_host(self.ctx, self.flow_id), None
-        else:
-            host, rev = services.draft_host(self.ctx, self.flow_id), "draft"
+        published = self.source.value == "published"
+        host = services.test_call_host(self.ctx, self.flow_id, published, self._pretend_time())
+        rev = None if published else "draft"
         self.base = host.base_url
         compiled = host.table.compiled(self.flow_id, rev)
         return host.url(self.flow_id, rev), host.transport, [compiled] if compiled is not None else []
@@ -181,11 +202,13 @@ class TestCallPanel:
             self.state.text = f"The draft has {len(exc.problems)} error(s) to fix first (e.g. {first})."
             self.state.classes(replace="text-sm text-negative")
             return
-        except ServiceError as exc:
+        except (ServiceError, ValueError) as exc:
             self.state.text = sentence(str(exc))
             self.state.classes(replace="text-sm text-negative")
             return
         self.transcript.clear()
+        if self.when.value == "other":
+            self._line("status", f"Pretending it is {self._pretend_time():%a %Y-%m-%d %H:%M %Z}")
         self.path = []
         self.result = None
         self.caller = KeypadCaller(on_wait=self._waiting, dial_outcome=self.dial_outcome.value or "completed",
@@ -201,7 +224,8 @@ class TestCallPanel:
         try:
             # with speech on, the transcript keeps pace with the voice (virtual seconds played in real time)
             self.result = await simulate_call(url, caller=self.caller, transport=transport, on_event=self._event,
-                                              flows=flows, from_="15550000001", to="15550000002",
+                                              flows=flows, from_=(self.from_number.value or "").strip(),
+                                              to="15550000002",
                                               pace=1.0 if self.speak.value else 0.0)
             verdict = "Call ended" if self.result.ok else "Call broke"
             self.state.text = f"{verdict}: {self.result.reason} ({self.result.call_duration} s)."
