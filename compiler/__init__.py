@@ -12,10 +12,10 @@ from compiler.compile import CompiledFlow, CompileError, Router, compile_flow
 from compiler.errors import CompilerError
 from compiler.flow import FlowError, dumps, load, loads, save
 from compiler.grammar import GrammarError, check_document
-from compiler.validate import Problem, errors, validate  # errors: the function (compiler.errors the module)
+from compiler.validate import Problem, only_errors, validate
 
 __all__ = [
     "Attr", "BundleError", "CompileError", "CompiledFlow", "CompilerError", "FlowError", "GrammarError", "Problem",
-    "Router", "STEPS", "Step", "VERBS", "check_document", "compile_flow", "dumps", "errors", "load", "loads",
+    "Router", "STEPS", "Step", "VERBS", "check_document", "compile_flow", "dumps", "load", "loads", "only_errors",
     "read_zip", "save", "validate", "write_dir", "write_zip",
 ]

@@ -21,7 +21,7 @@ from compiler.errors import CompilerError
 from compiler.flow import flow_id, start_of
 from compiler.grammar import check_document
 from compiler.plan import Plan, ends_at_decision, make_plan, walk
-from compiler.validate import Problem, errors, validate
+from compiler.validate import Problem, only_errors, validate
 
 RETRY_SUFFIX = ".retry"
 
@@ -127,7 +127,7 @@ class CompiledFlow:
 def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
                  problems: list[Problem] | None = None) -> CompiledFlow:
     """Compile a flow; ``problems`` may pass an earlier ``validate`` result to skip re-validating."""
-    found = errors(validate(graph) if problems is None else problems)
+    found = only_errors(validate(graph) if problems is None else problems)
     found += _check_location(str(revision), base_url)
     if found:
         raise CompileError(found)

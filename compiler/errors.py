@@ -12,8 +12,6 @@ names the file, node, field or entry and the bad value. The tree::
     └── TemplateError   call-variable text outside the language; a ValueError (compiler.templating.syntax)
 
 Each subclass lives beside the code that raises it; this module holds the base.
-(Not to be confused with ``compiler.errors(problems)``, the function that keeps
-a validation's errors; import this module as ``from compiler.errors import …``.)
 """
 
 from __future__ import annotations

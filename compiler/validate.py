@@ -59,7 +59,7 @@ class Problem:
         return f"{where}: {self.field}: {self.message}{tail}"
 
 
-def errors(problems: list[Problem]) -> list[Problem]:
+def only_errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.is_error]
 
 

@@ -19,7 +19,7 @@ from pathlib import PurePath
 import networkx as nx
 
 from compiler import (BundleError, CompiledFlow, CompileError, FlowError, GrammarError, Problem, compile_flow,
-                      errors, validate, write_zip)
+                      only_errors, validate, write_zip)
 from compiler import flow as flowfile
 from compiler.bundle import flow_from_zip, open_zip, read_manifest
 from compiler.catalogue import step_of
@@ -265,7 +265,7 @@ def checked_draft(ctx: AppContext, flow_id: str) -> nx.DiGraph:
     """The draft under its store id, refused (PublishRefused) while validation finds errors."""
     graph = draft_graph(ctx, flow_id)
     graph.graph["id"] = flow_id
-    found = errors(validate(graph))
+    found = only_errors(validate(graph))
     if found:
         raise PublishRefused(flow_id, found)
     return graph

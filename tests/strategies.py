@@ -72,9 +72,12 @@ _words = st.sampled_from([
     "{{ From }}", "{{ To }}", "  ", "\n", "goodbye.",
 ])
 _texts = st.lists(_words, min_size=1, max_size=8).map(" ".join).filter(lambda t: t.strip())
-_numbers = st.builds(lambda plus, cc, rest: f"{'+' if plus else ''}{cc}{rest}",
-                     st.booleans(), st.sampled_from(["1", "44", "7"]),
-                     st.text("0123456789", min_size=9, max_size=10))
+# possible numbers (the editor refuses impossible ones): a country code and a national number of its length
+_numbers = st.builds(lambda plus, cc_rest: f"{'+' if plus else ''}{cc_rest[0]}{cc_rest[1]}",
+                     st.booleans(), st.one_of(
+                         st.tuples(st.just("1"), st.from_regex(r"\A[2-9][0-9]{2}[2-9][0-9]{6}\Z")),
+                         st.tuples(st.just("44"), st.from_regex(r"\A7[0-9]{9}\Z")),
+                         st.tuples(st.just("7"), st.from_regex(r"\A9[0-9]{9}\Z"))))
 _media = st.sampled_from([
     "https://media.example.com/hello.mp3", "http://media.example.com/a%20b.wav?x=1&y=2",
     "https://cdn.example.com/hold-music.ogg", "https://cdn.example.com/stream", "https://c.example/AUDIO.ULAW",

@@ -7,7 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import FlowError, compile_flow, errors, loads, validate
+from compiler import FlowError, compile_flow, only_errors, loads, validate
 from compiler.catalogue import STEPS
 from compiler.grammar import problems as grammar_problems
 from tests.strategies import valid_flows
@@ -64,7 +64,7 @@ def assert_problems_are_plain_or_documents_are_valid(graph) -> None:
     problems = validate(graph)
     for p in problems:
         assert p.field and p.message and "\n" not in p.message
-    if errors(problems):
+    if only_errors(problems):
         return
     compiled = compile_flow(graph, problems=problems)
     for data in compiled.documents.values():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from compiler import compile_flow, errors, validate
+from compiler import compile_flow, only_errors, validate
 from compiler.examples import EXAMPLES, example
 from compiler.grammar import problems as grammar_problems
 from compiler.grammar import template_problems
@@ -11,7 +11,7 @@ from compiler.grammar import template_problems
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_example_is_valid_and_compiles(name):
     graph = example(name)
-    assert errors(validate(graph)) == []
+    assert only_errors(validate(graph)) == []
     compiled = compile_flow(graph)
     assert compiled.start in compiled.documents
     for doc, data in compiled.documents.items():

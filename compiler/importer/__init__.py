@@ -87,7 +87,7 @@ from compiler.importer.verbs import Verb, read_verb
 from compiler.importer.parse import MAX_DOCUMENT_BYTES, ImportRefused, ParsedDocument, local_name, parse_document
 from compiler.phones import DEFAULT_REGION
 from compiler.plan import COPY_LIMIT
-from compiler.validate import FLOW_ID, NODE_ID, errors, validate
+from compiler.validate import FLOW_ID, NODE_ID, only_errors, validate
 
 __all__ = ["ImportRefused", "ImportResult", "Note", "import_document", "import_documents", "import_path",
            "MAX_DOCUMENT_BYTES", "MAX_SET_BYTES", "MAX_DOCUMENTS"]
@@ -804,7 +804,7 @@ class _Importer:
         if self.unknown_verbs:
             g.graph["unknown_verbs"] = self.unknown_verbs
         apply_layout(g, start)
-        for problem in errors(validate(g)):
+        for problem in only_errors(validate(g)):
             self.note(f"to fix before publishing: {problem.field}: {problem.message}", node=problem.node)
         documents = {d.path: d.name for d in self.docs.values()}
         revision = str(self.manifest.get("revision")) if self.manifest else host_revision

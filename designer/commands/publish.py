@@ -60,7 +60,7 @@ def _flow_id(graph, source: str, wanted: str | None) -> str:
 
 
 def run(args) -> int:
-    from compiler import errors, validate
+    from compiler import only_errors, validate
     from compiler import flow as flowfile
     from designer import services
     from designer.context import AppContext
@@ -73,10 +73,10 @@ def run(args) -> int:
     flow_id = _flow_id(graph, args.source, args.id)
     graph.graph["id"] = flow_id
     problems = validate(graph)
-    if errors(problems):
-        for problem in errors(problems):
+    if only_errors(problems):
+        for problem in only_errors(problems):
             print(f"{args.source}: {problem}", file=sys.stderr)
-        print(f"{args.source}: not published ({len(errors(problems))} error(s))", file=sys.stderr)
+        print(f"{args.source}: not published ({len(only_errors(problems))} error(s))", file=sys.stderr)
         return 1
     numbers = []
     for did in args.did:

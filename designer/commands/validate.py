@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from compiler import errors, load, validate
+from compiler import only_errors, load, validate
 
 HELP = "Check a flow file; prints one line per problem (node <id>: <field>: <message>)."
 
@@ -19,7 +19,7 @@ def run(args) -> int:
     for problem in problems:
         if problem.is_error or not args.quiet_warnings:
             print(problem, file=sys.stderr if problem.is_error else sys.stdout)
-    if errors(problems):
+    if only_errors(problems):
         return 1
     print(f"{args.flow}: valid" + (f" ({len(problems)} warning(s))" if problems else ""))
     return 0

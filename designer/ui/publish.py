@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from nicegui import ui
 
-from compiler import Problem, errors
+from compiler import Problem, only_errors
 
 from designer import services
 from designer.context import AppContext
@@ -39,7 +39,7 @@ def current_errors(ctx: AppContext, editor: Any) -> list[Problem]:
     found = getattr(editor, "problems", None)
     if found is None:
         found = services.problems(ctx, editor.flow_id)
-    return errors(list(found))
+    return only_errors(list(found))
 
 
 def publish_panel(ctx: AppContext, editor: Any) -> "PublishPanel":
