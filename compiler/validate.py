@@ -19,7 +19,6 @@ from compiler import templating
 from compiler.catalogue import DTMF_KEYS, E164, SAY, STEPS, Attr, Step, is_jump
 from compiler.flow import edge_branches, start_of
 from compiler.loops import silent_loops
-from compiler.phones import read_e164
 
 NODE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 FLOW_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
@@ -230,7 +229,6 @@ def _check_value(attr: Attr, value: Any) -> str | None:
             return None if templating.number_variable(value) else templating.number_problem(value)
         if not E164.match(value):
             return f"{value!r} is not a phone number in E.164 form (like 15162065340 or +15162065340)"
-        return impossible_number(value)
     elif kind == "url":
         if not url_ok(value):
             return f"{value!r} is not a URL (http://…, https://… or a path starting with /)"
@@ -318,14 +316,8 @@ def _check_numbers(node: str, numbers: Any) -> list[Problem]:
         if not isinstance(num, str) or not E164.match(num):
             out.append(Problem(node, f"numbers[{i}]", f"{num!r} is not a phone number in E.164 form "
                                                       "(like 15162065340 or +15162065340)"))
-        elif impossible_number(num):
-            out.append(Problem(node, f"numbers[{i}]", impossible_number(num) or ""))
     return out
 
-
-def impossible_number(e164: str) -> str | None:
-    """Why E.164 digits cannot be a phone number ("+1516206534 is too short …"), or None when they can."""
-    return read_e164("+" + e164.lstrip("+"), None)[1]
 
 
 def _check_branches(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> list[Problem]:
