@@ -18,7 +18,6 @@ import networkx as nx
 from compiler import templating
 from compiler.catalogue import DTMF_KEYS, E164, SAY, STEPS, Attr, Step, is_jump
 from compiler.flow import edge_branches, start_of
-from compiler.loops import silent_loops
 
 NODE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 FLOW_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
@@ -66,7 +65,6 @@ def validate(graph: nx.DiGraph) -> list[Problem]:
         out += _check_node(graph, node, data)
     out += _check_cycles(graph)
     out += _check_reachability(graph)
-    out += [Problem(menu, "branch timeout", message, "warning") for menu, message in silent_loops(graph)]
     errs = [p for p in out if p.is_error]
     warns = [p for p in out if not p.is_error]
     return errs + warns
