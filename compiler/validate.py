@@ -19,8 +19,6 @@ from compiler import templating
 from compiler.catalogue import CALL_VARIABLES, DTMF_KEYS, E164, SAY, STEPS, Attr, Step, branches_of, is_jump
 from compiler.decisions import hours_problems, set_problems, split_problems
 from compiler.flow import edge_branches, start_of
-from compiler.loops import silent_loops
-from compiler.phones import read_e164
 from compiler.validate_rules import ProvidedBefore, media_problems, menu_away_problems, path_variable_problems, \
     placeholder_problem, relative_url_problem, top_problems
 
@@ -72,7 +70,6 @@ def validate(graph: nx.DiGraph) -> list[Problem]:
         out += _check_node(graph, node, data, known.get(node, CALL_VARIABLES), before)
     out += _check_cycles(graph)
     out += _check_reachability(graph)
-    out += [Problem(menu, "branch timeout", message, "warning") for menu, message in silent_loops(graph)]
     errs = [p for p in out if p.is_error]
     warns = [p for p in out if not p.is_error]
     return errs + warns
@@ -256,7 +253,6 @@ def _check_value(attr: Attr, value: Any) -> str | None:
             return None if templating.number_variable(value) else templating.number_problem(value)
         if not E164.match(value):
             return f"{value!r} is not a phone number in E.164 form (like 15162065340 or +15162065340)"
-        return impossible_number(value)
     elif kind == "url":
         if not url_ok(value):
             return relative_url_problem(value) or \
@@ -350,14 +346,8 @@ def _check_numbers(node: str, numbers: Any) -> list[Problem]:
         if not isinstance(num, str) or not E164.match(num):
             out.append(Problem(node, f"numbers[{i}]", f"{num!r} is not a phone number in E.164 form "
                                                       "(like 15162065340 or +15162065340)"))
-        elif impossible_number(num):
-            out.append(Problem(node, f"numbers[{i}]", impossible_number(num) or ""))
     return out
 
-
-def impossible_number(e164: str) -> str | None:
-    """Why E.164 digits cannot be a phone number ("+1516206534 is too short …"), or None when they can."""
-    return read_e164("+" + e164.lstrip("+"), None)[1]
 
 
 def _check_branches(graph: nx.DiGraph, node: str, spec: Step, data: dict) -> list[Problem]:

@@ -7,7 +7,7 @@ prints one line; pages catch the kinds they can explain. The tree::
     ├── UserError          a mistake on the command line; printed as it is        (designer.cli)
     ├── ServiceError       something a page asked for that cannot be done         (designer.services)
     │   ├── PublishRefused the draft still has errors; ``problems`` lists them   (designer.services)
-    │   ├── NothingToPublish the draft is the published revision: no new one       (designer.services)
+    │   ├── NothingToPublish the draft calls the same as the published revision   (designer.services)
     │   └── PasswordAlreadySet the first password was set since this page opened (designer.passwords)
     ├── StoreError         a store operation that cannot be done                   (designer.store)
     │   ├── StaleFlow      the flow was saved elsewhere since it was loaded        (designer.store)

@@ -40,9 +40,7 @@ async def test_an_impossible_number_is_refused_next_to_the_field_with_the_reason
     element(user, "field-number-0").value = "+1516206534"  # one digit short
     slot = element(user, "problem-numbers[0]")
     assert slot.text == "+1516206534 is too short for a number in US (+1)"
-    # the same validation the Problems tab shows: the typed text is kept, and it is an error there too
-    assert stored(ctx, "transfer").nodes["sales"]["numbers"] == ["+1516206534"]
-    await user.should_see("numbers[0]: +1516206534 is too short for a number in US (+1)")
+    assert stored(ctx, "transfer").nodes["sales"]["numbers"] == ["+1516206534"]  # what was typed is kept
     element(user, "field-number-0").value = "516 206 5340"
     assert element(user, "problem-numbers[0]").text == ""
 
