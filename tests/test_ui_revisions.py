@@ -38,9 +38,9 @@ def edit_draft(ctx: AppContext, flow_id: str, change) -> None:
 
 def add_option_3(graph) -> None:
     graph.nodes["menu"]["options"] = ["1", "2", "0", "3"]
-    graph.add_node("hours", type="Say", text="We open at nine.", x=0, y=0)
-    graph.add_edge("menu", "hours", branch="3")
-    graph.add_edge("hours", "bye")
+    graph.add_node("open-at-nine", type="Say", text="We open at nine.", x=0, y=0)
+    graph.add_edge("menu", "open-at-nine", branch="3")
+    graph.add_edge("open-at-nine", "bye")
 
 
 async def test_publish_keeps_the_note_and_lists_it_with_the_revision(user: User, ctx, editors):
@@ -61,9 +61,9 @@ async def test_the_draft_changes_are_listed_before_publishing(user: User, ctx, e
     edit_draft(ctx, "main-menu", lambda g: g.nodes["welcome"].update(text="Welcome to the dental office."))
     await user.open("/publish-tab/main-menu")
     await user.should_see("Changes since revision 1")
-    await user.should_see("menu: option 3 added, goes to hours")
+    await user.should_see("menu: option 3 added, goes to open-at-nine")
     await user.should_see("welcome: text changed")
-    await user.should_see("hours: step added (Speak text), goes to bye")
+    await user.should_see("open-at-nine: step added (Speak text), goes to bye")
 
 
 async def test_an_unchanged_draft_is_not_published_again(user: User, ctx, editors):
@@ -101,10 +101,10 @@ async def test_compare_any_two_revisions(user: User, ctx, editors):
     await user.open("/publish-tab/main-menu")
     user.find(marker="compare-2").click()
     await user.should_see("Revision 2 against revision 1")
-    await user.should_see("menu: option 3 added, goes to hours")
+    await user.should_see("menu: option 3 added, goes to open-at-nine")
     assert services.revision_changes(ctx, "main-menu", 1, 3) == [
-        "hours: step added (Speak text), goes to bye", "vm-failed: step removed",
-        "menu: option 3 added, goes to hours", "voicemail: error path no longer goes anywhere (was vm-failed)"]
+        "open-at-nine: step added (Speak text), goes to bye", "vm-failed: step removed",
+        "menu: option 3 added, goes to open-at-nine", "voicemail: error path no longer goes anywhere (was vm-failed)"]
     assert services.revision_changes(ctx, "main-menu", 2, 2) == []
 
 
