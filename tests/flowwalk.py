@@ -106,9 +106,10 @@ def served(compiled: CompiledFlow, name: str, taken: dict[str, str] | None = Non
 
     Built with lxml from the compiled documents, independently of the host's byte splicing."""
     from compiler.emit import document
+    from designer.host.decide import MAX_CHAIN
 
     verbs: list = []
-    while True:
+    for _ in range(MAX_CHAIN):  # a branch may lead back (through a Go to): the host stops after MAX_CHAIN
         root = etree.fromstring(compiled.documents[name])
         elements = list(root)
         node = compiled.steps[name][-1]
@@ -121,3 +122,4 @@ def served(compiled: CompiledFlow, name: str, taken: dict[str, str] | None = Non
         name = decision.branches[branch]
         if name is None:
             return document(verbs)
+    return document(verbs + list(etree.fromstring(compiled.documents[name])))
