@@ -168,10 +168,12 @@ async def drive(url: str, seconds: float, kill_at: float, kill) -> tuple[set[str
 
 
 def recorded(db: Path) -> dict[str, int]:
-    """Events per CallSid of the load."""
+    """How often each CallSid of the load has its answer's event (a request's decisions are events of their
+    own kind, so one answer may have several events, but never the same event twice)."""
     conn = sqlite3.connect(db)
     try:
-        rows = conn.execute("SELECT call_sid, COUNT(*) FROM events WHERE call_sid LIKE 'CA-kill-%' GROUP BY call_sid")
+        rows = conn.execute("SELECT call_sid, MAX(n) FROM (SELECT call_sid, COUNT(*) AS n FROM events "
+                            "WHERE call_sid LIKE 'CA-kill-%' GROUP BY call_sid, kind, target, at) GROUP BY call_sid")
         return dict(rows.fetchall())
     finally:
         conn.close()
