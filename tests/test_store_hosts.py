@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from compiler import dumps, load
 from designer.cli import main
 from designer.store.postgres import PostgresStore
 from tests.serving import free_port, wait_until_answering
@@ -57,8 +59,19 @@ class HostProcess:
                 self.proc.wait()
 
 
-def publish(url: str, flow: str, *extra: str) -> None:
-    assert main(["publish", str(EXAMPLES / f"{flow}.json"), "--db", url, *extra]) == 0
+_EDITS = iter(range(1, 1_000_000))
+
+
+def publish(url: str, flow: str, *extra: str, changed: bool = False) -> None:
+    """Publish an example; ``changed``: a copy whose greeting differs (an unchanged flow makes no revision)."""
+    source = EXAMPLES / f"{flow}.json"
+    if changed:
+        graph = load(source)
+        start = graph.graph["start"]
+        graph.nodes[start]["text"] = f"{graph.nodes[start].get('text', '')} Edit {next(_EDITS)}."
+        source = Path(tempfile.mkdtemp(prefix="flexml-publish-")) / f"{flow}.json"
+        source.write_text(dumps(graph))
+    assert main(["publish", str(source), "--db", url, *extra]) == 0
 
 
 def reaches_all(hosts: list[HostProcess], path: str, wanted: str, deadline: float = DEADLINE) -> bool:
@@ -86,7 +99,7 @@ def hosts(pg_url, tmp_path):
 def test_publish_restore_bind_and_unbind_each_reach_both_hosts_within_a_second(pg_url, hosts, capsys):
     for host in hosts:
         assert "/flexml/main-menu/1/menu/gather" in host.get(f"/flexml?To={NUMBER}")
-    publish(pg_url, "main-menu", "--note", "second")
+    publish(pg_url, "main-menu", "--note", "second", changed=True)
     assert "Published flow main-menu revision 2 (second)" in capsys.readouterr().out
     assert reaches_all(hosts, "/flexml/main-menu", "/flexml/main-menu/2/menu/gather")
 
@@ -110,7 +123,7 @@ def test_publish_restore_bind_and_unbind_each_reach_both_hosts_within_a_second(p
 def test_a_call_that_started_on_revision_1_finishes_on_it_after_revision_2(pg_url, hosts):
     first = hosts[1].get(f"/flexml?To={NUMBER}")  # the call starts: its next request names revision 1
     assert "/flexml/main-menu/1/menu/gather" in first
-    publish(pg_url, "main-menu")
+    publish(pg_url, "main-menu", changed=True)
     assert reaches_all(hosts, "/flexml/main-menu", "/flexml/main-menu/2/menu/gather")
     for host in hosts:
         routed = httpx.post(host.url + "/flexml/main-menu/1/menu/gather", data={"Digits": "1", "CallSid": "CA-r1"})
@@ -162,7 +175,7 @@ def test_restarting_the_database_under_load_loses_no_answered_requests_events(pg
         t.join()
     assert failed == [] and len(answered) > 50
 
-    publish(pg_url, "main-menu")  # the hosts reconnected and follow the store again
+    publish(pg_url, "main-menu", changed=True)  # the hosts reconnected and follow the store again
     assert reaches_all(hosts, "/flexml/main-menu", "/flexml/main-menu/2/menu/gather", deadline=30)
 
     store = PostgresStore(pg_url)
