@@ -541,7 +541,7 @@ def at_time(text: str, zone: str | None = None) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise ValueError(f"{text!r} is not a time like 2026-12-24T18:30") from exc
+        raise ValueError(f"{text[:40]!r} is not a time like 2026-12-24T18:30") from exc
     if value.tzinfo is None:
         if zone is not None and zone_problem(zone) is not None:
             raise ValueError(zone_problem(zone))

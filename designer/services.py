@@ -458,7 +458,7 @@ def bound_numbers(ctx: AppContext) -> dict[str, str]:
 def unbind_number(ctx: AppContext, number: str) -> None:
     digits = re.sub(r"\D", "", number or "")
     if digits not in ctx.store.dids():
-        raise ServiceError(f"number {number!r} is not bound to any flow")
+        raise ServiceError(f"number {number[:40]!r} is not bound to any flow")
     ctx.store.unbind_did(digits)
     if ctx.table is not None:
         ctx.table.unbind(digits)
