@@ -14,6 +14,7 @@ from typing import Any
 
 import networkx as nx
 
+from compiler.catalogue import is_jump
 from compiler.errors import CompilerError
 
 FORMAT = 1
@@ -235,3 +236,19 @@ def remove_branch(graph: nx.DiGraph, source: str, branch: str) -> None:
             data["branch"] = rest[0]
         if rest[1:]:
             data["also"] = rest[1:]
+
+
+def reached_from(graph: nx.DiGraph, steps: list[str]) -> set[str]:
+    """``steps`` and every step reached from them, by connections and by Go to steps to their targets."""
+    seen: set[str] = set()
+    todo = list(steps)
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        todo.extend(graph.successors(n))
+        data = graph.nodes[n]
+        if is_jump(data) and data.get("target") is not None and str(data["target"]) in graph:
+            todo.append(str(data["target"]))
+    return seen

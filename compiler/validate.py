@@ -18,7 +18,7 @@ import networkx as nx
 from compiler import templating
 from compiler.catalogue import CALL_VARIABLES, DTMF_KEYS, E164, SAY, STEPS, Attr, Step, branches_of, is_jump
 from compiler.decisions import hours_problems, set_problems, split_problems
-from compiler.flow import edge_branches, start_of
+from compiler.flow import edge_branches, reached_from, start_of
 from compiler.validate_rules import ProvidedBefore, media_problems, menu_away_problems, path_variable_problems, \
     placeholder_problem, relative_url_problem, top_problems
 
@@ -487,18 +487,7 @@ def _names_known(graph: nx.DiGraph) -> dict[str, tuple[str, ...]]:
     extra: dict[str, set[str]] = {}
     for node, data in sets:
         names = {str(k) for k in data["vars"]}
-        seen: set[str] = set()
-        todo = list(graph.successors(node))
-        while todo:
-            n = todo.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            todo.extend(graph.successors(n))
-            target = graph.nodes[n].get("target") if is_jump(graph.nodes[n]) else None
-            if target is not None and str(target) in graph:
-                todo.append(str(target))
-        for n in seen:
+        for n in reached_from(graph, list(graph.successors(node))):
             extra.setdefault(n, set()).update(names)
     return {n: (*CALL_VARIABLES, *sorted(names - set(CALL_VARIABLES))) for n, names in extra.items()}
 
@@ -561,17 +550,7 @@ def _check_reachability(graph: nx.DiGraph) -> list[Problem]:
     start = start_of(graph)
     if start is None or start not in graph:
         return []
-    reached = set()
-    todo = [start]
-    while todo:
-        n = todo.pop()
-        if n in reached:
-            continue
-        reached.add(n)
-        todo.extend(graph.successors(n))
-        target = graph.nodes[n].get("target") if is_jump(graph.nodes[n]) else None
-        if target is not None and str(target) in graph:
-            todo.append(str(target))
+    reached = reached_from(graph, [start])
     return [
         Problem(n, "connections", "no path from the start reaches this step", "warning")
         for n in graph.nodes if n not in reached and not _is_phantom(graph, n)

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import networkx as nx
 
 from compiler import templating
-from compiler.catalogue import MEDIA_FORMATS, STEPS, STREAM_SCHEMES, Step, is_jump
-from compiler.flow import edge_branches, start_of
+from compiler.catalogue import MEDIA_FORMATS, STEPS, STREAM_SCHEMES, Step
+from compiler.flow import edge_branches, reached_from, start_of
 
 # call variables only some steps' requests carry → those steps' types
 _PROVIDED: dict[str, tuple[str, ...]] = {}
@@ -151,19 +151,7 @@ class ProvidedBefore:
 
     def _walk(self, sources: list[str]) -> set[str]:
         """Steps reached from ``sources`` by connections, and by Go to steps to their targets."""
-        graph = self.graph
-        seen: set[str] = set()
-        todo = [t for s in sources for t in graph.successors(s)]
-        while todo:
-            n = todo.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            todo += list(graph.successors(n))
-            data = graph.nodes[n]
-            if is_jump(data) and data.get("target") is not None and str(data["target"]) in graph:
-                todo.append(str(data["target"]))
-        return seen
+        return reached_from(self.graph, [t for s in sources for t in self.graph.successors(s)])
 
 
 def path_variable_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict,
