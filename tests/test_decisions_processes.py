@@ -172,3 +172,39 @@ def test_simulate_at_refuses_what_it_cannot_use(tmp_path, capsys):
     assert "--at works for flow files and bundles" in capsys.readouterr().err
     assert main(["simulate", str(menu), "--tz", "UTC"]) == 1
     assert "add --at TIME" in capsys.readouterr().err
+
+
+def _hears(url: str, wanted: str, seconds: float = 10.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        said = httpx.post(f"{url}/flexml/main-menu", json={"CallSid": "CA-switch"}, timeout=5).text
+        if wanted in said:
+            return
+        assert time.monotonic() < deadline, f"the host still answers {said[:200]!r}, not {wanted!r}"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("serving", ["files", "store"])
+def test_one_host_process_follows_the_switch_however_its_db_is_written(tmp_path, serving):
+    # host FLOW.json --db sqlite:///PATH once followed a file named after the URL; host --db (one process)
+    # followed no switch at all
+    menu = tmp_path / "main-menu.json"
+    menu.write_text(example_text("main-menu"))
+    db = tmp_path / "host.sqlite"
+    if serving == "files":
+        proc, url = _serve([str(menu), "--db", f"sqlite://{db}", "--quiet"])
+    else:
+        assert main(["publish", str(menu), "--db", str(db)]) == 0
+        proc, url = _serve(["--db", f"sqlite://{db}"])
+    try:
+        _hears(url, "For sales")
+        store = SQLiteStore(db)
+        store.set_override("main-menu", "hours", "closed", None)
+        _hears(url, "closed right now")
+        store.clear_override("main-menu", "hours")
+        _hears(url, "For sales")
+        store.close()
+    finally:
+        _stop(proc)

@@ -140,10 +140,8 @@ def run(args) -> int:
     if args.get:
         return _get(served, args.get)
 
-    import uvicorn
-
+    from designer.host import EventRecorder, printer
     from designer.host.event_writer import ProcessRecorder
-    from designer.host import CONFIG_ENV, EventRecorder, hosted, printer
 
     check_address(args.host, args.port)
     if args.db:
@@ -155,6 +153,26 @@ def run(args) -> int:
     print(f"Hosting {len(table.flows())} flow(s) on http://{args.host}:{args.port}"
           + (f" with {args.workers} workers" if args.workers > 1 else ""))
     print("\n".join(urls_to_configure(table, public)), flush=True)
+
+    def record():
+        if args.db:
+            from designer.host.overrides import follow_overrides
+
+            follow_overrides(table, _db_arg(args.db))  # operators' switches of Hours steps, within a second
+            return ProcessRecorder(args.db)
+        return None if args.quiet else EventRecorder(printer())
+
+    config = {"sources": [os.path.abspath(s) for s in args.sources], "dids": args.did, "base_url": base,
+              "db": _db_arg(args.db) if args.db else None, "quiet": args.quiet}
+    return _serve(args, table, config, record)
+
+
+def _serve(args, table, config: dict, record, stop=lambda: None) -> int:
+    """Serve ``table`` behind the slow-client guard: ``--workers N`` processes that each build their own
+    from ``config``, or this process, recording with ``record()``; ``stop()`` once done with ``table``."""
+    import uvicorn
+
+    from designer.host import CONFIG_ENV, hosted
     from designer.host.guard import server_settings
 
     try:
@@ -163,26 +181,19 @@ def run(args) -> int:
         raise UserError(str(exc)) from None
     settings = dict(host=args.host, port=args.port, log_level="warning", access_log=args.access_log, **guard)
     if args.workers > 1:
-        os.environ[CONFIG_ENV] = json.dumps({
-            "sources": [os.path.abspath(s) for s in args.sources], "dids": args.did, "base_url": base,
-            "db": _db_arg(args.db) if args.db else None, "quiet": args.quiet})
+        stop()  # each worker builds (and follows) its own table
+        os.environ[CONFIG_ENV] = json.dumps(config)
         from designer.host import workers as host_workers
 
         if host_workers.supported():  # each worker its own SO_REUSEPORT socket: connections spread evenly
             return host_workers.supervise(args.workers, args.host, args.port, args.access_log)
         uvicorn.run("designer.host:app_from_env", factory=True, workers=args.workers, **settings)
         return 0
-    recorder = None
-    if args.db:
-        recorder = ProcessRecorder(args.db)
-        from designer.host.overrides import follow_sqlite
-
-        follow_sqlite(table, os.path.abspath(args.db))
-    elif not args.quiet:
-        recorder = EventRecorder(printer())
+    recorder = record()
     try:
         uvicorn.run(hosted(table=table, on_event=recorder, freeze_gc=True).app, **settings)
     finally:
+        stop()
         if recorder is not None:
             recorder.close()
     return 0
@@ -190,9 +201,8 @@ def run(args) -> int:
 
 def _serve_store(args, base: str) -> int:
     """``host --db URL``: answer from what the store holds, following its publishes, binds and unbinds."""
-    from designer.host import CONFIG_ENV, follow_store, hosted
+    from designer.host import follow_store, hosted
     from designer.host.event_writer import ProcessRecorder
-    from designer.host.guard import server_settings
     from designer.store import safe_url
 
     db = _db_arg(args.db)
@@ -204,8 +214,6 @@ def _serve_store(args, base: str) -> int:
         if not follower.loaded.is_set():
             raise UserError(f"--db: cannot reach {safe_url(db)}")
         return _get(hosted(table=follower.table), args.get)
-    import uvicorn
-
     check_address(args.host, args.port)
     table = follower.table
     public = base or f"http://{args.host}:{args.port}"
@@ -213,24 +221,12 @@ def _serve_store(args, base: str) -> int:
           + (f" with {args.workers} workers" if args.workers > 1 else "")
           + ": publishes, binds and unbinds reach this host as they happen")
     print("\n".join(urls_to_configure(table, public)), flush=True)
-    try:
-        guard = server_settings()
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    settings = dict(host=args.host, port=args.port, log_level="warning", access_log=args.access_log, **guard)
-    if args.workers > 1:
-        follower.stop()  # each worker follows the store itself
-        os.environ[CONFIG_ENV] = json.dumps({"db": db, "serve_store": True, "base_url": base, "quiet": args.quiet})
-        from designer.host import workers as host_workers
 
-        if host_workers.supported():
-            return host_workers.supervise(args.workers, args.host, args.port, args.access_log)
-        uvicorn.run("designer.host:app_from_env", factory=True, workers=args.workers, **settings)
-        return 0
-    recorder = ProcessRecorder(db)
-    try:
-        uvicorn.run(hosted(table=table, on_event=recorder, freeze_gc=True).app, **settings)
-    finally:
-        follower.stop()
-        recorder.close()
-    return 0
+    def record():
+        from designer.host.overrides import follow_overrides
+
+        follow_overrides(table, db)  # operators' switches of Hours steps, within a second (as each worker does)
+        return ProcessRecorder(db)
+
+    config = {"db": db, "serve_store": True, "base_url": base, "quiet": args.quiet}
+    return _serve(args, table, config, record, stop=follower.stop)

@@ -76,9 +76,9 @@ def app_from_env():
     recorder = None
     if config.get("db"):
         recorder = ProcessRecorder(config["db"])
-        from designer.host.overrides import follow_sqlite
+        from designer.host.overrides import follow_overrides
 
-        follow_sqlite(table, config["db"])  # operators' switches of Hours steps, within a second
+        follow_overrides(table, config["db"])  # operators' switches of Hours steps, within a second
     elif not config.get("quiet"):
         recorder = EventRecorder(printer())
 

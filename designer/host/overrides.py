@@ -59,7 +59,7 @@ class OverrideFollower:
         self._stop.set()
 
 
-def follow_sqlite(table: FlowTable, path: str, interval: float = REFRESH_SECONDS) -> OverrideFollower:
+def follow_overrides(table: FlowTable, path: str, interval: float = REFRESH_SECONDS) -> OverrideFollower:
     """Follow the switches kept in the store ``path`` names (SQLite or PostgreSQL; its own connection)."""
     from designer.store import Store, open_store
 
