@@ -19,6 +19,7 @@ from designer.carrier import service as cs
 from designer import services
 from designer.context import AppContext
 from designer.services import ServiceError
+from designer.ui.frame import card_heading
 
 
 def _plain(exc: Exception) -> str:
@@ -26,17 +27,11 @@ def _plain(exc: Exception) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _heading(icon: str, title: str) -> None:
-    with ui.row().classes("items-center gap-2"):
-        ui.icon(icon, size="22px").classes("text-primary")
-        ui.label(title).classes("font-medium")
-
-
 def carrier_settings_card(ctx: AppContext) -> ui.card:
     """The carrier's API address and the FlexML endpoint's login and password, and a connection test."""
     settings = cs.carrier_settings(ctx)
     with ui.card().classes("w-full p-4 gap-3").props("flat bordered").mark("carrier-settings") as card:
-        _heading("cell_tower", "Carrier account")
+        card_heading("cell_tower", "Carrier account")
         ui.label("The FlexML endpoint's API address, login and password (not your website login). The designer "
                  "uses them to list your numbers, point them at this host, and place test calls.") \
             .classes("text-sm text-slate-500")
@@ -103,7 +98,7 @@ class CarrierNumbersCard:
     def build(self) -> ui.card:
         with ui.card().classes("w-full p-4 gap-3").props("flat bordered").mark("carrier-numbers") as card:
             with ui.row().classes("w-full items-center"):
-                _heading("cell_tower", "Numbers at the carrier")
+                card_heading("cell_tower", "Numbers at the carrier")
                 ui.space()
                 ui.button(icon="refresh", on_click=self.load).props("flat round dense") \
                     .tooltip("Load again from the carrier").mark("carrier-refresh")

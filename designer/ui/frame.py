@@ -50,6 +50,13 @@ def frame(title: str, active: str = "", *, wide: bool = False) -> Iterator[ui.co
         yield content
 
 
+def card_heading(icon: str, title: str) -> None:
+    """A settings card's title line: an icon and the title."""
+    with ui.row().classes("items-center gap-2"):
+        ui.icon(icon, size="22px").classes("text-primary")
+        ui.label(title).classes("font-medium")
+
+
 def page_heading(title: str, subtitle: str = "") -> ui.row:
     """A page's title line; returns the row so a page can add buttons at its right."""
     with ui.row().classes("w-full items-end gap-4") as row:

@@ -10,7 +10,7 @@ from designer import services
 from designer.context import AppContext
 from designer.services import ServiceError
 from designer.ui import auth
-from designer.ui.frame import FormError, frame, page_heading
+from designer.ui.frame import FormError, card_heading, frame, page_heading
 from designer.ui import carrier_ui
 
 
@@ -27,9 +27,7 @@ def register(ctx: AppContext) -> None:
 
 def public_url_card(ctx: AppContext) -> None:
     with ui.card().classes("w-full p-4 gap-3").props("flat bordered"):
-        with ui.row().classes("items-center gap-2"):
-            ui.icon("public", size="22px").classes("text-primary")
-            ui.label("Public address").classes("font-medium")
+        card_heading("public", "Public address")
         ui.label("Where the carrier reaches this designer's host. It is used in the URLs shown when you publish "
                  "(for example https://ivr.example.com).").classes("text-sm text-slate-500")
         with ui.row().classes("w-full items-start gap-3"):
@@ -55,9 +53,7 @@ def public_url_card(ctx: AppContext) -> None:
 def phone_country_card(ctx: AppContext) -> None:
     """The default country: how a phone number typed without its country code is read."""
     with ui.card().classes("w-full p-4 gap-3").props("flat bordered"):
-        with ui.row().classes("items-center gap-2"):
-            ui.icon("flag", size="22px").classes("text-primary")
-            ui.label("Phone numbers").classes("font-medium")
+        card_heading("flag", "Phone numbers")
         ui.label("Numbers typed without a country code, like (516) 206-5340, are read as numbers of this "
                  "country and stored with it (+1 516 206 5340).").classes("text-sm text-slate-500")
 
@@ -75,9 +71,7 @@ def phone_country_card(ctx: AppContext) -> None:
 
 def password_card(ctx: AppContext) -> None:
     with ui.card().classes("w-full p-4 gap-3").props("flat bordered"):
-        with ui.row().classes("items-center gap-2"):
-            ui.icon("lock", size="22px").classes("text-primary")
-            ui.label("Password").classes("font-medium")
+        card_heading("lock", "Password")
         if auth.login_required():
             ui.label("Everyone who opens the designer from another machine signs in with this password. "
                      "Changing it signs out every other browser.") \
