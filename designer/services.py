@@ -357,6 +357,25 @@ def restore_revision(ctx: AppContext, flow_id: str, rev: int) -> int:
         raise ServiceError(str(exc)) from None
 
 
+def flow_revisions(ctx: AppContext, flow_id: str) -> tuple[FlowRecord, list[Revision]]:
+    """The flow and its revisions, newest first."""
+    return _get(ctx, flow_id), ctx.store.list_revisions(flow_id)
+
+
+def rollback(ctx: AppContext, flow_id: str, rev: int) -> int | None:
+    """Make revision ``rev`` the one new calls get (the draft is not touched); returns the one before."""
+    record = _get(ctx, flow_id)
+    if ctx.store.get_revision(flow_id, rev) is None:
+        known = [r.rev for r in ctx.store.list_revisions(flow_id)]
+        raise ServiceError(f"flow {flow_id!r} has no revision {rev}"
+                           + (f" (it has {known[-1]}–{known[0]})" if known else " (it was never published)"))
+    if record.published_rev != rev:
+        ctx.store.set_published(flow_id, rev)
+        if ctx.table is not None and str(rev) in ctx.table.revisions(flow_id):
+            ctx.table.set_current(flow_id, str(rev))
+    return record.published_rev
+
+
 def compile_draft(ctx: AppContext, flow_id: str, revision: str = "draft") -> CompiledFlow:
     """The draft compiled in memory (for test calls); raises PublishRefused while it has errors."""
     graph = checked_draft(ctx, flow_id)

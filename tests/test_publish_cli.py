@@ -85,3 +85,42 @@ def test_an_unreachable_postgres_is_one_clear_line_without_the_password(capsys):
                  "postgresql://flexml:s3cret@127.0.0.1:1/flexml"]) == 1
     err = capsys.readouterr().err
     assert "cannot reach the database postgresql://flexml:***@127.0.0.1:1/flexml" in err and "s3cret" not in err
+
+
+def test_rollback_lists_revisions_and_serves_an_earlier_one_to_new_calls(tmp_path, capsys):
+    db = str(tmp_path / "s.sqlite")
+    assert main(["publish", str(EXAMPLES / "main-menu.json"), "--db", db, "--note", "first"]) == 0
+    changed = load(EXAMPLES / "main-menu.json")
+    changed.nodes[changed.graph["start"]]["text"] = "Thanks for calling the new line."
+    (tmp_path / "main-menu.json").write_text(dumps(changed))
+    assert main(["publish", str(tmp_path / "main-menu.json"), "--db", db, "--note", "second"]) == 0
+    capsys.readouterr()
+
+    assert main(["rollback", "main-menu", "--db", db]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert "revision 2" in listing[0] and "second" in listing[0] and "new calls get this one" in listing[0]
+    assert "revision 1" in listing[1] and "first" in listing[1] and "new calls" not in listing[1]
+
+    assert main(["rollback", "main-menu", "1", "--db", db]) == 0
+    assert "new calls get revision 1 (was 2)" in capsys.readouterr().out
+    assert main(["host", "--db", db, "--get", "/flexml/main-menu"]) == 0
+    served = capsys.readouterr().out
+    assert "/flexml/main-menu/1/" in served and "new line" not in served
+    assert main(["rollback", "main-menu", "1", "--db", db]) == 0
+    assert "already serves revision 1" in capsys.readouterr().out
+    store = SQLiteStore(db)
+    assert "new line" in store.get_flow("main-menu").graph_json  # the draft is left as it was
+    store.close()
+
+
+def test_rollback_to_a_revision_or_flow_that_is_not_there_says_so_in_one_line(tmp_path, capsys):
+    db = str(tmp_path / "s.sqlite")
+    assert main(["publish", str(EXAMPLES / "main-menu.json"), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["rollback", "main-menu", "9", "--db", db]) == 1
+    assert "has no revision 9 (it has 1–1)" in capsys.readouterr().err
+    assert main(["rollback", "nope", "1", "--db", db]) == 1
+    assert "there is no flow 'nope'" in capsys.readouterr().err
+    assert main(["rollback", "main-menu", "x" * 5000, "--db", db]) == 1
+    err = capsys.readouterr().err
+    assert "a revision number" in err and len(err) < 200
