@@ -40,6 +40,7 @@ from designer.errors import DesignerError
 from designer.host.decide import Taken, chain, header_value, remembered_of, with_remembered
 from designer.host.table import FlowTable, ServedRevision, Snapshot, xml_text
 from designer.store import CallEvent
+from designer.store.calls import END_PARAM
 
 log = logging.getLogger("flexml.host")
 
@@ -96,6 +97,17 @@ DOC_HEADER = b"x-flexml-document"  # which document a router answered with
 DECISIONS_HEADER = b"x-flexml-decisions"  # decisions taken in the answer, for the simulator's transcript
 
 
+# what in an answer makes the carrier request again (a menu's keys, a Redirect, an action or errorAction URL),
+# or keeps the call going for as long as people talk (a transfer); tags and attribute names only: text
+# between tags has its < escaped
+_GOES_ON = (b"<Gather", b"<Redirect", b"<Dial", b'action="', b'Action="')
+
+
+def ends_call(body: bytes) -> bool:
+    """Whether the carrier, having played this answer, has nothing more to request: the call is over."""
+    return not any(mark in body for mark in _GOES_ON)
+
+
 class BadRequest(DesignerError):
     """Input the host cannot use; the message is the reason logged with the event."""
 
@@ -121,6 +133,8 @@ class HostHandler:
                               {"path": str(scope.get("path", ""))[:MAX_PARAM_CHARS]})
         headers = [_CONTENT_TYPE, (b"content-length", _length(len(body)))]
         if event is not None:
+            if event.call_sid and event.kind != "status" and ends_call(body):
+                event.params[END_PARAM] = "1"  # the call list shows it ended, with or without a status callback
             if event.kind == "router" and event.params.get("answer", "").isascii():
                 headers.append((DOC_HEADER, event.params["answer"].encode()))  # the simulator shows it
             if taken:
