@@ -97,6 +97,12 @@ SQLITE_BACKFILL = _backfill("json_extract(params, '$.{}')",
 POSTGRES_BACKFILL = _backfill("(params::json->>'{}')", "(CASE WHEN {0} ~ '^[0-9]{{1,9}}$' THEN CAST({0} AS INTEGER) END)")
 
 
+def as_test(event):
+    """``event`` (a ``CallEvent``) marked as an event of a test call."""
+    event.params[TEST_PARAM] = "1"
+    return event
+
+
 @dataclass
 class CallSummary:
     """What a batch of events says about one call (merged into its row by ``upsert_sql``)."""
