@@ -668,8 +668,11 @@ def call_retention_days(ctx: AppContext) -> int:
 
 
 def set_call_retention_days(ctx: AppContext, days: object) -> int:
+    """Keep call events for ``days`` (a whole number, or its text) days; ServiceError naming the value."""
+    if isinstance(days, float) and days.is_integer():
+        days = int(days)
     try:
-        value = int(str(days).strip())
+        value = int(str("" if days is None else days).strip())
     except ValueError:
         raise ServiceError(f"keep call events for: {str(days)[:40]!r} is not a whole number of days") from None
     if not RETENTION_MIN_DAYS <= value <= RETENTION_MAX_DAYS:
