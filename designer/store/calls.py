@@ -54,11 +54,10 @@ SQLITE_TABLE = """CREATE TABLE calls (
     events INTEGER NOT NULL DEFAULT 0
 )"""
 POSTGRES_TABLE = SQLITE_TABLE.replace("REAL", "DOUBLE PRECISION")
-INDEXES = (
-    "CREATE INDEX calls_started ON calls (started)",  # the list, newest first; a date range; the chart
-    "CREATE INDEX calls_flow ON calls (flow_id, started)",  # one flow's calls
-    "CREATE INDEX calls_last ON calls (last_at)",  # retention: the calls whose last event is oldest
-)
+# One index: the list (newest first), every filter (all of them bound the start time: the page always has a
+# period), the chart and retention read calls by start time. Each further index cost the event writer 5-10 µs
+# per call (tests/bench/bench_calls.py); a flow's or an outcome's calls are found fast enough in that range.
+INDEXES = ("CREATE INDEX calls_started ON calls (started)",)
 
 
 def _backfill(json_field: str, number: str) -> str:

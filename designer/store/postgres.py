@@ -338,11 +338,11 @@ class PostgresStore:
         return [(int(r["hour"]), r["outcome"], int(r["n"])) for r in self._all(sql, tuple(params))]
 
     def delete_calls_before(self, before: float, limit: int = 500) -> int:
-        """Delete up to ``limit`` calls whose last event is older than ``before`` (their events and rows), and
+        """Delete up to ``limit`` calls started before ``before`` (their events and rows), and
         up to ``limit`` such events without a CallSid; returns how many events went. One short transaction."""
         with self._pool.connection() as conn:
             sids = [r["call_sid"] for r in conn.execute(
-                "SELECT call_sid FROM calls WHERE last_at < %s ORDER BY last_at LIMIT %s FOR UPDATE SKIP LOCKED",
+                "SELECT call_sid FROM calls WHERE started < %s ORDER BY started LIMIT %s FOR UPDATE SKIP LOCKED",
                 (before, limit))]
             gone = 0
             if sids:

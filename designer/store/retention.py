@@ -1,12 +1,12 @@
 """How long call events are kept, and the cleanup that deletes older ones in small batches.
 
 The setting ``call_retention_days`` (default 90, from 1 to 3650) is read at each cleanup. A cleanup
-deletes the calls whose last event is older than that (their events and their row in the call
+deletes the calls that started longer ago than that (their events and their row in the call
 list) and the older events that belong to no call, ``BATCH`` calls at a time, each batch its own
 short transaction with a pause after it, so the host's event writer is never held up for long. It
 runs in the designer's process (``RetentionCleaner``, a thread) and in the host's event writer
-process (``Cleanup.due`` in its loop, one batch between two moves of the spool), never on the host's event loop. Voicemail messages are not
-call events: nothing here deletes them.
+process (``Cleanup.due`` in its loop, one batch between two moves of the spool), never on the host's
+event loop. Voicemail messages are not call events: nothing here deletes them.
 """
 
 from __future__ import annotations

@@ -371,13 +371,13 @@ class SQLiteStore:
         return [(int(r[0]), r[1], int(r[2])) for r in self._conn().execute(sql, params)]
 
     def delete_calls_before(self, before: float, limit: int = 500) -> int:
-        """Delete up to ``limit`` calls whose last event is older than ``before`` (their events and rows), and
+        """Delete up to ``limit`` calls started before ``before`` (their events and rows), and
         up to ``limit`` such events without a CallSid; returns how many events went. One short transaction."""
         with self._write_lock:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                sids = [r[0] for r in conn.execute("SELECT call_sid FROM calls WHERE last_at < ? ORDER BY last_at "
+                sids = [r[0] for r in conn.execute("SELECT call_sid FROM calls WHERE started < ? ORDER BY started "
                                                    "LIMIT ?", (before, limit))]
                 gone = 0
                 if sids:
