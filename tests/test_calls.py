@@ -8,6 +8,7 @@ import csv
 import io
 import random
 import sqlite3
+import time
 from datetime import date, datetime, timedelta
 
 import psycopg
@@ -23,7 +24,7 @@ from designer.store import CallEvent, CallFilter, SQLiteStore
 from designer.store.calls import QUIET_SECONDS, summarise
 from designer.store.migrations import POSTGRES, SQLITE
 from designer.store.postgres import PostgresStore
-from designer.store.retention import RETENTION_SETTING, Cleanup, clean
+from designer.store.retention import RETENTION_SETTING, Cleanup, RetentionCleaner, clean
 
 MAIN_LINE = "15162065337"
 
@@ -383,12 +384,26 @@ def test_retention_deletes_old_calls_in_batches_and_keeps_recent_ones_and_voicem
     assert clean(store, now=now) == 0
 
 
+def test_the_designers_cleaner_runs_in_a_thread_of_its_own(store):
+    store.record_events([CallEvent("CAOLD", "acme", "1", "document", "welcome", None, 1000.0, {})])
+    cleaner = RetentionCleaner(store, first=0)
+    cleaner.start()
+    try:
+        for _ in range(200):
+            if not store.count_calls(CallFilter()):
+                break
+            time.sleep(0.02)
+    finally:
+        cleaner.close()
+    assert store.count_calls(CallFilter()) == 0 and store.call_events("CAOLD") == []
+
+
 def test_the_event_writers_cleanup_deletes_one_batch_at_a_time(store):
     day = 86400.0
     now = 1000 * day
     store.record_events([CallEvent(f"CA{i}", "acme", "1", "document", "welcome", None, now - 100 * day, {})
                          for i in range(5)])
-    cleanup = Cleanup(every=3600, batch=2)
+    cleanup = Cleanup(every=3600, batch=2, first=0)
     assert [cleanup.due(store, now=now) for _ in range(4)] == [2, 2, 1, 0]
     assert cleanup.due(store, now=now) == 0  # the next cleanup is an hour away
     assert store.count_calls(CallFilter()) == 0

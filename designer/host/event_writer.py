@@ -21,9 +21,10 @@ runs only on CPU time the answering processes leave over (SCHED_IDLE). Every
 ``GATHER`` seconds (or when woken through its stdin) it moves what the spool
 folder holds into SQLite (``spool.drain``: every file, also those left by
 processes that were killed), and answers on its stdout with how many events and
-bytes of this recorder's files are in the database; every ten minutes it also deletes call events older
-than the retention setting (``designer.store.retention``), a small batch at a time. When its stdin closes (the
-recorder stopped, or its process was killed) it moves what is left and exits
+bytes of this recorder's files are in the database. A minute after it starts, and every ten minutes
+after that, it also deletes call events older than the retention setting (``designer.store.retention``),
+a small batch at a time between two moves. When its stdin closes (the recorder stopped, or its process
+was killed) it moves what is left and exits
 quietly. A child that dies is replaced; nothing is lost with it, the next one
 goes on from the position committed with the last events. One that dies soon
 after starting (a database it cannot open) is given a rest first, doubling up

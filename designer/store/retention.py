@@ -24,6 +24,7 @@ RETENTION_MAX_DAYS = 3650
 BATCH = 500  # calls (and events without a call) deleted per transaction
 PAUSE = 0.05  # seconds between two batches: writers waiting for the database get their turn
 CLEAN_EVERY = 600.0  # seconds between two cleanups
+FIRST_AFTER = 60.0  # seconds after start-up before the first (a starting host has other work)
 
 
 def retention_days(store) -> int:
@@ -57,10 +58,10 @@ class Cleanup:
     """A cleanup every ``every`` seconds, one batch per call of ``due``, for a loop that has other work
     between (the event writer moves the spool into the store between two batches)."""
 
-    def __init__(self, every: float = CLEAN_EVERY, batch: int = BATCH):
+    def __init__(self, every: float = CLEAN_EVERY, batch: int = BATCH, first: float = FIRST_AFTER):
         self.every = every
         self.batch = batch
-        self._next = 0.0  # the first cleanup starts at once
+        self._next = time.monotonic() + first
         self._before: float | None = None  # the cutoff of the cleanup under way
 
     def due(self, store, now: float | None = None) -> int:
@@ -83,11 +84,13 @@ class Cleanup:
 
 
 class RetentionCleaner:
-    """A daemon thread running ``clean`` every ``every`` seconds until ``close()``."""
+    """A daemon thread running ``clean`` ``first`` seconds after ``start()``, then every ``every`` seconds,
+    until ``close()``."""
 
-    def __init__(self, store, every: float = CLEAN_EVERY):
+    def __init__(self, store, every: float = CLEAN_EVERY, first: float = FIRST_AFTER):
         self.store = store
         self.every = every
+        self.first = first
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -97,6 +100,8 @@ class RetentionCleaner:
             self._thread.start()
 
     def _run(self) -> None:
+        if self._stop.wait(self.first):
+            return
         while not self._stop.is_set():
             try:
                 clean(self.store, stop=self._stop)
