@@ -418,3 +418,19 @@ def test_the_retention_setting_refuses_what_is_not_a_number_of_days(ctx):
         with pytest.raises(services.ServiceError, match=message):
             services.set_call_retention_days(ctx, bad)
     assert services.call_retention_days(ctx) == 45
+
+
+def test_the_host_knows_which_documents_end_a_call():
+    from lxml import etree
+
+    from designer.host.app import ends_call
+
+    seen = set()
+    for name in EXAMPLES:
+        for doc, body in compile_flow(example(name)).documents.items():
+            root = etree.fromstring(body)
+            goes_on = any(el.tag in ("Gather", "Redirect", "Dial") or "action" in el.attrib or "errorAction" in el.attrib
+                          for el in root.iter())
+            assert ends_call(body) is not goes_on, (name, doc)
+            seen.add(goes_on)
+    assert seen == {True, False}

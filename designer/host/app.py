@@ -97,15 +97,14 @@ DOC_HEADER = b"x-flexml-document"  # which document a router answered with
 DECISIONS_HEADER = b"x-flexml-decisions"  # decisions taken in the answer, for the simulator's transcript
 
 
-# what in an answer makes the carrier request again (a menu's keys, a Redirect, an action or errorAction URL),
-# or keeps the call going for as long as people talk (a transfer); tags and attribute names only: text
-# between tags has its < escaped
-_GOES_ON = (b"<Gather", b"<Redirect", b"<Dial", b'action="', b'Action="')
-
-
 def ends_call(body: bytes) -> bool:
-    """Whether the carrier, having played this answer, has nothing more to request: the call is over."""
-    return not any(mark in body for mark in _GOES_ON)
+    """Whether the carrier, having played this answer, has nothing more to request: the call is over.
+
+    What makes it request again: a menu's keys, a Redirect, an ``action`` or ``errorAction`` URL; a
+    transfer keeps the call going for as long as people talk. Tags and attribute names only (text between
+    tags has its ``<`` escaped); four substring searches, about a microsecond for a typical document.
+    """
+    return not (b"<Gather" in body or b"<Redirect" in body or b"<Dial" in body or b'ction="' in body)
 
 
 class BadRequest(DesignerError):
