@@ -60,16 +60,16 @@ POSTGRES_TABLE = SQLITE_TABLE.replace("REAL", "DOUBLE PRECISION")
 INDEXES = ("CREATE INDEX calls_started ON calls (started)",)
 
 
-def _backfill(json_field: str, number: str) -> str:
-    """The migration's statement that fills ``calls`` from the events already stored (``json_field``
-    reads one field of ``params``; ``number`` turns text into an integer, or NULL when it is not one)."""
+def _backfill(field: str, number: str) -> str:
+    """The migration's statement that fills ``calls`` from the events already stored (``field`` reads one
+    field of ``params``; ``number`` turns text into an integer, or NULL when it is not one). Events from
+    before the host marked the answers that end a call: a menu's "(end of call)" answer counts as one."""
     request = "kind NOT IN ('status', 'decision')"
 
     def first(expr: str, where: str, order: str = "id") -> str:
         return f"(SELECT {expr} FROM events x WHERE x.call_sid = e.call_sid AND {where} ORDER BY {order} LIMIT 1)"
 
     last_status = "kind = 'status'"
-    field = json_field
     return f"""INSERT INTO calls ({", ".join(COLUMNS)})
 SELECT e.call_sid,
     COALESCE({first("flow_id", request)}, MAX(e.flow_id)),
@@ -286,7 +286,9 @@ def hourly_sql(f: CallFilter, placeholder: str, quiet_from: float, origin: float
 
 
 def call_dict(row: Any) -> dict:
-    """A calls row (by column name) as the dict the services and pages read."""
+    """A calls row (by column name) as the dict the services and pages read: ``ended`` is the time of its
+    last event (as ``recent_calls`` always said), ``last_request`` of its last request, ``status_at`` of its
+    status callback; ``ended_by`` is "hangup", "error" or ""; ``outcome`` as ``outcome_sql`` says."""
     return {
         "call_sid": row["call_sid"], "flow_id": row["flow_id"], "rev": row["rev"], "started": row["started"],
         "last_request": row["last_request"], "ended": row["last_at"], "events": row["events"],

@@ -20,8 +20,8 @@ the Calls page makes through ``designer.services``:
 and prints each with its ratio to a plain ``SELECT count(*) FROM events`` in the same run. Target:
 each under 300 ms. It also prints the write cost per event with and without keeping the call list
 (the same first 200,000 events into fresh stores, three times each way, the fastest run of each; "without"
-skips the summary upsert). Not
-collected by pytest (no assertions).
+skips the summary upsert), and for SQLite how long the schema upgrade takes to fill the calls table from
+that many events. Not collected by pytest (no assertions).
 """
 
 from __future__ import annotations
@@ -139,7 +139,34 @@ def price_the_call_list(make_store, rows: list[tuple], rounds: int = 3) -> tuple
     return min(costs[False]), min(costs[True])
 
 
-def run(name: str, make_store, events: int, repeat: int) -> None:
+def time_backfill(rows: list[tuple], folder: Path) -> tuple[float, int]:
+    """Seconds to open a schema-3 SQLite file holding ``rows`` (the migration fills the calls table from its
+    events in one transaction), and the calls it found."""
+    import sqlite3
+
+    from designer.store import SQLiteStore, params_json
+    from designer.store.migrations import SQLITE
+
+    path = folder / "schema3.sqlite"
+    conn = sqlite3.connect(path)
+    for version in (1, 2, 3):
+        for statement in SQLITE[version]:
+            conn.execute(statement)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (3)")
+    conn.executemany("INSERT INTO events (call_sid, flow_id, rev, kind, target, digits, at, params) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(*r[:7], params_json(r[7])) for r in rows])
+    conn.commit()
+    conn.close()
+    t = time.perf_counter()
+    store = SQLiteStore(path)
+    took = time.perf_counter() - t
+    calls = store.count_calls(CallFilter())
+    store.close()
+    return took, calls
+
+
+def run(name: str, make_store, events: int, repeat: int, backfill_in: Path | None = None) -> None:
     rng = random.Random(16)
     today = date.today()
     start = time.mktime((today - timedelta(days=89)).timetuple())
@@ -192,6 +219,10 @@ def run(name: str, make_store, events: int, repeat: int) -> None:
             print(f"  {label:<62} {seconds * 1000:7.1f} ms  {seconds / baseline:5.2f}x count(*)  {verdict}")
         lines = services.calls_csv(ctx, one_day, now=now).count(b"\n") - 1
         print(f"  CSV of that day: {lines:,} calls")
+        if backfill_in is not None:
+            took, calls = time_backfill(rows, backfill_in)
+            print(f"  upgrading a schema-3 file with these events to schema 4 (the calls table filled from them): "
+                  f"{took:.1f} s, {calls:,} calls")
     finally:
         store.close()
 
@@ -205,7 +236,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["FLEXML_STATE_DIR"] = str(Path(tmp) / "state")  # PostgreSQL's key files, not the home folder
         counter = iter(range(1_000_000))
-        run("SQLite", lambda: open_store(str(Path(tmp) / f"calls-{next(counter)}.sqlite")), args.events, args.repeat)
+        run("SQLite", lambda: open_store(str(Path(tmp) / f"calls-{next(counter)}.sqlite")), args.events, args.repeat,
+            backfill_in=Path(tmp))
         if args.postgres:
             if not pgcluster.available():
                 print("PostgreSQL is not installed: skipped")
