@@ -147,11 +147,16 @@ def test_simulate_with_db_records_the_call_marked_as_a_test(tmp_path, capsys):
         store.close()
 
 
-def test_simulate_refuses_db_for_a_url(tmp_path, capsys):
+def test_simulate_refuses_db_for_a_url_or_a_database_it_cannot_open(tmp_path, capsys):
     from designer.cli import main
 
     assert main(["simulate", "http://127.0.0.1:9/flexml", "--db", str(tmp_path / "x.sqlite")]) == 1
     assert "--db records calls to flow files and bundles" in capsys.readouterr().err
+    flow = tmp_path / "pin-check.json"
+    flow.write_text(__import__("compiler").flow.dumps(example("pin-check")))
+    assert main(["simulate", str(flow), "--db", str(tmp_path)]) == 1  # a folder, not a database
+    err = capsys.readouterr().err
+    assert f"--db {tmp_path}: cannot open the database" in err and "Traceback" not in err
 
 
 # --- filters, pages, chart, CSV ------------------------------------------------------------------------------------
