@@ -645,7 +645,6 @@ def _csv_cell(value: object) -> object:
 
 def test_events(on_event: Callable[[CallEvent], None]) -> Callable[[CallEvent], None]:
     """An event hook that marks every event a test call (the Calls page shows and filters them as tests)."""
-
     return lambda event: on_event(as_test(event))
 
 
