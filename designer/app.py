@@ -17,6 +17,7 @@ from designer.context import AppContext
 from designer.host import EventRecorder, host_routes, table_from_store
 from designer.host.events import SpoolRecorder
 from designer.host.guard import server_settings
+from designer.store.retention import RetentionCleaner
 from designer.ui import auth, calls_page, editor, flows_page, numbers_page, settings_page
 from designer.ui.frame import APP_NAME
 from designer.ui.headers import SecurityHeaders
@@ -48,6 +49,9 @@ def build(ctx: AppContext, *, require_login: bool = False) -> None:
     if isinstance(recorder, SpoolRecorder):
         recorder.start()  # moves what a killed server left in the spool, calls or not
     app.on_shutdown(lambda: recorder.close())  # not the bound method: NiceGUI would pass the app as its timeout
+    cleaner = RetentionCleaner(ctx.store)  # old call events go in small batches, off the host's event loop
+    cleaner.start()
+    app.on_shutdown(lambda: cleaner.close())
     auth.install(ctx, require_login)
     if not any(m.cls is SecurityHeaders for m in app.user_middleware):
         app.add_middleware(SecurityHeaders)

@@ -7,13 +7,16 @@ get wrong. Pages show that message; tests call these functions directly.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import secrets
 import time
 import unicodedata
-from datetime import datetime
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from pathlib import PurePath
 
 import networkx as nx
@@ -34,14 +37,23 @@ from designer.context import AppContext
 from designer.errors import DesignerError
 from designer.host.inprocess import InProcessHost, hosted
 from designer.host.table import clock_from_env
-from designer.store import OVERRIDE_STATES, FlowRecord, HoursOverride, Revision, StaleFlow, StoreError
+from designer.store import OVERRIDE_STATES, CallEvent, CallFilter, FlowRecord, HoursOverride, Revision, StaleFlow, \
+    StoreError
+from designer.store.calls import OUTCOME_LABELS, OUTCOMES, QUIET_MINUTES, as_test
+from designer.store.retention import RETENTION_DEFAULT_DAYS, RETENTION_MAX_DAYS, RETENTION_MIN_DAYS, \
+    RETENTION_SETTING, retention_days
 
-__all__ = ["ServiceError", "PublishRefused", "NothingToPublish", "StaleFlow", "StoreError"]  # and the functions below
+__all__ = ["ServiceError", "PublishRefused", "NothingToPublish", "StaleFlow", "StoreError",  # and the functions below
+           "CallFilter", "OUTCOMES", "OUTCOME_LABELS", "QUIET_MINUTES", "RETENTION_DEFAULT_DAYS", "RETENTION_MAX_DAYS",
+           "RETENTION_MIN_DAYS"]
 
 MAX_UPLOAD_BYTES = flowfile.MAX_FLOW_BYTES
 IMPORT_NOTES = "import_notes"  # graph key: the importer's notes, [{"text", "node"}], until dismissed
 SECRET_SETTING = "storage_secret"
 PUBLIC_URL_SETTING = "public_url"
+MAX_PAGE = 200  # calls on one page of the Calls page, at most
+MAX_PERIOD_DAYS = 366  # the longest period the Calls page's chart counts
+CSV_PAGE = 5000  # calls read at a time for a CSV download
 
 
 class ServiceError(DesignerError):
@@ -388,16 +400,17 @@ def compile_draft(ctx: AppContext, flow_id: str, revision: str = "draft") -> Com
 def draft_host(ctx: AppContext, flow_id: str) -> InProcessHost:
     """The draft compiled in memory as revision "draft" and served in process, for a test call.
 
-    Raises PublishRefused while the draft has errors.
+    Raises PublishRefused while the draft has errors. Its events are recorded, marked as a test call.
     """
-    return hosted([compile_draft(ctx, flow_id)])
+    return hosted([compile_draft(ctx, flow_id)], on_event=test_events(_record_now(ctx)))
 
 
 def published_host(ctx: AppContext, flow_id: str) -> InProcessHost:
-    """The designer's own host, in process, for a test call: its events are recorded like the carrier's."""
+    """The designer's own host, in process, for a test call: its events are recorded like the carrier's,
+    marked as a test call."""
     if ctx.table is None or ctx.table.compiled(flow_id) is None:
         raise ServiceError("this flow is not published yet; publish it or call the draft")
-    return hosted(table=ctx.table, on_event=ctx.recorder)
+    return hosted(table=ctx.table, on_event=test_events(_record_now(ctx)))
 
 
 def export_bundle(ctx: AppContext, flow_id: str, rev: int | None = None) -> tuple[str, bytes]:
@@ -572,11 +585,119 @@ def flush_call_events(ctx: AppContext, timeout: float = 0.5) -> None:
 
 def recent_calls(ctx: AppContext, limit: int = 50, flow_id: str | None = None) -> list[dict]:
     """Recent calls, newest first, each with its ``path`` of step ids."""
-    calls = ctx.store.recent_calls(limit=limit, flow_id=flow_id)
+    return _with_paths(ctx, ctx.store.recent_calls(limit=limit, flow_id=flow_id))
+
+
+def _with_paths(ctx: AppContext, calls: list[dict]) -> list[dict]:
     manifests: dict = {}
     for call in calls:
         call["path"] = call_path(ctx, call["call_sid"], manifests)
     return calls
+
+
+def find_calls(ctx: AppContext, where: CallFilter, offset: int = 0, limit: int = 25,
+               now: float | None = None) -> tuple[list[dict], int]:
+    """One page of the calls ``where`` matches (newest first, each with its ``path``), and how many match."""
+    limit = max(1, min(int(limit), MAX_PAGE))
+    calls = ctx.store.find_calls(where, offset=max(0, int(offset)), limit=limit, now=now)
+    return _with_paths(ctx, calls), ctx.store.count_calls(where, now=now)
+
+
+def day_start(day: date) -> float:
+    """The epoch second a local day (this machine's time zone) starts at."""
+    return time.mktime(day.timetuple())
+
+
+def period_filter(where: CallFilter, first: date, last: date) -> CallFilter:
+    """``where`` limited to calls started on local days ``first`` to ``last`` (both included)."""
+    if last < first:
+        raise ServiceError(f"the period ends ({last:%d %b %Y}) before it starts ({first:%d %b %Y})")
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise ServiceError(f"choose a period of at most {MAX_PERIOD_DAYS} days")
+    return replace(where, since=day_start(first), until=day_start(last + timedelta(days=1)))
+
+
+def calls_per_day(ctx: AppContext, where: CallFilter, first: date, last: date,
+                  now: float | None = None) -> dict[date, dict[str, int]]:
+    """Calls started on each local day from ``first`` to ``last`` that ``where`` matches, by outcome
+    (``designer.store.OUTCOMES``); every day of the period is there, an empty dict if it had none."""
+    where = period_filter(where, first, last)
+    days: dict[date, dict[str, int]] = {first + timedelta(days=i): {} for i in range((last - first).days + 1)}
+    for hour, outcome, n in ctx.store.calls_by_hour(where, where.since, now=now):
+        day = datetime.fromtimestamp(where.since + hour * 3600).date()
+        if day in days:
+            days[day][outcome] = days[day].get(outcome, 0) + n
+    return days
+
+
+CSV_COLUMNS = ("call", "started", "flow", "revision", "from", "to", "outcome", "status callback", "duration (s)",
+               "last request", "events", "test call")
+
+
+def calls_csv(ctx: AppContext, where: CallFilter, now: float | None = None) -> bytes:
+    """Every call ``where`` matches, newest first, as CSV (UTF-8, a header row): what the Calls page shows."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    offset = 0
+    while True:
+        page = ctx.store.find_calls(where, offset=offset, limit=CSV_PAGE, now=now)
+        for c in page:
+            writer.writerow([_csv_cell(v) for v in (
+                c["call_sid"], _iso(c["started"]), c["flow_id"], c["rev"], c["from"], c["to"], c["outcome"],
+                c["status"], c["duration"], _iso(c["last_request"]), c["events"], "yes" if c["test"] else "no")])
+        if len(page) < CSV_PAGE:
+            return out.getvalue().encode("utf-8")
+        offset += CSV_PAGE
+
+
+def _iso(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds") if ts else ""
+
+
+def _csv_cell(value: object) -> object:
+    """A cell a spreadsheet will not run: text starting with = + - @ (a caller's forged number) is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not value[1:].isdigit():
+        return "'" + value
+    return value
+
+
+def test_events(on_event: Callable[[CallEvent], None]) -> Callable[[CallEvent], None]:
+    """An event hook that marks every event a test call (the Calls page shows and filters them as tests)."""
+    return lambda event: on_event(as_test(event))
+
+
+test_events.__test__ = False  # a service, not a pytest test
+
+
+def _record_now(ctx: AppContext) -> Callable[[CallEvent], None]:
+    """Where a test call's events go: the host's recorder, else straight into the store."""
+    if ctx.recorder is not None:
+        return ctx.recorder
+    return lambda event: ctx.store.record_events([event])
+
+
+# --- retention of call events ------------------------------------------------------------
+
+
+def call_retention_days(ctx: AppContext) -> int:
+    """How many days call events are kept (the setting, else RETENTION_DEFAULT_DAYS)."""
+    return retention_days(ctx.store)
+
+
+def set_call_retention_days(ctx: AppContext, days: object) -> int:
+    """Keep call events for ``days`` (a whole number, or its text) days; ServiceError naming the value."""
+    if isinstance(days, float) and days.is_integer():
+        days = int(days)
+    try:
+        value = int(str("" if days is None else days).strip())
+    except ValueError:
+        raise ServiceError(f"keep call events for: {str(days)[:40]!r} is not a whole number of days") from None
+    if not RETENTION_MIN_DAYS <= value <= RETENTION_MAX_DAYS:
+        raise ServiceError(f"keep call events for: {value} days; choose from {RETENTION_MIN_DAYS} to "
+                           f"{RETENTION_MAX_DAYS:,} days")
+    ctx.store.set_setting(RETENTION_SETTING, str(value))
+    return value
 
 
 # --- settings and first run ------------------------------------------------------------
@@ -714,7 +835,7 @@ def test_call_host(ctx: AppContext, flow_id: str, published: bool, at: datetime 
         compiled = ctx.table.compiled(flow_id) if ctx.table is not None else None
         if compiled is None:
             raise ServiceError("this flow is not published yet; publish it or call the draft")
-        host = hosted([compiled])
+        host = hosted([compiled], on_event=test_events(_record_now(ctx)))
     else:
         host = draft_host(ctx, flow_id)
     host.table.set_overrides({(flow_id, o.node): Override(o.state, o.until) for o in ctx.store.overrides(flow_id)})

@@ -91,7 +91,7 @@ async def test_a_calls_first_event_keeps_who_called_and_later_ones_only_what_cha
     assert (hours.kind, hours.target, hours.params["branch"]) == ("decision", "hours", "open")
     assert entry.params["From"] == "15551230001" and entry.params["Direction"] == "inbound"
     assert router.params == {"answer": "vm-prompt", "attempt": "1"} and router.digits == "2"
-    assert saved.params == {"RecordingUrl": "http://r/1.mp3"}
+    assert saved.params == {"RecordingUrl": "http://r/1.mp3", "end": "1"}  # "bye" hangs up: the call is over
 
 
 @pytest.mark.parametrize("to", ["15162065337", "+1 (516) 206-5337", "5162065337", "+15162065337",

@@ -121,7 +121,29 @@ async def test_test_call_on_the_draft_follows_the_keypad(user: User, ctx, editor
     await user.should_see("the caller speaks for 8 s, then presses #: recorded")
     await user.should_see("Call ended")
     assert editor.path[:5] == ["welcome", "menu", "vm-prompt", "voicemail", "vm-thanks"]
-    assert ctx.store.recent_calls() == []  # a draft call is not logged as a real one
+    services.flush_call_events(ctx, timeout=5)
+    (call,), _ = services.find_calls(ctx, services.CallFilter())
+    # a test call is recorded like a real one, with the status callback the simulator sends, marked a test
+    assert (call["flow_id"], call["rev"], call["test"], call["outcome"]) == ("main-menu", "draft", True, "completed")
+    assert int(call["duration"]) > 0
+    assert services.find_calls(ctx, services.CallFilter(test=False)) == ([], 0)
+
+
+async def test_hanging_up_a_test_call_sends_its_status_callback(user: User, ctx, editors):
+    services.create_from_example(ctx, "main-menu")
+    await user.open("/panels/main-menu")
+    user.find(marker="start-call").click()
+    await user.should_see("The menu waits for 1 key")
+    user.find(marker="hang-up").click()
+    await user.should_see("You hung up.")
+    for _ in range(50):  # the status callback goes out in the background
+        services.flush_call_events(ctx, timeout=1)
+        calls, _ = services.find_calls(ctx, services.CallFilter())
+        if calls and calls[0]["status"]:
+            break
+        await asyncio.sleep(0.05)
+    (call,) = calls
+    assert (call["outcome"], call["test"], call["rev"]) == ("completed", True, "draft")
 
 
 async def test_test_call_star_ends_a_transfer_that_allows_it(user: User, ctx, editors):
@@ -151,7 +173,7 @@ async def test_test_call_on_the_published_flow_is_logged(user: User, ctx, editor
     await user.should_see("Call ended")
     ctx.recorder.flush()
     (call,) = services.recent_calls(ctx)
-    assert call["flow_id"] == "pin-check" and call["rev"] == "1"
+    assert call["flow_id"] == "pin-check" and call["rev"] == "1" and call["test"]  # a test call, marked so
     assert call["path"][:3] == ["ask-pin", "granted", "account-team"]
 
 

@@ -1,5 +1,5 @@
 """flexml-designer simulate FLOW.json|BUNDLE.zip|URL [--digits 1,#,…] [--from N] [--to N] [--dial-outcome …]
-[--at 2026-12-24T18:30 [--tz ZONE]]"""
+[--at 2026-12-24T18:30 [--tz ZONE]] [--db URL]"""
 
 from __future__ import annotations
 
@@ -45,6 +45,9 @@ def add_arguments(p) -> None:
                    help="documents a call may request before it counts as a loop (default 50)")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S",
                    help="seconds a server has to answer each request (default 10)")
+    p.add_argument("--db", default=None, metavar="URL",
+                   help="record the call in this store (a SQLite file or postgresql://…), marked as a test call: "
+                        "it shows on the designer's Calls page (flow files and bundles only)")
 
 
 def parse_digits(text: str | None) -> list[str | None]:
@@ -87,7 +90,7 @@ def run(args) -> int:
         except ValueError as exc:
             raise UserError(f"--at: {exc}") from None
     target = args.target
-    hosted = None
+    hosted = store = None
     if target.startswith(("http://", "https://")):
         try:
             urlsplit(target).port  # reads the host and port: an unclosed [ or a port past 65535 fail here
@@ -96,11 +99,15 @@ def run(args) -> int:
         if at is not None:
             raise UserError("--at works for flow files and bundles (hosted here), not for a URL: the server "
                             "there keeps its own clock")
+        if args.db:
+            raise UserError("--db records calls to flow files and bundles (hosted here); the server at a URL "
+                            "records its own calls")
         url, transport, flows, status_url = target, None, [], args.status_callback
     elif "://" in target:
         raise UserError(f"{target!r}: only http:// and https:// URLs can be called")
     else:
         from designer.simulator.hosting import host_sources
+        store = _open_store(args.db) if args.db else None
         hosted = host_sources([target], at=at)  # a bad file raises FlowError/CompileError/BundleError: one clear line
         url, transport, flows = hosted.url, hosted.transport, hosted.flows
         status_url = args.status_callback or hosted.status_url
@@ -115,6 +122,8 @@ def run(args) -> int:
                       method=args.method, max_fetches=args.max_fetches, fetch_timeout=args.timeout,
                       on_event=show, status_callback_url=status_url, flows=flows)
     print(result.summary())
+    if hosted is not None and store is not None:
+        _record(store, hosted.events, args.db)
     problems = hosted.host_errors() if hosted else []
     for problem in problems:
         print(f"the host answered with an apology: {problem}", file=sys.stderr)
@@ -123,3 +132,24 @@ def run(args) -> int:
     if problems:
         return 1
     return 0
+
+
+def _open_store(db: str):
+    from designer.store import StoreError, open_store, safe_url
+
+    try:
+        return open_store(db)
+    except (OSError, StoreError, Exception) as exc:  # sqlite3 errors too: one clear line
+        raise UserError(f"--db {safe_url(db)}: cannot open the database: {exc}") from None
+
+
+def _record(store, events, db: str) -> None:
+    """The host's events of this call into ``store``, marked as a test call."""
+    from designer.store import safe_url
+    from designer.store.calls import as_test
+
+    try:
+        store.record_events([as_test(e) for e in events])
+    finally:
+        store.close()
+    print(f"recorded in {safe_url(db)} as a test call ({len(events)} events)")

@@ -21,8 +21,10 @@ runs only on CPU time the answering processes leave over (SCHED_IDLE). Every
 ``GATHER`` seconds (or when woken through its stdin) it moves what the spool
 folder holds into SQLite (``spool.drain``: every file, also those left by
 processes that were killed), and answers on its stdout with how many events and
-bytes of this recorder's files are in the database. When its stdin closes (the
-recorder stopped, or its process was killed) it moves what is left and exits
+bytes of this recorder's files are in the database. A minute after it starts, and every ten minutes
+after that, it also deletes call events older than the retention setting (``designer.store.retention``),
+a small batch at a time between two moves. When its stdin closes (the recorder stopped, or its process
+was killed) it moves what is left and exits
 quietly. A child that dies is replaced; nothing is lost with it, the next one
 goes on from the position committed with the last events. One that dies soon
 after starting (a database it cannot open) is given a rest first, doubling up
@@ -47,6 +49,7 @@ import time
 
 from designer.host.spool import ROTATE_BYTES, SpoolWriter, drain, spool_folder
 from designer.store import CallEvent, StoreError, is_postgres, open_store, safe_url, sqlite_path
+from designer.store.retention import Cleanup
 
 log = logging.getLogger("flexml.host")
 
@@ -345,11 +348,14 @@ def main(argv: list[str]) -> int:
     os.set_blocking(stdout, False)  # a recorder that does not read must not stop us
     told: tuple[int, int] | None = None
     eof = False
+    cleanup = Cleanup()  # call events older than the retention setting, in small batches
     while True:
         try:
             drain(folder, store)
         except Exception as exc:  # noqa: BLE001 - a locked or full database: the events wait in the spool
             log.error("could not move call events into %s: %s; trying again", safe_url(db), exc)
+        if not eof:
+            cleanup.due(store)
         try:
             counts = store.spool_totals(tag)
         except Exception:  # noqa: BLE001 - the database went away: answer again once it is back

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from designer.errors import DesignerError
+from designer.store.calls import CallFilter
 
 
 class StoreError(DesignerError):
@@ -141,7 +142,12 @@ class Store(Protocol):
     def set_override(self, flow_id: str, node: str, state: str, until: float | None) -> None: ...
     def clear_override(self, flow_id: str, node: str) -> None: ...
     def overrides(self, flow_id: str | None = None) -> list[HoursOverride]: ...
+    # the call list (one row per call, kept by record_rows; designer/store/calls.py)
     def recent_calls(self, limit: int = 50, flow_id: str | None = None) -> list[dict]: ...
+    def find_calls(self, where: CallFilter, offset: int = 0, limit: int = 50, now: float | None = None) -> list[dict]: ...
+    def count_calls(self, where: CallFilter, now: float | None = None) -> int: ...
+    def calls_by_hour(self, where: CallFilter, origin: float, now: float | None = None) -> list[tuple[int, str, int]]: ...
+    def delete_calls_before(self, before: float, limit: int = 500) -> int: ...  # retention, in small batches
     def call_events(self, call_sid: str) -> list[CallEvent]: ...
     # settings
     def get_setting(self, key: str, default: str | None = None) -> str | None: ...
@@ -164,12 +170,6 @@ _encode_params = json.encoder.c_make_encoder(
 def params_json(params: dict[str, Any]) -> str:
     """An event's parameters as compact JSON text (str values, as the host records them)."""
     return "".join(_encode_params(params, 0)) if params else "{}"
-
-
-def _first_param(events: list[CallEvent], name: str) -> str:
-    """A call-level field (From, To) from the first event that has it (the host keeps them on a call's first
-    request, and status callbacks carry them too)."""
-    return next((e.params[name] for e in events if e.params.get(name)), "")
 
 
 def _token_hash(token: str) -> str:

@@ -11,17 +11,19 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
+from designer.store import calls
 from designer.store.base import StoreError
 
 log = logging.getLogger("flexml.store")
 
-SCHEMA_VERSION = 3  # what this code reads and writes
+SCHEMA_VERSION = 4  # what this code reads and writes
 
 # what each step does, for the start-up message
 PURPOSE = {
     1: "flows, revisions, numbers, call events, settings, sessions",
     2: "a change counter hosts follow (publish, restore, bind and unbind reach every host)",
     3: "the operators' switches of Hours steps (closed now / open now)",
+    4: "a calls table (one row per call: status, duration, how it ended, test or real), filled from the events",
 }
 
 SQLITE: dict[int, list[str]] = {
@@ -100,6 +102,7 @@ SQLITE: dict[int, list[str]] = {
     PRIMARY KEY (flow_id, node)
 )""",
     ],
+    4: [calls.SQLITE_TABLE, *calls.INDEXES, calls.SQLITE_BACKFILL],
 }
 
 POSTGRES: dict[int, list[str]] = {
@@ -160,6 +163,7 @@ POSTGRES: dict[int, list[str]] = {
     PRIMARY KEY (flow_id, node)
 )""",
     ],
+    4: [calls.POSTGRES_TABLE, *calls.INDEXES, calls.POSTGRES_BACKFILL],
 }
 
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"

@@ -24,13 +24,16 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from designer.store.base import (
     OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark, SpoolPosition,
-    StaleFlow, StoreError, _first_param, _token_hash, params_json, safe_url,
+    StaleFlow, StoreError, _token_hash, params_json, safe_url,
 )
+from designer.store.calls import CallFilter, call_dict, count_sql, hourly_sql, list_sql, quiet_from, summarise, \
+    upsert_sql
 from designer.store.migrations import POSTGRES, VERSION_TABLE, apply
 
 CHANNEL = "flexml_store_changes"
 CONNECT_SECONDS = 5  # how long one attempt to reach the server may take
 _MIGRATION_LOCK = 0x666C65786D6C  # advisory lock id: one process migrates at a time
+_UPSERT_CALL = upsert_sql("%s", "GREATEST")
 _EVENT_COPY = "COPY events (call_sid, flow_id, rev, kind, target, digits, at, params) FROM STDIN"
 
 
@@ -274,6 +277,8 @@ class PostgresStore:
                 with conn.cursor() as cur, cur.copy(_EVENT_COPY) as copy:
                     for sid, flow, rev, kind, target, digits, at, params in rows:
                         copy.write_row((sid, flow, rev, kind, target, digits, at, params_json(params)))
+                with conn.cursor() as cur:
+                    cur.executemany(_UPSERT_CALL, summarise(rows))
             if mark is not None:
                 conn.execute('INSERT INTO event_spool (name, tag, "offset", events) VALUES (%s, %s, %s, %s) '
                              'ON CONFLICT (name) DO UPDATE SET "offset" = excluded."offset", '
@@ -315,24 +320,37 @@ class PostgresStore:
         return [HoursOverride(r["flow_id"], r["node"], r["state"], r["until"], r["set_at"]) for r in rows]
 
     def recent_calls(self, limit: int = 50, flow_id: str | None = None) -> list[dict]:
-        """Calls, newest first: call_sid, flow_id, rev, started, ended, events, status, from, to."""
-        where = "WHERE flow_id = %s" if flow_id else ""
-        params: tuple = (flow_id, limit) if flow_id else (limit,)
-        rows = self._all(f"SELECT call_sid, MIN(at) AS started, MAX(at) AS ended, COUNT(*) AS n FROM events {where} "
-                         "GROUP BY call_sid ORDER BY started DESC LIMIT %s", params)
-        out = []
-        for r in rows:
-            events = self.call_events(r["call_sid"])
-            first = next((e for e in events if e.kind != "status"), events[0])
-            status = next((e for e in reversed(events) if e.kind == "status"), None)
-            out.append({
-                "call_sid": r["call_sid"], "flow_id": first.flow_id, "rev": first.rev,
-                "started": r["started"], "ended": r["ended"], "events": r["n"],
-                "from": _first_param(events, "From"), "to": _first_param(events, "To"),
-                "status": status.params.get("CallStatus", "") if status else "",
-                "duration": status.params.get("CallDuration", "") if status else "",
-            })
-        return out
+        """Calls, newest first (``find_calls`` without a filter but the flow)."""
+        return self.find_calls(CallFilter(flow_id=flow_id), limit=limit)
+
+    def find_calls(self, where: CallFilter, offset: int = 0, limit: int = 50, now: float | None = None) -> list[dict]:
+        """One page of the calls ``where`` matches, newest first (``designer.store.calls.call_dict``)."""
+        sql, params = list_sql(where, "%s", quiet_from(now), offset, limit)
+        return [call_dict(r) for r in self._all(sql, tuple(params))]
+
+    def count_calls(self, where: CallFilter, now: float | None = None) -> int:
+        sql, params = count_sql(where, "%s", quiet_from(now))
+        return int(self._one(sql, tuple(params))["n"])
+
+    def calls_by_hour(self, where: CallFilter, origin: float, now: float | None = None) -> list[tuple[int, str, int]]:
+        """(hour since ``origin``, outcome, calls) for the calls ``where`` matches (started at or after ``origin``)."""
+        sql, params = hourly_sql(where, "%s", quiet_from(now), origin, "FLOOR({} / {})")
+        return [(int(r["hour"]), r["outcome"], int(r["n"])) for r in self._all(sql, tuple(params))]
+
+    def delete_calls_before(self, before: float, limit: int = 500) -> int:
+        """Delete up to ``limit`` calls started before ``before`` (their events and rows), and
+        up to ``limit`` such events without a CallSid; returns how many events went. One short transaction."""
+        with self._pool.connection() as conn:
+            sids = [r["call_sid"] for r in conn.execute(
+                "SELECT call_sid FROM calls WHERE started < %s ORDER BY started LIMIT %s FOR UPDATE SKIP LOCKED",
+                (before, limit))]
+            gone = 0
+            if sids:
+                gone += conn.execute("DELETE FROM events WHERE call_sid = ANY(%s)", (sids,)).rowcount
+                conn.execute("DELETE FROM calls WHERE call_sid = ANY(%s)", (sids,))
+            gone += conn.execute("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE call_sid = '' "
+                                 "AND at < %s ORDER BY id LIMIT %s)", (before, limit)).rowcount
+        return gone
 
     def call_events(self, call_sid: str) -> list[CallEvent]:
         rows = self._all("SELECT * FROM events WHERE call_sid = %s ORDER BY at, id", (call_sid,))

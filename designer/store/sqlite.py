@@ -11,8 +11,10 @@ from pathlib import Path
 
 from designer.store.base import (
     EVENT_ROWS, OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark,
-    SpoolPosition, StaleFlow, StoreError, _first_param, _token_hash, params_json,
+    SpoolPosition, StaleFlow, StoreError, _token_hash, params_json,
 )
+from designer.store.calls import CallFilter, call_dict, count_sql, hourly_sql, list_sql, quiet_from, summarise, \
+    upsert_sql
 from designer.store.migrations import SQLITE, VERSION_TABLE, apply
 
 # The database and the files SQLite and the designer keep beside it: readable by their owner only
@@ -53,6 +55,7 @@ def _insert_events_sql(rows: int) -> str:
 
 
 _INSERT_EVENTS = _insert_events_sql(EVENT_ROWS)
+_UPSERT_CALL = upsert_sql("?", "MAX")
 
 
 class SQLiteStore:
@@ -305,6 +308,7 @@ class SQLiteStore:
                               for v in (sid, flow, rev, kind, target, digits, at, params_json(params))]
                     sql = _INSERT_EVENTS if len(chunk) == EVENT_ROWS else _insert_events_sql(len(chunk))
                     conn.execute(sql, values)
+                conn.executemany(_UPSERT_CALL, summarise(rows))
                 if mark is not None:
                     conn.execute("INSERT INTO event_spool (name, tag, offset, events) VALUES (?, ?, ?, ?) "
                                  "ON CONFLICT(name) DO UPDATE SET offset = excluded.offset, "
@@ -349,25 +353,44 @@ class SQLiteStore:
         return [HoursOverride(r["flow_id"], r["node"], r["state"], r["until"], r["set_at"]) for r in rows]
 
     def recent_calls(self, limit: int = 50, flow_id: str | None = None) -> list[dict]:
-        """Calls, newest first: call_sid, flow_id, rev, started, ended, events, status, from, to."""
-        where = "WHERE flow_id = ?" if flow_id else ""
-        params: tuple = (flow_id, limit) if flow_id else (limit,)
-        rows = self._conn().execute(
-            f"SELECT call_sid, MIN(at) AS started, MAX(at) AS ended, COUNT(*) AS n FROM events {where} "
-            "GROUP BY call_sid ORDER BY started DESC LIMIT ?", params).fetchall()
-        out = []
-        for r in rows:
-            events = self.call_events(r["call_sid"])
-            first = next((e for e in events if e.kind != "status"), events[0])
-            status = next((e for e in reversed(events) if e.kind == "status"), None)
-            out.append({
-                "call_sid": r["call_sid"], "flow_id": first.flow_id, "rev": first.rev,
-                "started": r["started"], "ended": r["ended"], "events": r["n"],
-                "from": _first_param(events, "From"), "to": _first_param(events, "To"),
-                "status": status.params.get("CallStatus", "") if status else "",
-                "duration": status.params.get("CallDuration", "") if status else "",
-            })
-        return out
+        """Calls, newest first (``find_calls`` without a filter but the flow)."""
+        return self.find_calls(CallFilter(flow_id=flow_id), limit=limit)
+
+    def find_calls(self, where: CallFilter, offset: int = 0, limit: int = 50, now: float | None = None) -> list[dict]:
+        """One page of the calls ``where`` matches, newest first (``designer.store.calls.call_dict``)."""
+        sql, params = list_sql(where, "?", quiet_from(now), offset, limit)
+        return [call_dict(r) for r in self._conn().execute(sql, params)]
+
+    def count_calls(self, where: CallFilter, now: float | None = None) -> int:
+        sql, params = count_sql(where, "?", quiet_from(now))
+        return int(self._conn().execute(sql, params).fetchone()[0])
+
+    def calls_by_hour(self, where: CallFilter, origin: float, now: float | None = None) -> list[tuple[int, str, int]]:
+        """(hour since ``origin``, outcome, calls) for the calls ``where`` matches (started at or after ``origin``)."""
+        sql, params = hourly_sql(where, "?", quiet_from(now), origin, "CAST({} / {} AS INTEGER)")
+        return [(int(r[0]), r[1], int(r[2])) for r in self._conn().execute(sql, params)]
+
+    def delete_calls_before(self, before: float, limit: int = 500) -> int:
+        """Delete up to ``limit`` calls started before ``before`` (their events and rows), and
+        up to ``limit`` such events without a CallSid; returns how many events went. One short transaction."""
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                sids = [r[0] for r in conn.execute("SELECT call_sid FROM calls WHERE started < ? ORDER BY started "
+                                                   "LIMIT ?", (before, limit))]
+                gone = 0
+                if sids:
+                    marks = ",".join("?" * len(sids))
+                    gone += conn.execute(f"DELETE FROM events WHERE call_sid IN ({marks})", sids).rowcount
+                    conn.execute(f"DELETE FROM calls WHERE call_sid IN ({marks})", sids)
+                gone += conn.execute("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE call_sid = '' "
+                                     "AND at < ? ORDER BY id LIMIT ?)", (before, limit)).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return gone
 
     def call_events(self, call_sid: str) -> list[CallEvent]:
         rows = self._conn().execute("SELECT * FROM events WHERE call_sid = ? ORDER BY at, id", (call_sid,))

@@ -1,4 +1,5 @@
-"""The settings page (``/settings``): the public URL the carrier uses, the password, the carrier account."""
+"""The settings page (``/settings``): the public URL the carrier uses, the password, how long calls are kept,
+the carrier account."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def register(ctx: AppContext) -> None:
             public_url_card(ctx)
             phone_country_card(ctx)
             password_card(ctx)
+            call_history_card(ctx)
             carrier_ui.carrier_settings_card(ctx)
 
 
@@ -67,6 +69,32 @@ def phone_country_card(ctx: AppContext) -> None:
 
         ui.select(services.phone_regions(), label="Default country", value=services.default_region(ctx),
                   with_input=True, on_change=save).props("outlined dense").classes("w-64").mark("default-region")
+
+
+def call_history_card(ctx: AppContext) -> None:
+    """How long call events (the Calls page, each call's steps) are kept."""
+    with ui.card().classes("w-full p-4 gap-3").props("flat bordered"):
+        card_heading("history", "Call history")
+        ui.label("Calls older than this are deleted from the Calls page, with the steps each caller took, a little "
+                 "at a time in the background. Voicemail messages are not deleted by it.") \
+            .classes("text-sm text-slate-500")
+        with ui.row().classes("w-full items-start gap-3"):
+            days = ui.number("Keep calls for (days)", value=services.call_retention_days(ctx),
+                             min=services.RETENTION_MIN_DAYS, max=services.RETENTION_MAX_DAYS, step=1, format="%d") \
+                .props("outlined dense").classes("w-56").mark("retention-days")
+
+            def save() -> None:
+                retention_error.clear()
+                try:
+                    kept = services.set_call_retention_days(ctx, days.value)
+                except ServiceError as exc:
+                    retention_error.show(str(exc), days)
+                    return
+                days.value = kept
+                ui.notify(f"Calls are kept for {kept} days", type="positive")
+
+            ui.button("Save", on_click=save).props("unelevated no-caps").classes("mt-0.5").mark("save-retention")
+        retention_error = FormError("retention-error")
 
 
 def password_card(ctx: AppContext) -> None:

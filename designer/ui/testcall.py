@@ -2,7 +2,8 @@
 
 The call runs through the simulator against a host in this process (the
 draft: compiled in memory as revision "draft"; the published flow: the
-designer's own host, so the call shows on the Calls page). The caller is the
+designer's own host); either way the call shows on the Calls page, marked as a test call, with the
+status callback the simulator sends at its end. The caller is the
 person at the keypad: at each menu the call waits for their keys, up to the
 menu's timeout. Each step played is highlighted on the canvas.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -108,6 +111,13 @@ class KeypadCaller(ScriptedCaller):
         return keys or None
 
 
+async def hung_up(transport: httpx.AsyncBaseTransport, status_url: str, call_sid: str, seconds: float) -> None:
+    """Send the status callback of a test call the person at the keypad hung up."""
+    async with httpx.AsyncClient(transport=transport) as client:
+        await client.post(status_url, json={"CallSid": call_sid, "CallStatus": "completed",
+                                            "CallDuration": str(round(seconds))})
+
+
 def test_call_panel(ctx: AppContext, editor: Any) -> "TestCallPanel":
     panel = TestCallPanel(ctx, editor)
     panel.build()
@@ -184,19 +194,20 @@ class TestCallPanel:
         zone = self.editor.graph.graph.get("timezone") if hasattr(self.editor, "graph") else None
         return at_time(text, zone if isinstance(zone, str) and zone in timezones() else None)
 
-    def _target(self) -> tuple[str, httpx.AsyncBaseTransport, list[CompiledFlow]]:
+    def _target(self) -> tuple[str, httpx.AsyncBaseTransport, list[CompiledFlow], str]:
         published = self.source.value == "published"
         host = services.test_call_host(self.ctx, self.flow_id, published, self._pretend_time())
         rev = None if published else "draft"
         self.base = host.base_url
         compiled = host.table.compiled(self.flow_id, rev)
-        return host.url(self.flow_id, rev), host.transport, [compiled] if compiled is not None else []
+        return host.url(self.flow_id, rev), host.transport, [compiled] if compiled is not None else [], \
+            host.status_url
 
     def start(self) -> None:
         if self.task is not None and not self.task.done():
             return
         try:
-            url, transport, flows = self._target()
+            url, transport, flows, status_url = self._target()
         except PublishRefused as exc:
             first = exc.problems[0]
             self.state.text = f"The draft has {len(exc.problems)} error(s) to fix first (e.g. {first})."
@@ -218,18 +229,23 @@ class TestCallPanel:
         self.state.text = "Calling…"
         self.start_button.disable()
         self.hangup_button.enable()
-        self.task = background_tasks.create(self._run(url, transport, flows), name=f"test call {self.flow_id}")
+        self.task = background_tasks.create(self._run(url, transport, flows, status_url), name=f"test call {self.flow_id}")
 
-    async def _run(self, url: str, transport: httpx.AsyncBaseTransport, flows: list[CompiledFlow]) -> None:
+    async def _run(self, url: str, transport: httpx.AsyncBaseTransport, flows: list[CompiledFlow],
+                   status_url: str) -> None:
+        call_sid, started = uuid.uuid4().hex, time.monotonic()
         try:
             # with speech on, the transcript keeps pace with the voice (virtual seconds played in real time)
             self.result = await simulate_call(url, caller=self.caller, transport=transport, on_event=self._event,
                                               flows=flows, from_=(self.from_number.value or "").strip(),
-                                              to="15550000002",
-                                              pace=1.0 if self.speak.value else 0.0)
+                                              to="15550000002", status_callback_url=status_url,
+                                              pace=1.0 if self.speak.value else 0.0, call_sid=call_sid)
             verdict = "Call ended" if self.result.ok else "Call broke"
             self.state.text = f"{verdict}: {self.result.reason} ({self.result.call_duration} s)."
         except asyncio.CancelledError:
+            # as the carrier does when a caller hangs up: the status callback, so the call shows as ended
+            background_tasks.create(hung_up(transport, status_url, call_sid, time.monotonic() - started),
+                                    name=f"test call {self.flow_id} hung up")
             if not self.transcript.is_deleted:
                 self.state.text = "You hung up."
                 self._line("hangup", "You hung up.")
