@@ -491,7 +491,8 @@ def _manifest(ctx: AppContext, flow_id: str, rev: str, cache: dict | None = None
 
 def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple],
                         decisions: dict[str, dict[str, str | None]] | None = None) -> list[str]:
-    """The steps a call played, from its events in order: ("document", name) and ("router", gather, answer).
+    """The steps a call played, from its events in order: ("document", name), ("router", gather, answer) and
+    ("recording", record, answer).
 
     A document plays its steps in order. A router event means the caller
     pressed keys at that Gather, so what follows the Gather in the document
@@ -518,7 +519,7 @@ def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple],
         elif kind == "document":
             played.append(list(steps_of.get(target, [])))
             go_on()
-        elif kind == "router":
+        elif kind in ("router", "recording"):  # a Record's action answers with the document after it, too
             if pending and pending[0][0] == target:
                 pending.pop(0)  # the decision's own URL (a transfer's outcome): it answered with ``answer``
             elif played and target in played[-1]:

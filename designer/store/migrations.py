@@ -15,13 +15,15 @@ from designer.store.base import StoreError
 
 log = logging.getLogger("flexml.store")
 
-SCHEMA_VERSION = 3  # what this code reads and writes
+SCHEMA_VERSION = 5  # what this code reads and writes
 
 # what each step does, for the start-up message
 PURPOSE = {
     1: "flows, revisions, numbers, call events, settings, sessions",
     2: "a change counter hosts follow (publish, restore, bind and unbind reach every host)",
     3: "the operators' switches of Hours steps (closed now / open now)",
+    4: "(placeholder)",
+    5: "the voicemail inbox (recordings the carrier reported, new or heard)",
 }
 
 SQLITE: dict[int, list[str]] = {
@@ -100,6 +102,28 @@ SQLITE: dict[int, list[str]] = {
     PRIMARY KEY (flow_id, node)
 )""",
     ],
+    4: [],
+    5: [
+        # one row per recording a Record step's action reported (filled by record_rows from "recording"
+        # events); a carrier retrying the same request does not add a second row
+        """CREATE TABLE IF NOT EXISTS voicemails (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_sid TEXT NOT NULL,
+    flow_id TEXT NOT NULL,
+    rev TEXT NOT NULL,
+    node TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    called TEXT NOT NULL,
+    at REAL NOT NULL,
+    duration INTEGER,
+    url TEXT NOT NULL,
+    file_sid TEXT NOT NULL,
+    heard_at REAL
+)""",
+        "CREATE UNIQUE INDEX IF NOT EXISTS voicemails_once ON voicemails (call_sid, node, url)",
+        "CREATE INDEX IF NOT EXISTS voicemails_flow ON voicemails (flow_id, at)",
+        "CREATE INDEX IF NOT EXISTS voicemails_new ON voicemails (heard_at)",
+    ],
 }
 
 POSTGRES: dict[int, list[str]] = {
@@ -159,6 +183,26 @@ POSTGRES: dict[int, list[str]] = {
     set_at DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (flow_id, node)
 )""",
+    ],
+    4: [],
+    5: [
+        """CREATE TABLE voicemails (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    call_sid TEXT NOT NULL,
+    flow_id TEXT NOT NULL,
+    rev TEXT NOT NULL,
+    node TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    called TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL,
+    duration INTEGER,
+    url TEXT NOT NULL,
+    file_sid TEXT NOT NULL,
+    heard_at DOUBLE PRECISION
+)""",
+        "CREATE UNIQUE INDEX voicemails_once ON voicemails (call_sid, node, url)",
+        "CREATE INDEX voicemails_flow ON voicemails (flow_id, at)",
+        "CREATE INDEX voicemails_new ON voicemails (heard_at)",
     ],
 }
 
