@@ -17,7 +17,7 @@ from designer.context import AppContext
 from designer.host import EventRecorder, host_routes, table_from_store
 from designer.host.events import SpoolRecorder
 from designer.host.guard import server_settings
-from designer.ui import auth, calls_page, editor, flows_page, numbers_page, settings_page
+from designer.ui import auth, calls_page, editor, flows_page, frame, numbers_page, settings_page, voicemail_page
 from designer.ui.frame import APP_NAME
 from designer.ui.headers import SecurityHeaders
 
@@ -54,6 +54,8 @@ def build(ctx: AppContext, *, require_login: bool = False) -> None:
     flows_page.register(ctx)
     numbers_page.register(ctx)
     calls_page.register(ctx)
+    voicemail_page.register(ctx)
+    frame.count_new_voicemails_with(lambda: services.new_voicemail_count(ctx))
     settings_page.register(ctx)
     editor.register(ctx)
 

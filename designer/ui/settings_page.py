@@ -20,6 +20,7 @@ def register(ctx: AppContext) -> None:
         with frame("Settings", "Settings"):
             page_heading("Settings")
             public_url_card(ctx)
+            carrier_trust_card(ctx)
             phone_country_card(ctx)
             password_card(ctx)
             carrier_ui.carrier_settings_card(ctx)
@@ -47,7 +48,62 @@ def public_url_card(ctx: AppContext) -> None:
             url.on("keydown.enter", save)
             ui.button("Save", on_click=save).props("unelevated no-caps").classes("mt-0.5").mark("save-url")
         url_error = FormError("url-error")
-        ui.label(f"Carrier account URL: {services.public_url(ctx)}/flexml").classes("text-xs text-slate-500 font-mono")
+        ui.label(f"Carrier account URL: {services.carrier_urls(ctx, '')['account']}") \
+            .classes("text-xs text-slate-500 font-mono break-all")
+
+
+def carrier_trust_card(ctx: AppContext) -> None:
+    """Who may write the call list and the voicemail inbox: the secret token, the recording hosts allowed."""
+    with ui.card().classes("w-full p-4 gap-3").props("flat bordered").mark("carrier-trust"):
+        card_heading("verified_user", "Only the carrier writes calls and voicemail")
+        ui.label("The host's addresses are public. With a secret token in every carrier URL, requests without "
+                 "it are still answered, but are not recorded as calls, statuses or messages. Turning it on "
+                 "changes the URLs to give the carrier: bind your numbers again (Numbers, or a flow's "
+                 "Publish tab).").classes("text-sm text-slate-500")
+
+        @ui.refreshable
+        def token_area() -> None:
+            trust = services.carrier_trust(ctx)
+
+            def switch(e) -> None:
+                services.set_token_required(ctx, bool(e.value))
+                ui.notify("Carrier URLs now carry a secret token" if e.value else
+                          "Carrier URLs no longer need a token", type="positive")
+                token_area.refresh()
+
+            def renew() -> None:
+                services.new_carrier_token(ctx)
+                ui.notify("New token: give the carrier the new URLs", type="warning")
+                token_area.refresh()
+
+            with ui.row().classes("items-center gap-3"):
+                ui.switch("Require a secret token in carrier URLs", value=trust.required, on_change=switch)                     .mark("require-token")
+                if trust.required:
+                    ui.button("New token", icon="autorenew", on_click=renew).props("flat dense no-caps")                         .mark("new-token")
+            if trust.required:
+                ui.label(f"Carrier account URL: {services.carrier_urls(ctx, '')['account']}")                     .classes("text-xs text-slate-500 font-mono break-all").mark("token-url")
+
+        token_area()
+        ui.label("A recording is kept as a voicemail only when its URL is on one of these hosts (or their "
+                 "subdomains); others are answered but not kept.").classes("text-sm text-slate-500")
+        with ui.row().classes("w-full items-start gap-3"):
+            hosts = ui.input("Recording hosts allowed",
+                             value=", ".join(services.carrier_trust(ctx).recording_hosts))                 .props("outlined dense").classes("w-96").mark("recording-hosts")
+
+            def save_hosts() -> None:
+                hosts_error.clear()
+                try:
+                    trust = services.set_recording_hosts(ctx, hosts.value or "")
+                except ServiceError as exc:
+                    hosts_error.show(str(exc), hosts)
+                    return
+                hosts.value = ", ".join(trust.recording_hosts)
+                ui.notify("Recording hosts saved", type="positive")
+
+            hosts.on("keydown.enter", save_hosts)
+            ui.button("Save", on_click=save_hosts).props("unelevated no-caps").classes("mt-0.5") \
+                .mark("save-recording-hosts")
+        hosts_error = FormError("recording-hosts-error")
 
 
 def phone_country_card(ctx: AppContext) -> None:
