@@ -50,7 +50,8 @@ def build(ctx: AppContext, *, require_login: bool = False) -> None:
     app.on_shutdown(lambda: recorder.close())  # not the bound method: NiceGUI would pass the app as its timeout
     auth.install(ctx, require_login)
     if not any(m.cls is SecurityHeaders for m in app.user_middleware):
-        app.add_middleware(SecurityHeaders)
+        # the Voicemail page's players load the recording hosts' audio
+        app.add_middleware(SecurityHeaders, media_hosts=lambda: services.recording_hosts_now(ctx))
     flows_page.register(ctx)
     numbers_page.register(ctx)
     calls_page.register(ctx)

@@ -605,6 +605,11 @@ def carrier_trust(ctx: AppContext) -> CarrierTrust:
     return trust_from_settings(ctx.store.get_setting)
 
 
+def recording_hosts_now(ctx: AppContext) -> tuple[str, ...]:
+    """The recording hosts allowed, from memory (this process's host trust) when it has it: read per page."""
+    return ctx.table.trust.recording_hosts if ctx.table is not None else carrier_trust(ctx).recording_hosts
+
+
 def _trust_changed(ctx: AppContext) -> CarrierTrust:
     """This process's host trusts the new settings at once (other host processes follow within a second)."""
     trust = carrier_trust(ctx)

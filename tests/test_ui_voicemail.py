@@ -66,6 +66,7 @@ async def test_messages_are_listed_played_marked_heard_and_deleted(designer: Use
     (state,) = designer.find(marker=f"state-{second.id}").elements
     assert state.text == "Heard"
     assert badge(designer) == "1"
+    await designer.should_see("2 messages, 1 new")
     assert [v.new for v in services.voicemails(ctx)] == [True, False]
 
     designer.find(marker=f"audio-{first.id}").trigger("play")  # playing it is hearing it

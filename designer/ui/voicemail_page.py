@@ -7,6 +7,8 @@ or pressing "Mark as heard" marks it heard; "Delete" asks first. The navigation'
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from nicegui import ui
 
 from designer import services
@@ -76,17 +78,21 @@ class VoicemailView:
         for flow_id, group in by_flow.items():
             if self.flow and flow_id != self.flow:
                 continue
-            new = sum(1 for m in group if m.new)
             with ui.card().classes("w-full p-4 gap-2").props("flat bordered").mark(f"flow-{flow_id}"):
                 with ui.row().classes("items-center gap-2"):
                     ui.icon("account_tree", size="20px").classes("text-primary")
                     ui.label(names.get(flow_id, flow_id)).classes("font-medium")
-                    ui.label(f"{len(group)} message{'s' if len(group) != 1 else ''}"
-                             + (f", {new} new" if new else "")).classes("text-sm text-slate-500")
-                for message in group:
-                    self.message_row(message)
+                    summary = ui.label("").classes("text-sm text-slate-500").mark(f"summary-{flow_id}")
+                new = {m.id for m in group if m.new}
 
-    def message_row(self, message: Voicemail) -> None:
+                def show(summary=summary, new=new, total=len(group)) -> None:
+                    summary.text = f"{total} message{'s' if total != 1 else ''}" + (f", {len(new)} new" if new else "")
+
+                show()
+                for message in group:
+                    self.message_row(message, lambda m, new=new, show=show: (new.discard(m), show()))
+
+    def message_row(self, message: Voicemail, heard_one: Callable[[int], object]) -> None:
         with ui.row().classes("w-full items-center gap-4 py-2 border-t border-slate-100 no-wrap") \
                 .mark(f"vm-{message.id}") as row:
             state = ui.badge("New" if message.new else "Heard") \
@@ -112,6 +118,7 @@ class VoicemailView:
             state.text = "Heard"
             state.props("color=grey-6")
             heard.set_visibility(False)
+            heard_one(message.id)
             refresh_badge()
 
         player.on("play", mark_heard)  # listening to it is hearing it
