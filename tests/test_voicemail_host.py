@@ -67,6 +67,9 @@ async def test_without_a_recording_url_the_caller_still_hears_the_rest_and_nothi
     ("https://carrierx.com.evil.example/x.wav", "recording from a host not allowed: carrierx.com.evil.example"),
     ("https://" + "a" * 200 + ".example/x.wav", "recording from a host not allowed: " + "a" * 80),
     ("javascript:alert(1)", "recording URL that is not an http(s) address: 'javascript:alert(1)', not stored"),
+    ("https://evil.example#@carrierx.com/x.wav", "recording from a host not allowed: evil.example"),
+    ("https://evil.example\\@carrierx.com/x.wav",
+     "recording URL that is not an http(s) address: 'https://evil.example\\\\@carrierx.com/x.wav', not stored"),
     ("https://api.carrierx.com/" + "x" * 600, "recording URL of 625 characters (at most 512): not stored"),
 ])
 async def test_a_forged_recording_is_answered_normally_and_not_kept(host, url, reason):

@@ -24,7 +24,6 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 TOKEN_SETTING = "carrier_token"
 REQUIRE_TOKEN_SETTING = "carrier_token_required"
@@ -42,6 +41,8 @@ REASON_HOST_CHARS = 80  # how much of a refused host an event quotes
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 _IPV6 = re.compile(r"^[0-9a-f:]{2,39}$")
 _BAD_URL_CHAR = re.compile(r"[\x00-\x20\x7f<>\"\\]")
+# scheme, user info, host (a name, an IPv4 address or a bracketed IPv6 one), port, then the path/query or the end
+_HTTP_URL = re.compile(r"(?i)^(https?)://(?:[^/?#@]*@)?(\[[0-9a-f:.]+\]|[^/?#:@\[\]]+)(?::\d{1,5})?(?:[/?#]|$)")
 _HEADS: dict[str, re.Pattern] = {}
 
 
@@ -97,13 +98,10 @@ class CarrierTrust:
             return "no RecordingUrl in the request: nothing stored"
         if len(url) > MAX_URL_CHARS:
             return f"recording URL of {len(url):,} characters (at most {MAX_URL_CHARS}): not stored"
-        try:
-            parts = urlsplit(url)
-            host = parts.hostname or ""
-        except ValueError:
-            return "recording URL that cannot be read: not stored"
-        if parts.scheme not in ("http", "https") or not host or _BAD_URL_CHAR.search(url):
+        match = _HTTP_URL.match(url)
+        if match is None or _BAD_URL_CHAR.search(url):
             return f"recording URL that is not an http(s) address: {url[:REASON_HOST_CHARS]!r}, not stored"
+        host = match.group(2).lower().strip("[]")
         if not host_allowed(host, self.recording_hosts):
             return f"recording from a host not allowed: {host[:REASON_HOST_CHARS]}"
         return None

@@ -25,7 +25,9 @@ document that ends at a business-hours step and a split on the caller's number
 (``/flexml/decisions``: the host takes both decisions and serves the menu in the
 same answer) and a Record's action (``/flexml/main-menu/1/voicemail/recorded`` with a
 recording on the carrier's domain and a new CallSid per request: every answer records a
-``recording`` event, which the store keeps as a new voicemail) at each connection count. ``main-menu.json`` is the main-menu
+``recording`` event, which the store keeps as a new voicemail), and the entry document with one
+request in ten such a recording (``entry+rec``: do voicemails slow the other answers?) at each
+connection count. ``main-menu.json`` is the main-menu
 example without its business-hours step (the plain entry document);
 ``decisions.json`` greets, decides hours (open all week, closed dates) and
 splits on ``{{ From }}`` before the same menu. Prints requests/s and p50/p99 latency, host/bare ratios and
@@ -79,6 +81,8 @@ TARGETS = {"entry": ("/flexml/main-menu", CALL), "router": ("/flexml/main-menu/1
            "decide": ("/flexml/decisions", CALL),
            "recorded": ("/flexml/main-menu/1/voicemail/recorded", {**CALL, **RECORDING})}
 UNIQUE_CALLS = {"recorded"}  # targets whose every request is another call (each recording a new voicemail)
+MIXED = "entry+rec"  # the entry URL, one request in ten a recording of a new call (LUA_MIXED)
+TARGETS[MIXED] = (TARGETS["entry"][0], CALL)
 FLOWS = Path(tempfile.mkdtemp(prefix="bench-host-"))  # the flow files both servers read
 
 
@@ -131,11 +135,31 @@ LUA_UNIQUE = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local template = {body}
-local prefix = tostring(math.random(1, 1000000000))
+math.randomseed(os.time())
+local prefix = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000))
 local n = 0
 request = function()
   n = n + 1
   return wrk.format(nil, nil, nil, (string.gsub(template, "CALLSID", prefix .. "-" .. n)))
+end
+"""
+# the mixed load: nine plain entry documents, then one recording of a new call, over and over; the entry's
+# answers are what the figures are about (does recording voicemails slow them?)
+LUA_MIXED = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local entry = {entry}
+local template = {body}
+local recorded = {path}
+math.randomseed(os.time())
+local prefix = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000))
+local n = 0
+request = function()
+  n = n + 1
+  if n % 10 == 0 then
+    return wrk.format(nil, recorded, nil, (string.gsub(template, "CALLSID", prefix .. "-" .. n)))
+  end
+  return wrk.format(nil, nil, nil, entry)
 end
 """
 
@@ -306,8 +330,12 @@ def _is_python(pid: int) -> bool:
         return False
 
 
-def lua_script(tmp: Path, body: dict, unique: bool = False) -> Path:
-    if unique:
+def lua_script(tmp: Path, body: dict, unique: bool = False, mixed: bool = False) -> Path:
+    if mixed:
+        path, recording = TARGETS["recorded"]
+        text = LUA_MIXED.format(entry=json.dumps(json.dumps(body)), path=json.dumps(path),
+                                body=json.dumps(json.dumps({**recording, "CallSid": "CALLSID"})))
+    elif unique:
         text = LUA_UNIQUE.format(body=json.dumps(json.dumps({**body, "CallSid": "CALLSID"})))
     else:
         text = LUA_POST.format(body=json.dumps(json.dumps(body)))
@@ -361,7 +389,7 @@ def median(runs: list[dict], key: str) -> float:
 def compare(workers: int, conns_list: list[int], duration: float, rounds: int, tmp: Path) -> list[str]:
     lines = []
     rates: dict[tuple[int, str], float] = {}
-    scripts = {name: lua_script(tmp, body, name in UNIQUE_CALLS) for name, (_, body) in TARGETS.items()}
+    scripts = {name: lua_script(tmp, body, name in UNIQUE_CALLS, name == MIXED) for name, (_, body) in TARGETS.items()}
     recorded = 0
     db = tmp / f"events-w{workers}.sqlite"
     with Server("bare", workers, tmp / "unused.sqlite") as bare, \
@@ -376,6 +404,8 @@ def compare(workers: int, conns_list: list[int], duration: float, rounds: int, t
                     h_runs.append(measured(host, host.url + path, scripts[name], conns, duration))
                 if name == "recorded":
                     recorded += sum(r["requests"] for r in h_runs)
+                elif name == MIXED:
+                    recorded += sum(r["requests"] // 10 for r in h_runs)
                 b = {k: median(b_runs, k) for k in ("rps", "p50", "p99", "cpu_us")}
                 h = {k: median(h_runs, k) for k in ("rps", "p50", "p99", "cpu_us")}
                 errors = (sum(r["errors"] for r in b_runs), sum(r["errors"] for r in h_runs))
@@ -394,12 +424,17 @@ def compare(workers: int, conns_list: list[int], duration: float, rounds: int, t
             lines.append(f"{workers:>7} {conns:>5} recorded route / plain entry (host): {ratio:.2f}x "
                          f"(each a new voicemail: an event and a voicemails row written)")
             print(lines[-1], flush=True)
+            ratio = rates[(conns, MIXED)] / rates[(conns, "entry")]
+            lines.append(f"{workers:>7} {conns:>5} entry with one request in ten a new voicemail / plain entry "
+                         f"(host): {ratio:.2f}x")
+            print(lines[-1], flush=True)
     if EVENTS:
         conn = sqlite3.connect(db)
         kept = conn.execute("SELECT COUNT(*) FROM voicemails").fetchone()[0]
+        events = conn.execute("SELECT COUNT(*) FROM events WHERE kind = 'recording'").fetchone()[0]
         conn.close()
-        lines.append(f"{workers:>7} voicemails in SQLite after shutdown: {kept:,}; recorded-route answers wrk "
-                     f"counted: {recorded:,} (wrk does not count answers in flight when it stops)")
+        lines.append(f"{workers:>7} after shutdown: {events:,} recording events, {kept:,} voicemails in SQLite; "
+                     f"recordings wrk counted answered: about {recorded:,} (not those in flight when it stops)")
         print(lines[-1], flush=True)
     return lines
 
