@@ -110,7 +110,12 @@ async def test_requiring_the_token_changes_the_urls_and_unsigned_calls_leave_not
     await designer.should_see("Carrier URLs now carry a secret token")
     token = services.carrier_trust(ctx).token
     assert len(token) >= 24
-    await designer.should_see(f"/flexml/~{token}")
+    await designer.should_see(f"Carrier account URL: {services.public_url(ctx)}/flexml/~{token}")
+    designer.find(marker="new-token").click()
+    await designer.should_see("New token: give the carrier the new URLs")
+    assert services.carrier_trust(ctx).token != token
+    token = services.carrier_trust(ctx).token
+    await designer.should_see(f"Carrier account URL: {services.public_url(ctx)}/flexml/~{token}")
 
     @ui.page("/publish/{flow_id}")
     def publish(flow_id: str) -> None:
@@ -141,3 +146,12 @@ async def test_recording_hosts_are_checked_and_saved(designer: User, ctx):
     assert services.carrier_trust(ctx).recording_hosts == ("carrierx.com", "media.example.com")
     await leave_message("15551230001", 3)  # the sandbox's address is no longer allowed
     assert services.voicemails(ctx) == []
+
+
+def test_the_pages_may_play_audio_from_the_recording_hosts_only():
+    from designer.ui.headers import CONTENT_SECURITY_POLICY, content_security_policy
+
+    policy = content_security_policy(("carrierx.com", "127.0.0.1", "::1"))
+    assert "media-src 'self' blob: carrierx.com:* *.carrierx.com:* 127.0.0.1:*;" in policy
+    assert policy.replace(" carrierx.com:* *.carrierx.com:* 127.0.0.1:*", "") == CONTENT_SECURITY_POLICY
+    assert content_security_policy(()) == CONTENT_SECURITY_POLICY

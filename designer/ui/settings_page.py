@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
@@ -19,14 +20,15 @@ def register(ctx: AppContext) -> None:
     def settings_page() -> None:
         with frame("Settings", "Settings"):
             page_heading("Settings")
-            public_url_card(ctx)
-            carrier_trust_card(ctx)
+            account_url = public_url_card(ctx)
+            carrier_trust_card(ctx, account_url.refresh)
             phone_country_card(ctx)
             password_card(ctx)
             carrier_ui.carrier_settings_card(ctx)
 
 
-def public_url_card(ctx: AppContext) -> None:
+def public_url_card(ctx: AppContext) -> ui.refreshable:
+    """The public address; returns the line showing the account URL, to refresh when the token changes."""
     with ui.card().classes("w-full p-4 gap-3").props("flat bordered"):
         card_heading("public", "Public address")
         ui.label("Where the carrier reaches this designer's host. It is used in the URLs shown when you publish "
@@ -43,17 +45,25 @@ def public_url_card(ctx: AppContext) -> None:
                     url_error.show(str(exc), url)
                     return
                 url.value = saved
+                account_url_line.refresh()
                 ui.notify("Public address saved", type="positive")
 
             url.on("keydown.enter", save)
             ui.button("Save", on_click=save).props("unelevated no-caps").classes("mt-0.5").mark("save-url")
         url_error = FormError("url-error")
-        ui.label(f"Carrier account URL: {services.carrier_urls(ctx, '')['account']}") \
-            .classes("text-xs text-slate-500 font-mono break-all")
+
+        @ui.refreshable
+        def account_url_line() -> None:  # with the token when it is required
+            ui.label(f"Carrier account URL: {services.carrier_urls(ctx, '')['account']}") \
+                .classes("text-xs text-slate-500 font-mono break-all").mark("account-url")
+
+        account_url_line()
+    return account_url_line
 
 
-def carrier_trust_card(ctx: AppContext) -> None:
-    """Who may write the call list and the voicemail inbox: the secret token, the recording hosts allowed."""
+def carrier_trust_card(ctx: AppContext, urls_changed: Callable[[], None] = lambda: None) -> None:
+    """Who may write the call list and the voicemail inbox: the secret token, the recording hosts allowed;
+    ``urls_changed`` is called when the carrier URLs change."""
     with ui.card().classes("w-full p-4 gap-3").props("flat bordered").mark("carrier-trust"):
         card_heading("verified_user", "Only the carrier writes calls and voicemail")
         ui.label("The host's addresses are public. With a secret token in every carrier URL, requests without "
@@ -70,11 +80,13 @@ def carrier_trust_card(ctx: AppContext) -> None:
                 ui.notify("Carrier URLs now carry a secret token" if e.value else
                           "Carrier URLs no longer need a token", type="positive")
                 token_area.refresh()
+                urls_changed()
 
             def renew() -> None:
                 services.new_carrier_token(ctx)
                 ui.notify("New token: give the carrier the new URLs", type="warning")
                 token_area.refresh()
+                urls_changed()
 
             with ui.row().classes("items-center gap-3"):
                 ui.switch("Require a secret token in carrier URLs", value=trust.required, on_change=switch)                     .mark("require-token")
