@@ -155,3 +155,14 @@ def test_the_pages_may_play_audio_from_the_recording_hosts_only():
     assert "media-src 'self' blob: carrierx.com:* *.carrierx.com:* 127.0.0.1:*;" in policy
     assert policy.replace(" carrierx.com:* *.carrierx.com:* 127.0.0.1:*", "") == CONTENT_SECURITY_POLICY
     assert content_security_policy(()) == CONTENT_SECURITY_POLICY
+
+
+async def test_a_test_call_on_the_published_flow_carries_the_token_and_leaves_its_message(designer: User, ctx):
+    services.set_token_required(ctx, True)
+    host = services.test_call_host(ctx, "main-menu", published=True)
+    assert host.url("main-menu").endswith(f"/flexml/~{services.carrier_trust(ctx).token}/main-menu")
+    result = await simulate_call(host.url("main-menu"), transport=host.transport, from_="15550001111",
+                                 caller=ScriptedCaller(digits=["2"]), recordings_url=SANDBOX)
+    assert result.ok, result.transcript()
+    (message,) = services.voicemails(ctx)
+    assert message.caller == "15550001111"

@@ -90,3 +90,18 @@ def test_a_recording_url_that_is_no_sandbox_recording_is_not_found(world):
     answer = httpx.get(f"{world.sandbox}{RECORDINGS_PATH}/not-a-recording.wav", timeout=10)
     assert answer.status_code == 404
     assert "is not a recording of this sandbox" in answer.json()["errors"][0]["message"]
+
+
+async def test_the_simulator_over_loopback_costs_one_fetch_for_the_recording(world):
+    """Entry, the menu's keys, the recording: three fetches, the answer to the last the rest of the flow."""
+    from designer.simulator import simulate_call
+    from designer.simulator.callers import ScriptedCaller
+
+    result = await simulate_call(f"{world.host}/flexml", to=DID, from_="15557654321",
+                                 caller=ScriptedCaller(digits=["2"], record_seconds=5),
+                                 recordings_url=world.sandbox + RECORDINGS_PATH)
+    assert result.ok and result.fetches == 3, result.transcript()
+    assert result.said()[-1] == "Thank you. Goodbye."
+    world.recorder.flush()
+    (message,) = world.store.voicemails()
+    assert message.duration == 5 and message.call_sid == result.call_sid
