@@ -2,7 +2,7 @@
 
 Layout::
 
-    manifest.json          start document, documents (with their steps), routers, decisions
+    manifest.json          start document, documents (with their steps), routers, decisions, recordings
     flow.json              the flow, as saved by the designer
     documents/<name>.xml   one FlexML document each
 
@@ -165,6 +165,7 @@ def read_zip(data: bytes, where: str = "bundle") -> CompiledFlow:
             base_url=str(manifest.get("base_url", "")), documents=documents, steps=steps,
             routers={k: Router.from_json(v) for k, v in manifest.get("routers", {}).items()},
             templated=templated, decisions=_decisions(manifest.get("decisions") or {}, documents, where),
+            recordings=_recordings(manifest.get("recordings") or {}, documents, where),
         )
     except BundleError:
         raise
@@ -190,6 +191,18 @@ def _decisions(table: dict, documents: dict[str, bytes], where: str) -> dict[str
                 raise BundleError(f"{where}: decision {node!r} branch {branch!r} names document {doc!r}, which "
                                   "is not in the bundle")
         out[decision.node] = decision
+    return out
+
+
+def _recordings(table: dict, documents: dict[str, bytes], where: str) -> dict[str, str | None]:
+    """The manifest's Record steps answered by the host's recorded route (absent in bundles made before it):
+    node → the document that follows (None: the call ends)."""
+    out: dict[str, str | None] = {}
+    for node, doc in dict(table).items():
+        if doc is not None and str(doc) not in documents:
+            raise BundleError(f"{where}: manifest recording {node!r} names document {doc!r}, which is not in "
+                              "the bundle")
+        out[str(node)] = None if doc is None else str(doc)
     return out
 
 

@@ -123,6 +123,9 @@ class Step:
     twiml_default_to: str = ""  # TwiML's reading of an absent ``to`` (Message/Sms texts the caller: {{ From }})
     twiml_default_from: str = ""  # … and of an absent ``from`` (the number the caller dialled: {{ To }})
     twiml_reasks: bool = False  # TwiML re-requests the same document when it has no action (Gather, Record)
+    # its action goes to the host's ``recorded`` route, which keeps the recording (a voicemail) and answers with
+    # the rest of the flow; not when it records the whole call in the background (``recordSession``)
+    host_records: bool = False
 
     def attr(self, name: str) -> Attr | None:
         return _ATTR_INDEX[self.type].get(name)
@@ -343,6 +346,7 @@ RECORD = Step(
     reports="the recording's details",
     provides=("RecordingUrl", "RecordingFileSid", "RecordingDuration"),
     twiml_reasks=True,
+    host_records=True,
 )
 
 SMS = Step(

@@ -20,7 +20,7 @@ from compiler.emit import Urls, document, sends_keys_away, step_element, verb
 from compiler.errors import CompilerError
 from compiler.flow import flow_id, start_of
 from compiler.grammar import check_document
-from compiler.plan import Plan, ends_at_decision, make_plan, walk
+from compiler.plan import Plan, ends_at_decision, make_plan, records_for_host, walk
 from compiler.validate import Problem, only_errors, validate
 
 RETRY_SUFFIX = ".retry"
@@ -93,11 +93,14 @@ class CompiledFlow:
     # decision steps the host takes (node → Decision); a document whose last step is one ends with a Redirect
     # to the decision's URL, which the host replaces by the branch taken
     decisions: dict[str, Decision] = field(default_factory=dict)
+    # Record steps whose action is the host's ``recorded`` route (node → the document that follows, None when
+    # the call ends after the recording)
+    recordings: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def needs_host(self) -> bool:
-        """A static web server cannot serve it: the host takes decisions while it answers."""
-        return bool(self.decisions)
+        """A static web server cannot serve it: the host takes decisions while it answers, or keeps recordings."""
+        return bool(self.decisions or self.recordings)
 
     def ends_at(self, name: str) -> Decision | None:
         """The decision a document ends at (its last step is a decision step), or None."""
@@ -120,6 +123,7 @@ class CompiledFlow:
             },
             "routers": {name: self.routers[name].to_json() for name in sorted(self.routers)},
             "decisions": {name: self.decisions[name].to_json() for name in sorted(self.decisions)},
+            "recordings": {name: self.recordings[name] for name in sorted(self.recordings)},
             "needs_host": self.needs_host,
         }
 
@@ -180,9 +184,12 @@ def compile_flow(graph: nx.DiGraph, revision: str = "1", base_url: str = "",
                                  graph.graph.get("timezone"))
                  for path in steps.values() for node in path if node in plan.branches
                  and ends_at_decision(nodes[node], plan.branches[node])}
+    recordings = {node: (document_of(plan.branches[node]["next"]) if "next" in plan.branches[node] else None)
+                  for path in steps.values() for node in path if node in plan.branches
+                  and records_for_host(nodes[node])}
     return CompiledFlow(flow=urls.flow, name=str(graph.graph.get("name") or urls.flow), revision=urls.revision,
                         start=start_of(graph) or "", base_url=base_url, documents=documents, steps=steps,
-                        routers=routers, templated=templated, decisions=decisions)
+                        routers=routers, templated=templated, decisions=decisions, recordings=recordings)
 
 
 def _decision(node: str, data: dict, branches: dict[str, str], document_of, flow_timezone: object) -> Decision:

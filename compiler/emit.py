@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from compiler.catalogue import STEPS, Step
+from compiler.plan import records_for_host
 
 XML_HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -34,6 +35,10 @@ class Urls:
     def decide(self, node: str) -> str:
         """Where the host takes a decision step's decision (a Redirect or a Transfer's action requests it)."""
         return f"{self.prefix}/{node}/decide"
+
+    def recorded(self, node: str) -> str:
+        """Where a Record's action goes: the host keeps the recording and answers with the rest of the flow."""
+        return f"{self.prefix}/{node}/recorded"
 
     def router(self, gather: str, attempt: int = 1) -> str:
         url = f"{self.prefix}/{gather}/gather"
@@ -91,6 +96,8 @@ def step_element(node: str, data: dict, urls: Urls, branches: dict[str, str], at
         managed["action"] = urls.router(node, attempt)
     if spec.outcome_branch and spec.outcome_branch in branches:
         managed["action"] = urls.decide(node)
+    if spec.host_records and records_for_host(data):
+        managed["action"] = urls.recorded(node)
     if "error" in branches and spec.has_error_branch:
         managed["errorAction"] = urls.document(document_of(branches["error"]))
     el = verb(type_, data.get("text"), data.get("attrs"), managed)

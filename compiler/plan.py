@@ -4,7 +4,8 @@ A document starts at the start step, every menu (it is asked again on a wrong
 key), every menu branch target, every ``error`` target, every Goto target and
 every step reached from two places. A decision the host takes (Hours, Split, Set,
 and a Transfer with a connected ``no-answer`` output) ends its document's path,
-and each of its branch targets starts a document. Everything else follows inline. When the
+and each of its branch targets starts a document; so does a Record (its action is the host's
+``recorded`` route, which keeps the recording and answers with the document that follows). Everything else follows inline. When the
 path runs into another document, that document is copied in when it is short
 (``COPY_LIMIT`` verbs), otherwise the path ends in a Redirect to it.
 """
@@ -24,6 +25,18 @@ _MENUS = frozenset(t for t, s in STEPS.items() if s.is_menu)
 _JUMPS = frozenset(t for t, s in STEPS.items() if s.jumps)
 _DECIDES = frozenset(t for t, s in STEPS.items() if s.host_decides)
 _OUTCOMES = {t: s.outcome_branch for t, s in STEPS.items() if s.outcome_branch}
+_RECORDS = frozenset(t for t, s in STEPS.items() if s.host_records)
+
+
+def records_for_host(data: dict) -> bool:
+    """Whether a step's action goes to the host's ``recorded`` route (a Record that is not a background
+    recording of the whole call): its document ends there, and the host answers with what follows."""
+    type_ = data.get("type")
+    if type_ not in _RECORDS:
+        return False
+    attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
+    session = attrs.get("recordSession")
+    return not (session is True or str(session).strip().lower() == "true")
 
 
 def ends_at_decision(data: dict, branches: dict[str, str]) -> bool:
@@ -66,6 +79,14 @@ def make_plan(graph: nx.DiGraph) -> Plan:
                 if len(pred[node]) >= 2:
                     roots.add(node)
                 continue
+        if type_ in _RECORDS and records_for_host(data):  # the recorded route answers with what follows
+            table = {b: t for t, d in nbrs.items() for b in edge_branches(d)} if nbrs else _NO_BRANCHES
+            branches[node] = table
+            cont[node] = None
+            roots.update(table.values())
+            if len(pred[node]) >= 2:
+                roots.add(node)
+            continue
         if len(nbrs) == 1 and type_ not in _MENUS:
             ((target, edata),) = nbrs.items()
             if not edata.get("also") and edata.get("branch") in (None, "", "next"):

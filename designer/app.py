@@ -18,7 +18,7 @@ from designer.host import EventRecorder, host_routes, table_from_store
 from designer.host.events import SpoolRecorder
 from designer.host.guard import server_settings
 from designer.store.retention import RetentionCleaner
-from designer.ui import auth, calls_page, editor, flows_page, numbers_page, settings_page
+from designer.ui import auth, calls_page, editor, flows_page, frame, numbers_page, settings_page, voicemail_page
 from designer.ui.frame import APP_NAME
 from designer.ui.headers import SecurityHeaders
 
@@ -54,10 +54,13 @@ def build(ctx: AppContext, *, require_login: bool = False) -> None:
     app.on_shutdown(lambda: cleaner.close())
     auth.install(ctx, require_login)
     if not any(m.cls is SecurityHeaders for m in app.user_middleware):
-        app.add_middleware(SecurityHeaders)
+        # the Voicemail page's players load the recording hosts' audio
+        app.add_middleware(SecurityHeaders, media_hosts=lambda: services.recording_hosts_now(ctx))
     flows_page.register(ctx)
     numbers_page.register(ctx)
     calls_page.register(ctx)
+    voicemail_page.register(ctx)
+    frame.count_new_voicemails_with(lambda: services.new_voicemail_count(ctx))
     settings_page.register(ctx)
     editor.register(ctx)
 

@@ -37,8 +37,10 @@ from designer.context import AppContext
 from designer.errors import DesignerError
 from designer.host.inprocess import InProcessHost, hosted
 from designer.host.table import clock_from_env
+from designer.host.trust import (RECORDING_HOSTS_SETTING, REQUIRE_TOKEN_SETTING, TOKEN_SETTING, CarrierTrust,
+                                 new_token, parse_hosts, token_segment, trust_from_settings)
 from designer.store import OVERRIDE_STATES, CallEvent, CallFilter, FlowRecord, HoursOverride, Revision, StaleFlow, \
-    StoreError
+    StoreError, Voicemail
 from designer.store.calls import OUTCOME_LABELS, OUTCOMES, QUIET_MINUTES, as_test
 from designer.store.retention import RETENTION_DEFAULT_DAYS, RETENTION_MAX_DAYS, RETENTION_MIN_DAYS, \
     RETENTION_SETTING, retention_days
@@ -523,7 +525,8 @@ def _manifest(ctx: AppContext, flow_id: str, rev: str, cache: dict | None = None
 
 def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple],
                         decisions: dict[str, dict[str, str | None]] | None = None) -> list[str]:
-    """The steps a call played, from its events in order: ("document", name) and ("router", gather, answer).
+    """The steps a call played, from its events in order: ("document", name), ("router", gather, answer) and
+    ("recording", record, answer).
 
     A document plays its steps in order. A router event means the caller
     pressed keys at that Gather, so what follows the Gather in the document
@@ -550,7 +553,7 @@ def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple],
         elif kind == "document":
             played.append(list(steps_of.get(target, [])))
             go_on()
-        elif kind == "router":
+        elif kind in ("router", "recording"):  # a Record's action answers with the document after it, too
             if pending and pending[0][0] == target:
                 pending.pop(0)  # the decision's own URL (a transfer's outcome): it answered with ``answer``
             elif played and target in played[-1]:
@@ -726,8 +729,84 @@ def set_public_url(ctx: AppContext, url: str) -> str:
 
 
 def carrier_urls(ctx: AppContext, flow_id: str) -> dict[str, str]:
-    base = public_url(ctx)
-    return {"account": f"{base}/flexml", "flow": f"{base}/flexml/{flow_id}", "status": f"{base}/flexml/status"}
+    """The URLs to give the carrier (Publish tab, number binding), with the secret token when it is required."""
+    base = public_url(ctx) + "/flexml"
+    trust = carrier_trust(ctx)
+    if trust.required and trust.token:
+        base += "/" + token_segment(trust.token)
+    return {"account": base, "flow": f"{base}/{flow_id}", "status": f"{base}/status"}
+
+
+# --- who may write the call list and the voicemail inbox (designer.host.trust) -----------------------
+
+
+def carrier_trust(ctx: AppContext) -> CarrierTrust:
+    """What the hosts trust: the carrier's token (required or not) and the recording hosts allowed."""
+    return trust_from_settings(ctx.store.get_setting)
+
+
+def recording_hosts_now(ctx: AppContext) -> tuple[str, ...]:
+    """The recording hosts allowed, from memory (this process's host trust) when it has it: read per page."""
+    return ctx.table.trust.recording_hosts if ctx.table is not None else carrier_trust(ctx).recording_hosts
+
+
+def _trust_changed(ctx: AppContext) -> CarrierTrust:
+    """This process's host trusts the new settings at once (other host processes follow within a second)."""
+    trust = carrier_trust(ctx)
+    if ctx.table is not None:
+        ctx.table.trust = trust
+    return trust
+
+
+def set_token_required(ctx: AppContext, required: bool) -> CarrierTrust:
+    """Require the secret token in every carrier URL (made the first time), or stop requiring it.
+
+    Requiring it changes the URLs to give the carrier: numbers bound before must be bound again."""
+    if required and not ctx.store.get_setting(TOKEN_SETTING):
+        ctx.store.set_setting(TOKEN_SETTING, new_token())
+    ctx.store.set_setting(REQUIRE_TOKEN_SETTING, "1" if required else "0")
+    return _trust_changed(ctx)
+
+
+def new_carrier_token(ctx: AppContext) -> CarrierTrust:
+    """A new secret token (the old one stops working: carrier URLs must be given again)."""
+    ctx.store.set_setting(TOKEN_SETTING, new_token())
+    return _trust_changed(ctx)
+
+
+def set_recording_hosts(ctx: AppContext, text: str) -> CarrierTrust:
+    """The hosts a recording's URL may be on to be kept as a voicemail (comma or space separated)."""
+    try:
+        hosts = parse_hosts(text)
+    except ValueError as exc:
+        raise ServiceError(str(exc)) from None
+    if not hosts:
+        raise ServiceError("give at least one recording host (the carrier's is carrierx.com); with none, no "
+                           "voicemail would ever be kept")
+    ctx.store.set_setting(RECORDING_HOSTS_SETTING, ", ".join(hosts))
+    return _trust_changed(ctx)
+
+
+# --- the voicemail inbox -------------------------------------------------------------------------------
+
+
+def voicemails(ctx: AppContext, flow_id: str | None = None, limit: int = 200) -> list[Voicemail]:
+    """Voicemails (of one flow), newest first; the host's latest events are written first."""
+    flush_call_events(ctx, timeout=0.5)
+    return ctx.store.voicemails(flow_id, limit)
+
+
+def new_voicemail_count(ctx: AppContext) -> int:
+    """How many voicemails no one has heard yet (the navigation's badge)."""
+    return ctx.store.count_new_voicemails()
+
+
+def mark_voicemail_heard(ctx: AppContext, voicemail_id: int) -> None:
+    ctx.store.mark_voicemail_heard(voicemail_id)
+
+
+def delete_voicemail(ctx: AppContext, voicemail_id: int) -> None:
+    ctx.store.delete_voicemail(voicemail_id)
 
 
 def seed_first_run(ctx: AppContext) -> bool:

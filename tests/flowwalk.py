@@ -35,7 +35,8 @@ class Walk:
 
 
 def resolve(compiled: CompiledFlow, url: str) -> tuple[str, str | None, int]:
-    """('doc', name, 0), ('router', node, attempt) or ('decide', node, 0) for a URL inside ``compiled``;
+    """('doc', name, 0), ('router', node, attempt), ('decide', node, 0) or ('recorded', node, 0) for a URL
+    inside ``compiled``;
     ('external', None, 0) for a URL that is not under the flow's own prefix."""
     parts = urlsplit(url)
     base = urlsplit(compiled.base_url)
@@ -50,6 +51,8 @@ def resolve(compiled: CompiledFlow, url: str) -> tuple[str, str | None, int]:
         return "router", rest[0], attempt
     if len(rest) == 2 and rest[1] == "decide" and rest[0] in compiled.decisions:
         return "decide", rest[0], 0
+    if len(rest) == 2 and rest[1] == "recorded" and rest[0] in compiled.recordings:
+        return "recorded", rest[0], 0
     raise DanglingUrl(f"{url!r} names no document or router of the flow")
 
 
@@ -62,7 +65,7 @@ def urls_in(data: bytes) -> list[tuple[str, str]]:
             out.append(("redirect", el.text.strip()))
         if el.get("errorAction"):
             out.append(("errorAction", el.get("errorAction")))
-        if el.tag in ("Gather", "Dial") and el.get("action"):
+        if el.tag in ("Gather", "Dial", "Record") and el.get("action"):
             out.append(("action", el.get("action")))
     return out
 
@@ -89,7 +92,8 @@ def walk_urls(compiled: CompiledFlow) -> Walk:
                 walk.external.add(url)
                 continue
             answers = [name] if kind == "doc" else list(compiled.decisions[name].branches.values()) \
-                if kind == "decide" else router_answers(compiled, name, attempt)
+                if kind == "decide" else [compiled.recordings[name]] if kind == "recorded" \
+                else router_answers(compiled, name, attempt)
             for answer in answers:
                 if answer is None:
                     continue  # the router ends the call

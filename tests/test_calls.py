@@ -76,8 +76,12 @@ async def test_a_call_whose_last_answer_hangs_up_has_ended_without_a_callback(st
 
 
 async def test_a_call_that_never_calls_back_is_in_progress_until_the_quiet_period_ends(store, host):
-    # the caller leaves a message; the recording could still fail (its errorAction), so only silence ends it
-    sid = await call(host, "main-menu", store, callback=False, digits=["2"])
+    # the caller hangs up while the menu plays: the host's last answer waits for keys, so only silence ends it
+    async with __import__("httpx").AsyncClient(transport=host.transport, base_url=host.base_url) as client:
+        await client.post("/flexml/main-menu", json={"CallSid": "CAQUIET", "From": "15550001111", "To": MAIN_LINE})
+    store.record_events(host.events)
+    host.events.clear()
+    sid = "CAQUIET"
     last = the_call(store, sid)["last_request"]
     assert the_call(store, sid, now=last + 60)["outcome"] == "in progress"
     assert the_call(store, sid, now=last + QUIET_SECONDS - 1)["outcome"] == "in progress"
@@ -350,22 +354,8 @@ def test_a_schema_3_postgres_database_gets_its_calls_table_from_its_events(pg_ur
 
 
 def _voicemails(store) -> list:
-    """A voicemail table as another part of the app may keep one (the cleanup must not touch it)."""
-    if isinstance(store, SQLiteStore):
-        conn = sqlite3.connect(store.path)
-        try:
-            conn.execute("CREATE TABLE IF NOT EXISTS voicemails (call_sid TEXT, url TEXT, at REAL)")
-            if not conn.execute("SELECT 1 FROM voicemails").fetchone():
-                conn.execute("INSERT INTO voicemails VALUES ('CAOLD', 'https://r/1.mp3', 1.0)")
-            conn.commit()
-            return conn.execute("SELECT * FROM voicemails").fetchall()
-        finally:
-            conn.close()
-    with psycopg.connect(store.url) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS voicemails (call_sid TEXT, url TEXT, at DOUBLE PRECISION)")
-        if not conn.execute("SELECT 1 FROM voicemails").fetchone():
-            conn.execute("INSERT INTO voicemails VALUES ('CAOLD', 'https://r/1.mp3', 1.0)")
-        return conn.execute("SELECT * FROM voicemails").fetchall()
+    """The inbox: an old call's message is kept when the call itself is cleaned away."""
+    return [(v.call_sid, v.url, v.at) for v in store.voicemails()]
 
 
 def test_retention_deletes_old_calls_in_batches_and_keeps_recent_ones_and_voicemails(store):
@@ -377,10 +367,13 @@ def test_retention_deletes_old_calls_in_batches_and_keeps_recent_ones_and_voicem
               for i in range(5)]
     orphans = [CallEvent("", "", "", "error", "unknown address", None, now - 50 * day, {}),
                CallEvent("", "", "", "error", "unknown address", None, now - 1 * day, {})]
-    store.record_events(old + recent + orphans)
+    message = CallEvent("CAOLD0", "acme", "1", "recording", "voicemail", None, now - 40 * day,
+                        {"From": "1555", "RecordingUrl": "https://api.carrierx.com/r/1.mp3", "RecordingDuration": "7"})
+    store.record_events(old + recent + orphans + [message])
     voicemails = _voicemails(store)
+    assert voicemails == [("CAOLD0", "https://api.carrierx.com/r/1.mp3", now - 40 * day)]
     store.set_setting(RETENTION_SETTING, "30")
-    assert clean(store, now=now, batch=7, pause=0) == len(old) + 1
+    assert clean(store, now=now, batch=7, pause=0) == len(old) + 2
     kept = [c["call_sid"] for c in store.find_calls(CallFilter(), limit=100, now=now)]
     assert sorted(kept) == sorted(f"CANEW{i}" for i in range(5))
     assert store.call_events("CAOLD0") == [] and len(store.call_events("")) == 1

@@ -58,7 +58,13 @@ def test_dial_with_numbers():
 def test_record():
     assert only_doc({"r": {"type": "Record", "attrs": {"maxLength": 120, "fileFormat": "mp3", "finishOnKey": "123",
                                                        "playBeep": False, "trim": "do-not-trim"}}}) == xml(
-        '<Record fileFormat="mp3" finishOnKey="123" maxLength="120" playBeep="false" trim="do-not-trim"/>')
+        '<Record action="/flexml/t/1/r/recorded" fileFormat="mp3" finishOnKey="123" maxLength="120" '
+        'playBeep="false" trim="do-not-trim"/>')
+
+
+def test_a_session_recording_keeps_its_document_going_without_an_action():
+    assert only_doc({"r": {"type": "Record", "attrs": {"recordSession": True}}}) == xml(
+        '<Record recordSession="true"/>')
 
 
 def test_sms_with_from_and_to():
@@ -174,8 +180,10 @@ def test_error_branches_become_error_action():
     compiled = compile_flow(flow)
     assert compiled.documents["p"].decode() == xml(
         '<Play errorAction="/flexml/err/1/oops">https://m.example.com/a.mp3</Play>',
-        '<Record errorAction="/flexml/err/1/oops"/>',
-        "<Hangup/>")
+        '<Record action="/flexml/err/1/r/recorded" errorAction="/flexml/err/1/oops"/>')
+    # the recorded route answers with what follows the Record: its own document
+    assert compiled.recordings == {"r": "ok"}
+    assert compiled.documents["ok"].decode() == xml("<Hangup/>")
     assert compiled.documents["oops"].decode() == xml("<Say>Something went wrong.</Say>")
 
 

@@ -20,7 +20,8 @@ def call(compiled: CompiledFlow, keys: list[str | None], limit: int = 20,
     same answer: no fetch; ``decide`` names the branch taken (default: the step's first, e.g. ``open``).
 
     Returns the URLs fetched (the first is the flow's entry) and what the caller
-    met on the way (``Say:<text>``, ``Dial:<numbers>``, ``Record``, ``Hangup``).
+    met on the way (``Say:<text>``, ``Dial:<numbers>``, ``Record``, ``Hangup``). A Record's action (the
+    host's ``recorded`` route) is fetched, and answers with the document that follows the Record.
     """
     keys = list(keys)
     fetched = [f"/flexml/{compiled.flow}"]
@@ -33,10 +34,17 @@ def call(compiled: CompiledFlow, keys: list[str | None], limit: int = 20,
                 heard.append(f"Say:{verb.text}")
             elif verb.tag == "Dial":
                 heard.append("Dial:" + ",".join(n.text for n in verb))
-            elif verb.tag in ("Record", "Hangup"):
+            elif verb.tag == "Hangup":
                 heard.append(verb.tag)
-                if verb.tag == "Hangup":
-                    return fetched, heard
+                return fetched, heard
+            elif verb.tag == "Record":
+                heard.append(verb.tag)
+                if verb.get("action"):  # the recording's details go to the host, which answers with the rest
+                    following = verb.get("action")
+                    kind, node, _ = resolve(compiled, following)
+                    assert kind == "recorded"
+                    doc = compiled.recordings[node]
+                    break
             elif verb.tag == "Gather":
                 heard.append("Gather")
                 key = keys.pop(0) if keys else None
@@ -72,12 +80,14 @@ def test_welcome_menu_press_1_transfer_is_two_fetches():
     assert heard == ["Say:Welcome to Acme.", "Gather", "Dial:15162065340"]
 
 
-def test_main_menu_example_press_1_and_press_2_are_two_fetches():
+def test_main_menu_example_press_1_is_two_fetches_and_a_voicemail_one_more():
     compiled = compile_flow(example("main-menu"))
     fetched, heard = call(compiled, ["1"])
     assert len(fetched) == 2 and heard[-1] == "Dial:15162065340"
     fetched, heard = call(compiled, ["2"])
-    assert len(fetched) == 2
+    # the third is the Record's action: the carrier's one request with the recording, which the host keeps
+    # as a voicemail; its answer is the rest of the flow itself, no Redirect to fetch after it
+    assert fetched == ["/flexml/main-menu", "/flexml/main-menu/1/menu/gather", "/flexml/main-menu/1/voicemail/recorded"]
     assert heard[-3:] == ["Record", "Say:Thank you. Goodbye.", "Hangup"]
 
 

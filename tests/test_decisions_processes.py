@@ -126,7 +126,7 @@ def test_whole_calls_over_loopback_count_no_fetch_for_a_decision(tmp_path):
     assert busy.ok and busy.fetches == 2  # main menu at 10:00 on a Tuesday: open → press 1 → transfer
 
 
-def test_welcome_hours_closed_message_and_voicemail_is_one_fetch(tmp_path, monkeypatch):
+def test_welcome_hours_closed_message_and_voicemail_is_one_fetch_and_the_recording_one_more(tmp_path, monkeypatch):
     monkeypatch.setenv("FLEXML_CLOCK", "2026-12-25T10:00-05:00")  # Christmas Day: closed
     menu = tmp_path / "main-menu.json"
     menu.write_text(example_text("main-menu"))
@@ -135,7 +135,8 @@ def test_welcome_hours_closed_message_and_voicemail_is_one_fetch(tmp_path, monke
         result = asyncio.run(simulate_call(f"{url}/flexml/main-menu", caller=ScriptedCaller()))
     finally:
         _stop(proc)
-    assert result.ok and result.fetches == 1
+    # the entry (hours decided, the closed message and the Record in one answer), then the Record's action
+    assert result.ok and result.fetches == 2
     assert result.said()[:2] == ["Thank you for calling Acme.", "Our office is closed right now. We are open "
                                  "Monday to Friday, 9 AM to 5 PM, and Saturday, 10 AM to 2 PM."]
     assert "record" in result.kinds()

@@ -200,10 +200,12 @@ async def test_events_reach_the_sqlite_store_even_while_it_is_locked(tmp_path, t
         recorder.close()
     stored = [e for e in store.call_events(result.call_sid) if e.kind != "decision"]
     assert [(e.kind, e.target, e.digits) for e in stored] == [
-        ("document", "welcome", None), ("router", "menu", "2"), ("status", "completed", None)]
+        ("document", "welcome", None), ("router", "menu", "2"), ("recording", "voicemail", None),
+        ("status", "completed", None)]
     assert stored[0].params["From"] == "15551230001" and stored[0].params["To"] == MAIN_LINE
     assert stored[1].params["answer"] == "vm-prompt"
-    assert stored[2].params["CallStatus"] == "completed"
+    assert stored[2].params["answer"] == "vm-thanks"  # the Record's action answered with the rest of the flow
+    assert stored[3].params["CallStatus"] == "completed"
     calls = store.recent_calls()
     assert calls[0]["call_sid"] == result.call_sid and calls[0]["status"] == "completed"
     store.close()

@@ -225,6 +225,7 @@ def test_call_path_from_stored_events(ctx):
         CallEvent("CA1", record.id, "1", "decision", "hours", None, 100.0, {"branch": "open", "step": "Hours"}),
         CallEvent("CA1", record.id, "1", "document", "welcome", None, 100.0, params),
         CallEvent("CA1", record.id, "1", "router", "menu", "2", 101.0, dict(params, answer="vm-prompt")),
+        CallEvent("CA1", record.id, "1", "recording", "voicemail", None, 130.0, dict(params, answer="vm-thanks")),
         CallEvent("CA1", record.id, "1", "status", "completed", None, 140.0,
                   {"CallStatus": "completed", "CallDuration": "40"}),
     ])
@@ -234,6 +235,11 @@ def test_call_path_from_stored_events(ctx):
     (call,) = services.recent_calls(ctx)
     assert call["path"][:3] == ["welcome", "hours", "menu"] and call["status"] == "completed"
     assert services.call_path(ctx, "nope") == []
+    # a caller who hangs up while recording: the carrier never requests the Record's action
+    ctx.store.record_events([CallEvent("CA2", e.flow_id, e.rev, e.kind, e.target,
+                                       e.digits, e.at, e.params) for e in ctx.store.call_events("CA1")
+                             if e.kind in ("decision", "document", "router")])
+    assert services.call_path(ctx, "CA2") == ["welcome", "hours", "menu", "vm-prompt", "voicemail"]
 
 
 def test_settings_public_url_and_carrier_urls(ctx):

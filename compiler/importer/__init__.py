@@ -54,7 +54,8 @@ How documents become steps:
   documents are what the carrier runs. Its flow.json is not read (it may have
   been edited after export; open it as a flow file to get it as it was).
   Compiled documents without their manifest come back too, except the menus'
-  options (they live in the routers table): a note says to import the bundle.
+  options (they live in the routers table) and what follows a Record whose action is the host's
+  ``recorded`` route (the manifest's recordings table names it): a note says to import the bundle.
   The flow id and revision are then read from the host-shaped URLs.
 - Text is kept as written in a bundle; in pasted documents outer whitespace
   that spans lines (pretty-printing) is trimmed from Say and Sms text.
@@ -264,6 +265,8 @@ class _Importer:
         self.manifest: dict[str, Any] | None = None
         self.routers: dict[str, Router] = {}
         self.decisions: dict[str, Decision] = {}  # a bundle's decision steps, by node
+        self.recordings: dict[str, str | None] = {}  # a bundle's Record steps → the document after each
+        self.recorded: dict[str, str] = {}  # steps built from them → the document after each
         self.decided: dict[str, Decision] = {}  # steps built from them (a Transfer's outcome too)
         self.docs: dict[str, _Doc] = {}  # by name, in set order
         self.used_ids: set[str] = set()
@@ -389,6 +392,8 @@ class _Importer:
                 self.routers[str(node)] = Router.from_json(data)
             for node, data in (manifest.get("decisions") or {}).items():
                 self.decisions[str(node)] = Decision.from_json(str(node), dict(data))
+            for node, doc in dict(manifest.get("recordings") or {}).items():
+                self.recordings[str(node)] = None if doc is None else str(doc)
             self.urls = Urls(str(manifest["flow"]), str(manifest.get("revision", "1")),
                              str(manifest.get("base_url", "") or ""))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -450,6 +455,8 @@ class _Importer:
                     out += [*r.branches.values(), *(x for x in (r.timeout, r.invalid) if x)]
                 elif t.kind == "decide":
                     out += [d for d in self.decisions[t.name].branches.values() if d]
+                elif t.kind == "recorded" and self.recordings.get(t.name):
+                    out.append(str(self.recordings[t.name]))
         return [n for n in out if n in self.docs]
 
     def _entry(self, entry: str | None) -> str:
@@ -645,6 +652,17 @@ class _Importer:
         if action.kind == "decide" and spec.outcome_branch:  # a Transfer whose outcome picks its path
             self.decided[node] = self.decisions[action.name]
             return True
+        if action.kind == "recorded":  # the host keeps the recording and answers with the document after it
+            if action.name in self.recordings:
+                after = self.recordings[action.name]
+                if after is not None:
+                    self.recorded[node] = after  # linked like a menu's options, past Go to steps
+            else:
+                self.note(f"the action {verb.links['action']!r} is FlexML Designer's recording route, which "
+                          "answers with the step after the recording as the bundle's manifest says: import the "
+                          "bundle (.zip) to keep it; here the call ends after the recording",
+                          doc.path, verb.line, node)
+            return True
         if action.kind == "doc":
             self.pending.append((node, "next", action.name, None))
         elif action.kind == "router":
@@ -706,6 +724,7 @@ class _Importer:
             later += [(node, b, t) for b, t in (("timeout", router.timeout), ("invalid", router.invalid)) if t]
         for node, decision in self.decided.items():
             later += [(node, b, t) for b, t in decision.branches.items() if t and t in self.docs]
+        later += [(node, "next", t) for node, t in self.recorded.items() if t in self.docs]
         self._goto_docs = {}  # final target → Go to steps with their own document
         for d in sorted(self.docs):
             if d in self.graph and _spec(self.graph.nodes[d].get("type")).jumps:

@@ -6,7 +6,8 @@ then matched to a document of the set:
 
 1. the host's own shapes: ``…/flexml/{flow}/{rev}/{doc}`` and the menu routers
    ``…/flexml/{flow}/{rev}/{node}/gather[?attempt=N]`` (routers only when a
-   bundle's routers table is known);
+   bundle's routers table is known), the decisions ``…/{node}/decide`` and a Record's
+   action ``…/{node}/recorded``;
 2. the path: ``ivr/menu.xml`` (with or without ``.xml``), or the longest set
    path the URL's path ends with (``https://example.com/app/ivr/menu.xml``);
 3. the file name alone, when exactly one document has it.
@@ -24,12 +25,14 @@ from urllib.parse import unquote, urlsplit
 HOST_DOC = re.compile(r"/flexml/([^/]+)/([^/]+)/([^/]+)/?$")
 HOST_ROUTER = re.compile(r"/flexml/([^/]+)/([^/]+)/([^/]+)/gather/?$")
 HOST_DECIDE = re.compile(r"/flexml/([^/]+)/([^/]+)/([^/]+)/decide/?$")
+HOST_RECORDED = re.compile(r"/flexml/([^/]+)/([^/]+)/([^/]+)/recorded/?$")
 
 
 @dataclass(frozen=True)
 class Target:
     kind: str  # "doc", "router" (a menu router of the host, known or not), "decide" (a decision the host
-    # takes, known from a bundle's decisions table) or "external"
+    # takes, known from a bundle's decisions table), "recorded" (a Record's action to the host, which answers
+    # with the document after it: known from a bundle's recordings table) or "external"
     name: str  # document or router (menu node) name; the URL as written when external
     attempt: int = 1  # a router URL's ?attempt=N
     hosted: bool = False  # written in the host's URL shape, so by FlexML Designer's compiler
@@ -76,6 +79,10 @@ class Resolver:
         if decide and decide.group(3) in self.decisions:
             self.host_flows.add((decide.group(1), decide.group(2)))
             return Target("decide", decide.group(3), hosted=True)
+        recorded = HOST_RECORDED.search(path)
+        if recorded:
+            self.host_flows.add((recorded.group(1), recorded.group(2)))
+            return Target("recorded", recorded.group(3), hosted=True)
         host = HOST_DOC.search(path)
         if host and host.group(3) in self.host_names:
             self.host_flows.add((host.group(1), host.group(2)))

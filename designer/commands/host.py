@@ -107,11 +107,16 @@ def _open_served_store(db: str):
 
 
 def urls_to_configure(table, public: str) -> list[str]:
+    root = f"{public}/flexml"
+    if table.trust.required and table.trust.token:  # the store requires the carrier's token (Settings)
+        from designer.host.trust import token_segment
+
+        root += "/" + token_segment(table.trust.token)
     lines = ["Configure at the carrier (method POST, or GET):",
-             f"  account URL (answers the numbers below)  {public}/flexml",
-             f"  status callback URL                      {public}/flexml/status"]
+             f"  account URL (answers the numbers below)  {root}",
+             f"  status callback URL                      {root}/status"]
     for flow in table.flows():
-        lines.append(f"  flow {flow} (revision {table.current_revision(flow)})".ljust(43) + f"{public}/flexml/{flow}")
+        lines.append(f"  flow {flow} (revision {table.current_revision(flow)})".ljust(43) + f"{root}/{flow}")
     numbers = table.numbers()
     if numbers:
         lines.append("Numbers on the account URL:")

@@ -61,9 +61,9 @@ def run(args) -> int:
     print(f"  DIDs:     {', '.join(db.list_all_dids())}")
     print(f"  database: {args.db}")
     print(f"  try:      curl -u '{account['login']}:{account['password']}' {base}/dids")
-    print(f"  sandbox only: POST {base}/sandbox/inbound {{\"to\": DID, \"from\": NUMBER, \"digits\": [\"1\"]}}",
-          flush=True)
-    uvicorn.run(create_sandbox_app(db), host=args.host, port=args.port, log_level="warning", **guard)
+    print(f"  sandbox only: POST {base}/sandbox/inbound {{\"to\": DID, \"from\": NUMBER, \"digits\": [\"1\"]}}")
+    print(f"  recordings: {base}/sandbox/recordings/… (each plays a short tone)", flush=True)
+    uvicorn.run(create_sandbox_app(db, base_url=f"http://{shown_host}:{args.port}"), host=args.host, port=args.port, log_level="warning", **guard)
     return 0
 
 

@@ -7,8 +7,17 @@
 ``/flexml/{flow}/{rev}/{doc}``               one document of one revision
 ``/flexml/{flow}/{rev}/{node}/gather``       Gather router (``?attempt=N``)
 ``/flexml/{flow}/{rev}/{node}/decide``       a decision step's decision (a Redirect, a Transfer's action)
+``/flexml/{flow}/{rev}/{node}/recorded``     a Record's action: the recording kept, the rest of the flow
 ``/flexml/status``                           status callbacks, recorded
+``/flexml/~{token}/…``                       any of the above, carrying the secret token (``trust``)
 ==========================================  =========================================
+
+A Record's action (``…/recorded``) records a ``recording`` event with the recording's
+``RecordingUrl``, ``RecordingFileSid`` and ``RecordingDuration`` (either spelling of the names),
+which the store keeps as a voicemail; a missing URL, or one on a host that is not allowed, is
+not kept (the event's ``not_stored`` says why). Either way the answer is the rest of the flow.
+When the token is required (``designer.host.trust``), a request without it is answered as usual
+but records nothing.
 
 Parameters arrive as a POST JSON body (what the carrier sends), a form body or
 GET query parameters. Every answer is 200 ``application/xml`` and valid
@@ -39,6 +48,7 @@ from compiler.catalogue import REQUEST_FIELDS
 from designer.errors import DesignerError
 from designer.host.decide import Taken, chain, header_value, remembered_of, with_remembered
 from designer.host.table import FlowTable, ServedRevision, Snapshot, xml_text
+from designer.host.trust import MAX_TOKEN_CHARS, TOKEN_MARK, with_token
 from designer.store import CallEvent
 from designer.store.calls import END_PARAM
 
@@ -65,6 +75,8 @@ _KEPT = frozenset(KEPT)
 # what a later step of a call keeps (a menu's router, a document named in the URL): the call's From, To and
 # the like are on its first event already, and leaving them out keeps the event writer's work per event small
 _KEPT_LATER = frozenset(("CallStatus", "RecordingUrl", "RecordingFileSid", "RecordingDuration", "CallDuration"))
+RECORDING_FIELDS = ("RecordingUrl", "RecordingFileSid", "RecordingDuration")
+_DURATION = re.compile(r"\s*(\d{1,9})(?:\.\d*)?\s*")
 _DIGITS = re.compile(r"[0-9*#]*")
 _JSON = json.JSONDecoder()
 
@@ -118,6 +130,7 @@ class HostHandler:
         self.table = table
         self.on_event = on_event
         self.max_body = max_body
+        self.unrecorded = 0  # requests answered without the carrier's token while it is required
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -154,13 +167,31 @@ class HostHandler:
 
     async def answer(self, scope: dict, receive: Callable,
                      taken: list[Taken] | None = None) -> tuple[bytes, CallEvent | None]:
-        """The answer to one request; decisions taken while answering are added to ``taken``."""
+        """The answer to one request and its event (None: not recorded); decisions taken while answering are
+        added to ``taken``."""
         taken = [] if taken is None else taken
         parts = route_parts(scope)
+        given = None
+        if parts and parts[0].startswith(TOKEN_MARK):
+            given, parts = parts[0][1:1 + MAX_TOKEN_CHARS], parts[1:]
+        trust = self.table.trust
         try:
             params = await read_params(scope, receive, self.max_body)
         except BadRequest as exc:
-            return SORRY_BODY, self._event(query_params(scope), "", "", "error", str(exc), scope)
+            body, event = SORRY_BODY, self._event(query_params(scope), "", "", "error", str(exc), scope)
+        else:
+            body, event = self._dispatch(parts, params, scope, taken)
+        if not trust.records(given):  # the token is required and this request has not got it: nothing recorded
+            self.unrecorded += 1
+            taken.clear()
+            return body, None
+        if given is not None and trust.authentic(given):  # the call stays authenticated: its URLs carry the token
+            served = self.table.snapshot.revision(event.flow_id, event.rev) if event.flow_id else None
+            body = with_token(body, trust.token, served.compiled.base_url if served is not None else "")
+        return body, event
+
+    def _dispatch(self, parts: list[str] | None, params: dict[str, str], scope: dict,
+                  taken: list[Taken]) -> tuple[bytes, CallEvent]:
         snap = self.table.snapshot
         if parts is None:
             return SORRY_BODY, self._event(params, "", "", "error", "unknown address", scope)
@@ -176,6 +207,8 @@ class HostHandler:
             return self._router(snap, params, scope, parts[0], parts[1], parts[2], taken)
         if n == 4 and parts[3] == "decide":
             return self._decide(snap, params, scope, parts[0], parts[1], parts[2], taken)
+        if n == 4 and parts[3] == "recorded":
+            return self._recorded(snap, params, scope, parts[0], parts[1], parts[2], taken)
         return SORRY_BODY, self._event(params, "", "", "error", "unknown address", scope)
 
     def _event(self, params: dict[str, str], flow: str, rev: str, kind: str, target: str, scope: dict | None,
@@ -299,11 +332,43 @@ class HostHandler:
         return body, self._event(params, flow, rev, "router", node, None, digits=digits, later=True, answer=doc,
                                  attempt=str(attempt))
 
+    def _recorded(self, snap: Snapshot, params: dict[str, str], scope: dict, flow: str, rev: str, node: str,
+                  taken: list[Taken]) -> tuple[bytes, CallEvent]:
+        """A Record's action: keep the recording (when it may be kept) and answer with the rest of the flow."""
+        served = snap.revision(flow, rev)
+        if served is None or node not in served.compiled.recordings:
+            reason = (f"unknown flow {flow!r}" if flow not in snap.revisions
+                      else f"flow {flow!r} has no revision {rev!r}" if served is None
+                      else f"flow {flow!r} revision {rev} has no Record step {node!r}")
+            return SORRY_BODY, self._event(params, flow if flow in snap.revisions else "", rev, "error", reason,
+                                           scope)
+        url = params.get("RecordingUrl", "").strip()
+        refused = self.table.trust.recording_refused(url)
+        kept = dict(params)
+        if refused is None:
+            kept["RecordingUrl"] = url
+            match = _DURATION.fullmatch(params.get("RecordingDuration", ""))
+            kept["RecordingDuration"] = (match.group(1).lstrip("0") or "0") if match else ""
+        else:  # nothing of a recording that is not kept goes into the call's record
+            for name in RECORDING_FIELDS:
+                kept.pop(name, None)
+        doc = served.compiled.recordings[node]
+        body = HANGUP_BODY if doc is None else self._serve(served, doc, params, scope, taken)
+        if body is None:
+            return SORRY_BODY, self._event(params, flow, rev, "error", f"Record {node!r} leads to missing "
+                                           f"document {doc!r}", scope)
+        extra = {"answer": doc or "(end of call)"}
+        if refused is not None:
+            extra["not_stored"] = refused
+        return body, self._event(kept, flow, rev, "recording", node, None, **extra)
+
     def _status(self, snap: Snapshot, params: dict[str, str]) -> tuple[bytes, CallEvent]:
         flow = snap.flow_for_number(params.get("To", "")) or ""
         url = params.get("RequestUrl", "")
         if "/flexml/" in url:
             tail = url.split("/flexml/", 1)[1].split("?", 1)[0].split("/")
+            if tail and tail[0].startswith(TOKEN_MARK):
+                tail = tail[1:]
             if tail and tail[0] in snap.revisions:
                 flow = tail[0]
         return EMPTY_BODY, self._event(params, flow, "", "status", params.get("CallStatus", ""), None)

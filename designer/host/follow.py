@@ -16,7 +16,7 @@ from typing import Callable
 
 from compiler import BundleError, read_zip
 
-from designer.host.overrides import overrides_from_store
+from designer.host.overrides import overrides_from_store, trust_from_store
 from designer.host.table import FlowTable, number_key
 from designer.store import Store, StoreError
 from designer.store.migrations import SchemaTooNew
@@ -54,6 +54,7 @@ def table_from_store(store: Store, previous: FlowTable | None = None) -> FlowTab
         if number_key(number):
             table.bind(number, flow)
     table.set_overrides(overrides_from_store(store))
+    table.trust = trust_from_store(store)
     return table
 
 

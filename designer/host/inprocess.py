@@ -26,6 +26,7 @@ from compiler import BundleError, CompiledFlow, FlowError, compile_flow, load, r
 
 from designer.host.app import create_host_app
 from designer.host.table import FlowTable, number_key
+from designer.host.trust import token_segment
 from designer.store import CallEvent
 
 BASE_URL = "http://designer.local"  # what in-process requests are addressed to (no name lookup is made)
@@ -103,13 +104,21 @@ class InProcessHost:
     events: list[CallEvent] = field(default_factory=list)  # kept when no on_event was given
     base_url: str = BASE_URL
 
+    @property
+    def root(self) -> str:
+        """``{base}/flexml``, with the carrier's token when the table requires it (a test call is recorded
+        like a real one)."""
+        trust = self.table.trust
+        return f"{self.base_url}/flexml" + (f"/{token_segment(trust.token)}" if trust.required and trust.token
+                                            else "")
+
     def url(self, flow: str, rev: str | None = None) -> str:
         """The flow's start URL; with ``rev``, that revision's (``draft`` for an editor's draft)."""
-        return f"{self.base_url}/flexml/{flow}" + (f"/{rev}" if rev else "")
+        return f"{self.root}/{flow}" + (f"/{rev}" if rev else "")
 
     @property
     def status_url(self) -> str:
-        return f"{self.base_url}/flexml/status"
+        return f"{self.root}/status"
 
     def host_errors(self) -> list[str]:
         """The reasons of the apologies the host answered with (an unknown document, say)."""

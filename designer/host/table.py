@@ -33,6 +33,7 @@ from compiler.emit import XML_HEAD, Urls
 from compiler.templating import MAX_RENDERED, CallText, TemplateError, check, is_template, number_variable, parse, \
     render_number, variables
 from designer.host.decide import Decisions
+from designer.host.trust import CarrierTrust
 
 SAY_MAX_CHARS = SAY.text_max  # the carrier reads at most this many characters of one Say
 # verbs whose text may use call variables → most characters of the rendered text, as the catalogue says
@@ -249,7 +250,9 @@ class FlowTable:
     """Compiled flows in memory; every change swaps in a new ``Snapshot``.
 
     ``now`` is the clock Hours steps decide by (the simulator passes another time); ``overrides`` holds
-    the operators' switches by (flow, Hours step), an immutable dict swapped whole.
+    the operators' switches by (flow, Hours step), an immutable dict swapped whole; ``trust`` what the host
+    trusts of a request (``designer.host.trust``: the carrier's token, the recording hosts allowed),
+    swapped whole too.
     """
 
     def __init__(self, now: Callable[[], datetime] | None = None) -> None:
@@ -257,6 +260,7 @@ class FlowTable:
         self.snapshot = Snapshot()
         self.now = now or clock_from_env()
         self.overrides: dict[tuple[str, str], Override] = {}
+        self.trust = CarrierTrust()
 
     # --- operator switches of Hours steps ---------------------------------------------------
 

@@ -16,6 +16,9 @@ the real carrier:
   the transcript of the call.
 - ``GET /flexml/v1/sandbox/calls/{call_sid}``: a call's state (``scheduled``,
   ``playing``, ``done``) and, once played, its transcript.
+- ``GET /flexml/v1/sandbox/recordings/{file id}.{format}`` (no sign-in): what a simulated call
+  recorded, which is always a short generated tone (``designer.sandbox.recordings``). A Record's
+  action request carries this URL as ``RecordingUrl``.
 
 A call's custom attribute ``sandbox_digits`` (e.g. ``"1,2"``) gives the keys the
 called party presses in an outbound call.
@@ -42,6 +45,7 @@ from designer.sandbox.body import read_json
 from designer.sandbox.calls import CallPlan, CallScheduler, Player, play, simulator_player
 from designer.sandbox.db import SandboxDB, new_sid
 from designer.sandbox.query import parse_fields, parse_list_query
+from designer.sandbox.recordings import RECORDING_NAME, RECORDINGS_PATH, recordings_url, tone_wav
 from designer.sandbox.schema import (ACCOUNT, CALL, DID, ApiError, Kind, clean_value, digits_only, invalid_field,
                              validation_error)
 from designer.simulator.callers import DIAL_OUTCOMES, check_keys
@@ -73,8 +77,12 @@ class Sandbox:
     """The routes, over one database; ``app()`` builds the Starlette application."""
 
     def __init__(self, db: SandboxDB, player: Player = simulator_player,
-                 transport: httpx.AsyncBaseTransport | None = None, poll: float = 0.5):
+                 transport: httpx.AsyncBaseTransport | None = None, poll: float = 0.5, base_url: str | None = None):
         self.db = db
+        # where callers reach this sandbox (its recordings' URLs start with it): given, else as the last
+        # request to its API was addressed
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self._seen_base: str | None = None
         self.player = player
         self.transport = transport
         self.scheduler = CallScheduler(db, self.plan_for_call, player, transport, poll)
@@ -98,6 +106,7 @@ class Sandbox:
 
     def route(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            self._seen_base = str(request.base_url).rstrip("/")
             try:
                 return await handler(request, self.authenticate(request))
             except ApiError as exc:
@@ -250,8 +259,22 @@ class Sandbox:
                         direction="inbound", account_sid=account["account_sid"], digits=[str(d) for d in digits],
                         dial_outcome=str(body.get("dial_outcome", "completed")),
                         status_callback_url=did["status_callback_url"],
-                        status_callback_method=did["status_callback_method"])
+                        status_callback_method=did["status_callback_method"],
+                        recordings_url=self.recordings_base())
         return JSONResponse(await play(plan, self.player, self.transport))
+
+    def recordings_base(self) -> str | None:
+        """Where this sandbox's recordings are (None before anyone reached it: the simulator's default)."""
+        base = self.base_url or self._seen_base
+        return recordings_url(base) if base else None
+
+    async def recording(self, request: Request) -> Response:
+        """A simulated recording: the short generated tone, for any file id a simulated call made."""
+        name = request.path_params["name"]
+        if not RECORDING_NAME.match(name):
+            return error_response(ApiError(404, "Cannot find recording", [
+                ("name", f"{name[:40]!r} is not a recording of this sandbox ({{32 hex digits}}.wav, .mp3 or .ul)")]))
+        return Response(tone_wav(), media_type="audio/wav", headers={"Cache-Control": "public, max-age=3600"})
 
     async def played_call(self, request: Request, account: dict[str, Any]) -> Response:
         record = self.db.call_record(account["account_sid"], request.path_params["sid"])
@@ -277,7 +300,8 @@ class Sandbox:
                         digits=[d.strip() for d in digits.split(",") if d.strip()],
                         status_callback_url=call["status_callback_url"] or did.get("status_callback_url"),
                         status_callback_method=(call["status_callback_method"] if call["status_callback_url"]
-                                                else did.get("status_callback_method") or "POST"))
+                                                else did.get("status_callback_method") or "POST"),
+                        recordings_url=self.recordings_base())
 
     def app(self) -> Starlette:
         r = self.route
@@ -299,6 +323,7 @@ class Sandbox:
             Route(f"{p}/calls/{{sid}}", r(self.delete_call), methods=["DELETE"]),
             Route(f"{p}/sandbox/inbound", r(self.inbound), methods=["POST"]),
             Route(f"{p}/sandbox/calls/{{sid}}", r(self.played_call), methods=["GET"]),
+            Route(f"{RECORDINGS_PATH}/{{name}}", self.recording, methods=["GET"]),
         ]
 
         async def http_error(request: Request, exc: Exception) -> Response:
@@ -325,8 +350,10 @@ class Sandbox:
 
 
 def create_sandbox_app(db: SandboxDB | str | Path, *, player: Player = simulator_player,
-                       transport: httpx.AsyncBaseTransport | None = None, poll: float = 0.5) -> Starlette:
-    """The sandbox's ASGI app over ``db`` (a SandboxDB or a path to its SQLite file)."""
+                       transport: httpx.AsyncBaseTransport | None = None, poll: float = 0.5,
+                       base_url: str | None = None) -> Starlette:
+    """The sandbox's ASGI app over ``db`` (a SandboxDB or a path to its SQLite file); ``base_url`` is where
+    callers reach it (its recordings' URLs start with it; default: as requests to it are addressed)."""
     if not isinstance(db, SandboxDB):
         db = SandboxDB(db)
-    return Sandbox(db, player=player, transport=transport, poll=poll).app()
+    return Sandbox(db, player=player, transport=transport, poll=poll, base_url=base_url).app()

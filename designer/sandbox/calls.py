@@ -41,6 +41,7 @@ class CallPlan:
     dial_outcome: str = "completed"
     status_callback_url: str | None = None
     status_callback_method: str = "POST"
+    recordings_url: str | None = None  # where the sandbox serves what the call records (None: the simulator's)
 
     def request_fields(self) -> dict[str, str]:
         """The fields the carrier sends with every request of the call (reference: Request Data)."""
@@ -76,6 +77,8 @@ async def simulator_player(plan: CallPlan, transport: httpx.AsyncBaseTransport |
                                "status_callback_method": plan.status_callback_method, "direction": plan.direction}
     if "call_sid" in inspect.signature(simulate_call).parameters:
         options["call_sid"] = plan.call_sid
+    if plan.recordings_url and "recordings_url" in inspect.signature(simulate_call).parameters:
+        options["recordings_url"] = plan.recordings_url
     result = await simulate_call(plan.url, caller=caller, from_=plan.from_, to=plan.to, transport=transport,
                                  method=plan.method, **options)
     ok = bool(getattr(result, "ok", False))

@@ -46,6 +46,7 @@ PLAY_SECONDS = 5.0  # assumed length of an audio file (the simulator does not do
 KEY_SECONDS = 0.5  # time to press one key
 FOREVER_REPEATS = 3  # a loop="0" message is heard this many times, then the simulated caller hangs up
 ERROR_MESSAGE_SECONDS = 3.0  # the carrier's "application error" message
+RECORDINGS_URL = "https://recordings.simulator.invalid"  # where simulated recordings are, by default
 SHOWN_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingDuration")  # in transcript lines
 DOC_HEADER = "X-FlexML-Document"  # a host may name the document it answered with (router answers)
 DECISIONS_HEADER = "X-FlexML-Decisions"  # the built-in host's decisions in that answer: step=branch=reason, …
@@ -88,8 +89,10 @@ class CallSimulator:
     def __init__(self, url: str, *, caller: Caller, client: httpx.AsyncClient, from_: str, to: str,
                  method: str, max_fetches: int, fetch_timeout: float, on_event: EventHook | None,
                  status_callback_url: str | None, status_callback_method: str, caller_name: str,
-                 direction: str, steps: StepMap | None = None, pace: float = 0.0, call_sid: str | None = None):
+                 direction: str, steps: StepMap | None = None, pace: float = 0.0, call_sid: str | None = None,
+                 recordings_url: str | None = None):
         self.start_url = url
+        self.recordings_url = (recordings_url or RECORDINGS_URL).rstrip("/")
         self.start_method = method
         self.caller = caller
         self.http = Fetcher(client, fetch_timeout)
@@ -403,7 +406,7 @@ class CallSimulator:
         spoken = min(max(float(outcome), 0.0), float(info.max_length))
         sid = uuid.uuid4().hex
         fmt = verb.text_attr("fileFormat")
-        rec_url = f"https://recordings.simulator.invalid/{sid}.{fmt}"
+        rec_url = f"{self.recordings_url}/{sid}.{fmt}"
         seconds = int(round(spoken))
         fields = {"RecordingUrl": rec_url, "RecordingURL": rec_url, "RecordingFileSid": sid,
                   "RecordingFileSID": sid, "RecordingDuration": seconds}
@@ -502,7 +505,8 @@ async def simulate_call(url: str, *, caller: Caller | None = None, from_: str = 
                         on_event: EventHook | None = None, status_callback_url: str | None = None,
                         status_callback_method: str = "POST", caller_name: str = "",
                         direction: str = "inbound", flows: Iterable[CompiledFlow] = (),
-                        pace: float = 0.0, call_sid: str | None = None) -> CallResult:
+                        pace: float = 0.0, call_sid: str | None = None,
+                        recordings_url: str | None = None) -> CallResult:
     """Simulate one call to ``url``; see the module docstring. Never raises for a broken flow.
 
     ``flows``: the compiled flows the URL serves, when known; events then name the document of
@@ -511,6 +515,9 @@ async def simulate_call(url: str, *, caller: Caller | None = None, from_: str = 
     live transcript unrolls at a watchable speed (0.25 plays a call four times faster).
     ``on_event`` may be a plain or an async function; an exception it raises ends the call.
     ``call_sid``: the CallSid every request carries (default: a new random one).
+    ``recordings_url``: where the recordings a Record makes are said to be (``RecordingUrl`` is
+    ``{recordings_url}/{file id}.{format}``); by default an address that names no real server (the
+    local carrier sandbox passes its own, which plays a short tone there).
     """
     if pace < 0:
         raise ValueError("pace cannot be negative")
@@ -527,7 +534,8 @@ async def simulate_call(url: str, *, caller: Caller | None = None, from_: str = 
                             status_callback_url=status_callback_url,
                             status_callback_method=status_callback_method.strip().upper() or "POST",
                             caller_name=caller_name, direction=direction,
-                            steps=StepMap(list(flows)) if flows else None, pace=pace, call_sid=call_sid)
+                            steps=StepMap(list(flows)) if flows else None, pace=pace, call_sid=call_sid,
+                            recordings_url=recordings_url)
         return await sim.run()
 
 

@@ -59,7 +59,7 @@ class CallEvent:
     call_sid: str
     flow_id: str
     rev: str
-    kind: str  # "document", "router", "error", "status"
+    kind: str  # "document", "router", "decision", "recording", "error", "status"
     target: str  # document name or router node, or the reason for an error
     digits: str | None
     at: float
@@ -68,6 +68,43 @@ class CallEvent:
     def row(self) -> tuple:
         """The event as a plain tuple in field order (what ``record_rows`` and the event spool's records hold)."""
         return (self.call_sid, self.flow_id, self.rev, self.kind, self.target, self.digits, self.at, self.params)
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    """A recording a Record step's action reported: who left it, when, how long, where the carrier keeps it."""
+
+    id: int
+    call_sid: str
+    flow_id: str
+    rev: str
+    node: str  # the Record step
+    caller: str  # the From number
+    called: str  # the To number
+    at: float
+    duration: int | None  # seconds, as the carrier reported it (None: not given)
+    url: str  # the carrier's recording URL (on a host the user allows)
+    file_sid: str
+    heard_at: float | None = None  # None: new
+
+    @property
+    def new(self) -> bool:
+        return self.heard_at is None
+
+
+def voicemail_values(rows: list[tuple]) -> list[tuple]:
+    """The voicemails rows of ``CallEvent.row()``s hold: a ``recording`` event whose URL the host kept.
+
+    (call_sid, flow_id, rev, node, caller, called, at, duration, url, file_sid) each."""
+    out = []
+    for sid, flow, rev, kind, target, _digits, at, params in rows:
+        if kind != "recording" or not params.get("RecordingUrl") or "not_stored" in params:
+            continue
+        duration = params.get("RecordingDuration", "")
+        out.append((sid, flow, rev, target, params.get("From", ""), params.get("To", ""), at,
+                    int(duration) if str(duration).isdigit() and len(str(duration)) < 10 else None,
+                    params["RecordingUrl"], params.get("RecordingFileSid", "")))
+    return out
 
 
 @dataclass(frozen=True)
@@ -149,6 +186,11 @@ class Store(Protocol):
     def calls_by_hour(self, where: CallFilter, origin: float, now: float | None = None) -> list[tuple[int, str, int]]: ...
     def delete_calls_before(self, before: float, limit: int = 500) -> int: ...  # retention, in small batches
     def call_events(self, call_sid: str) -> list[CallEvent]: ...
+    # the voicemail inbox (filled from "recording" events by record_rows)
+    def voicemails(self, flow_id: str | None = None, limit: int = 200) -> list[Voicemail]: ...
+    def count_new_voicemails(self, flow_id: str | None = None) -> int: ...
+    def mark_voicemail_heard(self, voicemail_id: int) -> None: ...
+    def delete_voicemail(self, voicemail_id: int) -> None: ...
     # settings
     def get_setting(self, key: str, default: str | None = None) -> str | None: ...
     def set_setting(self, key: str, value: str) -> None: ...

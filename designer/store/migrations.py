@@ -16,7 +16,7 @@ from designer.store.base import StoreError
 
 log = logging.getLogger("flexml.store")
 
-SCHEMA_VERSION = 4  # what this code reads and writes
+SCHEMA_VERSION = 5  # what this code reads and writes
 
 # what each step does, for the start-up message
 PURPOSE = {
@@ -24,6 +24,7 @@ PURPOSE = {
     2: "a change counter hosts follow (publish, restore, bind and unbind reach every host)",
     3: "the operators' switches of Hours steps (closed now / open now)",
     4: "a calls table (one row per call: status, duration, how it ended, test or real), filled from the events",
+    5: "the voicemail inbox (recordings the carrier reported, new or heard)",
 }
 
 SQLITE: dict[int, list[str]] = {
@@ -103,6 +104,27 @@ SQLITE: dict[int, list[str]] = {
 )""",
     ],
     4: [calls.SQLITE_TABLE, *calls.INDEXES, calls.SQLITE_BACKFILL],
+    5: [
+        # one row per recording a Record step's action reported (filled by record_rows from "recording"
+        # events); a carrier retrying the same request does not add a second row
+        """CREATE TABLE IF NOT EXISTS voicemails (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_sid TEXT NOT NULL,
+    flow_id TEXT NOT NULL,
+    rev TEXT NOT NULL,
+    node TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    called TEXT NOT NULL,
+    at REAL NOT NULL,
+    duration INTEGER,
+    url TEXT NOT NULL,
+    file_sid TEXT NOT NULL,
+    heard_at REAL
+)""",
+        "CREATE UNIQUE INDEX IF NOT EXISTS voicemails_once ON voicemails (call_sid, node, url)",
+        "CREATE INDEX IF NOT EXISTS voicemails_flow ON voicemails (flow_id, at)",
+        "CREATE INDEX IF NOT EXISTS voicemails_new ON voicemails (heard_at)",
+    ],
 }
 
 POSTGRES: dict[int, list[str]] = {
@@ -164,6 +186,25 @@ POSTGRES: dict[int, list[str]] = {
 )""",
     ],
     4: [calls.POSTGRES_TABLE, *calls.INDEXES, calls.POSTGRES_BACKFILL],
+    5: [
+        """CREATE TABLE voicemails (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    call_sid TEXT NOT NULL,
+    flow_id TEXT NOT NULL,
+    rev TEXT NOT NULL,
+    node TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    called TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL,
+    duration INTEGER,
+    url TEXT NOT NULL,
+    file_sid TEXT NOT NULL,
+    heard_at DOUBLE PRECISION
+)""",
+        "CREATE UNIQUE INDEX voicemails_once ON voicemails (call_sid, node, url)",
+        "CREATE INDEX voicemails_flow ON voicemails (flow_id, at)",
+        "CREATE INDEX voicemails_new ON voicemails (heard_at)",
+    ],
 }
 
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"

@@ -24,7 +24,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from designer.store.base import (
     OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark, SpoolPosition,
-    StaleFlow, StoreError, _token_hash, params_json, safe_url,
+    StaleFlow, StoreError, Voicemail, _token_hash, params_json, safe_url, voicemail_values,
 )
 from designer.store.calls import CallFilter, call_dict, count_sql, hourly_sql, list_sql, quiet_from, summarise, \
     upsert_sql
@@ -35,6 +35,8 @@ CONNECT_SECONDS = 5  # how long one attempt to reach the server may take
 _MIGRATION_LOCK = 0x666C65786D6C  # advisory lock id: one process migrates at a time
 _UPSERT_CALL = upsert_sql("%s", "GREATEST")
 _EVENT_COPY = "COPY events (call_sid, flow_id, rev, kind, target, digits, at, params) FROM STDIN"
+_INSERT_VOICEMAIL = ("INSERT INTO voicemails (call_sid, flow_id, rev, node, caller, called, at, duration, url, "
+                     "file_sid) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING")
 
 
 def state_path(url: str) -> str:
@@ -279,6 +281,10 @@ class PostgresStore:
                         copy.write_row((sid, flow, rev, kind, target, digits, at, params_json(params)))
                 with conn.cursor() as cur:
                     cur.executemany(_UPSERT_CALL, summarise(rows))
+                voicemails = voicemail_values(rows)
+                if voicemails:
+                    with conn.cursor() as cur:
+                        cur.executemany(_INSERT_VOICEMAIL, voicemails)
             if mark is not None:
                 conn.execute('INSERT INTO event_spool (name, tag, "offset", events) VALUES (%s, %s, %s, %s) '
                              'ON CONFLICT (name) DO UPDATE SET "offset" = excluded."offset", '
@@ -356,6 +362,30 @@ class PostgresStore:
         rows = self._all("SELECT * FROM events WHERE call_sid = %s ORDER BY at, id", (call_sid,))
         return [CallEvent(r["call_sid"], r["flow_id"], r["rev"], r["kind"], r["target"], r["digits"], r["at"],
                           json.loads(r["params"])) for r in rows]
+
+    # --- the voicemail inbox ----------------------------------------------------------
+
+    def voicemails(self, flow_id: str | None = None, limit: int = 200) -> list[Voicemail]:
+        """Voicemails (of one flow, when given), newest first."""
+        where = "WHERE flow_id = %s " if flow_id is not None else ""
+        rows = self._all(f"SELECT * FROM voicemails {where}ORDER BY at DESC, id DESC LIMIT %s",
+                         (flow_id, limit) if flow_id is not None else (limit,))
+        return [Voicemail(r["id"], r["call_sid"], r["flow_id"], r["rev"], r["node"], r["caller"], r["called"],
+                          r["at"], r["duration"], r["url"], r["file_sid"], r["heard_at"]) for r in rows]
+
+    def count_new_voicemails(self, flow_id: str | None = None) -> int:
+        where = " AND flow_id = %s" if flow_id is not None else ""
+        row = self._one(f"SELECT COUNT(*) AS n FROM voicemails WHERE heard_at IS NULL{where}",
+                        (flow_id,) if flow_id is not None else ())
+        return int(row["n"])
+
+    def mark_voicemail_heard(self, voicemail_id: int) -> None:
+        """Mark one heard (the first time counts; a voicemail already heard keeps its time)."""
+        self._write("UPDATE voicemails SET heard_at = %s WHERE id = %s AND heard_at IS NULL",
+                    (time.time(), int(voicemail_id)))
+
+    def delete_voicemail(self, voicemail_id: int) -> None:
+        self._write("DELETE FROM voicemails WHERE id = %s", (int(voicemail_id),))
 
     # --- settings ----------------------------------------------------------------------
 

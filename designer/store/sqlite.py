@@ -11,7 +11,7 @@ from pathlib import Path
 
 from designer.store.base import (
     EVENT_ROWS, OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark,
-    SpoolPosition, StaleFlow, StoreError, _token_hash, params_json,
+    SpoolPosition, StaleFlow, StoreError, Voicemail, _token_hash, params_json, voicemail_values,
 )
 from designer.store.calls import CallFilter, call_dict, count_sql, hourly_sql, list_sql, quiet_from, summarise, \
     upsert_sql
@@ -56,6 +56,8 @@ def _insert_events_sql(rows: int) -> str:
 
 _INSERT_EVENTS = _insert_events_sql(EVENT_ROWS)
 _UPSERT_CALL = upsert_sql("?", "MAX")
+_INSERT_VOICEMAIL = ("INSERT INTO voicemails (call_sid, flow_id, rev, node, caller, called, at, duration, url, "
+                     "file_sid) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING")
 
 
 class SQLiteStore:
@@ -289,7 +291,8 @@ class SQLiteStore:
 
         With a ``mark``, the same transaction moves that spool file's position from ``mark.start`` to
         ``mark.end``; if the position is not at ``mark.start`` (another reader got there first) nothing is
-        inserted and ``SpoolConflict`` is raised, so no event is recorded twice.
+        inserted and ``SpoolConflict`` is raised, so no event is recorded twice. A ``recording`` event the
+        host kept the URL of becomes a voicemail in the same transaction.
         """
         if not rows and mark is None:
             return
@@ -309,6 +312,9 @@ class SQLiteStore:
                     sql = _INSERT_EVENTS if len(chunk) == EVENT_ROWS else _insert_events_sql(len(chunk))
                     conn.execute(sql, values)
                 conn.executemany(_UPSERT_CALL, summarise(rows))
+                voicemails = voicemail_values(rows)
+                if voicemails:
+                    conn.executemany(_INSERT_VOICEMAIL, voicemails)
                 if mark is not None:
                     conn.execute("INSERT INTO event_spool (name, tag, offset, events) VALUES (?, ?, ?, ?) "
                                  "ON CONFLICT(name) DO UPDATE SET offset = excluded.offset, "
@@ -397,6 +403,29 @@ class SQLiteStore:
         return [CallEvent(r["call_sid"], r["flow_id"], r["rev"], r["kind"], r["target"], r["digits"], r["at"],
                           json.loads(r["params"])) for r in rows]
 
+    # --- the voicemail inbox ----------------------------------------------------------
+
+    def voicemails(self, flow_id: str | None = None, limit: int = 200) -> list[Voicemail]:
+        """Voicemails (of one flow, when given), newest first."""
+        where = "WHERE flow_id = ? " if flow_id is not None else ""
+        rows = self._conn().execute(f"SELECT * FROM voicemails {where}ORDER BY at DESC, id DESC LIMIT ?",
+                                    (flow_id, limit) if flow_id is not None else (limit,))
+        return [_voicemail(r) for r in rows]
+
+    def count_new_voicemails(self, flow_id: str | None = None) -> int:
+        where = " AND flow_id = ?" if flow_id is not None else ""
+        row = self._conn().execute(f"SELECT COUNT(*) FROM voicemails WHERE heard_at IS NULL{where}",
+                                   (flow_id,) if flow_id is not None else ()).fetchone()
+        return int(row[0])
+
+    def mark_voicemail_heard(self, voicemail_id: int) -> None:
+        """Mark one heard (the first time counts; a voicemail already heard keeps its time)."""
+        self._write("UPDATE voicemails SET heard_at = ? WHERE id = ? AND heard_at IS NULL",
+                    (time.time(), int(voicemail_id)))
+
+    def delete_voicemail(self, voicemail_id: int) -> None:
+        self._write("DELETE FROM voicemails WHERE id = ?", (int(voicemail_id),))
+
     # --- settings ----------------------------------------------------------------------
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
@@ -432,3 +461,8 @@ class SQLiteStore:
                     (float("inf") if before is None else before, None if keep is None else _token_hash(keep)))
 
 
+
+
+def _voicemail(r) -> Voicemail:
+    return Voicemail(r["id"], r["call_sid"], r["flow_id"], r["rev"], r["node"], r["caller"], r["called"], r["at"],
+                     r["duration"], r["url"], r["file_sid"], r["heard_at"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from nicegui import ui
+from nicegui import Client, ui
 
 from designer.ui.signin_state import login_required, sign_out, signed_in
 
@@ -15,8 +17,45 @@ NAV = (
     ("Flows", "/", "account_tree"),
     ("Numbers", "/numbers", "dialpad"),
     ("Calls", "/calls", "call"),
+    ("Voicemail", "/voicemail", "voicemail"),
     ("Settings", "/settings", "settings"),
 )
+BADGE_SECONDS = 5.0  # how often an open page looks for new voicemails
+
+log = logging.getLogger("flexml.designer")
+_new_voicemails: Callable[[], int] | None = None  # set by the app: how many voicemails are new
+_badges: "weakref.WeakKeyDictionary[Client, Callable[[], None]]" = weakref.WeakKeyDictionary()
+
+
+def count_new_voicemails_with(counter: Callable[[], int] | None) -> None:
+    """Where the navigation's voicemail badge gets its number (``designer.app.build`` sets it)."""
+    global _new_voicemails
+    _new_voicemails = counter
+
+
+def refresh_badge() -> None:
+    """Show the current number of new voicemails in this page's navigation now (after marking one heard)."""
+    update = _badges.get(ui.context.client)
+    if update is not None:
+        update()
+
+
+def _voicemail_badge() -> None:
+    badge = ui.badge("").props("color=negative rounded").classes("ml-0.5").mark("voicemail-badge")
+
+    def update() -> None:
+        try:
+            count = _new_voicemails() if _new_voicemails is not None else 0
+        except Exception:  # noqa: BLE001 - a store that cannot be read hides the badge; the page still works
+            log.exception("cannot count new voicemails")
+            count = 0
+        badge.text = str(count) if count < 100 else "99+"
+        badge.props(f'aria-label="{count} new voicemail{"s" if count != 1 else ""}"')
+        badge.set_visibility(count > 0)
+
+    update()
+    _badges[ui.context.client] = update
+    ui.timer(BADGE_SECONDS, update)
 COLORS = {"primary": "#3056d3", "secondary": "#64748b", "accent": "#0ea5e9", "positive": "#16a34a",
           "negative": "#dc2626", "warning": "#d97706"}
 
@@ -35,6 +74,8 @@ def header(active: str = "") -> None:
             ).props(f'aria-current="{"page" if selected else "false"}"').mark(f"nav-{label.lower()}"):
                 ui.icon(icon, size="18px")
                 ui.label(label)
+                if label == "Voicemail":
+                    _voicemail_badge()
         ui.space()
         if login_required() and signed_in():
             ui.button("Sign out", icon="logout", on_click=sign_out).props("flat dense no-caps color=secondary")

@@ -3,11 +3,16 @@
 NiceGUI's pages are built by Vue templates compiled in the browser and carry inline scripts and
 styles, so the policy allows 'unsafe-inline' and 'unsafe-eval' for scripts and styles; everything
 else (scripts, styles, fonts, images, sockets) comes from this server only, forms post only here,
-and no other site may frame the pages. The host's ``/flexml`` answers to the carrier are left as
-they are.
+and no other site may frame the pages. Audio may also come from the recording hosts allowed in Settings
+(the Voicemail page plays the carrier's recording URLs), on any port. The host's ``/flexml`` answers to
+the carrier are left as they are.
 """
 
 from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
 
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -33,10 +38,31 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 HOST_PATH = "/flexml"
+_IP = re.compile(r"^[0-9.]+$|:")
+
+
+@functools.lru_cache(maxsize=16)
+def content_security_policy(media_hosts: tuple[str, ...] = ()) -> str:
+    """The policy, with audio allowed from ``media_hosts`` too (each on any port; a name's subdomains too)."""
+    if not media_hosts:
+        return CONTENT_SECURITY_POLICY
+    sources = []
+    for host in media_hosts:
+        if ":" in host:  # an IPv6 address: written as [addr] in a source; rare for recordings, left out
+            continue
+        sources.append(f"{host}:*")
+        if not _IP.search(host):
+            sources.append(f"*.{host}:*")
+    return CONTENT_SECURITY_POLICY.replace("media-src 'self' blob:", "media-src 'self' blob: " + " ".join(sources))
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
-    """Add ``HEADERS`` to every answer except the host's (``/flexml``)."""
+    """Add ``HEADERS`` to every answer except the host's (``/flexml``); ``media_hosts()`` gives the hosts audio
+    may come from besides this server."""
+
+    def __init__(self, app, media_hosts: Callable[[], tuple[str, ...]] | None = None):
+        super().__init__(app)
+        self.media_hosts = media_hosts
 
     async def dispatch(self, request: Request, call_next):
         response = await call_next(request)
@@ -44,4 +70,6 @@ class SecurityHeaders(BaseHTTPMiddleware):
         if not (path == HOST_PATH or path.startswith(HOST_PATH + "/")):
             for name, value in HEADERS.items():
                 response.headers.setdefault(name, value)
+            if self.media_hosts is not None:
+                response.headers["Content-Security-Policy"] = content_security_policy(tuple(self.media_hosts()))
         return response

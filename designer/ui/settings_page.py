@@ -3,6 +3,7 @@ the carrier account."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
@@ -20,14 +21,16 @@ def register(ctx: AppContext) -> None:
     def settings_page() -> None:
         with frame("Settings", "Settings"):
             page_heading("Settings")
-            public_url_card(ctx)
+            account_url = public_url_card(ctx)
+            carrier_trust_card(ctx, account_url.refresh)
             phone_country_card(ctx)
             password_card(ctx)
             call_history_card(ctx)
             carrier_ui.carrier_settings_card(ctx)
 
 
-def public_url_card(ctx: AppContext) -> None:
+def public_url_card(ctx: AppContext) -> ui.refreshable:
+    """The public address; returns the line showing the account URL, to refresh when the token changes."""
     with ui.card().classes("w-full p-4 gap-3").props("flat bordered"):
         card_heading("public", "Public address")
         ui.label("Where the carrier reaches this designer's host. It is used in the URLs shown when you publish "
@@ -44,12 +47,77 @@ def public_url_card(ctx: AppContext) -> None:
                     url_error.show(str(exc), url)
                     return
                 url.value = saved
+                account_url_line.refresh()
                 ui.notify("Public address saved", type="positive")
 
             url.on("keydown.enter", save)
             ui.button("Save", on_click=save).props("unelevated no-caps").classes("mt-0.5").mark("save-url")
         url_error = FormError("url-error")
-        ui.label(f"Carrier account URL: {services.public_url(ctx)}/flexml").classes("text-xs text-slate-500 font-mono")
+
+        @ui.refreshable
+        def account_url_line() -> None:  # with the token when it is required
+            ui.label(f"Carrier account URL: {services.carrier_urls(ctx, '')['account']}") \
+                .classes("text-xs text-slate-500 font-mono break-all").mark("account-url")
+
+        account_url_line()
+    return account_url_line
+
+
+def carrier_trust_card(ctx: AppContext, urls_changed: Callable[[], None] = lambda: None) -> None:
+    """Who may write the call list and the voicemail inbox: the secret token, the recording hosts allowed;
+    ``urls_changed`` is called when the carrier URLs change."""
+    with ui.card().classes("w-full p-4 gap-3").props("flat bordered").mark("carrier-trust"):
+        card_heading("verified_user", "Only the carrier writes calls and voicemail")
+        ui.label("The host's addresses are public. With a secret token in every carrier URL, requests without "
+                 "it are still answered, but are not recorded as calls, statuses or messages. Turning it on "
+                 "changes the URLs to give the carrier: bind your numbers again (Numbers, or a flow's "
+                 "Publish tab).").classes("text-sm text-slate-500")
+
+        @ui.refreshable
+        def token_area() -> None:
+            trust = services.carrier_trust(ctx)
+
+            def switch(e) -> None:
+                services.set_token_required(ctx, bool(e.value))
+                ui.notify("Carrier URLs now carry a secret token" if e.value else
+                          "Carrier URLs no longer need a token", type="positive")
+                token_area.refresh()
+                urls_changed()
+
+            def renew() -> None:
+                services.new_carrier_token(ctx)
+                ui.notify("New token: give the carrier the new URLs", type="warning")
+                token_area.refresh()
+                urls_changed()
+
+            with ui.row().classes("items-center gap-3"):
+                ui.switch("Require a secret token in carrier URLs", value=trust.required, on_change=switch)                     .mark("require-token")
+                if trust.required:
+                    ui.button("New token", icon="autorenew", on_click=renew).props("flat dense no-caps")                         .mark("new-token")
+            if trust.required:
+                ui.label(f"Carrier account URL: {services.carrier_urls(ctx, '')['account']}")                     .classes("text-xs text-slate-500 font-mono break-all").mark("token-url")
+
+        token_area()
+        ui.label("A recording is kept as a voicemail only when its URL is on one of these hosts (or their "
+                 "subdomains); others are answered but not kept.").classes("text-sm text-slate-500")
+        with ui.row().classes("w-full items-start gap-3"):
+            hosts = ui.input("Recording hosts allowed",
+                             value=", ".join(services.carrier_trust(ctx).recording_hosts))                 .props("outlined dense").classes("w-96").mark("recording-hosts")
+
+            def save_hosts() -> None:
+                hosts_error.clear()
+                try:
+                    trust = services.set_recording_hosts(ctx, hosts.value or "")
+                except ServiceError as exc:
+                    hosts_error.show(str(exc), hosts)
+                    return
+                hosts.value = ", ".join(trust.recording_hosts)
+                ui.notify("Recording hosts saved", type="positive")
+
+            hosts.on("keydown.enter", save_hosts)
+            ui.button("Save", on_click=save_hosts).props("unelevated no-caps").classes("mt-0.5") \
+                .mark("save-recording-hosts")
+        hosts_error = FormError("recording-hosts-error")
 
 
 def phone_country_card(ctx: AppContext) -> None:

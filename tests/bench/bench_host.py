@@ -23,7 +23,11 @@ Lua script) for the entry document (``/flexml/main-menu``), the Gather
 router (``/flexml/main-menu/1/menu/gather`` with ``Digits=1``) and an entry
 document that ends at a business-hours step and a split on the caller's number
 (``/flexml/decisions``: the host takes both decisions and serves the menu in the
-same answer) at each connection count. ``main-menu.json`` is the main-menu
+same answer) and a Record's action (``/flexml/main-menu/1/voicemail/recorded`` with a
+recording on the carrier's domain and a new CallSid per request: every answer records a
+``recording`` event, which the store keeps as a new voicemail), and the entry document with one
+request in ten such a recording (``entry+rec``: do voicemails slow the other answers?) at each
+connection count. ``main-menu.json`` is the main-menu
 example without its business-hours step (the plain entry document);
 ``decisions.json`` greets, decides hours (open all week, closed dates) and
 splits on ``{{ From }}`` before the same menu. Prints requests/s and p50/p99 latency, host/bare ratios and
@@ -37,7 +41,9 @@ afterwards (must be 0) and how many events were recorded twice (must be 0).
 
 Targets: host throughput >= 0.85x bare, host p99 <= 1.3x bare at 64
 connections (1 worker), zero errors, RSS flat, no event lost on SIGKILL; the
-decisions entry at least 0.85x the plain entry's host throughput.
+decisions entry at least 0.85x the plain entry's host throughput; the recorded route as fast as the plain
+entry (its event is a queue append, like every other answer's), and every recording counted in the
+voicemails table after shutdown.
 Load goes to 127.0.0.1 only, for a bounded time or request count.
 Not collected by pytest (no assertions).
 """
@@ -69,8 +75,14 @@ CALL = {"AccountSid": "", "ApiVersion": "2.0", "CallerName": "", "CallSid": "469
         "CallStatus": "", "Direction": "inbound", "ForwardedFrom": "", "From": "15162065338",
         "OriginalFrom": "15162065338", "OriginalTo": NUMBER, "RequestUrl": "", "To": NUMBER}
 EVENTS = True  # the host records every call event in SQLite (--db); --no-events runs it --quiet
+RECORDING = {"RecordingUrl": "https://storage.carrierx.com/files/bench.mp3", "RecordingFileSid": "bench",
+             "RecordingDuration": "12"}
 TARGETS = {"entry": ("/flexml/main-menu", CALL), "router": ("/flexml/main-menu/1/menu/gather", {**CALL, "Digits": "1"}),
-           "decide": ("/flexml/decisions", CALL)}
+           "decide": ("/flexml/decisions", CALL),
+           "recorded": ("/flexml/main-menu/1/voicemail/recorded", {**CALL, **RECORDING})}
+UNIQUE_CALLS = {"recorded"}  # targets whose every request is another call (each recording a new voicemail)
+MIXED = "entry+rec"  # the entry URL, one request in ten a recording of a new call (LUA_MIXED)
+TARGETS[MIXED] = (TARGETS["entry"][0], CALL)
 FLOWS = Path(tempfile.mkdtemp(prefix="bench-host-"))  # the flow files both servers read
 
 
@@ -116,6 +128,39 @@ LUA_POST = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = {body}
+"""
+# the same body with a new CallSid per request (a counter and the thread's random prefix), so every
+# recording is a new voicemail row, not a repeat the store ignores
+LUA_UNIQUE = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local template = {body}
+math.randomseed(os.time())
+local prefix = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000))
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, (string.gsub(template, "CALLSID", prefix .. "-" .. n)))
+end
+"""
+# the mixed load: nine plain entry documents, then one recording of a new call, over and over; the entry's
+# answers are what the figures are about (does recording voicemails slow them?)
+LUA_MIXED = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local entry = {entry}
+local template = {body}
+local recorded = {path}
+math.randomseed(os.time())
+local prefix = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000))
+local n = 0
+request = function()
+  n = n + 1
+  if n % 10 == 0 then
+    return wrk.format(nil, recorded, nil, (string.gsub(template, "CALLSID", prefix .. "-" .. n)))
+  end
+  return wrk.format(nil, nil, nil, entry)
+end
 """
 
 
@@ -220,6 +265,8 @@ class Server:
             assert routed == compiled.documents["sales"], routed[:200]
             decided = httpx.post(self.url + TARGETS["decide"][0], json=TARGETS["decide"][1])
             assert b"<Gather" in decided.content and "who" in decided.headers["x-flexml-decisions"], decided.text
+            kept = httpx.post(self.url + TARGETS["recorded"][0], json={**TARGETS["recorded"][1], "CallSid": "check"})
+            assert kept.content == compiled.documents["vm-thanks"], kept.text
         return self
 
     def __exit__(self, *exc) -> None:
@@ -283,8 +330,15 @@ def _is_python(pid: int) -> bool:
         return False
 
 
-def lua_script(tmp: Path, body: dict) -> Path:
-    text = LUA_POST.format(body=json.dumps(json.dumps(body)))
+def lua_script(tmp: Path, body: dict, unique: bool = False, mixed: bool = False) -> Path:
+    if mixed:
+        path, recording = TARGETS["recorded"]
+        text = LUA_MIXED.format(entry=json.dumps(json.dumps(body)), path=json.dumps(path),
+                                body=json.dumps(json.dumps({**recording, "CallSid": "CALLSID"})))
+    elif unique:
+        text = LUA_UNIQUE.format(body=json.dumps(json.dumps({**body, "CallSid": "CALLSID"})))
+    else:
+        text = LUA_POST.format(body=json.dumps(json.dumps(body)))
     path = tmp / f"post-{abs(hash(text))}.lua"
     path.write_text(text)
     return path
@@ -335,9 +389,11 @@ def median(runs: list[dict], key: str) -> float:
 def compare(workers: int, conns_list: list[int], duration: float, rounds: int, tmp: Path) -> list[str]:
     lines = []
     rates: dict[tuple[int, str], float] = {}
-    scripts = {name: lua_script(tmp, body) for name, (_, body) in TARGETS.items()}
+    scripts = {name: lua_script(tmp, body, name in UNIQUE_CALLS, name == MIXED) for name, (_, body) in TARGETS.items()}
+    recorded = 0
+    db = tmp / f"events-w{workers}.sqlite"
     with Server("bare", workers, tmp / "unused.sqlite") as bare, \
-            Server("host", workers, tmp / f"events-w{workers}.sqlite" if EVENTS else None) as host:
+            Server("host", workers, db if EVENTS else None) as host:
         for server in (bare, host):  # warm up both
             wrk(server.url + TARGETS["entry"][0], scripts["entry"], 64, 1)
         for conns in conns_list:
@@ -346,6 +402,10 @@ def compare(workers: int, conns_list: list[int], duration: float, rounds: int, t
                 for _ in range(rounds):  # alternate, so both see the same background load
                     b_runs.append(measured(bare, bare.url + path, scripts[name], conns, duration))
                     h_runs.append(measured(host, host.url + path, scripts[name], conns, duration))
+                if name == "recorded":
+                    recorded += sum(r["requests"] for r in h_runs)
+                elif name == MIXED:
+                    recorded += sum(r["requests"] // 10 for r in h_runs)
                 b = {k: median(b_runs, k) for k in ("rps", "p50", "p99", "cpu_us")}
                 h = {k: median(h_runs, k) for k in ("rps", "p50", "p99", "cpu_us")}
                 errors = (sum(r["errors"] for r in b_runs), sum(r["errors"] for r in h_runs))
@@ -360,6 +420,22 @@ def compare(workers: int, conns_list: list[int], duration: float, rounds: int, t
             lines.append(f"{workers:>7} {conns:>5} decisions entry / plain entry (host): {ratio:.2f}x "
                          f"(target >= 0.85x)")
             print(lines[-1], flush=True)
+            ratio = rates[(conns, "recorded")] / rates[(conns, "entry")]
+            lines.append(f"{workers:>7} {conns:>5} recorded route / plain entry (host): {ratio:.2f}x "
+                         f"(each a new voicemail: an event and a voicemails row written)")
+            print(lines[-1], flush=True)
+            ratio = rates[(conns, MIXED)] / rates[(conns, "entry")]
+            lines.append(f"{workers:>7} {conns:>5} entry with one request in ten a new voicemail / plain entry "
+                         f"(host): {ratio:.2f}x")
+            print(lines[-1], flush=True)
+    if EVENTS:
+        conn = sqlite3.connect(db)
+        kept = conn.execute("SELECT COUNT(*) FROM voicemails").fetchone()[0]
+        events = conn.execute("SELECT COUNT(*) FROM events WHERE kind = 'recording'").fetchone()[0]
+        conn.close()
+        lines.append(f"{workers:>7} after shutdown: {events:,} recording events, {kept:,} voicemails in SQLite; "
+                     f"recordings wrk counted answered: about {recorded:,} (not those in flight when it stops)")
+        print(lines[-1], flush=True)
     return lines
 
 
