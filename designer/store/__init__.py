@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from designer.store.base import (
     EVENT_ROWS, OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark,
-    SpoolPosition, StaleFlow, Store, StoreError, params_json, safe_url,
+    SpoolPosition, StaleFlow, Store, StoreError, TrafficCount, TrafficCounts, TrafficEnding, params_json, safe_url,
 )
 from designer.store.sqlite import PRIVATE_MODE, PRIVATE_SUFFIXES, SQLiteStore, make_private
 
 __all__ = [
     "EVENT_ROWS", "OVERRIDE_STATES", "CallEvent", "FlowRecord", "HoursOverride", "PRIVATE_MODE", "PRIVATE_SUFFIXES", "Revision", "SQLiteStore",
-    "SpoolConflict", "SpoolMark", "SpoolPosition", "StaleFlow", "Store", "StoreError", "is_postgres",
+    "SpoolConflict", "SpoolMark", "SpoolPosition", "StaleFlow", "Store", "StoreError", "TrafficCount", "TrafficCounts",
+    "TrafficEnding", "is_postgres",
     "make_private", "open_store", "params_json", "safe_url", "sqlite_path",
 ]
 

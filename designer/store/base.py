@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from designer.errors import DesignerError
@@ -104,6 +104,84 @@ class HoursOverride:
 OVERRIDE_STATES = ("open", "closed")
 
 
+@dataclass(frozen=True)
+class TrafficCount:
+    """How many events of one revision in a period share a kind, target, digits and answer.
+
+    ``answer`` is a router event's answer (the document it answered with) or a decision's branch.
+    """
+
+    kind: str
+    target: str
+    digits: str | None
+    answer: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class TrafficEnding:
+    """How many calls' last request was this one: its kind, target and answer, and the last decision taken
+    in that same answer (``decision`` node and its ``branch``, or None)."""
+
+    kind: str
+    target: str
+    answer: str | None
+    decision: str | None
+    branch: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class TrafficCounts:
+    """The aggregates the traffic overlay is computed from (``Store.traffic``): no event is loaded one by one."""
+
+    calls: int
+    counts: list[TrafficCount]
+    endings: list[TrafficEnding]
+
+
+TRAFFIC_KINDS = ("document", "router", "decision", "error")  # what the host records per request and decision
+_REQUESTS = "('document', 'router', 'error')"  # one of these per request the host answered
+
+
+def traffic_queries(mark: str, field: "Callable[[str, str], str]") -> tuple[str, str, str]:
+    """The three aggregate queries of ``Store.traffic`` in one SQL dialect: ``mark`` is its parameter mark,
+    ``field(column, name)`` reads a string field of the JSON text in ``column``.
+
+    Each takes (flow, rev, since, until). The first counts events by kind, target, digits and answer (a
+    router's answer, a decision's branch); the second counts calls by their last request (and the last
+    decision taken in that answer); the third counts calls.
+    """
+    where = f"flow_id = {mark} AND rev = {mark} AND at >= {mark} AND at < {mark}"
+    answer = (f"CASE WHEN kind = 'router' THEN {field('params', 'answer')} "
+              f"WHEN kind = 'decision' THEN {field('params', 'branch')} END")
+    # an error's target is its reason, and junk digits come with it: errors are only counted
+    counts = (f"SELECT kind, CASE WHEN kind = 'error' THEN '' ELSE target END AS target, "
+              f"CASE WHEN kind = 'router' THEN digits END AS digits, {answer} AS answer, COUNT(*) AS n FROM events "
+              f"WHERE {where} AND kind IN {tuple(TRAFFIC_KINDS)} GROUP BY 1, 2, 3, 4")
+    endings = (
+        f"SELECT e.kind, CASE WHEN e.kind = 'error' THEN '' ELSE e.target END AS target, CASE WHEN e.kind = 'router' THEN {field('e.params', 'answer')} END AS answer, "
+        f"d.target AS decision, {field('d.params', 'branch')} AS branch, COUNT(*) AS n "
+        f"FROM events e LEFT JOIN events d ON d.id = (SELECT MAX(x.id) FROM events x WHERE x.call_sid = e.call_sid "
+        f"AND x.kind = 'decision' AND x.at = e.at AND x.id < e.id) "
+        f"WHERE e.id IN (SELECT MAX(id) FROM events WHERE {where} AND kind IN {_REQUESTS} GROUP BY call_sid) "
+        f"GROUP BY 1, 2, 3, 4, 5")
+    calls = f"SELECT COUNT(DISTINCT call_sid) AS n FROM events WHERE {where} AND kind IN {_REQUESTS}"
+    return counts, endings, calls
+
+
+def traffic_counts(counts: list, endings: list, calls: int) -> TrafficCounts:
+    """``TrafficCounts`` from the rows of ``traffic_queries`` (tuples or mappings in column order)."""
+    def values(row) -> tuple:
+        return tuple(row.values()) if isinstance(row, dict) else tuple(row)
+
+    return TrafficCounts(
+        calls=int(calls or 0),
+        counts=[TrafficCount(str(k), str(t), d, a, int(n)) for k, t, d, a, n in map(values, counts)],
+        endings=[TrafficEnding(str(k), str(t), a, dn, b, int(n)) for k, t, a, dn, b, n in map(values, endings)],
+    )
+
+
 class Store(Protocol):
     """What the designer, the host and the event writer call on a store."""
 
@@ -143,6 +221,8 @@ class Store(Protocol):
     def overrides(self, flow_id: str | None = None) -> list[HoursOverride]: ...
     def recent_calls(self, limit: int = 50, flow_id: str | None = None) -> list[dict]: ...
     def call_events(self, call_sid: str) -> list[CallEvent]: ...
+    # one revision's call events in [since, until), counted in the database (GROUP BY), for the traffic overlay
+    def traffic(self, flow_id: str, rev: str, since: float, until: float) -> TrafficCounts: ...
     # settings
     def get_setting(self, key: str, default: str | None = None) -> str | None: ...
     def set_setting(self, key: str, value: str) -> None: ...

@@ -15,14 +15,20 @@ from designer.store.base import StoreError
 
 log = logging.getLogger("flexml.store")
 
-SCHEMA_VERSION = 3  # what this code reads and writes
+SCHEMA_VERSION = 6  # what this code reads and writes
 
 # what each step does, for the start-up message
 PURPOSE = {
     1: "flows, revisions, numbers, call events, settings, sessions",
     2: "a change counter hosts follow (publish, restore, bind and unbind reach every host)",
     3: "the operators' switches of Hours steps (closed now / open now)",
+    4: "(placeholder)",
+    5: "(placeholder)",
+    6: "an index of call events by flow, revision and time (traffic on the canvas)",
 }
+
+# the traffic overlay reads one revision's events of a period (designer/traffic.py)
+_TRAFFIC_INDEX = "CREATE INDEX IF NOT EXISTS events_flow_rev_at ON events (flow_id, rev, at)"
 
 SQLITE: dict[int, list[str]] = {
     1: [
@@ -100,6 +106,9 @@ SQLITE: dict[int, list[str]] = {
     PRIMARY KEY (flow_id, node)
 )""",
     ],
+    4: [],
+    5: [],
+    6: [_TRAFFIC_INDEX],
 }
 
 POSTGRES: dict[int, list[str]] = {
@@ -160,6 +169,9 @@ POSTGRES: dict[int, list[str]] = {
     PRIMARY KEY (flow_id, node)
 )""",
     ],
+    4: [],
+    5: [],
+    6: [_TRAFFIC_INDEX],
 }
 
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"

@@ -24,13 +24,15 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from designer.store.base import (
     OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark, SpoolPosition,
-    StaleFlow, StoreError, _first_param, _token_hash, params_json, safe_url,
+    StaleFlow, StoreError, TrafficCounts, _first_param, _token_hash, params_json, safe_url, traffic_counts,
+    traffic_queries,
 )
 from designer.store.migrations import POSTGRES, VERSION_TABLE, apply
 
 CHANNEL = "flexml_store_changes"
 CONNECT_SECONDS = 5  # how long one attempt to reach the server may take
 _MIGRATION_LOCK = 0x666C65786D6C  # advisory lock id: one process migrates at a time
+_TRAFFIC = traffic_queries("%s", lambda column, name: f"(({column})::json ->> '{name}')")
 _EVENT_COPY = "COPY events (call_sid, flow_id, rev, kind, target, digits, at, params) FROM STDIN"
 
 
@@ -338,6 +340,15 @@ class PostgresStore:
         rows = self._all("SELECT * FROM events WHERE call_sid = %s ORDER BY at, id", (call_sid,))
         return [CallEvent(r["call_sid"], r["flow_id"], r["rev"], r["kind"], r["target"], r["digits"], r["at"],
                           json.loads(r["params"])) for r in rows]
+
+    def traffic(self, flow_id: str, rev: str, since: float, until: float) -> TrafficCounts:
+        """One revision's call events in [since, until), counted by the database (``base.traffic_queries``)."""
+        args = (flow_id, str(rev), float(since), float(until))
+        with self._pool.connection() as conn:
+            counts = conn.execute(_TRAFFIC[0], args).fetchall()
+            endings = conn.execute(_TRAFFIC[1], args).fetchall()
+            calls = conn.execute(_TRAFFIC[2], args).fetchone()["n"]
+        return traffic_counts(counts, endings, calls)
 
     # --- settings ----------------------------------------------------------------------
 

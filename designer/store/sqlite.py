@@ -11,7 +11,8 @@ from pathlib import Path
 
 from designer.store.base import (
     EVENT_ROWS, OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark,
-    SpoolPosition, StaleFlow, StoreError, _first_param, _token_hash, params_json,
+    SpoolPosition, StaleFlow, StoreError, TrafficCounts, _first_param, _token_hash, params_json, traffic_counts,
+    traffic_queries,
 )
 from designer.store.migrations import SQLITE, VERSION_TABLE, apply
 
@@ -53,6 +54,7 @@ def _insert_events_sql(rows: int) -> str:
 
 
 _INSERT_EVENTS = _insert_events_sql(EVENT_ROWS)
+_TRAFFIC = traffic_queries("?", lambda column, name: f"json_extract({column}, '$.{name}')")
 
 
 class SQLiteStore:
@@ -373,6 +375,13 @@ class SQLiteStore:
         rows = self._conn().execute("SELECT * FROM events WHERE call_sid = ? ORDER BY at, id", (call_sid,))
         return [CallEvent(r["call_sid"], r["flow_id"], r["rev"], r["kind"], r["target"], r["digits"], r["at"],
                           json.loads(r["params"])) for r in rows]
+
+    def traffic(self, flow_id: str, rev: str, since: float, until: float) -> TrafficCounts:
+        """One revision's call events in [since, until), counted by the database (``base.traffic_queries``)."""
+        args = (flow_id, str(rev), float(since), float(until))
+        conn = self._conn()
+        return traffic_counts(conn.execute(_TRAFFIC[0], args).fetchall(), conn.execute(_TRAFFIC[1], args).fetchall(),
+                              conn.execute(_TRAFFIC[2], args).fetchone()[0])
 
     # --- settings ----------------------------------------------------------------------
 
