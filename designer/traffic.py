@@ -85,7 +85,9 @@ def traffic(facts: RevisionFacts, counts: TrafficCounts, since: float, until: fl
         elif c.kind == "error":
             out.errors += c.count
     ended, hung_at_menu = _endings(facts, counts)
-    visits = _visits(facts, served, keyed, hung_at_menu, edges)
+    visits, entered = _visits(facts, served, keyed, hung_at_menu, edges)
+    for node, menu in menus.items():  # those who reached the menu and pressed nothing (then went on, or hung up)
+        menu.no_input += max(entered[node] - keyed[node], 0)
     for step in set(visits) | set(ended):
         out.steps[step] = StepTraffic(visits.get(step, 0), ended.get(step, 0))
     _rest_of_edges(facts, out.steps, edges)
@@ -138,7 +140,9 @@ def _endings(facts: RevisionFacts, counts: TrafficCounts) -> tuple[Counter, Coun
     return ended, hung
 
 
-def _visits(facts: RevisionFacts, served: Counter, keyed: Counter, hung: Counter, edges: Counter) -> Counter:
+def _visits(facts: RevisionFacts, served: Counter, keyed: Counter, hung: Counter,
+            edges: Counter) -> tuple[Counter, Counter]:
+    """(times each step was reached, times callers arrived at each menu)."""
     visits: Counter[str] = Counter()
     entered: Counter[str] = Counter()
     tails: dict[str, list[str]] = {}
@@ -164,7 +168,7 @@ def _visits(facts: RevisionFacts, served: Counter, keyed: Counter, hung: Counter
         if fell:
             edges[(menu, NO_INPUT_BRANCH)] += fell
             play(tails[menu], fell)
-    return visits
+    return visits, entered
 
 
 def _rest_of_edges(facts: RevisionFacts, steps: dict[str, StepTraffic], edges: Counter) -> None:

@@ -36,6 +36,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 from compiler.catalogue import REQUEST_FIELDS
+from compiler.decisions import DIAL_STATUS_FIELDS
 from designer.errors import DesignerError
 from designer.host.decide import Taken, chain, header_value, remembered_of, with_remembered
 from designer.host.table import FlowTable, ServedRevision, Snapshot, xml_text
@@ -63,7 +64,8 @@ KEPT = (
 _KEPT = frozenset(KEPT)
 # what a later step of a call keeps (a menu's router, a document named in the URL): the call's From, To and
 # the like are on its first event already, and leaving them out keeps the event writer's work per event small
-_KEPT_LATER = frozenset(("CallStatus", "RecordingUrl", "RecordingFileSid", "RecordingDuration", "CallDuration"))
+_KEPT_LATER = frozenset(("CallStatus", "RecordingUrl", "RecordingFileSid", "RecordingDuration", "CallDuration",
+                         *DIAL_STATUS_FIELDS, "DialCallDuration"))  # a transfer's outcome, for its timeline
 _DIGITS = re.compile(r"[0-9*#]*")
 _JSON = json.JSONDecoder()
 
