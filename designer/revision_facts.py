@@ -101,4 +101,5 @@ def _ends_in_redirect(document: bytes) -> bool:
     except etree.XMLSyntaxError:
         return False
     verbs = [el for el in root if isinstance(el.tag, str)]
-    return bool(verbs) and verbs[-1].tag == "Redirect"
+    spec = STEPS.get(verbs[-1].tag) if verbs else None
+    return spec is not None and spec.redirects
