@@ -244,9 +244,14 @@ export default {
     },
     styleUse(e) {
       const n = this.marks.edgeUse[e.source + "|" + e.sourceHandle];
-      const width = n === undefined || !this.busiest ? null : 1.2 + 10 * Math.min(n / this.busiest, 1);
-      const style = width === null ? {} : { strokeWidth: width, stroke: n ? "#1565c0" : "#cfd8dc" };
-      if (JSON.stringify(e.style || {}) !== JSON.stringify(style)) e.style = style;
+      const width = n === undefined || !this.busiest ? null : 1.2 + 7 * Math.min(n / this.busiest, 1);
+      const colour = n ? "#1565c0" : "#cfd8dc";
+      const style = width === null ? {} : { strokeWidth: width, stroke: colour };
+      if (JSON.stringify(e.style || {}) === JSON.stringify(style)) return;
+      e.style = style;
+      // an arrow head of one size, whatever the line's width (markers scale with the stroke otherwise)
+      e.markerEnd = width === null ? MarkerType.ArrowClosed
+        : { type: MarkerType.ArrowClosed, width: 24 / width, height: 24 / width, color: colour };
     },
     setPath(ids) {
       this.pathIds = ids;

@@ -15,6 +15,7 @@ from nicegui import ui
 from designer import services
 from designer.context import AppContext
 from designer.ui import frame
+from compiler.layout import apply_layout, overlapping
 from designer.ui.canvas import FlowCanvas, graph_view
 
 ICONS = {"step": "radio_button_checked", "keys": "dialpad", "sms": "sms", "transfer": "phone_forwarded",
@@ -52,6 +53,8 @@ class RevisionView:
         ui.page_title(f"{record.name} · revision {self.rev or '?'} · FlexML Designer")
         ui.context.client.content.classes("p-0 gap-0")
         graph = services.viewed_revision(self.ctx, self.flow_id, self.rev) if self.rev else None
+        if graph is not None and overlapping(graph):
+            apply_layout(graph)  # drawn as the editor draws it: steps without room laid out (nothing is saved)
         with ui.column().classes("w-full gap-0 no-wrap").style("height: calc(100vh - 57px)"):
             self._toolbar(record, graph is not None)
             with ui.row().classes("w-full flex-1 no-wrap gap-0 min-h-0"):
@@ -181,7 +184,8 @@ class RevisionView:
         })
         with self.traffic_panel:
             ui.label("Traffic").classes("text-lg font-semibold")
-            ui.label(f"Revision {self.rev}, {services.TRAFFIC_PERIODS[self.days]}: {traffic.calls} calls"
+            ui.label(f"Revision {self.rev}, {services.TRAFFIC_PERIODS[self.days]}: {traffic.calls} "
+                     f"call{'' if traffic.calls == 1 else 's'}"
                      + (f", {traffic.errors} requests answered with an apology" if traffic.errors else "")) \
                 .classes("text-sm").props("data-testid=traffic-summary")
             ui.label("Each step shows how many times callers reached it and how many calls ended there; "

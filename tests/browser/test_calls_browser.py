@@ -66,7 +66,8 @@ def test_a_call_on_an_old_revision_shows_what_the_caller_heard_then_and_traffic_
     expect(timeline).to_contain_text("Status callback: completed")
     expect(timeline.get_by_role("link", name="Listen to the recording")).to_have_attribute(
         "href", "https://api.carrier.example/recordings/RE1.mp3")
-    expect(page.locator(".fc-on-path[data-node=vm]")).to_be_visible()  # the call's path is drawn
+    expect(page.locator(".fc-on-path[data-node=hours]")).to_be_visible()  # the call's path is drawn
+    expect(page.locator(".fc-on-path[data-node=closed]")).to_have_count(0)
     # dragging a step does nothing here: the revision stays as it was
     def apart() -> tuple[float, float]:  # where the greeting is from the next step (the view itself may pan)
         a, b = node(page, "welcome").bounding_box(), node(page, "hours").bounding_box()
@@ -91,9 +92,9 @@ def test_a_call_on_an_old_revision_shows_what_the_caller_heard_then_and_traffic_
     page.goto(f"{server.url}/flows/{record.id}?traffic=1&rev=1")
     page.wait_for_selector(".fc-root[data-ready]")
     expect(node(page, "welcome").locator(".fc-traffic")).to_contain_text("1 reached")
-    expect(node(page, "bye").locator(".fc-traffic")).to_contain_text("1 ended")
-    expect(node(page, "menu").locator('[data-output="2"]')).to_contain_text("· 1")
-    expect(page.get_by_test_id("traffic-summary")).to_contain_text("1 calls")
+    expect(node(page, "hours").locator('[data-output="open"]')).to_contain_text("· 1")
+    expect(page.locator('[data-menu="menu"]')).to_contain_text("pressed 2: 1 (100%)")
+    expect(page.get_by_test_id("traffic-summary")).to_contain_text("1 call")
     screenshot(page, "calls-traffic")
     page.get_by_role("switch").click()  # traffic off: the numbers go
     expect(page.locator(".fc-traffic")).to_have_count(0)
