@@ -401,12 +401,14 @@ async def test_call_query_draws_the_calls_path(user: User, ctx):
     # what the host records for a caller who pressed 1 at the menu
     ctx.store.record_events([
         CallEvent("CA1", "main-menu", str(rev), "document", "welcome", None, 1.0),
-        CallEvent("CA1", "main-menu", str(rev), "router", "menu", "1", 2.0),
-        CallEvent("CA1", "main-menu", str(rev), "document", "sales", None, 2.1),
+        CallEvent("CA1", "main-menu", str(rev), "router", "menu", "1", 2.0, {"answer": "sales"}),
     ])
     editor.register(ctx)
     await user.open("/flows/main-menu?call=CA1")
     await user.should_see("Showing the path of call CA1: 3 steps")
+    await user.should_see(f"Revision {rev} · read-only")
+    await user.should_see("Pressed 1 at menu: option 1")
+    await user.should_see("No status callback arrived for this call")
 
 
 async def test_a_step_is_renamed_with_its_connections_goto_targets_and_start(user: User, ctx):
