@@ -23,6 +23,7 @@ from compiler.errors import CompilerError
 from designer.store import Store
 
 KEPT = 64  # revisions kept in memory (each a few kilobytes)
+MAX_REV_DIGITS = 9  # a revision number longer than this names none (and would not fit the database's integer)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def revision_facts(store: Store, flow_id: str, rev: str) -> RevisionFacts | None
 
 
 def _read(store: Store, flow_id: str, rev: str) -> RevisionFacts | None:
-    revision = store.get_revision(flow_id, int(rev)) if rev.isdigit() else None
+    revision = store.get_revision(flow_id, int(rev)) if rev.isdigit() and len(rev) <= MAX_REV_DIGITS else None
     if revision is None:
         return None
     where = f"flow {flow_id} revision {rev}"

@@ -553,9 +553,12 @@ def traffic(ctx: AppContext, flow_id: str, rev: int | str, days: int = 30, until
 
 def viewed_revision(ctx: AppContext, flow_id: str, rev: int | str) -> nx.DiGraph | None:
     """A revision's flow as it was published (what the canvas shows read-only), or None when it is gone."""
+    text = str(rev)
+    if not text.isdigit() or len(text) > 9:  # a revision number a URL made up: none such
+        return None
     try:
-        return revision_graph(ctx, flow_id, int(rev))
-    except (ServiceError, ValueError, FlowError):
+        return revision_graph(ctx, flow_id, int(text))
+    except (ServiceError, FlowError):
         return None
 
 

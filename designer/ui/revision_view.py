@@ -21,6 +21,7 @@ from designer.ui.canvas import FlowCanvas, graph_view
 ICONS = {"step": "radio_button_checked", "keys": "dialpad", "sms": "sms", "transfer": "phone_forwarded",
          "recording": "mic", "decision": "call_split", "status": "flag", "error": "error", "end": "call_end"}
 DEFAULT_DAYS = 30
+TIMELINE_SHOWN = 400  # lines of a timeline drawn (a call with thousands of requests is not a real call)
 
 
 class RevisionView:
@@ -132,7 +133,7 @@ class RevisionView:
         if t.path:
             ui.label(f"Showing the path of call {t.call_sid}: {len(t.path)} steps").classes("text-xs text-gray-500")
         with ui.column().classes("w-full gap-1").props("data-testid=timeline"):
-            for entry in t.entries:
+            for entry in t.entries[:TIMELINE_SHOWN]:
                 with ui.row().classes("w-full items-start no-wrap gap-2 py-1 border-b border-gray-100") \
                         .props(f'data-entry="{entry.kind}"'):
                     ui.icon(ICONS.get(entry.kind, "circle"), size="18px").classes("text-gray-600 mt-0.5")
@@ -144,12 +145,14 @@ class RevisionView:
                             ui.link("Listen to the recording", entry.link, new_tab=True).classes("text-xs")
                     ui.space()
                     ui.label(time.strftime("%H:%M:%S", time.localtime(entry.at))).classes("text-xs text-gray-400")
+            if len(t.entries) > TIMELINE_SHOWN:
+                ui.label(f"… and {len(t.entries) - TIMELINE_SHOWN} more lines").classes("text-sm text-gray-500")
 
     # --- traffic ---------------------------------------------------------------------------------------------
 
     def _traffic_controls(self, record) -> None:
         revisions = [str(r.rev) for r in services.revisions(self.ctx, self.flow_id)]
-        ui.select({r: f"Revision {r}" for r in revisions}, value=self.rev,
+        ui.select({r: f"Revision {r}" for r in revisions}, value=self.rev if self.rev in revisions else None,
                   on_change=lambda e: ui.navigate.to(f"/flows/{self.flow_id}?traffic=1&rev={e.value}&days={self.days}")) \
             .props("dense outlined options-dense").classes("w-36").mark("traffic-revision")
         ui.select({d: label.capitalize() for d, label in services.TRAFFIC_PERIODS.items()}, value=self.days,
