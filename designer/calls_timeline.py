@@ -44,7 +44,8 @@ def answers(steps_of: dict[str, list[str]], events: list[tuple],
 
     A document plays its steps in order. A router event means the caller pressed keys at that menu (or a
     transfer reported its outcome), so what follows that step in the answer before was not played; the router
-    answered with document ``answer``. Decision events come before the answer they were taken in: an answer
+    answered with document ``answer``. A recording event with an ``answer`` (the Record step's action) is read
+    the same way. Decision events come before the answer they were taken in: an answer
     ending at that step goes on with the branch's document (``branches``: step → branch → document).
     """
     out: list[Answer] = []
@@ -70,7 +71,7 @@ def answers(steps_of: dict[str, list[str]], events: list[tuple],
         elif kind == "document":
             out.append(Answer(index, kind, target, list(steps_of.get(target, []))))
             go_on(out[-1])
-        elif kind == "router":
+        elif kind == "router" or (kind == RECORDING and answer):  # a recording answered like a router
             item = Answer(index, kind, target, [])
             if pending and pending[0][1] == target:
                 item.decisions[target] = pending.pop(0)[0]  # the decision's own URL (a transfer's outcome)
@@ -213,7 +214,7 @@ def _entries(facts: RevisionFacts | None, events: list[CallEvent], values: dict[
                                      f"the call lasted {duration} s" if duration else ""))
         elif event.kind == "decision" and index not in used and facts is None:
             out.append(_decision_entry(None, event.target, event))
-        elif event.kind in ("document", "router") and facts is None:
+        elif event.kind in ("document", "router") and facts is None:  # the revision is gone: what was asked
             out.append(TimelineEntry(event.at, "step", f"Requested {event.target}", _router_detail(event)))
         url = event.params.get("RecordingUrl")
         if url or event.kind == RECORDING:

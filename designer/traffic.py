@@ -77,6 +77,10 @@ def traffic(facts: RevisionFacts, counts: TrafficCounts, since: float, until: fl
         elif c.kind == "router" and c.target in facts.decision_types and not facts.host_decides(c.target):
             if c.answer in facts.steps_of:  # a transfer's outcome: the branch's document
                 served[c.answer] += c.count
+        elif c.kind == "recording" and c.answer is not None:  # a Record step's action answered the rest
+            keyed[c.target] += c.count  # (the steps after the Record in the answer before were not played)
+            if c.answer in facts.steps_of:
+                served[c.answer] += c.count
         elif c.kind == "decision":
             edges[(c.target, str(c.answer))] += c.count
             doc = facts.branch_document(c.target, c.answer) if facts.host_decides(c.target) else None
@@ -146,11 +150,12 @@ def _visits(facts: RevisionFacts, served: Counter, keyed: Counter, hung: Counter
     visits: Counter[str] = Counter()
     entered: Counter[str] = Counter()
     tails: dict[str, list[str]] = {}
+    cuts = set(facts.routers) | set(keyed)  # where a request may cut an answer short: menus, recordings
 
     def play(steps: list[str], n: int) -> None:
         for i, step in enumerate(steps):
             visits[step] += n
-            if step in facts.routers:
+            if step in cuts:
                 entered[step] += n
                 if i < len(steps) - 1:
                     tails.setdefault(step, steps[i + 1:])
@@ -159,14 +164,15 @@ def _visits(facts: RevisionFacts, served: Counter, keyed: Counter, hung: Counter
     for doc, n in served.items():
         play(facts.steps_of.get(doc, []), n)
     # the steps after a menu hear those who gave no input: menus in the order no-input paths reach them
-    after = {m: {next((s for s in tail if s in facts.routers), None)} - {None} for m, tail in tails.items()}
-    order = TopologicalSorter({m: {g for g, nxt in after.items() if m in nxt} for m in facts.routers})
+    after = {m: {next((s for s in tail if s in cuts), None)} - {None} for m, tail in tails.items()}
+    order = TopologicalSorter({m: {g for g, nxt in after.items() if m in nxt} for m in cuts})
     for menu in order.static_order():
         if menu not in tails:
             continue
         fell = max(entered[menu] - keyed[menu] - hung[menu], 0)
         if fell:
-            edges[(menu, NO_INPUT_BRANCH)] += fell
+            if menu in facts.routers:
+                edges[(menu, NO_INPUT_BRANCH)] += fell
             play(tails[menu], fell)
     return visits, entered
 

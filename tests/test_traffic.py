@@ -118,3 +118,25 @@ def test_the_store_counts_in_sql_on_both_backends(any_store):
     # each call's last request, with the last decision taken in that same answer
     assert sorted(((e.kind, e.target, e.answer, e.decision, e.branch, e.count) for e in counts.endings), key=str) == [
         ("router", "menu", "vm", "hours", "open", 1), ("router", "menu", "vm", None, None, 1)]
+
+
+def test_a_recording_that_answers_with_the_rest_of_the_flow_counts_like_a_router(ctx):
+    """The voicemail route records a "recording" event naming the document it answered with."""
+    flow = serve(ctx)
+    now = time.time() - 60
+    ctx.store.record_events([
+        CallEvent("CA-vm", flow, "1", "decision", "hours", None, now, {"branch": "open", "step": "Hours"}),
+        CallEvent("CA-vm", flow, "1", "decision", "lang", None, now, {"branch": "next", "step": "Set"}),
+        CallEvent("CA-vm", flow, "1", "decision", "who", None, now, {"branch": "else", "step": "Split"}),
+        CallEvent("CA-vm", flow, "1", "document", "welcome", None, now, {"From": "15550001111"}),
+        CallEvent("CA-vm", flow, "1", "router", "menu", "2", now + 5, {"answer": "vm"}),
+        CallEvent("CA-vm", flow, "1", "recording", "vm", None, now + 30,
+                  {"answer": "thanks", "RecordingUrl": "https://api.carrier.example/r/1.mp3", "RecordingDuration": "20"}),
+    ])
+    traffic = services.traffic(ctx, flow, 1, days=1)
+    assert {s: (t.reached, t.ended) for s, t in traffic.steps.items() if t.reached} == {
+        "welcome": (1, 0), "hours": (1, 0), "lang": (1, 0), "who": (1, 0), "menu": (1, 0), "vm": (1, 0),
+        "thanks": (1, 0), "bye": (1, 1)}
+    timeline = services.call_timeline(ctx, "CA-vm")
+    assert timeline.path[-3:] == ["vm", "thanks", "bye"]
+    assert [e.title for e in timeline.entries if e.kind == "recording"] == ["Recording (20 s)"]

@@ -108,7 +108,7 @@ OVERRIDE_STATES = ("open", "closed")
 class TrafficCount:
     """How many events of one revision in a period share a kind, target, digits and answer.
 
-    ``answer`` is a router event's answer (the document it answered with) or a decision's branch.
+    ``answer`` is a router's (or a recording's) answer, the document it answered with, or a decision's branch.
     """
 
     kind: str
@@ -140,8 +140,9 @@ class TrafficCounts:
     endings: list[TrafficEnding]
 
 
-TRAFFIC_KINDS = ("document", "router", "decision", "error")  # what the host records per request and decision
-_REQUESTS = "('document', 'router', 'error')"  # one of these per request the host answered
+# what the host records per request and decision; "recording": a Record step's action (voicemail route)
+TRAFFIC_KINDS = ("document", "router", "decision", "error", "recording")
+_REQUESTS = "('document', 'router', 'error', 'recording')"  # one of these per request the host answered
 
 
 def traffic_queries(mark: str, field: "Callable[[str, str], str]") -> tuple[str, str, str]:
@@ -153,21 +154,33 @@ def traffic_queries(mark: str, field: "Callable[[str, str], str]") -> tuple[str,
     decision taken in that answer); the third counts calls.
     """
     where = f"flow_id = {mark} AND rev = {mark} AND at >= {mark} AND at < {mark}"
-    answer = (f"CASE WHEN kind = 'router' THEN {field('params', 'answer')} "
+    answer = (f"CASE WHEN kind IN ('router', 'recording') THEN {field('params', 'answer')} "
               f"WHEN kind = 'decision' THEN {field('params', 'branch')} END")
     # an error's target is its reason, and junk digits come with it: errors are only counted
     counts = (f"SELECT kind, CASE WHEN kind = 'error' THEN '' ELSE target END AS target, "
               f"CASE WHEN kind = 'router' THEN digits END AS digits, {answer} AS answer, COUNT(*) AS n FROM events "
               f"WHERE {where} AND kind IN {tuple(TRAFFIC_KINDS)} GROUP BY 1, 2, 3, 4")
+    # the last decision taken in the same answer as each call's last request: one indexed look-up per call
+    # (events_call), as "node branch" (node ids have no spaces); never a join the planner could make a hash of
+    # the whole table
+    decision = (f"(SELECT x.target || ' ' || COALESCE({field('x.params', 'branch')}, '') FROM events x "
+                f"WHERE x.call_sid = e.call_sid AND x.id < e.id AND x.kind = 'decision' AND x.at = e.at "
+                f"ORDER BY x.id DESC LIMIT 1)")
     endings = (
-        f"SELECT e.kind, CASE WHEN e.kind = 'error' THEN '' ELSE e.target END AS target, CASE WHEN e.kind = 'router' THEN {field('e.params', 'answer')} END AS answer, "
-        f"d.target AS decision, {field('d.params', 'branch')} AS branch, COUNT(*) AS n "
-        f"FROM events e LEFT JOIN events d ON d.id = (SELECT MAX(x.id) FROM events x WHERE x.call_sid = e.call_sid "
-        f"AND x.kind = 'decision' AND x.at = e.at AND x.id < e.id) "
+        f"SELECT e.kind, CASE WHEN e.kind = 'error' THEN '' ELSE e.target END AS target, "
+        f"CASE WHEN e.kind IN ('router', 'recording') THEN {field('e.params', 'answer')} END AS answer, "
+        f"{decision} AS decision, COUNT(*) AS n FROM events e "
         f"WHERE e.id IN (SELECT MAX(id) FROM events WHERE {where} AND kind IN {_REQUESTS} GROUP BY call_sid) "
-        f"GROUP BY 1, 2, 3, 4, 5")
+        f"GROUP BY 1, 2, 3, 4")
     calls = f"SELECT COUNT(DISTINCT call_sid) AS n FROM events WHERE {where} AND kind IN {_REQUESTS}"
     return counts, endings, calls
+
+
+def _node_branch(text: str | None) -> tuple[str | None, str | None]:
+    if not text:
+        return None, None
+    node, _, branch = str(text).partition(" ")
+    return node, branch or None
 
 
 def traffic_counts(counts: list, endings: list, calls: int) -> TrafficCounts:
@@ -178,7 +191,7 @@ def traffic_counts(counts: list, endings: list, calls: int) -> TrafficCounts:
     return TrafficCounts(
         calls=int(calls or 0),
         counts=[TrafficCount(str(k), str(t), d, a, int(n)) for k, t, d, a, n in map(values, counts)],
-        endings=[TrafficEnding(str(k), str(t), a, dn, b, int(n)) for k, t, a, dn, b, n in map(values, endings)],
+        endings=[TrafficEnding(str(k), str(t), a, *_node_branch(d), int(n)) for k, t, a, d, n in map(values, endings)],
     )
 
 
