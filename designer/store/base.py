@@ -145,13 +145,13 @@ TRAFFIC_KINDS = ("document", "router", "decision", "error", "recording")
 _REQUESTS = "('document', 'router', 'error', 'recording')"  # one of these per request the host answered
 
 
-def traffic_queries(mark: str, field: "Callable[[str, str], str]") -> tuple[str, str, str]:
-    """The three aggregate queries of ``Store.traffic`` in one SQL dialect: ``mark`` is its parameter mark,
+def traffic_queries(mark: str, field: "Callable[[str, str], str]") -> tuple[str, str]:
+    """The two aggregate queries of ``Store.traffic`` in one SQL dialect: ``mark`` is its parameter mark,
     ``field(column, name)`` reads a string field of the JSON text in ``column``.
 
     Each takes (flow, rev, since, until). The first counts events by kind, target, digits and answer (a
     router's answer, a decision's branch); the second counts calls by their last request (and the last
-    decision taken in that answer); the third counts calls.
+    decision taken in that answer), so its counts add up to the calls.
     """
     where = f"flow_id = {mark} AND rev = {mark} AND at >= {mark} AND at < {mark}"
     answer = (f"CASE WHEN kind IN ('router', 'recording') THEN {field('params', 'answer')} "
@@ -172,8 +172,7 @@ def traffic_queries(mark: str, field: "Callable[[str, str], str]") -> tuple[str,
         f"{decision} AS decision, COUNT(*) AS n FROM events e "
         f"WHERE e.id IN (SELECT MAX(id) FROM events WHERE {where} AND kind IN {_REQUESTS} GROUP BY call_sid) "
         f"GROUP BY 1, 2, 3, 4")
-    calls = f"SELECT COUNT(DISTINCT call_sid) AS n FROM events WHERE {where} AND kind IN {_REQUESTS}"
-    return counts, endings, calls
+    return counts, endings
 
 
 def _node_branch(text: str | None) -> tuple[str | None, str | None]:
@@ -183,16 +182,15 @@ def _node_branch(text: str | None) -> tuple[str | None, str | None]:
     return node, branch or None
 
 
-def traffic_counts(counts: list, endings: list, calls: int) -> TrafficCounts:
+def traffic_counts(counts: list, endings: list) -> TrafficCounts:
     """``TrafficCounts`` from the rows of ``traffic_queries`` (tuples or mappings in column order)."""
     def values(row) -> tuple:
         return tuple(row.values()) if isinstance(row, dict) else tuple(row)
 
-    return TrafficCounts(
-        calls=int(calls or 0),
-        counts=[TrafficCount(str(k), str(t), d, a, int(n)) for k, t, d, a, n in map(values, counts)],
-        endings=[TrafficEnding(str(k), str(t), a, *_node_branch(d), int(n)) for k, t, a, d, n in map(values, endings)],
-    )
+    last = [TrafficEnding(str(k), str(t), a, *_node_branch(d), int(n)) for k, t, a, d, n in map(values, endings)]
+    return TrafficCounts(calls=sum(e.count for e in last),
+                         counts=[TrafficCount(str(k), str(t), d, a, int(n)) for k, t, d, a, n in map(values, counts)],
+                         endings=last)
 
 
 class Store(Protocol):

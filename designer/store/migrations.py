@@ -27,8 +27,10 @@ PURPOSE = {
     6: "an index of call events by flow, revision and time (traffic on the canvas)",
 }
 
-# the traffic overlay reads one revision's events of a period (designer/traffic.py)
-_TRAFFIC_INDEX = "CREATE INDEX IF NOT EXISTS events_flow_rev_at ON events (flow_id, rev, at)"
+# the traffic overlay counts one revision's events of a period (designer/traffic.py, base.traffic_queries): the
+# columns it groups by are in the index, so most events are counted without reading their rows
+_TRAFFIC_INDEX = ("CREATE INDEX IF NOT EXISTS events_traffic ON events "
+                  "(flow_id, rev, at, kind, call_sid, target, digits)")
 
 SQLITE: dict[int, list[str]] = {
     1: [

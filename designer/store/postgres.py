@@ -347,8 +347,7 @@ class PostgresStore:
         with self._pool.connection() as conn:
             counts = conn.execute(_TRAFFIC[0], args).fetchall()
             endings = conn.execute(_TRAFFIC[1], args).fetchall()
-            calls = conn.execute(_TRAFFIC[2], args).fetchone()["n"]
-        return traffic_counts(counts, endings, calls)
+        return traffic_counts(counts, endings)
 
     # --- settings ----------------------------------------------------------------------
 

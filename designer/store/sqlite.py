@@ -380,8 +380,7 @@ class SQLiteStore:
         """One revision's call events in [since, until), counted by the database (``base.traffic_queries``)."""
         args = (flow_id, str(rev), float(since), float(until))
         conn = self._conn()
-        return traffic_counts(conn.execute(_TRAFFIC[0], args).fetchall(), conn.execute(_TRAFFIC[1], args).fetchall(),
-                              conn.execute(_TRAFFIC[2], args).fetchone()[0])
+        return traffic_counts(conn.execute(_TRAFFIC[0], args).fetchall(), conn.execute(_TRAFFIC[1], args).fetchall())
 
     # --- settings ----------------------------------------------------------------------
 
