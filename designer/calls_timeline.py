@@ -8,6 +8,7 @@ with the revision's facts (``designer.revision_facts``); ``call_timeline`` makes
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from designer.store import CallEvent, Store
 RECORDING = "recording"  # the event kind of a Record step's recording (the voicemail route writes it)
 END_OF_CALL = "(end of call)"  # a router's answer when the branch taken ends the call
 TEXT_SHOWN = 160  # characters of a step's text a timeline line shows
+QUIET_SECONDS = 600  # a call with no status callback and no request for this long is over
 
 
 # --- which steps each answer played ---------------------------------------------------------------------
@@ -183,7 +185,8 @@ def call_timeline(store: Store, call_sid: str) -> CallTimeline:
     facts = revision_facts(store, first.flow_id, first.rev) if first.flow_id else None
     if facts is not None:
         timeline.revision_found, timeline.revision_note = True, facts.note
-    timeline.entries = _entries(facts, events, _call_values(events), status is not None, timeline)
+    over = status is not None or time.time() - events[-1].at > QUIET_SECONDS
+    timeline.entries = _entries(facts, events, _call_values(events), over, timeline)
     return timeline
 
 
@@ -232,7 +235,7 @@ def _answer_entries(facts: RevisionFacts, answer: Answer, events: list[CallEvent
     out: list[TimelineEntry] = []
     if answer.kind == "router" and answer.target in facts.routers:
         outcome, key = keys_outcome(facts, answer.target, event.digits)
-        chose = _chose(facts, answer)
+        chose = f"went on to {answer.steps[0]}" if answer.steps else "the call ended there"
         if outcome == OPTION:
             title = f"Pressed {event.digits} at {answer.target}: option {key}"
         elif outcome == NO_INPUT:
@@ -253,20 +256,14 @@ def _answer_entries(facts: RevisionFacts, answer: Answer, events: list[CallEvent
     return out
 
 
-def _chose(facts: RevisionFacts, answer: Answer) -> str:
-    first = answer.steps[0] if answer.steps else None
-    return f"went on to {first}" if first else "the call ended there"
-
-
 def _transfer_outcome(facts: RevisionFacts, node: str, event: CallEvent, decision: CallEvent) -> TimelineEntry:
-    branch = str(decision.params.get("branch", ""))
+    spec = STEPS.get(facts.decision_types.get(node, ""))
+    answered = spec is None or str(decision.params.get("branch", "")) != spec.outcome_branch
+    reason = str(decision.params.get("reason", ""))
     fields = ", ".join(f"{name}={event.params[name]}" for name in DIAL_STATUS_FIELDS if event.params.get(name))
-    answered = branch != (STEPS[facts.decision_types.get(node, "")].outcome_branch
-                          if facts.decision_types.get(node) in STEPS else "")
-    title = f"Transfer {node}: {'answered' if answered else 'not answered'}"
-    detail = str(decision.params.get("reason", "")) + (f" ({fields})" if fields and fields not in
-                                                         str(decision.params.get("reason", "")) else "")
-    return TimelineEntry(event.at, "transfer", title, detail, node)
+    detail = reason + (f" ({fields})" if fields and fields not in reason else "")
+    return TimelineEntry(event.at, "transfer", f"Transfer {node}: {'answered' if answered else 'not answered'}",
+                         detail, node)
 
 
 def _decision_entry(facts: RevisionFacts | None, node: str, event: CallEvent) -> TimelineEntry:

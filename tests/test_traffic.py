@@ -104,7 +104,7 @@ def test_traffic_is_per_revision_and_period_and_counts_errors(ctx):
 def test_the_store_counts_in_sql_on_both_backends(any_store):
     rows = [("CA1", "f", "1", "document", "welcome", None, 10.0, {}),
             ("CA1", "f", "1", "decision", "hours", None, 11.0, {"branch": "open"}),
-            ("CA1", "f", "1", "router", "menu", "2", 11.0, {"answer": "vm"}),
+            ("CA1", "f", "1", "router", "menu", "2", 11.0, {"answer": "vm", "decided": "hours open"}),
             ("CA2", "f", "1", "document", "welcome", None, 12.0, {}),
             ("CA2", "f", "1", "router", "menu", "2", 13.0, {"answer": "vm"}),
             ("CA2", "f", "1", "status", "completed", None, 14.0, {"CallStatus": "completed"}),
@@ -115,7 +115,7 @@ def test_the_store_counts_in_sql_on_both_backends(any_store):
     assert counts.calls == 2
     assert sorted((c.kind, c.target, c.digits, c.answer, c.count) for c in counts.counts) == [
         ("decision", "hours", None, "open", 1), ("document", "welcome", None, None, 2), ("router", "menu", "2", "vm", 2)]
-    # each call's last request, with the last decision taken in that same answer
+    # each call's last request, with the last decision the host spliced into that answer
     assert sorted(((e.kind, e.target, e.answer, e.decision, e.branch, e.count) for e in counts.endings), key=str) == [
         ("router", "menu", "vm", "hours", "open", 1), ("router", "menu", "vm", None, None, 1)]
 
@@ -128,7 +128,8 @@ def test_a_recording_that_answers_with_the_rest_of_the_flow_counts_like_a_router
         CallEvent("CA-vm", flow, "1", "decision", "hours", None, now, {"branch": "open", "step": "Hours"}),
         CallEvent("CA-vm", flow, "1", "decision", "lang", None, now, {"branch": "next", "step": "Set"}),
         CallEvent("CA-vm", flow, "1", "decision", "who", None, now, {"branch": "else", "step": "Split"}),
-        CallEvent("CA-vm", flow, "1", "document", "welcome", None, now, {"From": "15550001111"}),
+        CallEvent("CA-vm", flow, "1", "document", "welcome", None, now, {"From": "15550001111",
+                                                                         "decided": "who else"}),
         CallEvent("CA-vm", flow, "1", "router", "menu", "2", now + 5, {"answer": "vm"}),
         CallEvent("CA-vm", flow, "1", "recording", "vm", None, now + 30,
                   {"answer": "thanks", "RecordingUrl": "https://api.carrier.example/r/1.mp3", "RecordingDuration": "20"}),

@@ -120,8 +120,8 @@ class TrafficCount:
 
 @dataclass(frozen=True)
 class TrafficEnding:
-    """How many calls' last request was this one: its kind, target and answer, and the last decision taken
-    in that same answer (``decision`` node and its ``branch``, or None)."""
+    """How many calls' last request was this one: its kind, target and answer, and the last decision whose
+    branch the host spliced into that answer (``decision`` node and its ``branch``, or None)."""
 
     kind: str
     target: str
@@ -160,16 +160,11 @@ def traffic_queries(mark: str, field: "Callable[[str, str], str]") -> tuple[str,
     counts = (f"SELECT kind, CASE WHEN kind = 'error' THEN '' ELSE target END AS target, "
               f"CASE WHEN kind = 'router' THEN digits END AS digits, {answer} AS answer, COUNT(*) AS n FROM events "
               f"WHERE {where} AND kind IN {tuple(TRAFFIC_KINDS)} GROUP BY 1, 2, 3, 4")
-    # the last decision taken in the same answer as each call's last request: one indexed look-up per call
-    # (events_call), as "node branch" (node ids have no spaces); never a join the planner could make a hash of
-    # the whole table
-    decision = (f"(SELECT x.target || ' ' || COALESCE({field('x.params', 'branch')}, '') FROM events x "
-                f"WHERE x.call_sid = e.call_sid AND x.id < e.id AND x.kind = 'decision' AND x.at = e.at "
-                f"ORDER BY x.id DESC LIMIT 1)")
+    # the host names, on a request's event, the last decision it spliced into that answer ("node branch")
     endings = (
         f"SELECT e.kind, CASE WHEN e.kind = 'error' THEN '' ELSE e.target END AS target, "
         f"CASE WHEN e.kind IN ('router', 'recording') THEN {field('e.params', 'answer')} END AS answer, "
-        f"{decision} AS decision, COUNT(*) AS n FROM events e "
+        f"{field('e.params', 'decided')} AS decision, COUNT(*) AS n FROM events e "
         f"WHERE e.id IN (SELECT MAX(id) FROM events WHERE {where} AND kind IN {_REQUESTS} GROUP BY call_sid) "
         f"GROUP BY 1, 2, 3, 4")
     return counts, endings

@@ -30,7 +30,8 @@ PURPOSE = {
 # the traffic overlay counts one revision's events of a period (designer/traffic.py, base.traffic_queries): the
 # columns it groups by are in the index, so most events are counted without reading their rows
 _TRAFFIC_INDEX = ("CREATE INDEX IF NOT EXISTS events_traffic ON events "
-                  "(flow_id, rev, at, kind, call_sid, target, digits)")
+                  "(flow_id, rev, at, kind, call_sid, target, digits)")  # SQLite's rows carry their id
+_TRAFFIC_INDEX_PG = _TRAFFIC_INDEX + " INCLUDE (id)"  # each call's last request found from the index alone
 
 SQLITE: dict[int, list[str]] = {
     1: [
@@ -173,7 +174,7 @@ POSTGRES: dict[int, list[str]] = {
     ],
     4: [],
     5: [],
-    6: [_TRAFFIC_INDEX],
+    6: [_TRAFFIC_INDEX_PG],
 }
 
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"

@@ -345,6 +345,8 @@ class PostgresStore:
         """One revision's call events in [since, until), counted by the database (``base.traffic_queries``)."""
         args = (flow_id, str(rev), float(since), float(until))
         with self._pool.connection() as conn:
+            # short queries: compiling them (JIT, on when the planner's estimate is large) costs more than it saves
+            conn.execute("SET LOCAL jit = off")
             counts = conn.execute(_TRAFFIC[0], args).fetchall()
             endings = conn.execute(_TRAFFIC[1], args).fetchall()
         return traffic_counts(counts, endings)
