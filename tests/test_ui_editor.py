@@ -436,3 +436,24 @@ async def test_a_step_is_renamed_with_its_connections_goto_targets_and_start(use
     field.trigger("blur")
     await user.should_see("use letters, digits, - and _ only")
     assert set(stored(ctx, "ren")) == {"greeting", "bye", "jump"}
+
+
+async def test_traffic_and_call_views_say_plainly_what_cannot_be_shown(user: User, ctx):
+    from designer import services
+    from designer.store import CallEvent
+    ctx.store.create_flow("main-menu", "Main menu", (EXAMPLES / "main-menu.json").read_text())
+    editor.register(ctx)
+    await user.open("/flows/main-menu?traffic=1")
+    await user.should_see("This flow has no published revision yet")
+    rev = services.publish(ctx, "main-menu").rev
+    await user.open(f"/flows/main-menu?traffic=1&rev={rev}&days=7")
+    await user.should_see(f"Revision {rev} · read-only")
+    await user.should_see(f"Revision {rev}, the last 7 days: 0 calls")
+    await user.open("/flows/main-menu?traffic=1&rev=99999999999999999999")
+    await user.should_see("Revision not available")
+    ctx.store.record_events([CallEvent("CA-draft", "main-menu", "draft", "document", "welcome", None, 1.0)])
+    await user.open("/flows/main-menu?call=CA-draft")
+    await user.should_see("not on a published revision")
+    await user.should_see("Requested welcome")
+    await user.open("/flows/main-menu?call=CA-none")
+    await user.should_see("There is no call 'CA-none' in the call log.")

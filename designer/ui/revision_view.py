@@ -35,6 +35,8 @@ class RevisionView:
         self.rev = rev
         self.days = days if days in services.TRAFFIC_PERIODS else DEFAULT_DAYS
         self.timeline = None
+        self.ready = False  # the browser's canvas is mounted
+        self.marks: dict | None = None  # the traffic numbers the canvas shows
 
     def build(self) -> None:
         record = services.find_flow(self.ctx, self.flow_id)
@@ -75,6 +77,8 @@ class RevisionView:
                         self._timeline_panel()
                     else:
                         self.traffic_panel = ui.column().classes("w-full gap-2")
+        if not self.call:
+            self.show_traffic()
 
     # --- the toolbar: which revision, read-only, back to the draft --------------------------------------------
 
@@ -110,10 +114,11 @@ class RevisionView:
                     .classes("text-lg text-center max-w-lg")
 
     def _ready(self) -> None:
+        self.ready = True
         if self.timeline is not None and self.timeline.path:
             self.canvas.set_path(self.timeline.path)
-        if not self.call:
-            self.show_traffic()
+        if self.marks is not None:
+            self.canvas.set_traffic(self.marks)
 
     # --- a call's timeline -------------------------------------------------------------------------------
 
@@ -170,7 +175,7 @@ class RevisionView:
             return
         self.traffic_panel.clear()
         if not self.traffic_switch.value:
-            self.canvas.set_traffic({})
+            self._mark({})
             with self.traffic_panel:
                 ui.label("Traffic is hidden. Switch it on to see how callers went through this revision.")
             return
@@ -180,7 +185,7 @@ class RevisionView:
             with self.traffic_panel:
                 ui.label(str(exc)).classes("text-negative")
             return
-        self.canvas.set_traffic({
+        self._mark({
             "steps": {s: {"reached": t.reached, "ended": t.ended} for s, t in traffic.steps.items()},
             "edges": {f"{s}|{b}": n for (s, b), n in traffic.edges.items()},
             "busiest": traffic.busiest,
@@ -202,6 +207,13 @@ class RevisionView:
                     for label, n in rows:
                         share = f" ({100 * n / total:.0f}%)" if total else ""
                         ui.label(f"{label}: {n}{share}").classes("text-sm")
+
+
+    def _mark(self, marks: dict) -> None:
+        """Show ``marks`` on the canvas now, or as soon as it is mounted."""
+        self.marks = marks
+        if self.ready:
+            self.canvas.set_traffic(marks)
 
 
 def _number(digits: str) -> str:

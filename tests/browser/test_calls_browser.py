@@ -68,6 +68,7 @@ def test_a_call_on_an_old_revision_shows_what_the_caller_heard_then_and_traffic_
         "href", "https://api.carrier.example/recordings/RE1.mp3")
     expect(page.locator(".fc-on-path[data-node=hours]")).to_be_visible()  # the call's path is drawn
     expect(page.locator(".fc-on-path[data-node=closed]")).to_have_count(0)
+    screenshot(page, "calls-timeline")
     # dragging a step does nothing here: the revision stays as it was
     def apart() -> tuple[float, float]:  # where the greeting is from the next step (the view itself may pan)
         a, b = node(page, "welcome").bounding_box(), node(page, "hours").bounding_box()
@@ -80,7 +81,6 @@ def test_a_call_on_an_old_revision_shows_what_the_caller_heard_then_and_traffic_
     page.mouse.move(box["x"] + 240, box["y"] + 200, steps=5)
     page.mouse.up()
     assert apart() == pytest.approx(before, abs=1)
-    screenshot(page, "calls-timeline")
 
     page.get_by_role("button", name="Back to the draft").click()
     page.wait_for_selector(".fc-root[data-ready]")
