@@ -51,14 +51,14 @@ class RevisionFacts:
         return self.graph.nodes[step] if step in self.graph else {}
 
 
-_cache: OrderedDict[tuple[str, str], RevisionFacts] = OrderedDict()
+_cache: OrderedDict[tuple[str, str, str], RevisionFacts] = OrderedDict()  # (store, flow, rev) → facts
 _lock = threading.Lock()
 
 
 def revision_facts(store: Store, flow_id: str, rev: str) -> RevisionFacts | None:
     """The facts of revision ``rev`` of ``flow_id``; None when the store has no such revision (deleted, or a
     draft's test call) or its bundle cannot be read."""
-    key = (flow_id, str(rev))
+    key = (store.path, flow_id, str(rev))
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
