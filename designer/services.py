@@ -33,7 +33,10 @@ from compiler.importer import ImportRefused, import_document
 from compiler.phones import DEFAULT_REGION, read_e164, region_choices
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 
+from designer.calls_timeline import CallTimeline, answers, call_timeline as _call_timeline
 from designer.context import AppContext
+from designer.revision_facts import revision_facts
+from designer.traffic import Traffic, traffic as _traffic
 from designer.errors import DesignerError
 from designer.host.inprocess import InProcessHost, hosted
 from designer.host.table import clock_from_env
@@ -525,43 +528,8 @@ def _manifest(ctx: AppContext, flow_id: str, rev: str, cache: dict | None = None
 
 def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple],
                         decisions: dict[str, dict[str, str | None]] | None = None) -> list[str]:
-    """The steps a call played, from its events in order: ("document", name), ("router", gather, answer) and
-    ("recording", record, answer).
-
-    A document plays its steps in order. A router event means the caller
-    pressed keys at that Gather, so what follows the Gather in the document
-    before it was not played; the router answered with document ``answer``.
-    ("decision", step, branch) events come before the answer they were taken in: a document ending at that
-    step goes on with the branch's document (``decisions``: step → branch → document).
-    """
-    played: list[list[str]] = []
-    pending: list[tuple[str, str]] = []
-
-    def go_on() -> None:  # the host spliced the branch documents of the decisions it took
-        while pending and played and played[-1] and played[-1][-1] == pending[0][0]:
-            node, branch = pending.pop(0)
-            doc = (decisions or {}).get(node, {}).get(branch)
-            if doc not in steps_of:
-                break
-            played.append(list(steps_of[doc]))
-        pending.clear()
-
-    for kind, target, *rest in events:
-        answer = rest[0] if rest else None
-        if kind == "decision":
-            pending.append((target, str(answer)))
-        elif kind == "document":
-            played.append(list(steps_of.get(target, [])))
-            go_on()
-        elif kind in ("router", "recording"):  # a Record's action answers with the document after it, too
-            if pending and pending[0][0] == target:
-                pending.pop(0)  # the decision's own URL (a transfer's outcome): it answered with ``answer``
-            elif played and target in played[-1]:
-                played[-1] = played[-1][: played[-1].index(target) + 1]
-            if answer in steps_of:
-                played.append(list(steps_of[answer]))
-            go_on()
-    return [step for doc in played for step in doc]
+    """The steps a call played, from its events in order (``designer.calls_timeline.answers``)."""
+    return [step for answer in answers(steps_of, events, decisions) for step in answer.steps]
 
 
 def call_path(ctx: AppContext, call_sid: str, cache: dict | None = None) -> list[str]:
@@ -701,6 +669,39 @@ def set_call_retention_days(ctx: AppContext, days: object) -> int:
                            f"{RETENTION_MAX_DAYS:,} days")
     ctx.store.set_setting(RETENTION_SETTING, str(value))
     return value
+
+
+def call_timeline(ctx: AppContext, call_sid: str) -> CallTimeline:
+    """One call's timeline: steps, keys, texts, transfers, recordings, decisions, revision, status callback."""
+    flush_call_events(ctx, timeout=0.2)
+    return _call_timeline(ctx.store, call_sid)
+
+
+TRAFFIC_PERIODS = {1: "the last 24 hours", 7: "the last 7 days", 30: "the last 30 days", 90: "the last 90 days"}
+DAY = 86400.0
+
+
+def traffic(ctx: AppContext, flow_id: str, rev: int | str, days: int = 30, until: float | None = None) -> Traffic:
+    """The traffic of revision ``rev`` over the ``days`` before ``until`` (default: now), counted by the store."""
+    if days not in TRAFFIC_PERIODS:
+        raise ServiceError(f"{days!r} days is not a traffic period; choose one of {', '.join(map(str, TRAFFIC_PERIODS))}")
+    facts = revision_facts(ctx.store, flow_id, str(rev))
+    if facts is None:
+        raise ServiceError(f"flow {flow_id!r} has no revision {rev} (was it deleted?)")
+    end = time.time() if until is None else float(until)
+    since = end - days * DAY
+    return _traffic(facts, ctx.store.traffic(flow_id, str(rev), since, end), since, end)
+
+
+def viewed_revision(ctx: AppContext, flow_id: str, rev: int | str) -> nx.DiGraph | None:
+    """A revision's flow as it was published (what the canvas shows read-only), or None when it is gone."""
+    text = str(rev)
+    if not text.isdigit() or len(text) > 9:  # a revision number a URL made up: none such
+        return None
+    try:
+        return revision_graph(ctx, flow_id, int(text))
+    except (ServiceError, FlowError):
+        return None
 
 
 # --- settings and first run ------------------------------------------------------------

@@ -40,6 +40,9 @@ const StepNode = {
     return { marks: inject("flexmlMarks"), Position };
   },
   computed: {
+    traffic() {
+      return this.marks.traffic[this.id] || null;
+    },
     badge() {
       const b = this.marks.badges[this.id];
       if (!b) return null;
@@ -60,6 +63,11 @@ const StepNode = {
               :data-badge="badge.level">{{ badge.count }}</span>
       </div>
       <div class="fc-snippet" v-if="data.snippet">{{ data.snippet }}</div>
+      <div v-if="traffic" class="fc-traffic" :data-traffic="traffic.reached"
+           :title="traffic.reached + ' reached, ' + traffic.ended + ' ended here'">
+        <span class="fc-traffic-reached">{{ traffic.reached }} reached</span>
+        <span v-if="traffic.ended" class="fc-traffic-ended">{{ traffic.ended }} ended</span>
+      </div>
       <div class="fc-id">
         <span v-if="data.start" class="fc-start" title="Calls begin here">▶ start</span>
         <span>{{ id }}</span>
@@ -68,7 +76,8 @@ const StepNode = {
               class="fc-handle-jump" />
       <div class="fc-outs" v-if="data.outputs.length">
         <div v-for="o in data.outputs" :key="o.id" class="fc-out" :data-output="o.id">
-          <span class="fc-out-label">{{ o.label }}</span>
+          <span class="fc-out-label">{{ o.label }}<b v-if="marks.edgeUse[id + '|' + o.id] !== undefined"
+                class="fc-out-use"> · {{ marks.edgeUse[id + '|' + o.id] }}</b></span>
           <Handle type="source" :id="o.id" :position="Position.Right" class="fc-handle-out" />
         </div>
       </div>
@@ -77,12 +86,12 @@ const StepNode = {
 
 export default {
   components: { VueFlow, MiniMap },
-  props: { flowKey: String, initial: Object },
+  props: { flowKey: String, initial: Object, readonly: Boolean },
   emits: ["ready", "node-drop", "edge-added", "nodes-moved", "delete-selected", "selection-change",
           "copy", "paste", "undo", "redo"],
   setup(props, { emit }) {
     const flow = useVueFlow(props.flowKey);
-    const marks = reactive({ badges: {}, highlight: {}, path: {} });
+    const marks = reactive({ badges: {}, highlight: {}, path: {}, traffic: {}, edgeUse: {} });
     provide("flexmlMarks", marks);
     const selectedKey = () =>
       JSON.stringify([flow.getSelectedNodes.value.map((n) => n.id), flow.getSelectedEdges.value.map((e) => e.id)]);
@@ -140,6 +149,7 @@ export default {
       this.flow.setEdges([]); // never, even for a moment, an edge whose step is gone
       this.flow.setNodes(nodes);
       this.flow.setEdges(edges.map((e) => this.edgeStyle(e)));
+      for (const e of this.flow.edges.value) this.styleUse(e);
       this.showJumps();
       this.repaintPath();
       if (fit && nodes.length) this.fitWhenSized();
@@ -223,6 +233,25 @@ export default {
     setHighlight(ids) {
       this.marks.highlight = Object.fromEntries(ids.map((i) => [i, true]));
       if (ids.length) this.reveal(ids[ids.length - 1]);
+    },
+    setTraffic(traffic) {
+      // {steps: {id: {reached, ended}}, edges: {"source|branch": n}, busiest: n}: numbers on the steps and their
+      // outputs, connections as wide as their use ({} clears it)
+      this.marks.traffic = (traffic && traffic.steps) || {};
+      this.marks.edgeUse = (traffic && traffic.edges) || {};
+      this.busiest = (traffic && traffic.busiest) || 0;
+      for (const e of this.flow.edges.value) this.styleUse(e);
+    },
+    styleUse(e) {
+      const n = this.marks.edgeUse[e.source + "|" + e.sourceHandle];
+      const width = n === undefined || !this.busiest ? null : 1.2 + 7 * Math.min(n / this.busiest, 1);
+      const colour = n ? "#1565c0" : "#cfd8dc";
+      const style = width === null ? {} : { strokeWidth: width, stroke: colour };
+      if (JSON.stringify(e.style || {}) === JSON.stringify(style)) return;
+      e.style = style;
+      // an arrow head of one size, whatever the line's width (markers scale with the stroke otherwise)
+      e.markerEnd = width === null ? MarkerType.ArrowClosed
+        : { type: MarkerType.ArrowClosed, width: 24 / width, height: 24 / width, color: colour };
     },
     setPath(ids) {
       this.pathIds = ids;
@@ -394,6 +423,7 @@ export default {
       }
     },
     onDrop(e) {
+      if (this.readonly) return;
       const type = e.dataTransfer && e.dataTransfer.getData(STEP_MIME);
       if (!type) return;
       e.preventDefault();
@@ -404,7 +434,7 @@ export default {
       this.pointer = { x: e.clientX, y: e.clientY };
     },
     handleKey(e) {
-      if (isTyping(e.target) || !this.$el.isConnected) return;
+      if (isTyping(e.target) || !this.$el.isConnected || this.readonly) return;
       if (document.querySelector(".q-dialog")) return; // a dialog has the keyboard
       const mod = e.ctrlKey || e.metaKey;
       const key = e.key.toLowerCase();
@@ -440,9 +470,9 @@ export default {
     },
   },
   template: `
-    <div class="fc-root" :data-ready="readyCount" :data-patched="patched" @dragover="onDragOver" @drop="onDrop"
+    <div class="fc-root" :class="{ 'fc-readonly': readonly }" :data-readonly="readonly ? 'true' : null" :data-ready="readyCount" :data-patched="patched" @dragover="onDragOver" @drop="onDrop"
          @pointermove="onPointerMove">
-      <div v-if="!flow.nodes.value.length" class="fc-empty">
+      <div v-if="!flow.nodes.value.length && !readonly" class="fc-empty">
         <i class="q-icon material-icons" aria-hidden="true">south_west</i>
         <div>Drag a step from the list on the left and drop it here.</div>
         <div>A call begins at the first step; connect steps by dragging from an output dot to the next step.</div>
@@ -450,6 +480,7 @@ export default {
       <VueFlow :id="flowKey" :node-types="nodeTypes" :delete-key-code="null" :connection-mode="connectionMode"
                :is-valid-connection="isValidConnection" :min-zoom="0.05" :max-zoom="2" :connection-radius="30"
                :select-nodes-on-drag="false" :elevate-edges-on-select="true" :only-render-visible-elements="true"
+               :nodes-draggable="!readonly" :nodes-connectable="!readonly" :edges-updatable="!readonly"
                @connect="onConnect" @move-start="onMoveStart" @node-drag-stop="onDragStop" @selection-drag-stop="onDragStop">
         <MiniMap v-if="showMiniMap && flow.nodes.value.length" pannable zoomable :node-color="miniColour" :node-stroke-width="0" :mask-color="'rgba(96, 125, 139, 0.18)'"
                  position="bottom-left" aria-label="Minimap: drag to move the view" />

@@ -401,12 +401,14 @@ async def test_call_query_draws_the_calls_path(user: User, ctx):
     # what the host records for a caller who pressed 1 at the menu
     ctx.store.record_events([
         CallEvent("CA1", "main-menu", str(rev), "document", "welcome", None, 1.0),
-        CallEvent("CA1", "main-menu", str(rev), "router", "menu", "1", 2.0),
-        CallEvent("CA1", "main-menu", str(rev), "document", "sales", None, 2.1),
+        CallEvent("CA1", "main-menu", str(rev), "router", "menu", "1", 2.0, {"answer": "sales"}),
     ])
     editor.register(ctx)
     await user.open("/flows/main-menu?call=CA1")
     await user.should_see("Showing the path of call CA1: 3 steps")
+    await user.should_see(f"Revision {rev} · read-only")
+    await user.should_see("Pressed 1 at menu: option 1")
+    await user.should_see("No status callback arrived for this call")
 
 
 async def test_a_step_is_renamed_with_its_connections_goto_targets_and_start(user: User, ctx):
@@ -434,3 +436,24 @@ async def test_a_step_is_renamed_with_its_connections_goto_targets_and_start(use
     field.trigger("blur")
     await user.should_see("use letters, digits, - and _ only")
     assert set(stored(ctx, "ren")) == {"greeting", "bye", "jump"}
+
+
+async def test_traffic_and_call_views_say_plainly_what_cannot_be_shown(user: User, ctx):
+    from designer import services
+    from designer.store import CallEvent
+    ctx.store.create_flow("main-menu", "Main menu", (EXAMPLES / "main-menu.json").read_text())
+    editor.register(ctx)
+    await user.open("/flows/main-menu?traffic=1")
+    await user.should_see("This flow has no published revision yet")
+    rev = services.publish(ctx, "main-menu").rev
+    await user.open(f"/flows/main-menu?traffic=1&rev={rev}&days=7")
+    await user.should_see(f"Revision {rev} · read-only")
+    await user.should_see(f"Revision {rev}, the last 7 days: 0 calls")
+    await user.open("/flows/main-menu?traffic=1&rev=99999999999999999999")
+    await user.should_see("Revision not available")
+    ctx.store.record_events([CallEvent("CA-draft", "main-menu", "draft", "document", "welcome", None, 1.0)])
+    await user.open("/flows/main-menu?call=CA-draft")
+    await user.should_see("not on a published revision")
+    await user.should_see("Requested welcome")
+    await user.open("/flows/main-menu?call=CA-none")
+    await user.should_see("There is no call 'CA-none' in the call log.")

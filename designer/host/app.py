@@ -44,7 +44,8 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
-from compiler.catalogue import REQUEST_FIELDS
+from compiler.catalogue import REQUEST_FIELDS, STEPS
+from compiler.decisions import DIAL_STATUS_FIELDS
 from designer.errors import DesignerError
 from designer.host.decide import Taken, chain, header_value, remembered_of, with_remembered
 from designer.host.table import FlowTable, ServedRevision, Snapshot, xml_text
@@ -74,10 +75,14 @@ KEPT = (
 _KEPT = frozenset(KEPT)
 # what a later step of a call keeps (a menu's router, a document named in the URL): the call's From, To and
 # the like are on its first event already, and leaving them out keeps the event writer's work per event small
-_KEPT_LATER = frozenset(("CallStatus", "RecordingUrl", "RecordingFileSid", "RecordingDuration", "CallDuration"))
+_KEPT_LATER = frozenset(("CallStatus", "RecordingUrl", "RecordingFileSid", "RecordingDuration", "CallDuration",
+                         *DIAL_STATUS_FIELDS, "DialCallDuration"))  # a transfer's outcome, for its timeline
 RECORDING_FIELDS = ("RecordingUrl", "RecordingFileSid", "RecordingDuration")
 _DURATION = re.compile(r"\s*(\d{1,9})(?:\.\d*)?\s*")
 _DIGITS = re.compile(r"[0-9*#]*")
+# a request's event names the last decision whose branch the host spliced into its answer ("node branch")
+DECIDED = "decided"
+_SPLICED = frozenset(t for t, spec in STEPS.items() if spec.host_decides)
 _JSON = json.JSONDecoder()
 
 OnEvent = Callable[[CallEvent], None]
@@ -151,6 +156,9 @@ class HostHandler:
                 headers.append((DOC_HEADER, event.params["answer"].encode()))  # the simulator shows it
             if taken:
                 headers.append((DECISIONS_HEADER, header_value(taken)))
+                spliced = next((t for t in reversed(taken) if t.type in _SPLICED), None)
+                if spliced is not None:  # where the answer ended up: the traffic overlay reads it per call
+                    event.params[DECIDED] = f"{spliced.node} {spliced.branch}"
             if self.on_event is not None:
                 try:
                     for t in taken:  # the decisions taken while answering, then the request's own event

@@ -53,6 +53,7 @@ class EventRecorder:
         self.written = 0
         self.dropped = 0
         self.failed = 0
+        self.accepted = 0  # events queued (written + failed reach it once the writer is done with them)
         self._pending: deque[CallEvent] = deque()
         self._wake = threading.Event()
         self._stopping = False
@@ -64,6 +65,7 @@ class EventRecorder:
             self.dropped += 1
             return
         self._pending.append(event)
+        self.accepted += 1
         if self._thread is None:
             self.start()
 
@@ -101,15 +103,19 @@ class EventRecorder:
                 log.exception("could not record %d call events", len(chunk))
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until every queued event went to the sink; False on timeout."""
+        """Wait until every queued event went to the sink (also the chunk the writer is in the middle of);
+        False on timeout."""
         if self._thread is None:
             self._drain()
             return True
         deadline = time.monotonic() + timeout
-        while self._pending and time.monotonic() < deadline:
+        while self._unfinished() and time.monotonic() < deadline:
             self._wake.set()
             time.sleep(0.01)
-        return not self._pending
+        return not self._unfinished()
+
+    def _unfinished(self) -> bool:
+        return bool(self._pending) or self.written + self.failed < self.accepted
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued and stop the writer thread."""

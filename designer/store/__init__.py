@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from designer.store.base import (
     EVENT_ROWS, OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark,
-    SpoolPosition, StaleFlow, Store, StoreError, Voicemail, params_json, safe_url,
+    SpoolPosition, StaleFlow, Store, StoreError, TrafficCount, TrafficCounts, TrafficEnding, Voicemail, params_json,
+    safe_url,
 )
 from designer.store.calls import OUTCOMES, CallFilter
 from designer.store.sqlite import PRIVATE_MODE, PRIVATE_SUFFIXES, SQLiteStore, make_private
 
 __all__ = [
     "EVENT_ROWS", "OUTCOMES", "OVERRIDE_STATES", "CallEvent", "CallFilter", "FlowRecord", "HoursOverride", "PRIVATE_MODE", "PRIVATE_SUFFIXES", "Revision", "SQLiteStore",
-    "SpoolConflict", "SpoolMark", "SpoolPosition", "StaleFlow", "Store", "StoreError", "Voicemail", "is_postgres",
+    "SpoolConflict", "SpoolMark", "SpoolPosition", "StaleFlow", "Store", "StoreError", "TrafficCount", "TrafficCounts",
+    "TrafficEnding", "Voicemail", "is_postgres",
     "make_private", "open_store", "params_json", "safe_url", "sqlite_path",
 ]
 

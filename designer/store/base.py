@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from designer.errors import DesignerError
@@ -142,6 +142,90 @@ class HoursOverride:
 OVERRIDE_STATES = ("open", "closed")
 
 
+@dataclass(frozen=True)
+class TrafficCount:
+    """How many events of one revision in a period share a kind, target, digits and answer.
+
+    ``answer`` is a router's (or a recording's) answer, the document it answered with, or a decision's branch.
+    """
+
+    kind: str
+    target: str
+    digits: str | None
+    answer: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class TrafficEnding:
+    """How many calls' last request was this one: its kind, target and answer, and the last decision whose
+    branch the host spliced into that answer (``decision`` node and its ``branch``, or None)."""
+
+    kind: str
+    target: str
+    answer: str | None
+    decision: str | None
+    branch: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class TrafficCounts:
+    """The aggregates the traffic overlay is computed from (``Store.traffic``): no event is loaded one by one."""
+
+    calls: int
+    counts: list[TrafficCount]
+    endings: list[TrafficEnding]
+
+
+# what the host records per request and decision; "recording": a Record step's action (voicemail route)
+TRAFFIC_KINDS = ("document", "router", "decision", "error", "recording")
+_REQUESTS = "('document', 'router', 'error', 'recording')"  # one of these per request the host answered
+
+
+def traffic_queries(mark: str, field: "Callable[[str, str], str]") -> tuple[str, str]:
+    """The two aggregate queries of ``Store.traffic`` in one SQL dialect: ``mark`` is its parameter mark,
+    ``field(column, name)`` reads a string field of the JSON text in ``column``.
+
+    Each takes (flow, rev, since, until). The first counts events by kind, target, digits and answer (a
+    router's answer, a decision's branch); the second counts calls by their last request (and the last
+    decision taken in that answer), so its counts add up to the calls.
+    """
+    where = f"flow_id = {mark} AND rev = {mark} AND at >= {mark} AND at < {mark}"
+    answer = (f"CASE WHEN kind IN ('router', 'recording') THEN {field('params', 'answer')} "
+              f"WHEN kind = 'decision' THEN {field('params', 'branch')} END")
+    # an error's target is its reason, and junk digits come with it: errors are only counted
+    counts = (f"SELECT kind, CASE WHEN kind = 'error' THEN '' ELSE target END AS target, "
+              f"CASE WHEN kind = 'router' THEN digits END AS digits, {answer} AS answer, COUNT(*) AS n FROM events "
+              f"WHERE {where} AND kind IN {tuple(TRAFFIC_KINDS)} GROUP BY 1, 2, 3, 4")
+    # the host names, on a request's event, the last decision it spliced into that answer ("node branch")
+    endings = (
+        f"SELECT e.kind, CASE WHEN e.kind = 'error' THEN '' ELSE e.target END AS target, "
+        f"CASE WHEN e.kind IN ('router', 'recording') THEN {field('e.params', 'answer')} END AS answer, "
+        f"{field('e.params', 'decided')} AS decision, COUNT(*) AS n FROM events e "
+        f"WHERE e.id IN (SELECT MAX(id) FROM events WHERE {where} AND kind IN {_REQUESTS} GROUP BY call_sid) "
+        f"GROUP BY 1, 2, 3, 4")
+    return counts, endings
+
+
+def _node_branch(text: str | None) -> tuple[str | None, str | None]:
+    if not text:
+        return None, None
+    node, _, branch = str(text).partition(" ")
+    return node, branch or None
+
+
+def traffic_counts(counts: list, endings: list) -> TrafficCounts:
+    """``TrafficCounts`` from the rows of ``traffic_queries`` (tuples or mappings in column order)."""
+    def values(row) -> tuple:
+        return tuple(row.values()) if isinstance(row, dict) else tuple(row)
+
+    last = [TrafficEnding(str(k), str(t), a, *_node_branch(d), int(n)) for k, t, a, d, n in map(values, endings)]
+    return TrafficCounts(calls=sum(e.count for e in last),
+                         counts=[TrafficCount(str(k), str(t), d, a, int(n)) for k, t, d, a, n in map(values, counts)],
+                         endings=last)
+
+
 class Store(Protocol):
     """What the designer, the host and the event writer call on a store."""
 
@@ -191,6 +275,8 @@ class Store(Protocol):
     def count_new_voicemails(self, flow_id: str | None = None) -> int: ...
     def mark_voicemail_heard(self, voicemail_id: int) -> None: ...
     def delete_voicemail(self, voicemail_id: int) -> None: ...
+    # one revision's call events in [since, until), counted in the database (GROUP BY), for the traffic overlay
+    def traffic(self, flow_id: str, rev: str, since: float, until: float) -> TrafficCounts: ...
     # settings
     def get_setting(self, key: str, default: str | None = None) -> str | None: ...
     def set_setting(self, key: str, value: str) -> None: ...

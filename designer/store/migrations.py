@@ -16,7 +16,7 @@ from designer.store.base import StoreError
 
 log = logging.getLogger("flexml.store")
 
-SCHEMA_VERSION = 5  # what this code reads and writes
+SCHEMA_VERSION = 6  # what this code reads and writes
 
 # what each step does, for the start-up message
 PURPOSE = {
@@ -25,7 +25,14 @@ PURPOSE = {
     3: "the operators' switches of Hours steps (closed now / open now)",
     4: "a calls table (one row per call: status, duration, how it ended, test or real), filled from the events",
     5: "the voicemail inbox (recordings the carrier reported, new or heard)",
+    6: "an index of call events by flow, revision and time (traffic on the canvas)",
 }
+
+# the traffic overlay counts one revision's events of a period (designer/traffic.py, base.traffic_queries): the
+# columns it groups by are in the index, so most events are counted without reading their rows
+_TRAFFIC_INDEX = ("CREATE INDEX IF NOT EXISTS events_traffic ON events "
+                  "(flow_id, rev, at, kind, call_sid, target, digits)")  # SQLite's rows carry their id
+_TRAFFIC_INDEX_PG = _TRAFFIC_INDEX + " INCLUDE (id)"  # each call's last request found from the index alone
 
 SQLITE: dict[int, list[str]] = {
     1: [
@@ -125,6 +132,7 @@ SQLITE: dict[int, list[str]] = {
         "CREATE INDEX IF NOT EXISTS voicemails_flow ON voicemails (flow_id, at)",
         "CREATE INDEX IF NOT EXISTS voicemails_new ON voicemails (heard_at)",
     ],
+    6: [_TRAFFIC_INDEX],
 }
 
 POSTGRES: dict[int, list[str]] = {
@@ -205,6 +213,7 @@ POSTGRES: dict[int, list[str]] = {
         "CREATE INDEX voicemails_flow ON voicemails (flow_id, at)",
         "CREATE INDEX voicemails_new ON voicemails (heard_at)",
     ],
+    6: [_TRAFFIC_INDEX_PG],
 }
 
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from designer.store.base import (
     EVENT_ROWS, OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark,
-    SpoolPosition, StaleFlow, StoreError, Voicemail, _token_hash, params_json, voicemail_values,
+    SpoolPosition, StaleFlow, StoreError, TrafficCounts, Voicemail, _token_hash, params_json, traffic_counts,
+    traffic_queries, voicemail_values,
 )
 from designer.store.calls import CallFilter, call_dict, count_sql, hourly_sql, list_sql, quiet_from, summarise, \
     upsert_sql
@@ -58,6 +59,7 @@ _INSERT_EVENTS = _insert_events_sql(EVENT_ROWS)
 _UPSERT_CALL = upsert_sql("?", "MAX")
 _INSERT_VOICEMAIL = ("INSERT INTO voicemails (call_sid, flow_id, rev, node, caller, called, at, duration, url, "
                      "file_sid) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING")
+_TRAFFIC = traffic_queries("?", lambda column, name: f"json_extract({column}, '$.{name}')")
 
 
 class SQLiteStore:
@@ -425,6 +427,12 @@ class SQLiteStore:
 
     def delete_voicemail(self, voicemail_id: int) -> None:
         self._write("DELETE FROM voicemails WHERE id = ?", (int(voicemail_id),))
+
+    def traffic(self, flow_id: str, rev: str, since: float, until: float) -> TrafficCounts:
+        """One revision's call events in [since, until), counted by the database (``base.traffic_queries``)."""
+        args = (flow_id, str(rev), float(since), float(until))
+        conn = self._conn()
+        return traffic_counts(conn.execute(_TRAFFIC[0], args).fetchall(), conn.execute(_TRAFFIC[1], args).fetchall())
 
     # --- settings ----------------------------------------------------------------------
 

@@ -92,11 +92,13 @@ def canvas_esm() -> dict[str, str]:
 class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js", esm=canvas_esm()):
     """The drawing surface of the editor; see the module docstring for its events."""
 
-    def __init__(self, flow_key: str, initial: dict | None = None) -> None:
-        """``initial``: {nodes, edges, badges} drawn as soon as the canvas mounts (then ``ready`` says so)."""
+    def __init__(self, flow_key: str, initial: dict | None = None, readonly: bool = False) -> None:
+        """``initial``: {nodes, edges, badges} drawn as soon as the canvas mounts (then ``ready`` says so);
+        ``readonly``: steps cannot be moved, connected, deleted or dropped (a revision shown as it was)."""
         super().__init__()
         self._props["flow-key"] = flow_key
         self._props["initial"] = initial
+        self._props["readonly"] = readonly
         self.classes("w-full h-full")
 
     def set_graph(self, nodes: list[dict], edges: list[dict], fit: bool = False) -> None:
@@ -107,6 +109,11 @@ class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js", esm=canvas
 
     def set_badges(self, badges: dict[str, dict]) -> None:
         self.run_method("setBadges", badges)
+
+    def set_traffic(self, traffic: dict) -> None:
+        """Numbers on the steps and connection widths: {steps: {id: {reached, ended}}, edges: {"step|branch": n},
+        busiest: n}; {} clears them."""
+        self.run_method("setTraffic", traffic)
 
     def set_highlight(self, node_ids: list[str]) -> None:
         self.run_method("setHighlight", node_ids)

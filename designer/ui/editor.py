@@ -1,8 +1,10 @@
 """The flow editor page: palette, canvas, and the side panel (properties, problems, preview …).
 
-``register(ctx)`` adds ``/flows/{flow_id}`` (``?call=<sid>`` draws that call's
-path). Each open tab gets its own ``EditorState``; the shell's Publish and
-Test call panels are mounted when their modules exist.
+``register(ctx)`` adds ``/flows/{flow_id}``: the draft, editable. ``?call=<sid>``
+shows that call's path and timeline on the revision it ran on, and
+``?traffic=1[&rev=N&days=30]`` a revision's traffic, both read-only
+(``designer.ui.revision_view``). Each open tab gets its own ``EditorState``; the
+shell's Publish and Test call panels are mounted when their modules exist.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from designer.ui.editor_state import EditorState, FlowNotFound
 from designer.ui.properties import PropertiesPanel
 from designer.ui.import_notes import ImportNotes
 from designer.ui.publish import publish_panel
+from designer.ui.revision_view import RevisionView
 from designer.ui.unpublished import draft_changes
 from designer.ui.testcall import test_call_panel
 
@@ -62,17 +65,20 @@ HIDE_TOOLTIP_JS = "e.currentTarget.dispatchEvent(new MouseEvent('mouseleave'));"
 
 def register(ctx: AppContext) -> None:
     @ui.page("/flows/{flow_id}", title="FlexML Designer")
-    def editor_page(flow_id: str, call: str | None = None) -> None:
-        Editor(ctx, flow_id, call).build()
+    def editor_page(flow_id: str, call: str | None = None, traffic: str | None = None, rev: str | None = None,
+                    days: str | None = None) -> None:
+        if call or traffic:
+            RevisionView(ctx, flow_id, call=call, rev=rev, days=_days(days)).build()
+        else:
+            Editor(ctx, flow_id).build()
 
 
 class Editor:
     """The widgets of one editor tab, wired to its ``EditorState``."""
 
-    def __init__(self, ctx: AppContext, flow_id: str, call: str | None = None) -> None:
+    def __init__(self, ctx: AppContext, flow_id: str) -> None:
         self.ctx = ctx
         self.flow_id = flow_id
-        self.call = call
         self.state: EditorState | None = None
 
     def build(self) -> None:
@@ -103,8 +109,6 @@ class Editor:
         state.on_change.append(self._flow_changed)
         state.on_saved.append(self._show_saved)
         state.on_stale.append(self.stale_dialog.open)
-        if self.call:
-            self._show_call(self.call)
         self._refresh_problems()
         self._refresh_history_buttons()
         self._show_saved()
@@ -145,6 +149,10 @@ class Editor:
                 .tooltip("Zoom in")
             ui.button(icon="fit_screen", on_click=lambda: self.canvas.fit_view()).props("flat dense") \
                 .tooltip("Fit the flow on screen (a large one: the selected or the start step, readable)")
+            ui.separator().props("vertical")
+            ui.button("Traffic", icon="insights", on_click=lambda: ui.navigate.to(f"/flows/{self.flow_id}?traffic=1")) \
+                .props("flat dense no-caps").mark("traffic") \
+                .tooltip("How callers went through the published revision: numbers on the steps, connections by use")
             ui.separator().props("vertical")
             self._search()
             self.side_toggle = ui.button(icon="view_sidebar", on_click=self.toggle_side).props(
@@ -492,13 +500,12 @@ class Editor:
         if self.state.stale:
             self.stale_dialog.open()
 
-    def _show_call(self, call_sid: str) -> None:
-        path = services.call_path(self.ctx, call_sid)
-        self.state.show_path(path)
-        if path:
-            ui.notify(f"Showing the path of call {call_sid}: {len(path)} steps", position="bottom")
-        else:
-            ui.notify(f"No steps recorded for call {call_sid}", type="warning", position="bottom")
+
+def _days(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 def _coordinate(value: Any) -> float:

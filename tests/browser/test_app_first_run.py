@@ -70,9 +70,10 @@ def test_first_run_to_a_published_flow_and_a_test_call(serve, page, tmp_path):  
     page.goto(server.url + "/calls")
     expect(page.get_by_text("+1 555 123 0001")).to_be_visible()
     screenshot(page, "05-calls")
-    page.get_by_text("+1 555 123 0001").click()  # opening a call draws its path on the canvas
+    page.get_by_text("+1 555 123 0001").click()  # opening a call draws its path on the revision it ran on
     page.wait_for_url(re.compile(r"/flows/main-menu\?call=CA-e2e$"))
-    expect(page.get_by_role("tab", name="Publish")).to_be_visible()
+    expect(page.get_by_test_id("revision-badge")).to_have_text("Revision 1 · read-only")
+    expect(page.get_by_test_id("timeline")).to_be_visible()
     page.wait_for_timeout(800)
     screenshot(page, "05b-call-path")
     for path, text, name in (("/numbers", "Bind a number", "06-numbers"), ("/settings", "Public address",
