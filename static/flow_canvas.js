@@ -220,6 +220,10 @@ export default {
           this.marks.badges[id] = b;
       }
     },
+    patchBadges(badges, removed) {
+      for (const id of removed) delete this.marks.badges[id];
+      Object.assign(this.marks.badges, badges);
+    },
     setHighlight(ids) {
       this.marks.highlight = Object.fromEntries(ids.map((i) => [i, true]));
       if (ids.length) this.reveal(ids[ids.length - 1]);

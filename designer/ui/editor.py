@@ -379,8 +379,9 @@ class Editor:
         self._schedule_preview()
 
     def _flow_changed(self, reason: str) -> None:
+        # the "Unpublished changes" marker follows on its timer (UNPUBLISHED_CHECK): comparing a large draft
+        # with its published revision after every keystroke would slow typing down
         self.title.text = self.state.name
-        self._show_unpublished()
         self._refresh_problems()
         self.properties.show_problems()
         self._refresh_history_buttons()
