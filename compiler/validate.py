@@ -20,6 +20,7 @@ from compiler import templating
 from compiler.catalogue import CALL_VARIABLES, DTMF_KEYS, E164, SAY, STEPS, Attr, Step, branches_of, is_jump
 from compiler.decisions import hours_problems, set_problems, split_problems
 from compiler.flow import edge_branches, reached_from, start_of
+from compiler.loops import silent_loops
 from compiler.validate_rules import ProvidedBefore, media_problems, menu_away_problems, path_variable_problems, \
     placeholder_problem, reads_provided, relative_url_problem, top_problems
 
@@ -90,7 +91,7 @@ class Validation:
         self._jumps = {n for n, d in graph._node.items() if is_jump(d)}
         self._readers = {n for n, d in graph._node.items() if _reads_upstream(d)}
         self._nodes = {n: self._check(graph, n) for n in graph._node}
-        self._graph_wide = _check_cycles(graph) + _check_reachability(graph)
+        self._graph_wide = _check_graph(graph)
         return self._assemble(graph)
 
     def update(self, graph: nx.DiGraph, changed: set[str] | None) -> list[Problem]:
@@ -112,7 +113,7 @@ class Validation:
             affected.update(n for n in known.keys() | self._known.keys() if known.get(n) != self._known.get(n))
             self._known = known
             affected |= self._jumps | self._readers
-            self._graph_wide = _check_cycles(graph) + _check_reachability(graph)
+            self._graph_wide = _check_graph(graph)
         for n in changed:
             (self._readers.add if _reads_upstream(graph._node[n]) else self._readers.discard)(n)
         for n in affected:
@@ -597,6 +598,15 @@ def _check_decision(graph: nx.DiGraph, node: str, spec: Step, data: dict, known:
 
 
 # --- the graph -------------------------------------------------------------------------
+
+
+def _check_graph(graph: nx.DiGraph) -> list[Problem]:
+    """The checks that follow connections across the flow: they read only its links (see ``_links_of``)."""
+    return _check_cycles(graph) + _check_reachability(graph) + _check_silent_loops(graph)
+
+
+def _check_silent_loops(graph: nx.DiGraph) -> list[Problem]:
+    return [Problem(menu, "branch timeout", message, "warning") for menu, message in silent_loops(graph)]
 
 
 def _check_cycles(graph: nx.DiGraph) -> list[Problem]:

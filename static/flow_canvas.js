@@ -82,7 +82,7 @@ export default {
           "copy", "paste", "undo", "redo"],
   setup(props, { emit }) {
     const flow = useVueFlow(props.flowKey);
-    const marks = reactive({ badges: {}, highlight: {}, path: {} });
+    const marks = reactive({ badges: {}, highlight: {}, path: {}, start: null });
     provide("flexmlMarks", marks);
     const selectedKey = () =>
       JSON.stringify([flow.getSelectedNodes.value.map((n) => n.id), flow.getSelectedEdges.value.map((e) => e.id)]);
@@ -138,6 +138,8 @@ export default {
     // --- pushed from Python ---------------------------------------------------------------
     setGraph(nodes, edges, fit) {
       this.flow.setEdges([]); // never, even for a moment, an edge whose step is gone
+      this.marks.start = null;
+      this.markStart(nodes);
       this.flow.setNodes(nodes);
       this.flow.setEdges(edges.map((e) => this.edgeStyle(e)));
       this.showJumps();
@@ -160,10 +162,11 @@ export default {
       // Order matters: an edge whose step is missing breaks Vue Flow's drawing for good, so edges go
       // first (also those still touching a removed step), steps next, and new edges come last.
       const goneNodes = new Set(removedNodes);
-      const replaced = new Set(edges.map((e) => e.id));
       const dropped = new Set(removedEdges);
-      for (const e of this.flow.edges.value) {
-        if (replaced.has(e.id) || goneNodes.has(e.source) || goneNodes.has(e.target)) dropped.add(e.id);
+      for (const e of edges) if (this.flow.findEdge(e.id)) dropped.add(e.id);
+      if (goneNodes.size) {
+        // a large flow: look through every edge only when steps go
+        for (const e of this.flow.edges.value) if (goneNodes.has(e.source) || goneNodes.has(e.target)) dropped.add(e.id);
       }
       this.dropEdges([...dropped]);
       if (removedNodes.length) this.flow.removeNodes(removedNodes, false);
@@ -176,10 +179,11 @@ export default {
           continue;
         }
         if (JSON.stringify(existing.data.outputs) !== JSON.stringify(n.data.outputs)) reshaped.push(n.id);
-        existing.data = n.data;
+        if (JSON.stringify(existing.data) !== JSON.stringify(n.data)) existing.data = n.data; // a move keeps it
         this.place(existing, n.position);
       }
       if (fresh.length) this.flow.addNodes(fresh);
+      this.markStart(nodes);
       const newEdges = edges.map((e) => this.edgeStyle(e));
       const addEdges = () => {
         const known = newEdges.filter((e) => this.flow.findNode(e.source) && this.flow.findNode(e.target));
@@ -325,8 +329,14 @@ export default {
     },
     // --- helpers ---------------------------------------------------------------------------
     miniColour(node) {
+      // reads no step's data: typing into a step must not redraw the whole minimap (only badges do)
       if (this.marks.badges[node.id]?.errors) return "#d32f2f";
-      return node.selected ? "#1976d2" : node.data?.start ? "#2e7d32" : "#9aa5b1";
+      return node.selected ? "#1976d2" : this.marks.start === node.id ? "#2e7d32" : "#9aa5b1";
+    },
+    markStart(nodes) {
+      const start = nodes.find((n) => n.data.start);
+      if (start) this.marks.start = start.id;
+      else if (nodes.some((n) => n.id === this.marks.start)) this.marks.start = null;
     },
     edgeClass(e) {
       const kind = e.sourceHandle === "jump" ? "jump" : e.sourceHandle === "next" ? "next" : "branch";
@@ -345,6 +355,8 @@ export default {
     },
     repaintPath() {
       const ids = this.pathIds || [];
+      if (!ids.length && !this.pathPainted) return; // nothing drawn as a path: no need to look at every edge
+      this.pathPainted = ids.length > 0;
       const pairs = new Set();
       for (let i = 0; i + 1 < ids.length; i++) pairs.add(ids[i] + "\u0000" + ids[i + 1]);
       for (const e of this.flow.edges.value) {

@@ -189,7 +189,7 @@ def test_edits_are_pushed_as_small_patches_with_badges(ctx):
     canvas = RecordingCanvas()
     state.attach(canvas)
     state.canvas_is_ready()
-    assert canvas.calls[0][0] == "set_graph" and len(canvas.calls[0][1]) == 13  # the main menu's 13 steps
+    assert canvas.calls[0][0] == "set_graph" and len(canvas.calls[0][1]) == 14  # the main menu's 14 steps
     canvas.calls.clear()
     state.set_field("welcome", "text", "")
     patch = next(c for c in canvas.calls if c[0] == "patch")
@@ -208,7 +208,7 @@ def test_edits_are_pushed_as_small_patches_with_badges(ctx):
 def test_a_canvas_that_drew_the_page_s_initial_view_is_not_sent_it_again(ctx):
     state = example_state(ctx)
     view = state.initial_view()
-    assert len(view["nodes"]) == 13 and len(view["edges"]) == 15  # 14 connections and the Go to's jump
+    assert len(view["nodes"]) == 14 and len(view["edges"]) == 17  # 16 connections and the Go to's jump
     jump = next(e for e in view["edges"] if e["sourceHandle"] == "jump")
     assert (jump["source"], jump["target"], jump["deletable"]) == ("again", "menu", False)
     canvas = RecordingCanvas()
