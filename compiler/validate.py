@@ -21,6 +21,7 @@ from compiler.catalogue import CALL_VARIABLES, DTMF_KEYS, E164, SAY, STEPS, Attr
 from compiler.decisions import hours_problems, set_problems, split_problems
 from compiler.flow import edge_branches, reached_from, start_of
 from compiler.loops import silent_loops
+from compiler.phones import read_e164
 from compiler.validate_rules import ProvidedBefore, media_problems, menu_away_problems, path_variable_problems, \
     placeholder_problem, reads_provided, relative_url_problem, top_problems
 
@@ -326,6 +327,7 @@ def _check_value(attr: Attr, value: Any) -> str | None:
             return None if templating.number_variable(value) else templating.number_problem(value)
         if not E164.match(value):
             return f"{value!r} is not a phone number in E.164 form (like 15162065340 or +15162065340)"
+        return impossible_number(value)
     elif kind == "url":
         if not url_ok(value):
             return relative_url_problem(value) or \
@@ -419,7 +421,14 @@ def _check_numbers(node: str, numbers: Any) -> list[Problem]:
         if not isinstance(num, str) or not E164.match(num):
             out.append(Problem(node, f"numbers[{i}]", f"{num!r} is not a phone number in E.164 form "
                                                       "(like 15162065340 or +15162065340)"))
+        elif why := impossible_number(num):
+            out.append(Problem(node, f"numbers[{i}]", why))
     return out
+
+
+def impossible_number(e164: str) -> str | None:
+    """Why an E.164-shaped number cannot be dialled (``compiler.phones.read_e164``), or None."""
+    return read_e164(e164, None)[1]
 
 
 
