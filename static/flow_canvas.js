@@ -1,6 +1,6 @@
 // The flow canvas: Vue Flow inside a NiceGUI element (see designer/ui/canvas.py).
 // Python owns the graph; this draws what it is given and reports what the user does.
-import { inject, markRaw, nextTick, provide, reactive, watch } from "vue";
+import { inject, markRaw, nextTick, provide, reactive, toRaw, watch } from "vue";
 
 // Vue Flow's unbundled build reads process.env.NODE_ENV; define it before the module loads.
 globalThis.process ??= { env: { NODE_ENV: "production" } };
@@ -12,6 +12,8 @@ const { MiniMap } = await import("vue-flow-minimap/vue-flow-minimap.mjs");
 
 const READABLE_ZOOM = 0.6; // below this a step's text cannot be read: Fit never goes lower
 const FOCUS_ZOOM = 0.9;
+const LARGE_FLOW = 300; // steps; more and the view jumps instead of gliding
+const MINIMAP_DELAY = 400; // ms after the last badge change before the minimap's red dots follow
 const NEW_STEP = { width: 210, height: 100 }; // room a step dropped by a palette click needs // the zoom a step found by search is shown at (unless already closer)
 
 for (const css of ["vue-flow-dist/style.css", "vue-flow-dist/theme-default.css", "vue-flow-minimap/style.css",
@@ -59,7 +61,8 @@ const StepNode = {
         <span v-if="badge" class="fc-badge" :class="'fc-badge-' + badge.level" :title="badge.title"
               :data-badge="badge.level">{{ badge.count }}</span>
       </div>
-      <div class="fc-snippet" v-if="data.snippet">{{ data.snippet }}</div>
+      <!-- always one line, empty or not: typing never changes a step's size (a large flow re-measures then) -->
+      <div class="fc-snippet">{{ data.snippet }}</div>
       <div class="fc-id">
         <span v-if="data.start" class="fc-start" title="Calls begin here">▶ start</span>
         <span>{{ id }}</span>
@@ -82,7 +85,7 @@ export default {
           "copy", "paste", "undo", "redo"],
   setup(props, { emit }) {
     const flow = useVueFlow(props.flowKey);
-    const marks = reactive({ badges: {}, highlight: {}, path: {}, start: null });
+    const marks = reactive({ badges: {}, highlight: {}, path: {}, start: null, miniTick: 0 });
     provide("flexmlMarks", marks);
     const selectedKey = () =>
       JSON.stringify([flow.getSelectedNodes.value.map((n) => n.id), flow.getSelectedEdges.value.map((e) => e.id)]);
@@ -114,6 +117,7 @@ export default {
     return { pointer: null, readyCount: null, patched: 0, showMiniMap: false };
   },
   mounted() {
+    this.miniErrors = new Set(); // steps with errors, as the minimap shows them (not reactive: see miniColour)
     this.onKey = (e) => this.handleKey(e);
     this.autoFit = false;
     this.resizer = new ResizeObserver(() => {
@@ -123,7 +127,7 @@ export default {
     document.addEventListener("keydown", this.onKey);
     this.pendingFit = false;
     performance.mark("fc-mounted");
-    const first = this.initial;
+    const first = toRaw(this.initial); // plain objects: Vue Flow copies them faster than reactive ones
     if (first) {
       this.setGraph(first.nodes, first.edges, true);
       this.setBadges(first.badges || {});
@@ -131,6 +135,7 @@ export default {
     this.$emit("ready", { initial: !!first });
   },
   unmounted() {
+    clearTimeout(this.miniTimer);
     document.removeEventListener("keydown", this.onKey);
     this.resizer.disconnect();
   },
@@ -223,10 +228,19 @@ export default {
         if (!old || old.errors !== b.errors || old.warnings !== b.warnings || old.title !== b.title)
           this.marks.badges[id] = b;
       }
+      this.minimapErrorsSoon(0);
     },
     patchBadges(badges, removed) {
       for (const id of removed) delete this.marks.badges[id];
       Object.assign(this.marks.badges, badges);
+      this.minimapErrorsSoon();
+    },
+    minimapErrorsSoon(delay = MINIMAP_DELAY) {
+      clearTimeout(this.miniTimer);
+      this.miniTimer = setTimeout(() => {
+        this.miniErrors = new Set(Object.keys(this.marks.badges).filter((id) => this.marks.badges[id].errors));
+        this.marks.miniTick++;
+      }, delay);
     },
     setHighlight(ids) {
       this.marks.highlight = Object.fromEntries(ids.map((i) => [i, true]));
@@ -248,7 +262,8 @@ export default {
       }
     },
     fitView() {
-      this.fitReadable(200);
+      // animated only for small flows: each frame of an animation looks through every step for what is in view
+      this.fitReadable(this.flow.nodes.value.length > LARGE_FLOW ? 0 : 200);
     },
     focusNode(id) {
       // a step picked in the search box: selected, and centred at a readable size
@@ -329,8 +344,9 @@ export default {
     },
     // --- helpers ---------------------------------------------------------------------------
     miniColour(node) {
-      // reads no step's data: typing into a step must not redraw the whole minimap (only badges do)
-      if (this.marks.badges[node.id]?.errors) return "#d32f2f";
+      // reads neither a step's data nor its badge: typing must not redraw the whole minimap (a large flow's
+      // minimap takes tens of ms); its red dots follow the badges a moment later (minimapErrorsSoon)
+      if (this.marks.miniTick >= 0 && this.miniErrors.has(node.id)) return "#d32f2f";
       return node.selected ? "#1976d2" : this.marks.start === node.id ? "#2e7d32" : "#9aa5b1";
     },
     markStart(nodes) {

@@ -172,7 +172,8 @@ class Editor:
 
     def _search(self) -> None:
         """Find a step by id, label or text: type, pick, and the canvas centres on it and selects it."""
-        self.search = ui.select(self._search_options(), with_input=True, clearable=False,
+        # the options (every step) are filled in when the box is focused: a large flow's page stays small
+        self.search = ui.select({}, with_input=True, clearable=False,
                                 on_change=lambda e: self._found(e.value)) \
             .props('dense outlined options-dense hide-dropdown-icon placeholder="Find a step…" '
                    'input-debounce=150').classes("fc-search w-56")
