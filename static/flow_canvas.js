@@ -183,8 +183,9 @@ export default {
           fresh.push(n);
           continue;
         }
-        if (JSON.stringify(existing.data.outputs) !== JSON.stringify(n.data.outputs)) reshaped.push(n.id);
-        if (JSON.stringify(existing.data) !== JSON.stringify(n.data)) existing.data = n.data; // a move keeps it
+        const had = toRaw(existing.data); // compared unproxied: Tidy up compares a thousand steps
+        if (JSON.stringify(had.outputs) !== JSON.stringify(n.data.outputs)) reshaped.push(n.id);
+        if (JSON.stringify(had) !== JSON.stringify(n.data)) existing.data = n.data; // a move keeps it
         this.place(existing, n.position);
       }
       if (fresh.length) this.flow.addNodes(fresh);
