@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,63 @@ def loads(text: str | bytes, where: str = "flow") -> nx.DiGraph:
 def dumps(graph: nx.DiGraph) -> str:
     """Stable text: keys sorted, two-space indent, one trailing newline."""
     return json.dumps(to_data(graph), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+_PLACEHOLDER = f"flexml-steps-{uuid.uuid4().hex}"  # stands for the nodes' (or edges') text while the rest is written
+
+
+class FlowText:
+    """``dumps(graph)`` of a flow edited a few steps at a time, without writing every step again.
+
+    Each step's text (and that of its outgoing connections) is kept; ``dumps(graph, changed)``
+    writes again only the ``changed`` steps' (None: every step) and joins the rest, giving
+    exactly what ``dumps`` gives. ``changed`` must name every step whose fields or outgoing
+    connections the edit changed since the last call; adding or removing steps needs None (as does
+    another graph than last time).
+    """
+
+    def __init__(self) -> None:
+        self._graph: nx.DiGraph | None = None
+        self._nodes: dict[str, str] = {}
+        self._edges: dict[str, str] = {}
+
+    def dumps(self, graph: nx.DiGraph, changed: set[str] | None = None) -> str:
+        if changed is None or graph is not self._graph or self._nodes.keys() != graph._node.keys():
+            self._graph = graph
+            self._nodes, self._edges = {}, {}
+        else:
+            for node in changed:
+                self._nodes.pop(node, None)
+                self._edges.pop(node, None)
+        nodes, edges = [], []
+        for node, data in graph._node.items():  # raw adjacency: no view per step
+            text = self._nodes.get(node)
+            if text is None:
+                text = self._nodes[node] = _item({**data, "id": node})
+            nodes.append(text)
+            out = self._edges.get(node)
+            if out is None:
+                out = self._edges[node] = ",\n".join(
+                    _item({**d, "source": node, "target": t}) for t, d in graph._succ[node].items())
+            if out:
+                edges.append(out)
+        empty = nx.DiGraph()
+        empty.graph = graph.graph
+        top = to_data(empty)  # the file's other keys, as dumps writes them
+        top["nodes"] = [_PLACEHOLDER] if nodes else []
+        top["edges"] = [_PLACEHOLDER] if edges else []
+        text = json.dumps(top, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        mark = f'    "{_PLACEHOLDER}"'
+        if edges:
+            text = text.replace(mark, ",\n".join(edges), 1)
+        if nodes:
+            text = text.replace(mark, ",\n".join(nodes), 1)
+        return text
+
+
+def _item(value: dict) -> str:
+    """One element of the file's nodes or edges list, indented as ``dumps`` writes it there."""
+    return "    " + json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).replace("\n", "\n    ")
 
 
 def load(path: str | Path) -> nx.DiGraph:

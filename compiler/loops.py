@@ -4,7 +4,7 @@ A caller who says nothing takes a menu's no-input path (``timeout``); when that 
 speaks, pauses or jumps and then reaches the same menu again, with no step that could take
 the call elsewhere (a step with more than one connected output, or one that ends the call), a
 silent caller goes round forever. ``silent_loops`` returns (menu, message) for each such menu;
-not yet part of ``compiler.validate`` (the shipped main-menu example has such a loop).
+``compiler.validate`` reports each as a warning on the menu's ``branch timeout``.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ def silent_loops(graph: nx.DiGraph) -> list[tuple[str, str]]:
         path = _silent_path(graph, str(node))
         if path is not None:
             via = " → ".join(path) if path else "itself"
-            out.append((str(node), f"a caller who stays silent comes back to this menu through {via} with no "
-                                   "limit, so the call never ends; let the no-input path end the call "
-                                   "(for example after asking again once)"))
+            out.append((str(node), f"a caller who stays silent comes back to menu {node!r} through {via} with "
+                                   "no limit, so the call never ends; let the no-input path end the call "
+                                   "(for example: ask once more with another menu whose no-input path says "
+                                   "goodbye or takes a message)"))
     return out

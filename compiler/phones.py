@@ -1,14 +1,11 @@
-"""Phone numbers read one way everywhere: E.164 digits, whatever the caller's or the user's formatting.
+"""Phone numbers read one way everywhere: E.164, whatever the caller's or the user's formatting.
 
-``phone_digits("+1 (516) 206-5337")`` and ``phone_digits("(516) 206-5337")`` (a national
-form, read in ``region``) are both ``"15162065337"``. The reading is ``phonenumbers``'
-(Google's libphonenumber); text that is no phone number keeps just its digits, and a
-withheld caller ("anonymous", "restricted", …) has none.
-
-Two readings of a typed number, by how sure the reader can be: ``read_e164``
-(the editor, the Numbers page: a national form must be a number in use, and
-an impossible number gets its reason) and ``e164_or_problem`` (the importer:
-any possible number is kept, so an imported flow loses no number it had).
+``read_e164`` is the one reading of a written number (phonenumbers, Google's libphonenumber): the
+editor's Transfer, Send text and Split fields, the Numbers page, the importer and validation all use
+it. ``"(516) 206-5340"`` read in region US is ``"+15162065340"``; ``"+1516206534"`` (one digit
+short) is refused with the reason. ``phone_digits`` is the same reading as bare digits for comparing
+numbers (a caller's ``From``, a Split's cases): text that is no phone number keeps just its digits,
+and a withheld caller ("anonymous", "restricted", …) has none.
 """
 
 from __future__ import annotations
@@ -27,20 +24,12 @@ CACHED = 8192  # readings kept: a split's own numbers and recent callers cost a 
 
 @lru_cache(maxsize=CACHED)
 def phone_digits(text: str, region: str = DEFAULT_REGION) -> str:
-    """A phone number as E.164 digits without ``+``; national forms are read in ``region``."""
+    """A phone number as E.164 digits without ``+`` (``read_e164``); else the digits it has."""
     text = str(text or "").strip()[:MAX_CHARS]
     if text.lower() in WITHHELD:
         return ""
-    digits = re.sub(r"[^0-9]", "", text)
-    if not _PHONE_LIKE.match(text):
-        return digits
-    try:
-        parsed = phonenumbers.parse(text if text.startswith("+") or len(digits) <= 10 else "+" + digits, region)
-    except phonenumbers.NumberParseException:
-        return digits
-    if not phonenumbers.is_possible_number(parsed):
-        return digits
-    return f"{parsed.country_code}{parsed.national_number}"
+    e164, _ = read_e164(text, region)
+    return e164[1:] if e164 else re.sub(r"[^0-9]", "", text)
 
 
 @lru_cache(maxsize=CACHED)
@@ -50,33 +39,6 @@ def national_digits(digits: str, region: str = DEFAULT_REGION) -> str:
         return str(phonenumbers.parse("+" + digits, region).national_number)
     except phonenumbers.NumberParseException:
         return digits
-
-
-def e164_or_problem(text: str, region: str = DEFAULT_REGION) -> tuple[str | None, str | None]:
-    """A number as FlexML takes it (E.164 digits), or None and why not.
-
-    An international form (``+1 415 …``, or digits that already start with a country code) keeps its
-    digits; a national form (``415-123-4567``) is read in ``region`` and gets its country code.
-    """
-    raw = str(text or "").strip()[:MAX_CHARS]
-    if not raw:
-        return None, "no number given"
-    if not _PHONE_LIKE.match(raw):
-        return None, f"{raw!r} is not a phone number"
-    digits = re.sub(r"[^0-9]", "", raw)
-    if raw.startswith("+") or len(digits) > 10 and not digits.startswith("0"):
-        try:  # already international: keep its digits when they are a possible number
-            possible = phonenumbers.is_possible_number(phonenumbers.parse("+" + digits, None))
-        except phonenumbers.NumberParseException:
-            possible = False
-        return (digits, None) if possible else (None, f"{raw!r} is not a possible phone number")
-    try:
-        parsed = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None, f"{raw!r} is not a phone number in {region}"
-    if not phonenumbers.is_possible_number(parsed):
-        return None, f"{raw!r} is not a possible phone number in {region}"
-    return f"{parsed.country_code}{parsed.national_number}", None
 
 
 _REASONS = {
@@ -92,9 +54,10 @@ def read_e164(text: str, region: str | None = DEFAULT_REGION) -> tuple[str | Non
 
     ``"(516) 206-5340"`` in region US is ``("+15162065340", None)``; ``"+1516206534"``
     (one digit short) is ``(None, "+1516206534 is too short for a number in the US (+1)")``.
-    A number written with ``+`` (or as 11+ bare digits) is read without the region and needs only a
-    possible length; a national form must also be a number in use in ``region`` (so ``0123456789``
-    is refused rather than read as something else).
+    A number written with ``+`` (or as 11+ bare digits, or with ``region`` None: stored E.164) is read
+    without the region; every number needs a possible length for its country. A national form written
+    with a leading 0 must also be a number in use in ``region`` (so ``0123456789`` is refused rather
+    than read as something else).
     """
     raw = str(text or "").strip()[:MAX_CHARS]
     if not raw:
@@ -120,7 +83,7 @@ def read_e164(text: str, region: str | None = DEFAULT_REGION) -> tuple[str | Non
                            else "is not a possible phone number")
         return None, f"{raw} {why}{place}"
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    if not raw.startswith("+") and len(digits) <= 10 and not phonenumbers.is_valid_number(parsed):
+    if not raw.startswith("+") and digits.startswith("0") and not phonenumbers.is_valid_number(parsed):
         return None, (f"{raw} is not a number in use in {region}; if it is right, type it with its "
                       f"country code (+{parsed.country_code} …)")
     return e164, None

@@ -7,6 +7,7 @@ warnings. Field names are the flow file's: ``type``, ``text``, ``attrs.timeout``
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from functools import total_ordering
@@ -19,8 +20,10 @@ from compiler import templating
 from compiler.catalogue import CALL_VARIABLES, DTMF_KEYS, E164, SAY, STEPS, Attr, Step, branches_of, is_jump
 from compiler.decisions import hours_problems, set_problems, split_problems
 from compiler.flow import edge_branches, reached_from, start_of
+from compiler.loops import silent_loops
+from compiler.phones import read_e164
 from compiler.validate_rules import ProvidedBefore, media_problems, menu_away_problems, path_variable_problems, \
-    placeholder_problem, relative_url_problem, top_problems
+    placeholder_problem, reads_provided, relative_url_problem, top_problems
 
 NODE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 FLOW_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
@@ -62,17 +65,88 @@ def only_errors(problems: list[Problem]) -> list[Problem]:
 
 
 def validate(graph: nx.DiGraph) -> list[Problem]:
-    out: list[Problem] = []
-    out += _check_flow(graph)
-    known = _names_known(graph)  # call fields, and the names a Set step before it gives
-    before = ProvidedBefore(graph)  # walked only when a text needs it
-    for node, data in graph.nodes(data=True):
-        out += _check_node(graph, node, data, known.get(node, CALL_VARIABLES), before)
-    out += _check_cycles(graph)
-    out += _check_reachability(graph)
-    errs = [p for p in out if p.is_error]
-    warns = [p for p in out if not p.is_error]
-    return errs + warns
+    return Validation(graph).problems
+
+
+class Validation:
+    """``validate(graph)``, kept up to date edit by edit (the editor checks after every keystroke).
+
+    ``update(graph, changed)`` checks again only what an edit of the ``changed`` steps (their fields or
+    outgoing connections; no step added or removed) can affect: those steps, and when their links
+    changed (connections, type, a Go to's target, a Set's names) the steps they led to and lead to, the
+    Go to steps, the steps whose text reads values set upstream, and the flow-wide loop and reachability
+    checks. Anything else (``changed`` None, steps added or removed, the flow's own fields changed)
+    checks the whole flow. ``problems`` is always what ``validate`` would return.
+    """
+
+    def __init__(self, graph: nx.DiGraph) -> None:
+        self.recheck(graph)
+
+    def recheck(self, graph: nx.DiGraph) -> list[Problem]:
+        """Check the whole flow."""
+        self._graph = graph
+        self._flow_fields = copy.deepcopy(graph.graph)
+        self._known = _names_known(graph)  # call fields, and the names a Set step before it gives
+        self._before = ProvidedBefore(graph)  # walked only when a text needs it
+        self._links = {n: _links_of(graph, n) for n in graph._node}
+        self._jumps = {n for n, d in graph._node.items() if is_jump(d)}
+        self._readers = {n for n, d in graph._node.items() if _reads_upstream(d)}
+        self._nodes = {n: self._check(graph, n) for n in graph._node}
+        self._graph_wide = _check_graph(graph)
+        return self._assemble(graph)
+
+    def update(self, graph: nx.DiGraph, changed: set[str] | None) -> list[Problem]:
+        """The problems after an edit that changed only the ``changed`` steps (None: anything)."""
+        if changed is None or graph is not self._graph or graph._node.keys() != self._nodes.keys() or not changed <= self._nodes.keys() \
+                or graph.graph != self._flow_fields:
+            return self.recheck(graph)
+        affected = set(changed)
+        links = {n: _links_of(graph, n) for n in changed}
+        if any(links[n] != self._links[n] for n in changed):
+            for n in changed:
+                affected.update(t for t, _ in self._links[n][0])
+                affected.update(t for t, _ in links[n][0])
+            self._links.update(links)
+            for n in changed:
+                (self._jumps.add if is_jump(graph._node[n]) else self._jumps.discard)(n)
+            self._before = ProvidedBefore(graph)
+            known = _names_known(graph)
+            affected.update(n for n in known.keys() | self._known.keys() if known.get(n) != self._known.get(n))
+            self._known = known
+            affected |= self._jumps | self._readers
+            self._graph_wide = _check_graph(graph)
+        for n in changed:
+            (self._readers.add if _reads_upstream(graph._node[n]) else self._readers.discard)(n)
+        for n in affected:
+            if n in self._nodes:
+                self._nodes[n] = self._check(graph, n)
+        return self._assemble(graph)
+
+    def _check(self, graph: nx.DiGraph, node: str) -> list[Problem]:
+        return _check_node(graph, node, graph._node[node], self._known.get(node, CALL_VARIABLES), self._before)
+
+    def _assemble(self, graph: nx.DiGraph) -> list[Problem]:
+        out = _check_flow(graph)
+        for found in self._nodes.values():
+            out += found
+        out += self._graph_wide
+        self.problems = [p for p in out if p.is_error] + [p for p in out if not p.is_error]
+        return self.problems
+
+
+def _links_of(graph: nx.DiGraph, node: str) -> tuple:
+    """What other steps' checks read of a step: its connections, type, Go to target, a Set's names, being empty."""
+    data = graph._node[node]
+    out = tuple((t, tuple(edge_branches(d))) for t, d in graph._succ[node].items())
+    values = data.get("vars")
+    names = tuple(values) if isinstance(values, dict) else None
+    return out, data.get("type"), data.get("target") if is_jump(data) else None, names, bool(data)
+
+
+def _reads_upstream(data: dict) -> bool:
+    """Whether a step's text reads values only steps before it can give (its check depends on them)."""
+    spec = STEPS.get(data.get("type")) if isinstance(data.get("type"), str) else None
+    return spec is not None and reads_provided(spec, data)
 
 
 # --- the flow as a whole -------------------------------------------------------------
@@ -253,6 +327,7 @@ def _check_value(attr: Attr, value: Any) -> str | None:
             return None if templating.number_variable(value) else templating.number_problem(value)
         if not E164.match(value):
             return f"{value!r} is not a phone number in E.164 form (like 15162065340 or +15162065340)"
+        return impossible_number(value)
     elif kind == "url":
         if not url_ok(value):
             return relative_url_problem(value) or \
@@ -346,7 +421,14 @@ def _check_numbers(node: str, numbers: Any) -> list[Problem]:
         if not isinstance(num, str) or not E164.match(num):
             out.append(Problem(node, f"numbers[{i}]", f"{num!r} is not a phone number in E.164 form "
                                                       "(like 15162065340 or +15162065340)"))
+        elif why := impossible_number(num):
+            out.append(Problem(node, f"numbers[{i}]", why))
     return out
+
+
+def impossible_number(e164: str) -> str | None:
+    """Why an E.164-shaped number cannot be dialled (``compiler.phones.read_e164``), or None."""
+    return read_e164(e164, None)[1]
 
 
 
@@ -525,6 +607,15 @@ def _check_decision(graph: nx.DiGraph, node: str, spec: Step, data: dict, known:
 
 
 # --- the graph -------------------------------------------------------------------------
+
+
+def _check_graph(graph: nx.DiGraph) -> list[Problem]:
+    """The checks that follow connections across the flow: they read only its links (see ``_links_of``)."""
+    return _check_cycles(graph) + _check_reachability(graph) + _check_silent_loops(graph)
+
+
+def _check_silent_loops(graph: nx.DiGraph) -> list[Problem]:
+    return [Problem(menu, "branch timeout", message, "warning") for menu, message in silent_loops(graph)]
 
 
 def _check_cycles(graph: nx.DiGraph) -> list[Problem]:

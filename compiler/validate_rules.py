@@ -157,15 +157,7 @@ class ProvidedBefore:
 def path_variable_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict,
                            before: ProvidedBefore | None = None) -> list[Found]:
     """Texts using a variable (``{{ RecordingUrl }}``, ``{{ Digits }}``) no earlier step can have set."""
-    texts: list[tuple[str, Any]] = []
-    if spec.can_template:
-        texts.append(("text", data.get("text")))
-    if spec.is_menu and isinstance(data.get("prompt"), list):
-        texts += [(f"prompt[{i}].text", c.get("text")) for i, c in enumerate(data["prompt"])
-                  if isinstance(c, dict) and STEPS.get(c.get("type", "")) is not None
-                  and STEPS[c["type"]].can_template]
-    wanted = [(field, name) for field, text in texts if isinstance(text, str) and templating.is_template(text)
-              for name in sorted(templating.variables(text)) if name in _PROVIDED]
+    wanted = _provided_wanted(spec, data)
     if not wanted:
         return []
     before = before or ProvidedBefore(graph)
@@ -176,6 +168,24 @@ def path_variable_problems(graph: nx.DiGraph, node: str, spec: Step, data: dict,
             out.append(_problem(node, field, f"{{{{ {name} }}}} is always empty here: no {steps} step comes before "
                                              "this one on any path, so the call has no value for it", "warning"))
     return out
+
+
+def reads_provided(spec: Step, data: dict) -> bool:
+    """Whether a step's texts use a variable only some earlier steps' requests carry."""
+    return bool(_provided_wanted(spec, data))
+
+
+def _provided_wanted(spec: Step, data: dict) -> list[tuple[str, str]]:
+    """(field, variable) for each use of a variable only some requests carry in a step's texts."""
+    texts: list[tuple[str, Any]] = []
+    if spec.can_template:
+        texts.append(("text", data.get("text")))
+    if spec.is_menu and isinstance(data.get("prompt"), list):
+        texts += [(f"prompt[{i}].text", c.get("text")) for i, c in enumerate(data["prompt"])
+                  if isinstance(c, dict) and STEPS.get(c.get("type", "")) is not None
+                  and STEPS[c["type"]].can_template]
+    return [(field, name) for field, text in texts if isinstance(text, str) and templating.is_template(text)
+            for name in sorted(templating.variables(text)) if name in _PROVIDED]
 
 
 # --- text that is not a value ------------------------------------------------------------

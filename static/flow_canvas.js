@@ -1,6 +1,6 @@
 // The flow canvas: Vue Flow inside a NiceGUI element (see designer/ui/canvas.py).
 // Python owns the graph; this draws what it is given and reports what the user does.
-import { inject, markRaw, nextTick, provide, reactive, watch } from "vue";
+import { inject, markRaw, nextTick, provide, reactive, toRaw, watch } from "vue";
 
 // Vue Flow's unbundled build reads process.env.NODE_ENV; define it before the module loads.
 globalThis.process ??= { env: { NODE_ENV: "production" } };
@@ -12,6 +12,8 @@ const { MiniMap } = await import("vue-flow-minimap/vue-flow-minimap.mjs");
 
 const READABLE_ZOOM = 0.6; // below this a step's text cannot be read: Fit never goes lower
 const FOCUS_ZOOM = 0.9;
+const LARGE_FLOW = 300; // steps; more and the view jumps instead of gliding
+const MINIMAP_DELAY = 400; // ms after the last badge change before the minimap's red dots follow
 const NEW_STEP = { width: 210, height: 100 }; // room a step dropped by a palette click needs // the zoom a step found by search is shown at (unless already closer)
 
 for (const css of ["vue-flow-dist/style.css", "vue-flow-dist/theme-default.css", "vue-flow-minimap/style.css",
@@ -62,7 +64,8 @@ const StepNode = {
         <span v-if="badge" class="fc-badge" :class="'fc-badge-' + badge.level" :title="badge.title"
               :data-badge="badge.level">{{ badge.count }}</span>
       </div>
-      <div class="fc-snippet" v-if="data.snippet">{{ data.snippet }}</div>
+      <!-- always one line, empty or not: typing never changes a step's size (a large flow re-measures then) -->
+      <div class="fc-snippet">{{ data.snippet }}</div>
       <div v-if="traffic" class="fc-traffic" :data-traffic="traffic.reached"
            :title="traffic.reached + ' reached, ' + traffic.ended + ' ended here'">
         <span class="fc-traffic-reached">{{ traffic.reached }} reached</span>
@@ -91,7 +94,7 @@ export default {
           "copy", "paste", "undo", "redo"],
   setup(props, { emit }) {
     const flow = useVueFlow(props.flowKey);
-    const marks = reactive({ badges: {}, highlight: {}, path: {}, traffic: {}, edgeUse: {} });
+    const marks = reactive({ badges: {}, highlight: {}, path: {}, traffic: {}, edgeUse: {}, start: null, miniTick: 0 });
     provide("flexmlMarks", marks);
     const selectedKey = () =>
       JSON.stringify([flow.getSelectedNodes.value.map((n) => n.id), flow.getSelectedEdges.value.map((e) => e.id)]);
@@ -123,6 +126,7 @@ export default {
     return { pointer: null, readyCount: null, patched: 0, showMiniMap: false };
   },
   mounted() {
+    this.miniErrors = new Set(); // steps with errors, as the minimap shows them (not reactive: see miniColour)
     this.onKey = (e) => this.handleKey(e);
     this.autoFit = false;
     this.resizer = new ResizeObserver(() => {
@@ -132,7 +136,7 @@ export default {
     document.addEventListener("keydown", this.onKey);
     this.pendingFit = false;
     performance.mark("fc-mounted");
-    const first = this.initial;
+    const first = toRaw(this.initial); // plain objects: Vue Flow copies them faster than reactive ones
     if (first) {
       this.setGraph(first.nodes, first.edges, true);
       this.setBadges(first.badges || {});
@@ -140,6 +144,7 @@ export default {
     this.$emit("ready", { initial: !!first });
   },
   unmounted() {
+    clearTimeout(this.miniTimer);
     document.removeEventListener("keydown", this.onKey);
     this.resizer.disconnect();
   },
@@ -147,6 +152,8 @@ export default {
     // --- pushed from Python ---------------------------------------------------------------
     setGraph(nodes, edges, fit) {
       this.flow.setEdges([]); // never, even for a moment, an edge whose step is gone
+      this.marks.start = null;
+      this.markStart(nodes);
       this.flow.setNodes(nodes);
       this.flow.setEdges(edges.map((e) => this.edgeStyle(e)));
       for (const e of this.flow.edges.value) this.styleUse(e);
@@ -170,10 +177,11 @@ export default {
       // Order matters: an edge whose step is missing breaks Vue Flow's drawing for good, so edges go
       // first (also those still touching a removed step), steps next, and new edges come last.
       const goneNodes = new Set(removedNodes);
-      const replaced = new Set(edges.map((e) => e.id));
       const dropped = new Set(removedEdges);
-      for (const e of this.flow.edges.value) {
-        if (replaced.has(e.id) || goneNodes.has(e.source) || goneNodes.has(e.target)) dropped.add(e.id);
+      for (const e of edges) if (this.flow.findEdge(e.id)) dropped.add(e.id);
+      if (goneNodes.size) {
+        // a large flow: look through every edge only when steps go
+        for (const e of this.flow.edges.value) if (goneNodes.has(e.source) || goneNodes.has(e.target)) dropped.add(e.id);
       }
       this.dropEdges([...dropped]);
       if (removedNodes.length) this.flow.removeNodes(removedNodes, false);
@@ -185,11 +193,13 @@ export default {
           fresh.push(n);
           continue;
         }
-        if (JSON.stringify(existing.data.outputs) !== JSON.stringify(n.data.outputs)) reshaped.push(n.id);
-        existing.data = n.data;
+        const had = toRaw(existing.data); // compared unproxied: Tidy up compares a thousand steps
+        if (JSON.stringify(had.outputs) !== JSON.stringify(n.data.outputs)) reshaped.push(n.id);
+        if (JSON.stringify(had) !== JSON.stringify(n.data)) existing.data = n.data; // a move keeps it
         this.place(existing, n.position);
       }
       if (fresh.length) this.flow.addNodes(fresh);
+      this.markStart(nodes);
       const newEdges = edges.map((e) => this.edgeStyle(e));
       const addEdges = () => {
         const known = newEdges.filter((e) => this.flow.findNode(e.source) && this.flow.findNode(e.target));
@@ -229,6 +239,19 @@ export default {
         if (!old || old.errors !== b.errors || old.warnings !== b.warnings || old.title !== b.title)
           this.marks.badges[id] = b;
       }
+      this.minimapErrorsSoon(0);
+    },
+    patchBadges(badges, removed) {
+      for (const id of removed) delete this.marks.badges[id];
+      Object.assign(this.marks.badges, badges);
+      this.minimapErrorsSoon();
+    },
+    minimapErrorsSoon(delay = MINIMAP_DELAY) {
+      clearTimeout(this.miniTimer);
+      this.miniTimer = setTimeout(() => {
+        this.miniErrors = new Set(Object.keys(this.marks.badges).filter((id) => this.marks.badges[id].errors));
+        this.marks.miniTick++;
+      }, delay);
     },
     setHighlight(ids) {
       this.marks.highlight = Object.fromEntries(ids.map((i) => [i, true]));
@@ -269,7 +292,8 @@ export default {
       }
     },
     fitView() {
-      this.fitReadable(200);
+      // animated only for small flows: each frame of an animation looks through every step for what is in view
+      this.fitReadable(this.flow.nodes.value.length > LARGE_FLOW ? 0 : 200);
     },
     focusNode(id) {
       // a step picked in the search box: selected, and centred at a readable size
@@ -350,8 +374,15 @@ export default {
     },
     // --- helpers ---------------------------------------------------------------------------
     miniColour(node) {
-      if (this.marks.badges[node.id]?.errors) return "#d32f2f";
-      return node.selected ? "#1976d2" : node.data?.start ? "#2e7d32" : "#9aa5b1";
+      // reads neither a step's data nor its badge: typing must not redraw the whole minimap (a large flow's
+      // minimap takes tens of ms); its red dots follow the badges a moment later (minimapErrorsSoon)
+      if (this.marks.miniTick >= 0 && this.miniErrors.has(node.id)) return "#d32f2f";
+      return node.selected ? "#1976d2" : this.marks.start === node.id ? "#2e7d32" : "#9aa5b1";
+    },
+    markStart(nodes) {
+      const start = nodes.find((n) => n.data.start);
+      if (start) this.marks.start = start.id;
+      else if (nodes.some((n) => n.id === this.marks.start)) this.marks.start = null;
     },
     edgeClass(e) {
       const kind = e.sourceHandle === "jump" ? "jump" : e.sourceHandle === "next" ? "next" : "branch";
@@ -370,6 +401,8 @@ export default {
     },
     repaintPath() {
       const ids = this.pathIds || [];
+      if (!ids.length && !this.pathPainted) return; // nothing drawn as a path: no need to look at every edge
+      this.pathPainted = ids.length > 0;
       const pairs = new Set();
       for (let i = 0; i + 1 < ids.length; i++) pairs.add(ids[i] + "\u0000" + ids[i + 1]);
       for (const e of this.flow.edges.value) {

@@ -27,7 +27,8 @@ finds no problem with at all (no errors, no warnings):
   target, stored with the ``also`` edge extension), a ``timeout`` path, and
   an ``invalid`` path or retries; Play and Record may have ``error`` paths;
 - Go to steps jump to any other non-Goto step, often back to an earlier menu,
-  which is how the flow loops.
+  which is how the flow loops (never so that a menu's no-input path comes straight back
+  to it: that is a warning for a silent caller).
 
 Flow ids are ``prop-<n>``; step ids are ``s0``, ``s1`` … in creation order
 (``s0`` is the start). ``valid_flow_data()`` gives the same flows as node-link
@@ -50,6 +51,7 @@ import networkx as nx
 from hypothesis import strategies as st
 
 from compiler.flow import add_branch, to_data
+from compiler.loops import silent_loops
 
 KEYS = "0123456789*"  # '#' is the menus' default finish key, so options avoid it
 TERMINAL = ("Hangup", "Redirect", "Goto")
@@ -231,6 +233,19 @@ def valid_flows(draw, min_steps: int = 1, max_steps: int = 14, decisions: bool =
     for goto in gotos:
         pool = menus if menus and draw(st.booleans()) else targets
         graph.nodes[goto]["target"] = draw(st.sampled_from(pool))
+        if silent_loops(graph):  # a menu's no-input path may not lead back to it with no limit (a warning)
+            safe = [t for t in targets if not silent_loops(_jumping(graph, goto, t))]
+            if safe:
+                graph.nodes[goto]["target"] = draw(st.sampled_from(safe))
+            else:
+                graph.nodes[goto].pop("target")
+                graph.nodes[goto]["type"] = "Hangup"
+    return graph
+
+
+def _jumping(graph: nx.DiGraph, goto: str, target: str) -> nx.DiGraph:
+    graph = graph.copy()
+    graph.nodes[goto]["target"] = target
     return graph
 
 

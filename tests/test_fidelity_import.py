@@ -282,13 +282,13 @@ def test_an_empty_finish_key_is_read_as_none_and_emitted_as_underscore():
     ("15162065340", "US", ("15162065340", None)),
     ("020 7946 0958", "GB", ("442079460958", None)),
 ])
-def test_e164_or_problem_reads_national_and_international_forms(written, region, expected):
-    from compiler.phones import e164_or_problem
-    assert e164_or_problem(written, region) == expected
+def test_imported_numbers_read_national_and_international_forms(written, region, expected):
+    from compiler.phones import read_e164
+    assert read_e164(written, region) == ("+" + expected[0], None)
 
 
 @pytest.mark.parametrize("written", ["12", "call me", ""])
-def test_e164_or_problem_says_why_a_number_is_unusable(written):
-    from compiler.phones import e164_or_problem
-    digits, problem = e164_or_problem(written)
+def test_an_unusable_imported_number_says_why(written):
+    from compiler.phones import read_e164
+    digits, problem = read_e164(written)
     assert digits is None and problem

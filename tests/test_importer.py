@@ -411,7 +411,7 @@ def test_layout_keeps_a_chain_of_steps_in_one_column():
     assert g.nodes["vm-prompt"]["x"] == g.nodes["voicemail"]["x"] == g.nodes["vm-thanks"]["x"]
     # the example opens with a business-hours step: its closed path goes on in the first column
     assert g.nodes["welcome"]["x"] == g.nodes["hours"]["x"] == g.nodes["closed"]["x"]
-    assert g.nodes["menu"]["x"] == g.nodes["no-input"]["x"] == g.nodes["again"]["x"]
-    ys = [g.nodes[n]["y"] for n in ("welcome", "hours", "menu", "no-input", "again")]
+    assert g.nodes["menu"]["x"] == g.nodes["no-input"]["x"] == g.nodes["ask-again"]["x"]
+    ys = [g.nodes[n]["y"] for n in ("menu", "no-input", "ask-again", "vm-prompt", "voicemail")]
     assert ys[0] == 40 and ys == sorted(set(ys))  # one below the other, each row as tall as its tallest step
     assert not overlapping(g)

@@ -264,7 +264,7 @@ def test_flow_rows_summarise_the_list(ctx):
     services.bind_number(ctx, "+15162065337", "main-menu")
     (row,) = services.flow_rows(ctx)
     assert (row.id, row.name, row.published_rev, row.numbers, row.steps) == \
-        ("main-menu", "Main menu", None, ["15162065337"], 13)
+        ("main-menu", "Main menu", None, ["15162065337"], 14)
     assert json.loads(services.export_flow_file(ctx, "main-menu")[1])["graph"]["name"] == "Main menu"
 
 

@@ -71,12 +71,13 @@ async def test_main_menu_wrong_keys_are_retried_then_the_no_input_path():
     assert any(u.endswith("/menu/gather?attempt=3") for u in result.fetched())
 
 
-async def test_main_menu_silence_loops_to_the_menu_until_the_caller_gives_up():
+async def test_main_menu_asks_a_silent_caller_once_more_then_takes_a_message():
     result, _ = await call_example("main-menu", "")
-    assert result.ok and "no more keys" in result.reason
-    # scripted silence at the first menu, then two more menus without input, then the caller hangs up
-    assert [e.doc for e in result.events if e.kind == "fetch"][1:] == ["menu", "menu", "menu"]
-    assert set(steps(result, "redirect")) == {"again"}
+    assert result.ok and result.reason == "the flow hung up"  # the call ends: no loop
+    said = result.said()
+    assert "We did not hear a choice." in said and said[-1] == "Thank you. Goodbye."
+    assert said.index("We did not hear a choice.") < said.index(
+        "Please leave a message after the beep. Press pound when you are done.")
 
 
 async def test_main_menu_operator_busy():

@@ -189,13 +189,16 @@ def test_edits_are_pushed_as_small_patches_with_badges(ctx):
     canvas = RecordingCanvas()
     state.attach(canvas)
     state.canvas_is_ready()
-    assert canvas.calls[0][0] == "set_graph" and len(canvas.calls[0][1]) == 13  # the main menu's 13 steps
+    assert canvas.calls[0][0] == "set_graph" and len(canvas.calls[0][1]) == 14  # the main menu's 14 steps
     canvas.calls.clear()
     state.set_field("welcome", "text", "")
     patch = next(c for c in canvas.calls if c[0] == "patch")
     assert [n["id"] for n in patch[1]] == ["welcome"] and patch[2:] == ([], [], [])
-    badges = next(c for c in canvas.calls if c[0] == "set_badges")[1]
-    assert badges["welcome"]["errors"] == 1
+    changed, removed = next(c for c in canvas.calls if c[0] == "patch_badges")[1:]
+    assert list(changed) == ["welcome"] and changed["welcome"]["errors"] == 1 and removed == []  # only what changed
+    canvas.calls.clear()
+    state.set_field("welcome", "text", "Welcome back.")
+    assert next(c for c in canvas.calls if c[0] == "patch_badges")[1:] == ({}, ["welcome"])
     canvas.calls.clear()
     state.connect("menu", "invalid", "no-input")
     patch = next(c for c in canvas.calls if c[0] == "patch")
@@ -205,7 +208,7 @@ def test_edits_are_pushed_as_small_patches_with_badges(ctx):
 def test_a_canvas_that_drew_the_page_s_initial_view_is_not_sent_it_again(ctx):
     state = example_state(ctx)
     view = state.initial_view()
-    assert len(view["nodes"]) == 13 and len(view["edges"]) == 15  # 14 connections and the Go to's jump
+    assert len(view["nodes"]) == 14 and len(view["edges"]) == 17  # 16 connections and the Go to's jump
     jump = next(e for e in view["edges"] if e["sourceHandle"] == "jump")
     assert (jump["source"], jump["target"], jump["deletable"]) == ("again", "menu", False)
     canvas = RecordingCanvas()
@@ -337,3 +340,28 @@ def test_preview_finds_the_document_that_plays_a_step(ctx):
 def state_steps(state: EditorState, doc: str) -> list[str]:
     from compiler import compile_flow
     return compile_flow(state.graph, revision="draft").steps[doc]
+
+
+def test_edits_keep_the_text_and_problems_of_a_full_save_and_check(ctx):
+    """The editor writes and checks again only the steps an edit touched: after each edit (and undo)
+    its text and problems are exactly those of writing and checking the whole flow."""
+    from compiler.flow import dumps
+    from compiler.validate import validate
+    state = example_state(ctx)
+    steps = [
+        lambda: state.set_field("welcome", "text", ""),
+        lambda: state.set_field("again", "target", "welcome"),
+        lambda: state.connect("menu", "invalid", "welcome"),
+        lambda: state.set_options("menu", ["1", "2", "7"]),
+        lambda: state.move([{"id": "menu", "x": 900, "y": 10}]),
+        lambda: state.disconnect("menu", "timeout"),
+        lambda: state.set_field("menu", "attrs.numDigits", "x"),
+        state.undo,
+        lambda: state.set_field("welcome", "text", "You pressed {{ Digits }}"),
+        state.undo,
+        state.redo,
+    ]
+    for step in steps:
+        step()
+        assert state.text == dumps(state.graph)
+        assert state.problems == validate(state.graph)

@@ -20,7 +20,7 @@ from lxml import etree
 from compiler import templating
 from compiler.catalogue import E164, METHODS, STEPS, Attr, Step, canonical_verb
 from compiler.importer.parse import local_name
-from compiler.phones import DEFAULT_REGION, e164_or_problem
+from compiler.phones import DEFAULT_REGION, read_e164
 
 # TwiML spellings of FlexML verbs
 VERB_ALIASES = {"message": "Sms"}
@@ -176,10 +176,11 @@ def _phone(raw: str, what: str, verb: Verb, line: int | None) -> str:
     number = raw.strip()
     if not verb.twiml and E164.match(number):
         return number  # FlexML numbers are E.164: bare digits already carry their country code
-    digits, problem = e164_or_problem(number, verb.region)
-    if digits is None:
+    e164, problem = read_e164(number, verb.region)
+    if e164 is None:
         verb.note(line, f"{what}: {problem}; kept as written for you to fix in the designer")
         return number
+    digits = e164[1:]
     clean = ("+" if number.startswith("+") else "") + digits
     if not number.startswith("+") and digits != re.sub(r"[^0-9]", "", number):  # a country code was added
         verb.note(line, f"{what}: {number!r} has no country code: read as a {verb.region} number, {clean} (the "

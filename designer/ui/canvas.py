@@ -115,6 +115,10 @@ class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js", esm=canvas
         busiest: n}; {} clears them."""
         self.run_method("setTraffic", traffic)
 
+    def patch_badges(self, badges: dict[str, dict], removed: list[str]) -> None:
+        """Change only these steps' problem badges (an edit changes a few; a large flow has many)."""
+        self.run_method("patchBadges", badges, removed)
+
     def set_highlight(self, node_ids: list[str]) -> None:
         self.run_method("setHighlight", node_ids)
 

@@ -180,7 +180,8 @@ class Editor:
 
     def _search(self) -> None:
         """Find a step by id, label or text: type, pick, and the canvas centres on it and selects it."""
-        self.search = ui.select(self._search_options(), with_input=True, clearable=False,
+        # the options (every step) are filled in when the box is focused: a large flow's page stays small
+        self.search = ui.select({}, with_input=True, clearable=False,
                                 on_change=lambda e: self._found(e.value)) \
             .props('dense outlined options-dense hide-dropdown-icon placeholder="Find a step…" '
                    'input-debounce=150').classes("fc-search w-56")
@@ -210,6 +211,8 @@ class Editor:
         if self.side.visible != open_:
             self.side.set_visibility(open_)
             app.storage.user[SIDE_OPEN_KEY] = open_
+            if open_ and self.tabs.value == "publish" and self.publish is not None:
+                self.publish.shown()
 
     def _side_resized(self, width: Any) -> None:
         try:
@@ -235,7 +238,7 @@ class Editor:
                 ui.tab("preview", "Preview")
                 ui.tab("publish", "Publish")
                 ui.tab("testcall", "Test call")
-            self.tabs.on_value_change(lambda e: self.refresh_preview() if e.value == "preview" else None)
+            self.tabs.on_value_change(self._tab_changed)
             with ui.tab_panels(self.tabs, value="properties").classes("w-full flex-1 min-h-0") \
                     .props("animated=false") as self.panels:
                 with ui.tab_panel("properties").classes("overflow-y-auto gap-2"):
@@ -249,19 +252,28 @@ class Editor:
                     self.preview_message = ui.label("").classes("text-sm")
                     self.preview_cases = ui.column().classes("w-full gap-0")
                 with ui.tab_panel("publish").classes("overflow-y-auto"):
-                    self._mount(publish_panel)
+                    self.publish = self._mount(publish_panel)
+                    if self.publish is not None:
+                        self.publish.is_shown = lambda: self.tabs.value == "publish" and self.side.visible
                 with ui.tab_panel("testcall").classes("overflow-y-auto"):
                     self._mount(test_call_panel)
         self.side.set_visibility(app.storage.user.get(SIDE_OPEN_KEY, True) is not False)
         self._preview_due: float | None = None
         ui.timer(PREVIEW_DELAY / 2, self._preview_tick)
 
-    def _mount(self, panel: Callable[..., Any]) -> None:
+    def _mount(self, panel: Callable[..., Any]) -> Any:
         try:
-            panel(self.ctx, self.state)
+            return panel(self.ctx, self.state)
         except Exception as exc:  # another part's bug must not take the editor down
             log.exception("side panel %s failed", getattr(panel, "__name__", panel))
             ui.label(f"This panel could not be shown: {exc}").classes("text-negative")
+            return None
+
+    def _tab_changed(self, e: Any) -> None:
+        if e.value == "preview":
+            self.refresh_preview()
+        elif e.value == "publish" and self.publish is not None:
+            self.publish.shown()
 
     def _elsewhere_banner(self) -> None:
         """Says so, before any edit, when another tab or person saves this flow."""
@@ -387,8 +399,9 @@ class Editor:
         self._schedule_preview()
 
     def _flow_changed(self, reason: str) -> None:
+        # the "Unpublished changes" marker follows on its timer (UNPUBLISHED_CHECK): comparing a large draft
+        # with its published revision after every keystroke would slow typing down
         self.title.text = self.state.name
-        self._show_unpublished()
         self._refresh_problems()
         self.properties.show_problems()
         self._refresh_history_buttons()

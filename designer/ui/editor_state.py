@@ -20,9 +20,9 @@ import networkx as nx
 from compiler import compile_flow
 from compiler.catalogue import STEPS, branches_of, is_jump
 from compiler.compile import CompileError
-from compiler.flow import FlowError, add_branch, dumps, edge_branches, loads, remove_branch
+from compiler.flow import FlowError, FlowText, add_branch, edge_branches, loads, remove_branch
 from compiler.layout import apply_layout, overlapping
-from compiler.validate import DIGIT_BRANCH, NODE_ID, Problem, validate
+from compiler.validate import DIGIT_BRANCH, NODE_ID, Problem, Validation
 
 from designer import services
 from designer.context import AppContext
@@ -45,6 +45,7 @@ class CanvasView(Protocol):
     def patch(self, nodes: list[dict], removed_nodes: list[str], edges: list[dict],
               removed_edges: list[str]) -> None: ...
     def set_badges(self, badges: dict[str, dict]) -> None: ...
+    def patch_badges(self, badges: dict[str, dict], removed: list[str]) -> None: ...
     def set_highlight(self, node_ids: list[str]) -> None: ...
     def set_path(self, node_ids: list[str]) -> None: ...
     def select_nodes(self, node_ids: list[str]) -> None: ...
@@ -70,15 +71,25 @@ def badges_of(problems: list[Problem]) -> dict[str, dict]:
     return out
 
 
-def checked(graph: nx.DiGraph) -> list[Problem]:
-    """Validation problems of the drawing. Should validation itself fail, that is one problem shown to the
+class Checker:
+    """Validation problems of the drawing, checked again after each edit only where the edit can matter
+    (``compiler.validate.Validation``). Should validation itself fail, that is one problem shown to the
     user, and the edit is still saved: a failed check must never lose an edit."""
-    try:
-        return validate(graph)
-    except Exception as exc:  # noqa: BLE001 - RecursionError from unforeseen input, or a bug
-        log.exception("validating a flow failed")
-        return [Problem(None, "flow", f"the flow could not be checked ({type(exc).__name__}); "
-                                      "undo the last change or simplify its text")]
+
+    def __init__(self) -> None:
+        self._validation: Validation | None = None
+
+    def check(self, graph: nx.DiGraph, changed: set[str] | None = None) -> list[Problem]:
+        try:
+            if self._validation is None:
+                self._validation = Validation(graph)
+                return self._validation.problems
+            return self._validation.update(graph, changed)
+        except Exception as exc:  # noqa: BLE001 - RecursionError from unforeseen input, or a bug
+            log.exception("validating a flow failed")
+            self._validation = None  # the next edit checks the whole flow again
+            return [Problem(None, "flow", f"the flow could not be checked ({type(exc).__name__}); "
+                                          "undo the last change or simplify its text")]
 
 
 class EditorState:
@@ -106,6 +117,9 @@ class EditorState:
         self.on_stale: list[Callable[[], Any]] = []
         self._pushed_nodes: dict[str, dict] = {}
         self._pushed_edges: dict[str, dict] = {}
+        self._pushed_badges: dict[str, dict] = {}
+        self._checker = Checker()
+        self._flow_text = FlowText()  # writes again only the steps an edit touched
         self._load()
 
     # --- loading -------------------------------------------------------------------------
@@ -124,9 +138,9 @@ class EditorState:
         self.graph = graph
         if overlapping(graph):
             apply_layout(graph)  # steps without positions, or hidden under others: drawn laid out
-        self._text = dumps(graph)
+        self._text = self._flow_text.dumps(graph)
         self._saved_text = record.graph_json  # differs from _text when the drawing was laid out on opening
-        self.problems: list[Problem] = checked(graph)
+        self.problems: list[Problem] = self._checker.check(graph)
         self.stale = False
 
     def reload(self, undo_label: str | None = None) -> None:
@@ -163,7 +177,8 @@ class EditorState:
         nodes, edges = graph_view(self.graph)
         self._pushed_nodes, self._pushed_edges = nodes, edges
         self._initial_text = self._text
-        return {"nodes": list(nodes.values()), "edges": list(edges.values()), "badges": badges_of(self.problems)}
+        self._pushed_badges = badges_of(self.problems)
+        return {"nodes": list(nodes.values()), "edges": list(edges.values()), "badges": self._pushed_badges}
 
     def canvas_is_ready(self, fit: bool = True, drew_initial: bool = False) -> None:
         """The browser's canvas mounted (or re-mounted): draw everything it does not have yet."""
@@ -183,7 +198,17 @@ class EditorState:
         self._pushed_nodes, self._pushed_edges = nodes, edges
         if self.canvas is not None and self.canvas_ready:
             self.canvas.set_graph(list(nodes.values()), list(edges.values()), fit)
-            self.canvas.set_badges(badges_of(self.problems))
+            self._pushed_badges = badges_of(self.problems)
+            self.canvas.set_badges(self._pushed_badges)
+
+    def _push_badges(self) -> None:
+        """Send the canvas only the problem badges that changed."""
+        badges = badges_of(self.problems)
+        changed = {k: b for k, b in badges.items() if self._pushed_badges.get(k) != b}
+        removed = [k for k in self._pushed_badges if k not in badges]
+        self._pushed_badges = badges
+        if (changed or removed) and self.canvas is not None and self.canvas_ready:
+            self.canvas.patch_badges(changed, removed)
 
     def _push_diff(self, touched: set[str] | None = None) -> None:
         """Send the canvas what changed: everything compared, or only the ``touched`` steps' nodes and edges."""
@@ -217,11 +242,13 @@ class EditorState:
         change; None redraws by comparing everything.
         """
         before = self._text
+        touched = None if touched is None else set(touched)
         result = edit(self.graph)
         try:
-            after = dumps(self.graph)
+            after = self._flow_text.dumps(self.graph, touched)
         except (RecursionError, ValueError, TypeError) as exc:  # data JSON cannot hold: keep the saved flow
             self.graph = loads(before, f"flow {self.flow_id}")
+            self.problems = self._checker.check(self.graph)
             self.save_error = f"that change cannot be saved ({exc}); it was undone"
             self._emit(self.on_saved)
             return None
@@ -230,7 +257,7 @@ class EditorState:
                 self._save()
             return result
         self.history.record(label, before, coalesce)
-        self._committed(after, reason, touched=None if touched is None else set(touched))
+        self._committed(after, reason, touched=touched)
         return result
 
     def _committed(self, text: str, reason: str, full: bool = False, touched: set[str] | None = None) -> None:
@@ -238,13 +265,12 @@ class EditorState:
         gone = [n for n in self.selection if n not in self.graph]
         if gone:
             self.selection = [n for n in self.selection if n in self.graph]
-        self.problems = checked(self.graph)
+        self.problems = self._checker.check(self.graph, touched)
         if full:
             self._push_all()
         else:
             self._push_diff(touched)
-            if self.canvas is not None and self.canvas_ready:
-                self.canvas.set_badges(badges_of(self.problems))
+            self._push_badges()
         self._save()
         self._emit_change(reason)
         if gone:

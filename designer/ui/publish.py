@@ -54,18 +54,35 @@ class PublishPanel:
         self.editor = editor
         self.flow_id: str = editor.flow_id
         self.note: str = ""
+        # the editor says whether the panel is on screen: the draft's changes (a diff of the whole flow)
+        # are listed again after an edit only then, or when the panel is shown next (``shown``)
+        self.is_shown: Callable[[], bool] = lambda: True
+        self._stale = False
 
     def build(self) -> None:
         with ui.column().classes("w-full gap-4").mark("publish-panel"):
             self.status_area()
             self.urls_area()
             self.revisions_area()
-        on_editor_change(self.editor, lambda: self.status_area.refresh())
+        on_editor_change(self.editor, self._edited)
+
+    def _edited(self) -> None:
+        was_stale, self._stale = self._stale, not self.is_shown()
+        if not (was_stale and self._stale):  # while hidden, the outdated status is cleared once
+            self.status_area.refresh()
+
+    def shown(self) -> None:
+        """The panel came on screen: bring its status up to date."""
+        if self._stale:
+            self._stale = False
+            self.status_area.refresh()
 
     # --- publishing ---------------------------------------------------------------------
 
     @ui.refreshable_method
     def status_area(self) -> None:
+        if self._stale:  # edited while the panel is hidden: worked out when it is shown
+            return
         record = services.find_flow(self.ctx, self.flow_id)
         if record is None:
             ui.label("This flow was deleted.").classes("text-negative")
