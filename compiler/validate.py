@@ -224,6 +224,11 @@ def _check_node(graph: nx.DiGraph, node: str, data: dict, known: tuple[str, ...]
             if chain[-1] in chain[:-1]:
                 out.append(Problem(node, "target", f"Go to steps {' → '.join(chain)} only jump to each other; "
                                                    "the call would never reach a step. Point one at a real step"))
+            elif (landing := STEPS.get(graph._node[chain[-1]].get("type"))) is not None and landing.at_top:
+                after = next(iter(graph._succ[chain[-1]]), None)
+                out.append(Problem(node, "target", f"jumps to {chain[-1]!r} ({landing.label}), which works only at "
+                                   "the top of the call's first document; jump to "
+                                   + (f"{after!r}, the step after it," if after else "the step after it") + " instead"))
     out += _check_branches(graph, node, spec, data)
     for found in (media_problems(node, spec, data), top_problems(graph, node, spec),
                   menu_away_problems(graph, node, spec, data), path_variable_problems(graph, node, spec, data, before)):

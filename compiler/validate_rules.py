@@ -106,7 +106,7 @@ def top_problems(graph: nx.DiGraph, node: str, spec: Step) -> list[Found]:
     if sources:
         return [_problem(sources[0], "connections",
                          f"connects back to the start step {node!r} ({spec.type}), which must stay at the top "
-                         f"of its document; connect a 'Go to' step that jumps to {node!r} instead")]
+                         f"of the call's first document; connect to the step after it instead")]
     return []
 
 

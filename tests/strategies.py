@@ -228,9 +228,12 @@ def valid_flows(draw, min_steps: int = 1, max_steps: int = 14, decisions: bool =
         add(draw(st.sampled_from(("Hangup", "Goto", "Say"))), slot)
 
     # Go to steps jump anywhere but to themselves or another Goto, most often to a menu.
-    targets = [n for n, d in graph.nodes(data=True) if d["type"] != "Goto"]
+    targets = [n for n, d in graph.nodes(data=True) if d["type"] not in ("Goto", "Override")]  # Override: top only
     menus = [n for n in targets if graph.nodes[n]["type"] == "Gather"]
     for goto in gotos:
+        if not targets:  # only the Override start and Go to steps: nowhere to jump, so the call ends here
+            graph.nodes[goto]["type"] = "Hangup"
+            continue
         pool = menus if menus and draw(st.booleans()) else targets
         graph.nodes[goto]["target"] = draw(st.sampled_from(pool))
         if silent_loops(graph):  # a menu's no-input path may not lead back to it with no limit (a warning)

@@ -86,7 +86,21 @@ def test_a_connection_back_to_a_starting_override_is_refused_so_it_is_never_copi
     flow = make_flow({"o": {"type": "Override", "attrs": {"statusCallbackUrl": "/s"}},
                       "hi": {"type": "Say", "text": "Hi"}, "again": {"type": "Say", "text": "x"}},
                      [("o", "hi"), ("again", "o")])
-    assert any(p.node == "again" and "Go to" in p.message for p in errors_of(flow))
+    assert any(p.node == "again" and "step after it" in p.message for p in errors_of(flow))
+
+
+def test_a_go_to_that_jumps_to_a_starting_override_is_refused_and_names_the_step_after_it():
+    # a decision (here a Set) answered by the host splices its branch's document below the verbs before it: an
+    # Override reached through a Go to would land in the middle of a document, which the grammar refuses
+    flow = make_flow({"o": {"type": "Override", "attrs": {"statusCallbackUrl": "/s"}},
+                      "hi": {"type": "Say", "text": "Hi"}, "lang": {"type": "Set", "vars": {"language": "es"}},
+                      "back": {"type": "Goto", "target": "o"}},
+                     [("o", "hi"), ("hi", "lang"), ("lang", "back")])
+    p = only(errors_of(flow))
+    assert (p.node, p.field) == ("back", "target") and "'hi', the step after it" in p.message
+    flow.nodes["back"]["target"] = "hi"
+    assert errors_of(flow) == []
+    compile_flow(flow)
 
 
 def test_override_first_compiles_and_the_grammar_refuses_it_anywhere_else():
