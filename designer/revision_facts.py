@@ -35,7 +35,7 @@ class RevisionFacts:
     routers: dict[str, Router]  # menu step → how its router answers
     decision_types: dict[str, str]  # decision step → its step type (Hours, Split, Set, Dial)
     branches: dict[str, dict[str, str | None]]  # decision step → branch → the document that plays it
-    goes_on: frozenset[str]  # documents whose last verb is a Redirect: the caller is sent on, not left there
+    goes_on: frozenset[str]  # documents whose last verb sends the caller on (a Redirect, a Record's action)
     created_at: float = 0.0
     note: str = ""
 
@@ -103,4 +103,5 @@ def _ends_in_redirect(document: bytes) -> bool:
         return False
     verbs = [el for el in root if isinstance(el.tag, str)]
     spec = STEPS.get(verbs[-1].tag) if verbs else None
-    return spec is not None and spec.redirects
+    # a Redirect, or a step whose action the carrier requests when it is done (a Record's recording)
+    return spec is not None and (spec.redirects or (not spec.is_menu and bool(verbs[-1].get("action"))))

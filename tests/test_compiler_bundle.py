@@ -145,5 +145,5 @@ def test_an_encrypted_or_damaged_zip_is_refused_with_a_message(main_menu, how, w
     graph, compiled = main_menu
     data = _damaged(write_zip(compiled, graph), how)
     for read in (read_zip, flow_from_zip):
-        with pytest.raises(BundleError, match=f"^my.zip: entry 'documents/bye.xml' {words}"):
+        with pytest.raises(BundleError, match=f"^my.zip: entry 'documents/[a-z-]+\\.xml' {words}"):
             read(data, "my.zip")

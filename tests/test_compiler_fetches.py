@@ -100,10 +100,11 @@ def test_no_input_path_runs_inline_without_a_fetch():
 
 def test_menu_again_by_goto_then_an_option_costs_one_fetch_each():
     compiled = compile_flow(example("main-menu"))
-    # no choice → "We did not hear a choice." → Go to the menu (a Redirect) → press 0 → operator
-    fetched, heard = call(compiled, [None, "0"])
-    assert fetched == ["/flexml/main-menu", "/flexml/main-menu/1/menu", "/flexml/main-menu/1/menu/gather"]
-    assert heard == ["Say:Thank you for calling Acme.", "Gather", "Say:We did not hear a choice.", "Gather",
+    # no choice → "We did not hear a choice." and the ask-again menu, in the same document → press 1: its Go to
+    # the menu is answered by the router with the menu's document → press 0 → operator
+    fetched, heard = call(compiled, [None, "1", "0"])
+    assert fetched == ["/flexml/main-menu", "/flexml/main-menu/1/ask-again/gather", "/flexml/main-menu/1/menu/gather"]
+    assert heard == ["Say:Thank you for calling Acme.", "Gather", "Say:We did not hear a choice.", "Gather", "Gather",
                      "Dial:15162065341"]
 
 

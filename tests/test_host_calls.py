@@ -108,7 +108,8 @@ async def test_main_menu_wrong_keys_are_asked_again_then_the_operator(live):
 
 
 async def test_main_menu_three_wrong_keys_end_on_the_no_input_branch_and_loop_back(live):
-    result = await call(live, digits=["7", "7", "7", "1"])
+    # three wrong keys → the no-input branch asks once more → 1 goes back to the menu → 1 is sales
+    result = await call(live, digits=["7", "7", "7", "1", "1"])
     said = result.said()
     assert said.count("Sorry, that is not a valid choice.") == 2
     assert "We did not hear a choice." in said
