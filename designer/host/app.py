@@ -94,6 +94,9 @@ def _length(n: int) -> bytes:
     return value
 DOC_HEADER = b"x-flexml-document"  # which document a router answered with
 DECISIONS_HEADER = b"x-flexml-decisions"  # decisions taken in the answer, for the simulator's transcript
+# the request header that asks for those two (the simulator sends it; the carrier does not, so its answers
+# carry no header it would not read)
+EXPLAIN_HEADER = b"x-flexml-explain"
 
 
 class BadRequest(DesignerError):
@@ -121,10 +124,11 @@ class HostHandler:
                               {"path": str(scope.get("path", ""))[:MAX_PARAM_CHARS]})
         headers = [_CONTENT_TYPE, (b"content-length", _length(len(body)))]
         if event is not None:
-            if event.kind == "router" and event.params.get("answer", "").isascii():
-                headers.append((DOC_HEADER, event.params["answer"].encode()))  # the simulator shows it
-            if taken:
-                headers.append((DECISIONS_HEADER, header_value(taken)))
+            if (taken or event.kind == "router") and _header(scope, EXPLAIN_HEADER):  # the simulator shows them
+                if event.kind == "router" and event.params.get("answer", "").isascii():
+                    headers.append((DOC_HEADER, event.params["answer"].encode()))
+                if taken:
+                    headers.append((DECISIONS_HEADER, header_value(taken)))
             if self.on_event is not None:
                 try:
                     for t in taken:  # the decisions taken while answering, then the request's own event
@@ -205,7 +209,7 @@ class HostHandler:
         ends = served.decisions.ends_of.get(doc)
         if ends is not None:
             body = chain(body, ends, served.decisions, served.body, params, self.table.now,
-                         lambda node: self.table.override(served.flow, node), remembered, taken)
+                         lambda node: self.table.override(served.flow, node), remembered, taken, doc)
         return with_remembered(body, served.prefix, remembered) if remembered else body
 
     def _decide(self, snap: Snapshot, params: dict[str, str], scope: dict, flow: str, rev: str, node: str,
@@ -234,7 +238,7 @@ class HostHandler:
         ends = served.decisions.ends_of.get(doc)
         if ends is not None:
             body = chain(body, ends, served.decisions, served.body, params, self.table.now,
-                         lambda n: self.table.override(served.flow, n), remembered, taken)
+                         lambda n: self.table.override(served.flow, n), remembered, taken, doc)
         if remembered:
             body = with_remembered(body, served.prefix, remembered)
         return body, self._event(params, flow, rev, "router", node, None, later=True, answer=doc)

@@ -193,7 +193,8 @@ class ServedRevision:
         urls = Urls(compiled.flow, compiled.revision, compiled.base_url)
         ends_of = {name: compiled.steps[name][-1] for name in compiled.documents if compiled.ends_at(name)}
         return cls(compiled=compiled, static=static, templates=templates,
-                   decisions=Decisions.prepare(compiled.decisions, ends_of, urls), prefix=urls.prefix)
+                   decisions=Decisions.prepare(compiled.decisions, ends_of, urls, static),
+                   prefix=urls.prefix)
 
 
 @dataclass(frozen=True)
