@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -551,6 +552,18 @@ def set_problems(node: dict, reserved: set[str]) -> list[Issue]:
     return issues
 
 
+def remembered_names(nodes: Iterable[dict]) -> list[str]:
+    """The names Set steps among ``nodes`` (step fields) remember, in the order they first appear."""
+    out: list[str] = []
+    for data in nodes:
+        spec = STEPS.get(data.get("type")) if isinstance(data.get("type"), str) else None
+        values = data.get("vars") if spec is not None and spec.decides == "set" else None
+        for name in values if isinstance(values, dict) else ():
+            if isinstance(name, str) and VAR_NAME.match(name) and name not in out:
+                out.append(name)
+    return out
+
+
 def at_time(text: str, zone: str | None = None) -> datetime:
     """``2026-12-24T18:30`` (in ``zone``, else the machine's) as an aware datetime; ValueError if not."""
     try:
@@ -613,6 +626,6 @@ class Decision:
 __all__ = [
     "DAYS", "DIAL_STATUS_FIELDS", "Decision", "ELSE", "Issue", "NO_ANSWER", "dial_outcome", "Override", "Range", "SPLIT_TESTS", "at_time", "case_holds", "describe_case",
     "hours_problems", "hours_state", "machine_zone", "parse_range", "schedule_of",
-    "set_problems", "split_branch", "split_branches", "split_problems", "step_zone", "timezones",
+    "remembered_names", "set_problems", "split_branch", "split_branches", "split_problems", "step_zone", "timezones",
     "week_summary", "zone_problem",
 ]

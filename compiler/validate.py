@@ -19,6 +19,7 @@ from compiler import templating
 from compiler.catalogue import CALL_VARIABLES, DTMF_KEYS, E164, SAY, STEPS, Attr, Step, branches_of, is_jump
 from compiler.decisions import hours_problems, set_problems, split_problems
 from compiler.flow import edge_branches, reached_from, start_of
+from compiler.phones import e164_or_problem
 from compiler.validate_rules import ProvidedBefore, media_problems, menu_away_problems, path_variable_problems, \
     placeholder_problem, relative_url_problem, top_problems
 
@@ -70,6 +71,7 @@ def validate(graph: nx.DiGraph) -> list[Problem]:
         out += _check_node(graph, node, data, known.get(node, CALL_VARIABLES), before)
     out += _check_cycles(graph)
     out += _check_reachability(graph)
+    out += _check_remembered_numbers(graph)
     errs = [p for p in out if p.is_error]
     warns = [p for p in out if not p.is_error]
     return errs + warns
@@ -120,7 +122,7 @@ def _check_node(graph: nx.DiGraph, node: str, data: dict, known: tuple[str, ...]
         known = ", ".join(STEPS)
         what = "the step has no type" if type_ is None else f"unknown step type {type_!r}"
         return out + [Problem(node, "type", f"{what}; use one of {known}")]
-    out += _check_attrs(node, spec, data.get("attrs"), "attrs")
+    out += _check_attrs(node, spec, data.get("attrs"), "attrs", known)
     if spec.host_decides:
         out += _check_decision(graph, node, spec, data, known)
     for extra in spec.extra_fields:
@@ -173,7 +175,8 @@ def _goto_chain(graph: nx.DiGraph, node: str) -> list[str]:
             return chain
 
 
-def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]:
+def _check_attrs(node: str, spec: Step, attrs: Any, where: str, known: tuple[str, ...] = CALL_VARIABLES) -> list[Problem]:
+    """``known``: the names call-variable text may read here (a phone field may name a remembered number)."""
     if attrs is None:
         attrs = {}
     if not isinstance(attrs, dict):
@@ -197,7 +200,9 @@ def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]
         else:
             # attributes are sent as written: call variables only in phone attributes marked call_number
             msg = None if attr.call_number or not isinstance(value, str) else placeholder_problem(value)
-            msg = msg or _check_value(attr, value)
+            remembered = attr.call_number and isinstance(value, str) and len(known) > len(CALL_VARIABLES) and \
+                templating.number_variable(value, known[len(CALL_VARIABLES):]) is not None  # a Set step's name
+            msg = msg or (None if remembered else _check_value(attr, value))
             if msg:
                 out.append(Problem(node, field, msg))
     for a in spec.user_attrs:
@@ -490,6 +495,44 @@ def _names_known(graph: nx.DiGraph) -> dict[str, tuple[str, ...]]:
         for n in reached_from(graph, list(graph.successors(node))):
             extra.setdefault(n, set()).update(names)
     return {n: (*CALL_VARIABLES, *sorted(names - set(CALL_VARIABLES))) for n, names in extra.items()}
+
+
+def _check_remembered_numbers(graph: nx.DiGraph) -> list[Problem]:
+    """A phone field that names a remembered value (``to="{{ manager }}"``) gets a number: each Set step
+    before it that gives the name a literal value must give a possible phone number. (A value from a call
+    field, ``{{ From }}``, is read per call; the host leaves the field out when it is not a number.)"""
+    readers: dict[str, list[tuple[str, str]]] = {}  # name → (step, field) of phone fields reading it
+    for node, data in graph.nodes(data=True):
+        spec = STEPS.get(data.get("type")) if isinstance(data.get("type"), str) else None
+        attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
+        for attr in spec.attrs if spec is not None else ():
+            value = attrs.get(attr.name)
+            name = templating.number_name(value) if attr.call_number and isinstance(value, str) else None
+            if name is not None and name not in CALL_VARIABLES:
+                readers.setdefault(name, []).append((node, attr.name))
+    out: list[Problem] = []
+    if not readers:
+        return out
+    for node, data in graph.nodes(data=True):
+        spec = STEPS.get(data.get("type")) if isinstance(data.get("type"), str) else None
+        values = data.get("vars") if spec is not None and spec.decides == "set" else None
+        if not isinstance(values, dict):
+            continue
+        wanted = {n: v for n, v in values.items() if n in readers and isinstance(v, str)
+                  and not templating.is_template(v)}
+        if not wanted:
+            continue
+        after = reached_from(graph, list(graph.successors(node)))
+        for name, value in wanted.items():
+            for reader, field in readers[name]:
+                if reader not in after:
+                    continue
+                _, why = e164_or_problem(value)
+                if why is not None:
+                    label = STEPS[graph.nodes[reader]["type"]].label
+                    out.append(Problem(node, f"vars.{name}", f"{why}, but {label} step {reader!r} uses "
+                                                             f"{{{{ {name} }}}} as its {field!r} number"))
+    return out
 
 
 def _check_decision(graph: nx.DiGraph, node: str, spec: Step, data: dict, known: tuple[str, ...]) -> list[Problem]:

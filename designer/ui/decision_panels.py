@@ -17,7 +17,7 @@ from nicegui import ui
 
 from compiler import compile_flow
 from compiler.catalogue import Step, branches_of, step_of
-from compiler.decisions import (DAY_NAMES, DAYS, ELSE, SPLIT_TEST_LABELS, SPLIT_TESTS, case_test, describe_case,
+from compiler.decisions import (DAY_NAMES, DAYS, ELSE, SPLIT_TEST_LABELS, SPLIT_TESTS, case_test, describe_case, remembered_names,
                                 machine_zone, timezones)
 
 from designer import services
@@ -210,10 +210,8 @@ class HoursPanel(_Panel):
 def value_choices(state: EditorState) -> dict[str, str]:
     """What a Split can test, in plain words: call details, then values Set steps remember."""
     choices = {text: label for label, text in CALL_DETAILS}
-    for _, data in state.graph.nodes(data=True):
-        names = data.get("vars") if isinstance(data.get("vars"), dict) else {}
-        for name in names:
-            choices[f"{{{{ {name} }}}}"] = f"the remembered value {name}"
+    for name in remembered_names(data for _, data in state.graph.nodes(data=True)):
+        choices[f"{{{{ {name} }}}}"] = f"the remembered value {name}"
     return choices
 
 

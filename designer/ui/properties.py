@@ -16,6 +16,7 @@ from nicegui import events, ui
 from compiler.catalogue import CALL_DETAIL_LABELS, DTMF_KEYS, NUMBER_LABELS, SAY, STEPS, Attr, Step, is_jump, step_of
 from compiler.flow import edge_branches
 from compiler.phones import formatted, read_e164
+from compiler.decisions import remembered_names
 from compiler.templating import number_variable
 from compiler.validate import DIGIT_BRANCH, Problem
 
@@ -448,8 +449,10 @@ class PropertiesPanel:
         if not attr.call_number:
             self._phone_input(key, current, save, "(516) 206-5340", key, attr.label)
             return
-        variable = number_variable(current)
+        remembered = remembered_names(data for _, data in state.graph.nodes(data=True))
+        variable = number_variable(current, remembered)
         choices = {v: words.capitalize() for v, words in NUMBER_LABELS.items()}
+        choices.update({name: f"The remembered value {name}" for name in remembered})
         if attr.empty_means in NUMBER_LABELS:
             choices[""] = f"{NUMBER_LABELS[attr.empty_means].capitalize()} (when left empty)"
         choices[ANOTHER_NUMBER] = "Another number"
