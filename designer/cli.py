@@ -18,7 +18,7 @@ from compiler import CompileError, CompilerError
 from designer import __version__
 from designer.errors import DesignerError
 
-COMMANDS = ("serve", "validate", "compile", "host", "publish", "unbind", "simulate", "import", "sandbox")
+COMMANDS = ("serve", "validate", "compile", "host", "publish", "unbind", "hours", "simulate", "import", "sandbox")
 
 
 class UserError(DesignerError):

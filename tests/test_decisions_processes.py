@@ -22,6 +22,7 @@ from designer.simulator import ScriptedCaller, simulate_call
 from designer.store import SQLiteStore
 from tests.strategies import make_flow
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "compiler" / "examples"
 CLOCK = datetime.fromisoformat(TEST_CLOCK).timestamp()  # what the hosts in the tests take for now: open
 REQUEST = (b"POST /flexml/main-menu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
            b"Content-Length: 2\r\n\r\n{}")
@@ -208,3 +209,45 @@ def test_one_host_process_follows_the_switch_however_its_db_is_written(tmp_path,
         store.close()
     finally:
         _stop(proc)
+
+
+def test_the_hours_command_switches_the_store_and_a_running_host_follows(tmp_path, capsys):
+    menu = tmp_path / "main-menu.json"
+    menu.write_text(example_text("main-menu"))
+    db = str(tmp_path / "store.sqlite")
+    assert main(["publish", str(menu), "--db", db]) == 0
+    proc, url = _serve(["--db", db])
+    capsys.readouterr()
+    try:
+        _hears(url, "For sales")
+        assert main(["hours", "main-menu", "--status", "--db", db]) == 0
+        assert "main-menu hours: calls now: open: Tuesday 09:00-17:00" in capsys.readouterr().out
+        assert main(["hours", "main-menu", "--closed", "--db", db]) == 0  # the flow's one Hours step
+        assert "calls now: closed now, switched by the operator (" in capsys.readouterr().out
+        _hears(url, "closed right now")
+        assert main(["hours", "main-menu", "hours", "--open", "--until", "2099-01-04T09:00", "--db", db]) == 0
+        assert "open now, switched by the operator until Sun 04 Jan 09:00" in capsys.readouterr().out
+        _hears(url, "For sales")
+        assert main(["hours", "main-menu", "--clear", "--db", db]) == 0
+        assert "no switch, the schedule decides" in capsys.readouterr().out
+        store = SQLiteStore(db)
+        assert store.overrides("main-menu") == []
+        store.close()
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nowhere", "--closed"], "there is no flow 'nowhere'"),
+    (["main-menu", "lobby", "--closed"], "flow 'main-menu' has no business-hours step 'lobby'; it has: hours"),
+    (["main-menu", "--clear", "--until", "2099-01-01T09:00"], "--until goes with --closed or --open"),
+    (["main-menu", "--closed", "--until", "soon"], "--until: 'soon' is not a time like 2026-12-24T18:30"),
+    (["main-menu", "--closed", "--until", "2001-01-01T09:00"], "the switch would end before it starts"),
+])
+def test_the_hours_commands_mistakes_are_one_line(tmp_path, capsys, args, message):
+    db = str(tmp_path / "store.sqlite")
+    assert main(["publish", str(EXAMPLES / "main-menu.json"), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["hours", *args, "--db", db]) == 1
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
