@@ -123,6 +123,27 @@ async def test_split_cases_read_as_sentences_and_keep_their_order(user: User, ct
     assert state.graph.nodes["who"]["value"] == "{{ Digits }}"
 
 
+async def test_renaming_a_cases_output_keeps_its_connection(user: User, ctx, panels):
+    services.create_from_example(ctx, "main-menu")
+    edit_draft(ctx, "main-menu", add_split)
+    await user.open("/props/main-menu/who")
+    state = panels["main-menu"]
+
+    def targets() -> dict[str, str]:
+        return {b: t for _, t, d in state.graph.out_edges("who", data=True) for b in flowfile.edge_branches(d)}
+
+    field = one(user, "split-case-0-branch")
+    for typed in ("vi", "", "v", "gold"):  # typed key by key, cleared on the way: the connection follows
+        field.value = typed
+    assert state.graph.nodes["who"]["cases"][0]["branch"] == "gold"
+    assert targets() == {"gold": "vip-hi", "local": "local-hi", "else": "other-hi"}
+    assert not [p for p in state.problems if p.node == "who"]  # no output left unconnected
+    one(user, "split-case-1-branch").value = "gold"  # another case's name: its connection stays put
+    assert targets() == {"gold": "vip-hi", "local": "local-hi", "else": "other-hi"}
+    assert state.undo()  # the renames typed in a row are one step to undo, connection and all
+    assert targets()["vip"] == "vip-hi" and state.graph.nodes["who"]["cases"][0]["branch"] == "vip"
+
+
 async def test_split_between_takes_two_numbers(user: User, ctx, panels):
     services.create_from_example(ctx, "main-menu")
     edit_draft(ctx, "main-menu", add_split)

@@ -302,9 +302,12 @@ class SplitPanel(_Panel):
                     .classes("w-full").props(f"dense data-field=split-case-{i}-values") \
                     .mark(f"split-case-{i}-values")
 
+            connected = [str(case.get("branch") or "")]  # the name its connection is under
+
             def set_branch(e: Any) -> None:
                 case["branch"] = (e.value or "").strip().lower()
-                self._store(cases, redraw=False)
+                if self.state.set_cases(self.node, [dict(c) for c in cases], (connected[0], case["branch"])):
+                    connected[0] = case["branch"]
             ui.input("Then take the output", value=str(case.get("branch") or ""), on_change=set_branch) \
                 .classes("w-full").props(f"dense data-field=split-case-{i}-branch") \
                 .mark(f"split-case-{i}-branch")

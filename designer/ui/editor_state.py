@@ -474,6 +474,25 @@ class EditorState:
                     add_branch(g, node, target, added[i])  # an option typed over: same connection
         self.change("Change menu options", edit, coalesce=f"{node}:options", touched=[node])
 
+    def set_cases(self, node: str, cases: list[dict], renamed: tuple[str, str] | None = None) -> bool:
+        """A Split's cases; ``renamed`` (old, new): one case's output was renamed, and its connection follows
+        (unless the new name is empty or another output's connection already uses it). True when it moved."""
+        if node not in self.graph:
+            return False
+
+        def edit(g: nx.DiGraph) -> bool:
+            g.nodes[node]["cases"] = copy.deepcopy(cases)
+            if renamed is None or not renamed[1] or renamed[0] == renamed[1]:
+                return False
+            old, new = renamed
+            targets = {b: t for _, t, d in g.out_edges(node, data=True) for b in edge_branches(d)}
+            if old not in targets or new in targets:
+                return False
+            remove_branch(g, node, old)
+            add_branch(g, node, targets[old], new)
+            return True
+        return bool(self.change("Change cases", edit, coalesce=f"{node}:cases", touched=[node]))
+
     def rename_step(self, old: str, new: str) -> str | None:
         """Give a step a new id (it names the step's document in the host's URLs).
 
