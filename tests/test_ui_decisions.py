@@ -75,6 +75,11 @@ async def test_hours_panel_edits_the_week_and_the_closed_dates(user: User, ctx, 
     assert state.graph.nodes["hours"]["open"]["sun"] == ["00:00-24:00"]
     one(user, "hours-mon-0-to").value = "18:30"
     assert state.graph.nodes["hours"]["open"]["mon"] == ["09:00-18:30"]
+    one(user, "hours-tue-0-midnight").value = True  # a time field cannot hold 24:00
+    assert state.graph.nodes["hours"]["open"]["tue"] == ["09:00-24:00"]
+    assert not [p for p in state.problems if p.node == "hours" and p.is_error]
+    one(user, "hours-tue-0-midnight").value = False
+    assert state.graph.nodes["hours"]["open"]["tue"] == ["09:00-17:00"]
     user.find(marker="hours-mon-add").click()
     assert state.graph.nodes["hours"]["open"]["mon"] == ["09:00-18:30", "13:00-17:00"]
     user.find(marker="hours-copy-monday").click()

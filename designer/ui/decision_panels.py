@@ -25,6 +25,7 @@ from designer.ui.canvas import branch_label
 from designer.ui.editor_state import EditorState
 
 ALL_DAY = "00:00-24:00"
+MIDNIGHT = "24:00"  # the end of a range that runs until the day ends
 DAY_MODES = {"closed": "Closed", "all": "All day", "hours": "Hours"}
 WEEKDAYS = DAYS[:5]
 # the call details a Split tests or a Set remembers, in plain words
@@ -160,9 +161,20 @@ class HoursPanel(_Panel):
                 .props(f"dense type=time data-field=hours-{day}-{i}-from").classes("w-[6.5rem]") \
                 .mark(f"hours-{day}-{i}-from")
             ui.label("to").classes("text-xs text-gray-500")
-            ui.input(value=end, on_change=lambda e: changed(1, e.value)) \
+            # a time field cannot hold 24:00, so "midnight" is a box of its own: the range ends as the day does
+            until = ui.input(value="" if end == MIDNIGHT else end, on_change=lambda e: changed(1, e.value)) \
                 .props(f"dense type=time data-field=hours-{day}-{i}-to").classes("w-[6.5rem]") \
                 .mark(f"hours-{day}-{i}-to")
+            until.set_visibility(end != MIDNIGHT)
+
+            def to_midnight(e: Any) -> None:
+                until.set_visibility(not e.value)
+                if not e.value:
+                    until.value = "17:00"  # back to a time of day, to change as needed
+                changed(1, MIDNIGHT if e.value else "17:00")
+            ui.checkbox("midnight", value=end == MIDNIGHT, on_change=to_midnight) \
+                .props(f"dense size=xs data-field=hours-{day}-{i}-midnight").classes("text-xs") \
+                .tooltip("The hours run until the end of the day (24:00)").mark(f"hours-{day}-{i}-midnight")
 
             def remove() -> None:
                 del week[day][i]
