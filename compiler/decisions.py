@@ -306,7 +306,7 @@ class Hours:
             stamp = f"{DAY_NAMES[DAYS[local.weekday()]]} {local.hour:02d}:{local.minute:02d} {self.zone}"
             until = "" if override.until is None else \
                 f" until {datetime.fromtimestamp(override.until, self.tz):%a %d %b %H:%M}"
-            return override.state, f"{override.state} now, switched by the operator{until} ({stamp})"
+            return override.state, f"{override.state}, switched by the operator{until} ({stamp})"
         minute = int(stamp_s // 60)
         kept = self._last[0]
         if kept[0] == minute:

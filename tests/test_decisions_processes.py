@@ -223,10 +223,10 @@ def test_the_hours_command_switches_the_store_and_a_running_host_follows(tmp_pat
         assert main(["hours", "main-menu", "--status", "--db", db]) == 0
         assert "main-menu hours: calls now: open: Tuesday 09:00-17:00" in capsys.readouterr().out
         assert main(["hours", "main-menu", "--closed", "--db", db]) == 0  # the flow's one Hours step
-        assert "calls now: closed now, switched by the operator (" in capsys.readouterr().out
+        assert "calls now: closed, switched by the operator (" in capsys.readouterr().out
         _hears(url, "closed right now")
         assert main(["hours", "main-menu", "hours", "--open", "--until", "2099-01-04T09:00", "--db", db]) == 0
-        assert "open now, switched by the operator until Sun 04 Jan 09:00" in capsys.readouterr().out
+        assert "calls now: open, switched by the operator until Sun 04 Jan 09:00" in capsys.readouterr().out
         _hears(url, "For sales")
         assert main(["hours", "main-menu", "--clear", "--db", db]) == 0
         assert "no switch, the schedule decides" in capsys.readouterr().out

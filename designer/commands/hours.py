@@ -84,7 +84,7 @@ def _until(text: str, step: tuple[dict, str]) -> float:
 
 
 def _status(services, ctx, flow: str, node: str, step: tuple[dict, str], flow_zone: str | None) -> str:
-    """``main-menu hours: calls now: closed now, switched by the operator until … (…)``."""
+    """``main-menu hours: calls now: closed, switched by the operator until … (…)``."""
     _, reason = services.hours_now(ctx, flow, node, step[0], flow_zone)  # the reason starts with the path
     switched = node in services.hours_overrides(ctx, flow)
     return f"{flow} {node}: calls now: {reason}" + ("" if switched else "; no switch, the schedule decides")

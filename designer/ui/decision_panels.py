@@ -98,7 +98,7 @@ class HoursPanel(_Panel):
         decided, reason = services.hours_now(self.state.ctx, self.state.flow_id, self.node, self.data,
                                              zone if isinstance(zone, str) else None)
         colour = "text-positive" if decided == "open" else "text-negative"
-        ui.label(f"{decided.capitalize()} now — {reason}").classes(f"text-sm font-medium {colour} mt-1") \
+        ui.label(f"Calls now: {reason}").classes(f"text-sm font-medium {colour} mt-1") \
             .mark("hours-now")
 
     def _zone_picker(self) -> None:
@@ -131,17 +131,19 @@ class HoursPanel(_Panel):
 
     def _day_row(self, day: str, week: dict[str, list[str]], store: Callable[..., None]) -> None:
         ranges = week[day]
-        with ui.row().classes("w-full items-start no-wrap gap-1 border-b border-gray-100 pb-1"):
-            ui.label(DAY_NAMES[day][:3]).classes("w-9 text-sm font-medium pt-2")
+        # the day and its mode on one line, its hours below (a narrow panel keeps them readable)
+        with ui.column().classes("w-full gap-0 border-b border-gray-100 pb-1"):
+            with ui.row().classes("w-full items-center no-wrap gap-1"):
+                ui.label(DAY_NAMES[day][:3]).classes("w-9 text-sm font-medium")
 
-            def set_mode(e: Any) -> None:
-                week[day] = {"closed": [], "all": [ALL_DAY]}.get(e.value, ["09:00-17:00"])
-                store()
-            ui.select(DAY_MODES, value=day_mode(ranges), on_change=set_mode) \
-                .classes("w-24").props(f"dense options-dense data-field=hours-{day}").mark(f"hours-{day}")
+                def set_mode(e: Any) -> None:
+                    week[day] = {"closed": [], "all": [ALL_DAY]}.get(e.value, ["09:00-17:00"])
+                    store()
+                ui.select(DAY_MODES, value=day_mode(ranges), on_change=set_mode) \
+                    .classes("w-24").props(f"dense options-dense data-field=hours-{day}").mark(f"hours-{day}")
             if day_mode(ranges) != "hours":
                 return
-            with ui.column().classes("gap-0 grow"):
+            with ui.column().classes("gap-0 w-full pl-9"):
                 for i, text in enumerate(ranges):
                     self._range_row(day, i, text, week, store)
                 ui.button("Add hours", icon="add",
@@ -151,19 +153,19 @@ class HoursPanel(_Panel):
     def _range_row(self, day: str, i: int, text: str, week: dict[str, list[str]],
                    store: Callable[..., None]) -> None:
         start, end = _split_range(text)
-        with ui.row().classes("items-center no-wrap gap-1"):
+        with ui.row().classes("items-center gap-x-1 gap-y-0"):  # wraps in a narrow panel
             def changed(which: int, value: str | None) -> None:
                 parts = list(_split_range(week[day][i]))
                 parts[which] = (value or "").strip()
                 week[day][i] = f"{parts[0]}-{parts[1]}"
                 store(redraw=False)
             ui.input(value=start, on_change=lambda e: changed(0, e.value)) \
-                .props(f"dense type=time data-field=hours-{day}-{i}-from").classes("w-[6.5rem]") \
+                .props(f"dense type=time data-field=hours-{day}-{i}-from").classes("w-[6.25rem]") \
                 .mark(f"hours-{day}-{i}-from")
             ui.label("to").classes("text-xs text-gray-500")
             # a time field cannot hold 24:00, so "midnight" is a box of its own: the range ends as the day does
             until = ui.input(value="" if end == MIDNIGHT else end, on_change=lambda e: changed(1, e.value)) \
-                .props(f"dense type=time data-field=hours-{day}-{i}-to").classes("w-[6.5rem]") \
+                .props(f"dense type=time data-field=hours-{day}-{i}-to").classes("w-[6.25rem]") \
                 .mark(f"hours-{day}-{i}-to")
             until.set_visibility(end != MIDNIGHT)
 
