@@ -50,9 +50,11 @@ def test_hours_from_the_palette_to_a_switched_off_line(serve, page):  # noqa: F8
 
     node(page, "hours-1").locator(".fc-title").click()
     expect(page.get_by_text(re.compile(r"^Calls now: open: Tuesday 09:00-17:00"))).to_be_visible()
+    before = page.locator("input[data-field=hours-date-new]").element_handle()
     page.locator("[data-field=hours-sun]").click()
     page.get_by_role("option", name="All day").click()
     eventually(lambda: stored(store).nodes["hours-1"]["open"]["sun"] == ["00:00-24:00"])
+    before.wait_for_element_state("hidden")  # the panel was drawn again: type into the new one
     page.locator("input[data-field=hours-date-new]").fill("2026-12-25")
     page.get_by_role("button", name="Add", exact=True).click()
     eventually(lambda: stored(store).nodes["hours-1"]["closed_dates"] == ["2026-12-25"])
