@@ -251,3 +251,35 @@ def test_the_hours_commands_mistakes_are_one_line(tmp_path, capsys, args, messag
     assert main(["hours", *args, "--db", db]) == 1
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_whole_calls_over_loopback_with_a_set_value_and_a_transfer_not_answered(tmp_path):
+    flow = _flow(tmp_path / "remember.json", make_flow({
+        "welcome": {"type": "Say", "text": "Para español, oprima uno."},
+        "lang": {"type": "Set", "vars": {"language": "es"}},
+        "menu": {"type": "Gather", "attrs": {"numDigits": 1}, "options": ["1"],
+                 "prompt": [{"type": "Say", "text": "Press 1 for the front desk."}]},
+        "by-lang": {"type": "Split", "value": "{{ language }}", "cases": [{"branch": "es", "equals": ["es"]}]},
+        "desk": {"type": "Dial", "numbers": ["15162065340"]},
+        "english": {"type": "Dial", "numbers": ["15162065341"]},
+        "sorry": {"type": "Say", "text": "Nadie contesta; deje un mensaje en {{ language }}."},
+        "vm": {"type": "Record"},
+    }, [("welcome", "lang"), ("lang", "menu"), ("menu", "by-lang", "1"), ("by-lang", "desk", "es"),
+        ("by-lang", "english", "else"), ("desk", "sorry", "no-answer"), ("sorry", "vm")], flow_id="remember"))
+    proc, url = _serve([flow, "--quiet"])
+    try:
+        async def calls():
+            return [await simulate_call(f"{url}/flexml/remember", caller=ScriptedCaller(digits=["1"],
+                                                                                      dial_outcome=outcome))
+                    for outcome in ("completed", "noanswer")]
+        answered, missed = asyncio.run(calls())
+    finally:
+        _stop(proc)
+    assert answered.ok and missed.ok
+    for call in (answered, missed):  # the value set in the first answer is read after the menu: es
+        assert [e.data["numbers"] for e in call.events if e.kind == "dial"] == [["15162065340"]]
+    # welcome + Set + menu is one fetch, the menu's router + Split + transfer one more; a transfer not
+    # answered costs the fetch of its action, which plays the no-answer path (the Set value still there)
+    assert answered.fetches == 3 and missed.fetches == 3
+    assert "Nadie contesta; deje un mensaje en es." in missed.said() and "Nadie" not in " ".join(answered.said())
+    assert [e.text.split(" (")[0] for e in missed.events if e.kind == "decision"][-1] == "desk: no-answer"
