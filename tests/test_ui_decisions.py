@@ -105,6 +105,20 @@ async def test_hours_panel_edits_the_week_and_the_closed_dates(user: User, ctx, 
     assert saved["open"]["mon"] == ["09:00-18:30", "13:00-17:00"] and "11-26" in saved["closed_dates"]
 
 
+async def test_the_flows_time_zone_is_set_on_the_flow_and_steps_without_their_own_use_it(user, ctx, panels):
+    services.create_from_example(ctx, "main-menu")
+    edit_draft(ctx, "main-menu", lambda g: g.nodes["hours"].pop("timezone"))
+    await user.open("/props/main-menu/-")  # nothing selected: the flow's own form
+    await user.should_see("Time zone of business hours (type to search)")
+    one(user, "field-flow-timezone").value = "Europe/London"
+    assert panels["main-menu"].graph.graph["timezone"] == "Europe/London"
+    await asyncio.sleep(0.1)
+    assert services.draft_graph(ctx, "main-menu").graph["timezone"] == "Europe/London"
+    await user.open("/props/main-menu/hours")
+    await user.should_see("Time zone: Europe/London (the flow's)")
+    await user.should_see("Calls now: open: Tuesday 09:00-17:00 (Tuesday 15:00 Europe/London)")
+
+
 async def test_split_cases_read_as_sentences_and_keep_their_order(user: User, ctx, panels):
     services.create_from_example(ctx, "main-menu")
     edit_draft(ctx, "main-menu", add_split)

@@ -529,6 +529,16 @@ class EditorState:
             g.graph["start"] = node if node in g else None
         self.change("Change start step", edit)
 
+    def set_timezone(self, zone: str | None) -> None:
+        """The flow's time zone: what its business-hours steps without their own decide in (None: the
+        machine's)."""
+        def edit(g: nx.DiGraph) -> None:
+            if zone:
+                g.graph["timezone"] = zone
+            else:
+                g.graph.pop("timezone", None)
+        self.change("Change time zone", edit)
+
     def rename(self, name: str) -> None:
         name = name.strip()
         if not name:
