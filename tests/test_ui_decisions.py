@@ -163,6 +163,26 @@ async def test_renaming_a_cases_output_keeps_its_connection(user: User, ctx, pan
     assert targets()["vip"] == "vip-hi" and state.graph.nodes["who"]["cases"][0]["branch"] == "vip"
 
 
+async def test_a_send_text_number_can_be_a_remembered_value_picked_by_name(user: User, ctx, panels):
+    services.create_from_example(ctx, "main-menu")
+
+    def add(graph) -> None:
+        graph.add_node("boss", type="Set", vars={"manager": "+1 555 123 4567"})
+        graph.add_node("tell", type="Sms", text="A caller asked for you.")
+        graph.remove_edges_from(list(graph.out_edges("welcome")))
+        graph.add_edge("welcome", "boss")
+        graph.add_edge("boss", "tell")
+        graph.add_edge("tell", "hours")
+    edit_draft(ctx, "main-menu", add)
+    await user.open("/props/main-menu/tell")
+    to = one(user, "field-attrs.to")
+    assert to.options["manager"] == "The remembered value manager"
+    to.value = "manager"
+    state = panels["main-menu"]
+    assert state.graph.nodes["tell"]["attrs"]["to"] == "{{ manager }}"
+    assert not [p for p in state.problems if p.node in ("tell", "boss") and p.is_error]
+
+
 async def test_split_between_takes_two_numbers(user: User, ctx, panels):
     services.create_from_example(ctx, "main-menu")
     edit_draft(ctx, "main-menu", add_split)
