@@ -131,11 +131,19 @@ class HostHandler:
                     headers.append((DECISIONS_HEADER, header_value(taken)))
             if self.on_event is not None:
                 try:
-                    for t in taken:  # the decisions taken while answering, then the request's own event
-                        self.on_event(CallEvent(event.call_sid, event.flow_id, event.rev, "decision", t.node, None,
-                                                event.at, {"step": t.type, "branch": t.branch,
-                                                           "reason": t.reason[:MAX_PARAM_CHARS]}))
-                    self.on_event(event)  # a queue append: the answer does not wait on storage
+                    if not taken:
+                        self.on_event(event)  # a queue append: the answer does not wait on storage
+                    else:  # the decisions taken while answering, then the request's own event
+                        events = [CallEvent(event.call_sid, event.flow_id, event.rev, "decision", t.node, None,
+                                            event.at, {"step": t.type, "branch": t.branch,
+                                                       "reason": t.reason[:MAX_PARAM_CHARS]}) for t in taken]
+                        events.append(event)
+                        together = getattr(self.on_event, "record_all", None)  # one record for them all
+                        if together is not None:
+                            together(events)
+                        else:
+                            for one in events:
+                                self.on_event(one)
                 except Exception:  # noqa: BLE001 - recording never breaks a call
                     log.exception("on_event failed")
         await send({"type": "http.response.start", "status": 200, "headers": headers})
