@@ -336,3 +336,21 @@ def test_a_remembered_number_that_is_not_a_phone_number_names_both_steps():
     problems = [p for p in validate(texting_flow("+15551234567", later_from="{{ boss }}")) if p.is_error]
     assert [(p.node, p.field) for p in problems] == [("tell", "attrs.from")]
     assert "Remember step" in problems[0].message
+
+
+def test_a_branch_back_to_the_start_is_a_redirect_not_the_same_verbs_again():
+    # found by the property test: closed → Go to the start repeated the start's verbs in the same answer
+    # until MAX_CHAIN, its Override (first-only) among them: not valid FlexML
+    graph = make_flow({
+        "first": {"type": "Override", "attrs": {"statusCallbackUrl": "https://cb.example.com/status"}},
+        "hi": {"type": "Say", "text": "Hello."},
+        "hours": {"type": "Hours", "timezone": "America/New_York", "open": {"mon": ["09:00-17:00"]}},
+        "open": {"type": "Say", "text": "We are open."},
+        "again": {"type": "Goto", "target": "first"},
+    }, [("first", "hi"), ("hi", "hours"), ("hours", "open", "open"), ("hours", "again", "closed")],
+        flow_id="loop")
+    host = Host(graph)  # a Tuesday: closed
+    answer = host.post("/flexml/loop")
+    assert tags(answer) == ["Override", "Say", "Redirect"]
+    assert etree.fromstring(answer.content)[-1].text == "/flexml/loop/1/first"
+    assert [e.params["branch"] for e in host.events if e.kind == "decision"] == ["closed"]

@@ -209,6 +209,7 @@ class Decisions:
     # bytes before that Redirect (how an answer starts)
     verbs: dict[str, bytes] = field(default_factory=dict)  # plain document a branch leads to → its verbs as
     # appended to an answer (without the Redirect of a decision it ends at)
+    prefix: str = ""  # the revision's URLs start with it: a document already in an answer is a Redirect to it
 
     @classmethod
     def prepare(cls, decisions: dict[str, Decision], ends_of: dict[str, str], urls: Urls,
@@ -230,7 +231,8 @@ class Decisions:
             openings[name] = data[:-len(tail)]
             if name in targets:
                 verbs[name] = inner(openings[name] + _CLOSE)
-        return cls({n: Decider.prepare(d) for n, d in decisions.items()}, tails, dict(ends_of), openings, verbs)
+        return cls({n: Decider.prepare(d) for n, d in decisions.items()}, tails, dict(ends_of), openings, verbs,
+                   urls.prefix)
 
 
 def chain(first: bytes, ends: str | None, table: Decisions, body_of: DocBody, variables: dict[str, str],
@@ -240,13 +242,16 @@ def chain(first: bytes, ends: str | None, table: Decisions, body_of: DocBody, va
 
     ``ends`` is the decision node the document ends at (None: it ends at none); ``taken`` receives the
     decisions. A branch to no document, a missing document or too many decisions in a row end the answer
-    there: the result is always one whole ``<Response>``.
+    there: the result is always one whole ``<Response>``. A branch back to a document already in the answer
+    (through a Go to) ends it with a Redirect to that document: its verbs are not repeated (an Override
+    first in it would be misplaced), the carrier fetches it anew.
     """
     if ends is None:
         return first
     parts: list[bytes] = []
     body: bytes | None = first  # None: the document ``name`` is plain and its parts are prepared
     name, node = doc, ends
+    seen = {doc}  # the documents in this answer
     at: datetime | None = None
     while node is not None and len(taken) < MAX_CHAIN:
         decider = table.deciders.get(node)
@@ -266,6 +271,9 @@ def chain(first: bytes, ends: str | None, table: Decisions, body_of: DocBody, va
         name = decider.decision.branches.get(step.branch)
         if name is None:
             return b"".join(parts) + _CLOSE
+        if name in seen:
+            return b"".join(parts) + b"  <Redirect>" + f"{table.prefix}/{name}".encode() + b"</Redirect>\n" + _CLOSE
+        seen.add(name)
         body = None if name in table.verbs else body_of(name, variables)
         if body is None and name not in table.verbs:
             return b"".join(parts) + _CLOSE  # a missing document: the answer ends here
