@@ -25,7 +25,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -275,6 +276,7 @@ class Hours:
     tz: ZoneInfo
     schedule: dict[str, list[Range]]
     closed: dict[tuple[int, int], tuple[tuple[int | None, str], ...]]  # (month, day) → (year or None, as written)
+    _last: list = field(default_factory=lambda: [(None, None)], compare=False, repr=False)  # [(minute, answer)]
 
     @classmethod
     def of(cls, node: dict, flow_timezone: str | None = None) -> "Hours":
@@ -294,14 +296,29 @@ class Hours:
         return None
 
     def state(self, at: datetime, override: Override | None = None) -> tuple[str, str]:
-        """``("open" | "closed", reason)`` for a call at ``at`` (an aware datetime)."""
+        """``("open" | "closed", reason)`` for a call at ``at`` (an aware datetime).
+
+        The schedule's answer is the same for a whole minute: the host asks per call, so the last minute's
+        answer is kept (no time-zone arithmetic for the other calls of that minute)."""
+        stamp_s = at.timestamp()
+        if override is not None and override.active(stamp_s):
+            local = at.astimezone(self.tz)
+            stamp = f"{DAY_NAMES[DAYS[local.weekday()]]} {local.hour:02d}:{local.minute:02d} {self.zone}"
+            until = "" if override.until is None else \
+                f" until {datetime.fromtimestamp(override.until, self.tz):%a %d %b %H:%M}"
+            return override.state, f"{override.state}, switched by the operator{until} ({stamp})"
+        minute = int(stamp_s // 60)
+        kept = self._last[0]
+        if kept[0] == minute:
+            return kept[1]
+        answer = self._scheduled(at)
+        self._last[0] = (minute, answer)  # one pair, replaced whole: a thread sees the old or the new one
+        return answer
+
+    def _scheduled(self, at: datetime) -> tuple[str, str]:
         local = at.astimezone(self.tz)
         today = DAYS[local.weekday()]
         stamp = f"{DAY_NAMES[today]} {local.hour:02d}:{local.minute:02d} {self.zone}"
-        if override is not None and override.active(at.timestamp()):
-            until = "" if override.until is None else \
-                f" until {datetime.fromtimestamp(override.until, self.tz):%a %d %b %H:%M}"
-            return override.state, f"{override.state} now, switched by the operator{until} ({stamp})"
         if self.closed and (holiday := self.closed_on(local.date())) is not None:
             return "closed", f"closed all day: {holiday} is a closed date ({stamp})"
         minute = local.hour * 60 + local.minute
@@ -459,7 +476,7 @@ class Split:
     """A Split step's cases read once (numbers in their one form), to decide many calls; the same answers
     as ``case_holds`` case by case."""
 
-    cases: tuple[tuple[dict, str, object], ...]  # (case, test, operand as compared)
+    cases: tuple[tuple[dict, str, object, str], ...]  # (case, test, operand as compared, the reason's end)
     phone: bool
     region: str = "US"
 
@@ -472,44 +489,43 @@ class Split:
                 continue
             operand = case[test]
             if test == "between":
-                bounds = tuple(map(_number, operand)) if isinstance(operand, list) and len(operand) == 2 \
+                operand = tuple(map(_number, operand)) if isinstance(operand, list) and len(operand) == 2 \
                     else (None, None)
-                out.append((case, test, bounds))
             elif test == "empty":
-                out.append((case, test, None))
+                operand = None
             elif phone:
                 wanted = [phone_digits(v, region) if test == "equals" else re.sub(r"[^0-9]", "", v) for v in operand]
-                out.append((case, test, tuple(w for w in wanted if w)))
+                operand = tuple(w for w in wanted if w)
             else:
-                out.append((case, test, tuple(w for w in (v.strip().casefold() for v in operand) if w)))
+                operand = tuple(w for w in (v.strip().casefold() for v in operand) if w)
+            out.append((case, test, operand, describe_case(case, "")))  # the reason, after the value
         return cls(tuple(out), phone, region)
 
     def branch(self, value: str) -> tuple[str, str]:
         """``(branch, reason)``: the first case that holds for ``value``, else ``else``."""
-        shown = value.strip()[:40] or "(empty)"
         value = value.strip()[:MAX_VALUE_CHARS]
         full = phone_digits(value, self.region) if self.phone else ""
         if self.phone:
-            forms = {full, national_digits(full, self.region)} if full else set()
+            forms: tuple[str, ...] = (full, national_digits(full, self.region)) if full else ()
         else:
-            forms = {value.casefold()}
-        for case, test, operand in self.cases:
-            if test == "empty":
+            forms = (value.casefold(),)
+        for case, test, operand, told in self.cases:
+            if test == "starts_with":  # str.startswith takes the tuple of values: one call per form
+                holds = any(f.startswith(operand) for f in forms)
+            elif test == "equals":
+                holds = any(f in operand for f in forms)
+            elif test == "ends_with":
+                holds = any(f.endswith(operand) for f in forms)
+            elif test == "contains":
+                holds = any(w in f for f in forms for w in operand)
+            elif test == "empty":
                 holds = (full if self.phone else value) == "" or value.lower() in WITHHELD
-            elif test == "between":
+            else:  # between
                 n, (low, high) = _number(value), operand
                 holds = n is not None and low is not None and high is not None and low <= n <= high
-            elif test == "equals":
-                holds = any(w in forms for w in operand)
-            elif test == "starts_with":
-                holds = any(f.startswith(w) for f in forms for w in operand)
-            elif test == "ends_with":
-                holds = any(f.endswith(w) for f in forms for w in operand)
-            else:
-                holds = any(w in f for f in forms for w in operand)
             if holds:
-                return case["branch"], f"{describe_case(case, repr(shown))}"
-        return ELSE, f"{shown!r} matched no case"
+                return case["branch"], repr(value[:40] or "(empty)") + told
+        return ELSE, f"{value[:40] or '(empty)'!r} matched no case"
 
 
 # ---------------------------------------------------------------- set
@@ -534,6 +550,18 @@ def set_problems(node: dict, reserved: set[str]) -> list[Issue]:
             issues.append(Issue(f"vars.{name}", f"the value is {len(value)} characters; at most "
                                                 f"{MAX_VALUE_CHARS}"))
     return issues
+
+
+def remembered_names(nodes: Iterable[dict]) -> list[str]:
+    """The names Set steps among ``nodes`` (step fields) remember, in the order they first appear."""
+    out: list[str] = []
+    for data in nodes:
+        spec = STEPS.get(data.get("type")) if isinstance(data.get("type"), str) else None
+        values = data.get("vars") if spec is not None and spec.decides == "set" else None
+        for name in values if isinstance(values, dict) else ():
+            if isinstance(name, str) and VAR_NAME.match(name) and name not in out:
+                out.append(name)
+    return out
 
 
 def at_time(text: str, zone: str | None = None) -> datetime:
@@ -598,6 +626,6 @@ class Decision:
 __all__ = [
     "DAYS", "DIAL_STATUS_FIELDS", "Decision", "ELSE", "Issue", "NO_ANSWER", "dial_outcome", "Override", "Range", "SPLIT_TESTS", "at_time", "case_holds", "describe_case",
     "hours_problems", "hours_state", "machine_zone", "parse_range", "schedule_of",
-    "set_problems", "split_branch", "split_branches", "split_problems", "step_zone", "timezones",
+    "remembered_names", "set_problems", "split_branch", "split_branches", "split_problems", "step_zone", "timezones",
     "week_summary", "zone_problem",
 ]

@@ -130,6 +130,7 @@ class Validation:
         for found in self._nodes.values():
             out += found
         out += self._graph_wide
+        out += _check_remembered_numbers(graph)  # a Set value's text and a Send text field: cheap, every time
         self.problems = [p for p in out if p.is_error] + [p for p in out if not p.is_error]
         return self.problems
 
@@ -194,7 +195,7 @@ def _check_node(graph: nx.DiGraph, node: str, data: dict, known: tuple[str, ...]
         known = ", ".join(STEPS)
         what = "the step has no type" if type_ is None else f"unknown step type {type_!r}"
         return out + [Problem(node, "type", f"{what}; use one of {known}")]
-    out += _check_attrs(node, spec, data.get("attrs"), "attrs")
+    out += _check_attrs(node, spec, data.get("attrs"), "attrs", known)
     if spec.host_decides:
         out += _check_decision(graph, node, spec, data, known)
     for extra in spec.extra_fields:
@@ -252,7 +253,8 @@ def _goto_chain(graph: nx.DiGraph, node: str) -> list[str]:
             return chain
 
 
-def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]:
+def _check_attrs(node: str, spec: Step, attrs: Any, where: str, known: tuple[str, ...] = CALL_VARIABLES) -> list[Problem]:
+    """``known``: the names call-variable text may read here (a phone field may name a remembered number)."""
     if attrs is None:
         attrs = {}
     if not isinstance(attrs, dict):
@@ -276,7 +278,9 @@ def _check_attrs(node: str, spec: Step, attrs: Any, where: str) -> list[Problem]
         else:
             # attributes are sent as written: call variables only in phone attributes marked call_number
             msg = None if attr.call_number or not isinstance(value, str) else placeholder_problem(value)
-            msg = msg or _check_value(attr, value)
+            remembered = attr.call_number and isinstance(value, str) and len(known) > len(CALL_VARIABLES) and \
+                templating.number_variable(value, known[len(CALL_VARIABLES):]) is not None  # a Set step's name
+            msg = msg or (None if remembered else _check_value(attr, value))
             if msg:
                 out.append(Problem(node, field, msg))
     for a in spec.user_attrs:
@@ -577,6 +581,44 @@ def _names_known(graph: nx.DiGraph) -> dict[str, tuple[str, ...]]:
         for n in reached_from(graph, list(graph.successors(node))):
             extra.setdefault(n, set()).update(names)
     return {n: (*CALL_VARIABLES, *sorted(names - set(CALL_VARIABLES))) for n, names in extra.items()}
+
+
+def _check_remembered_numbers(graph: nx.DiGraph) -> list[Problem]:
+    """A phone field that names a remembered value (``to="{{ manager }}"``) gets a number: each Set step
+    before it that gives the name a literal value must give a possible phone number. (A value from a call
+    field, ``{{ From }}``, is read per call; the host leaves the field out when it is not a number.)"""
+    readers: dict[str, list[tuple[str, str]]] = {}  # name → (step, field) of phone fields reading it
+    for node, data in graph.nodes(data=True):
+        spec = STEPS.get(data.get("type")) if isinstance(data.get("type"), str) else None
+        attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
+        for attr in spec.attrs if spec is not None else ():
+            value = attrs.get(attr.name)
+            name = templating.number_name(value) if attr.call_number and isinstance(value, str) else None
+            if name is not None and name not in CALL_VARIABLES:
+                readers.setdefault(name, []).append((node, attr.name))
+    out: list[Problem] = []
+    if not readers:
+        return out
+    for node, data in graph.nodes(data=True):
+        spec = STEPS.get(data.get("type")) if isinstance(data.get("type"), str) else None
+        values = data.get("vars") if spec is not None and spec.decides == "set" else None
+        if not isinstance(values, dict):
+            continue
+        wanted = {n: v for n, v in values.items() if n in readers and isinstance(v, str)
+                  and not templating.is_template(v)}
+        if not wanted:
+            continue
+        after = reached_from(graph, list(graph.successors(node)))
+        for name, value in wanted.items():
+            for reader, field in readers[name]:
+                if reader not in after:
+                    continue
+                _, why = read_e164(value)
+                if why is not None:
+                    label = STEPS[graph.nodes[reader]["type"]].label
+                    out.append(Problem(node, f"vars.{name}", f"{why}, but {label} step {reader!r} uses "
+                                                             f"{{{{ {name} }}}} as its {field!r} number"))
+    return out
 
 
 def _check_decision(graph: nx.DiGraph, node: str, spec: Step, data: dict, known: tuple[str, ...]) -> list[Problem]:

@@ -18,7 +18,8 @@ from compiler import CompileError, CompilerError
 from designer import __version__
 from designer.errors import DesignerError
 
-COMMANDS = ("serve", "validate", "compile", "host", "publish", "rollback", "unbind", "simulate", "import", "sandbox")
+COMMANDS = ("serve", "validate", "compile", "host", "publish", "rollback", "unbind", "hours", "simulate", "import",
+            "sandbox")
 
 
 class UserError(DesignerError):

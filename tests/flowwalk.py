@@ -112,7 +112,10 @@ def served(compiled: CompiledFlow, name: str, taken: dict[str, str] | None = Non
     from compiler.emit import document
     from designer.host.decide import MAX_CHAIN
 
+    from compiler.emit import Urls
+
     verbs: list = []
+    seen = {name}
     for _ in range(MAX_CHAIN):  # a branch may lead back (through a Go to): the host stops after MAX_CHAIN
         root = etree.fromstring(compiled.documents[name])
         elements = list(root)
@@ -126,4 +129,9 @@ def served(compiled: CompiledFlow, name: str, taken: dict[str, str] | None = Non
         name = decision.branches[branch]
         if name is None:
             return document(verbs)
+        if name in seen:  # back to a document already in the answer: a Redirect to it, its verbs not repeated
+            again = etree.Element("Redirect")
+            again.text = Urls(compiled.flow, compiled.revision, compiled.base_url).document(name)
+            return document(verbs + [again])
+        seen.add(name)
     return document(verbs + list(etree.fromstring(compiled.documents[name])))

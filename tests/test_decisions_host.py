@@ -291,3 +291,66 @@ def test_decide_urls_for_unknown_steps_get_the_apology():
     answer = host.post("/flexml/transfer/1/nobody/decide")
     assert "Sorry" in spoken(answer)[0] and tags(answer)[-1] == "Hangup"
     assert host.events[-1].kind == "error" and "no decision step 'nobody'" in host.events[-1].target
+
+
+# ---- Send-text numbers from remembered values -------------------------------------------------------
+
+
+def texting_flow(manager: str, later_from: str = "{{ caller }}"):
+    return make_flow({
+        "welcome": {"type": "Say", "text": "Thanks for calling."},
+        "who": {"type": "Set", "vars": {"manager": manager, "caller": "{{ From }}"}},
+        "menu": {"type": "Gather", "attrs": {"numDigits": 1}, "options": ["1"],
+                 "prompt": [{"type": "Say", "text": "Press 1 to reach the manager."}]},
+        "tell": {"type": "Sms", "text": "Call back {{ caller }}",
+                 "attrs": {"to": "{{ manager }}", "from": later_from}},
+        "bye": {"type": "Say", "text": "We texted the manager."},
+    }, [("welcome", "who"), ("who", "menu"), ("menu", "tell", "1"), ("tell", "bye")], flow_id="texting")
+
+
+def test_a_send_text_number_can_be_a_remembered_value_filled_per_call_on_another_process():
+    graph = texting_flow("+1 555 123 4567")
+    from compiler import validate
+    assert [p for p in validate(graph) if p.is_error] == []
+    first, second = Host(graph), Host(graph)
+    gather = etree.fromstring(first.post("/flexml/texting", From="+15162065340").content).find("Gather")
+    later = second.post(gather.get("action"), Digits="1", From="+15162065340")
+    sms = etree.fromstring(later.content).find("Sms")
+    assert (sms.get("to"), sms.get("from")) == ("15551234567", "+15162065340")  # one form for the carrier
+    # a caller whose number is withheld: the from field is left out (the carrier's default applies)
+    gather = etree.fromstring(first.post("/flexml/texting", From="anonymous").content).find("Gather")
+    sms = etree.fromstring(second.post(gather.get("action"), Digits="1").content).find("Sms")
+    assert sms.get("to") == "15551234567" and "from" not in sms.attrib
+    # a value in the URL that is not a number is never written into the field
+    path = urlsplit(gather.get("action")).path
+    sms = etree.fromstring(second.post(path + "?v.manager=%3C%2FSms%3E", Digits="1").content).find("Sms")
+    assert "to" not in sms.attrib
+
+
+def test_a_remembered_number_that_is_not_a_phone_number_names_both_steps():
+    from compiler import validate
+    problems = [p for p in validate(texting_flow("the manager")) if p.is_error]
+    assert [(p.node, p.field) for p in problems] == [("who", "vars.manager")]
+    assert "'the manager' is not a phone number" in problems[0].message and "'tell'" in problems[0].message
+    # a name no Remember step before it sets is refused on the Send text step itself
+    problems = [p for p in validate(texting_flow("+15551234567", later_from="{{ boss }}")) if p.is_error]
+    assert [(p.node, p.field) for p in problems] == [("tell", "attrs.from")]
+    assert "Remember step" in problems[0].message
+
+
+def test_a_branch_back_to_the_start_is_a_redirect_not_the_same_verbs_again():
+    # found by the property test: closed → Go to the start repeated the start's verbs in the same answer
+    # until MAX_CHAIN (with an Override start, not valid FlexML; validation now refuses a Go to an Override)
+    graph = make_flow({
+        "first": {"type": "Say", "text": "Welcome."},
+        "hi": {"type": "Say", "text": "Hello."},
+        "hours": {"type": "Hours", "timezone": "America/New_York", "open": {"mon": ["09:00-17:00"]}},
+        "open": {"type": "Say", "text": "We are open."},
+        "again": {"type": "Goto", "target": "first"},
+    }, [("first", "hi"), ("hi", "hours"), ("hours", "open", "open"), ("hours", "again", "closed")],
+        flow_id="loop")
+    host = Host(graph)  # a Tuesday: closed
+    answer = host.post("/flexml/loop")
+    assert tags(answer) == ["Say", "Say", "Redirect"]
+    assert etree.fromstring(answer.content)[-1].text == "/flexml/loop/1/first"
+    assert [e.params["branch"] for e in host.events if e.kind == "decision"] == ["closed"]

@@ -22,6 +22,7 @@ from designer.simulator import ScriptedCaller, simulate_call
 from designer.store import SQLiteStore
 from tests.strategies import make_flow
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "compiler" / "examples"
 CLOCK = datetime.fromisoformat(TEST_CLOCK).timestamp()  # what the hosts in the tests take for now: open
 REQUEST = (b"POST /flexml/main-menu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
            b"Content-Length: 2\r\n\r\n{}")
@@ -209,3 +210,78 @@ def test_one_host_process_follows_the_switch_however_its_db_is_written(tmp_path,
         store.close()
     finally:
         _stop(proc)
+
+
+def test_the_hours_command_switches_the_store_and_a_running_host_follows(tmp_path, capsys):
+    menu = tmp_path / "main-menu.json"
+    menu.write_text(example_text("main-menu"))
+    db = str(tmp_path / "store.sqlite")
+    assert main(["publish", str(menu), "--db", db]) == 0
+    proc, url = _serve(["--db", db])
+    capsys.readouterr()
+    try:
+        _hears(url, "For sales")
+        assert main(["hours", "main-menu", "--status", "--db", db]) == 0
+        assert "main-menu hours: calls now: open: Tuesday 09:00-17:00" in capsys.readouterr().out
+        assert main(["hours", "main-menu", "--closed", "--db", db]) == 0  # the flow's one Hours step
+        assert "calls now: closed, switched by the operator (" in capsys.readouterr().out
+        _hears(url, "closed right now")
+        assert main(["hours", "main-menu", "hours", "--open", "--until", "2099-01-04T09:00", "--db", db]) == 0
+        assert "calls now: open, switched by the operator until Sun 04 Jan 09:00" in capsys.readouterr().out
+        _hears(url, "For sales")
+        assert main(["hours", "main-menu", "--clear", "--db", db]) == 0
+        assert "no switch, the schedule decides" in capsys.readouterr().out
+        store = SQLiteStore(db)
+        assert store.overrides("main-menu") == []
+        store.close()
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nowhere", "--closed"], "there is no flow 'nowhere'"),
+    (["main-menu", "lobby", "--closed"], "flow 'main-menu' has no business-hours step 'lobby'; it has: hours"),
+    (["main-menu", "--clear", "--until", "2099-01-01T09:00"], "--until goes with --closed or --open"),
+    (["main-menu", "--closed", "--until", "soon"], "--until: 'soon' is not a time like 2026-12-24T18:30"),
+    (["main-menu", "--closed", "--until", "2001-01-01T09:00"], "the switch would end before it starts"),
+])
+def test_the_hours_commands_mistakes_are_one_line(tmp_path, capsys, args, message):
+    db = str(tmp_path / "store.sqlite")
+    assert main(["publish", str(EXAMPLES / "main-menu.json"), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["hours", *args, "--db", db]) == 1
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_whole_calls_over_loopback_with_a_set_value_and_a_transfer_not_answered(tmp_path):
+    flow = _flow(tmp_path / "remember.json", make_flow({
+        "welcome": {"type": "Say", "text": "Para español, oprima uno."},
+        "lang": {"type": "Set", "vars": {"language": "es"}},
+        "menu": {"type": "Gather", "attrs": {"numDigits": 1}, "options": ["1"],
+                 "prompt": [{"type": "Say", "text": "Press 1 for the front desk."}]},
+        "by-lang": {"type": "Split", "value": "{{ language }}", "cases": [{"branch": "es", "equals": ["es"]}]},
+        "desk": {"type": "Dial", "numbers": ["15162065340"]},
+        "english": {"type": "Dial", "numbers": ["15162065341"]},
+        "sorry": {"type": "Say", "text": "Nadie contesta; deje un mensaje en {{ language }}."},
+        "vm": {"type": "Record"},
+    }, [("welcome", "lang"), ("lang", "menu"), ("menu", "by-lang", "1"), ("by-lang", "desk", "es"),
+        ("by-lang", "english", "else"), ("desk", "sorry", "no-answer"), ("sorry", "vm")], flow_id="remember"))
+    proc, url = _serve([flow, "--quiet"])
+    try:
+        async def calls():
+            return [await simulate_call(f"{url}/flexml/remember", caller=ScriptedCaller(digits=["1"],
+                                                                                      dial_outcome=outcome))
+                    for outcome in ("completed", "noanswer")]
+        answered, missed = asyncio.run(calls())
+    finally:
+        _stop(proc)
+    assert answered.ok and missed.ok
+    for call in (answered, missed):  # the value set in the first answer is read after the menu: es
+        assert [e.data["numbers"] for e in call.events if e.kind == "dial"] == [["15162065340"]]
+    # welcome + Set + menu is one fetch, the menu's router + Split + transfer one more; a transfer not
+    # answered costs the fetch of its action, which plays the no-answer path (the Set value still there), and
+    # the message left there one more: the Record's action, which brings the recording to the host
+    assert answered.fetches == 3 and missed.fetches == 4
+    assert "Nadie contesta; deje un mensaje en es." in missed.said() and "Nadie" not in " ".join(answered.said())
+    assert [e.text.split(" (")[0] for e in missed.events if e.kind == "decision"][-1] == "desk: no-answer"

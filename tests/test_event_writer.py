@@ -67,6 +67,21 @@ def test_each_event_is_in_the_spool_file_when_the_call_returns(tmp_path):
     assert [e.target for e in SQLiteStore(db).call_events("CA-sync")] == ["menu"]
 
 
+def test_an_answers_events_are_spooled_as_one_record_and_stored_in_order(tmp_path):
+    db = tmp_path / "events.sqlite"
+    recorder = ProcessRecorder(str(db))
+    events = [CallEvent("CA-d", "main-menu", "1", "decision", node, None, 5.0, {"branch": branch})
+              for node, branch in (("hours", "open"), ("who", "local"))] + [_event(5, "CA-d")]
+    recorder.record_all(events)
+    spooled = [decode(path.read_bytes()) for path in Path(recorder.folder).glob("*.spool")]
+    assert [rows for rows, _, _ in spooled] == [[e.row() for e in events]]
+    assert recorder.appended == 3
+    assert recorder.flush(timeout=30) and recorder.written == 3 and recorder.pending == 0
+    recorder.close()
+    assert [(e.kind, e.target) for e in SQLiteStore(db).call_events("CA-d")] == \
+        [("decision", "hours"), ("decision", "who"), ("router", "menu")]
+
+
 def test_a_child_killed_mid_way_is_replaced_and_no_event_is_lost_or_recorded_twice(tmp_path):
     db = tmp_path / "events.sqlite"
     recorder = ProcessRecorder(str(db), rotate_bytes=4096)  # a few files, so some are finished and deleted

@@ -92,6 +92,19 @@ def test_random_valid_flows_survive_the_round_trip(graph, where):
     assert dumps(loads(dumps(result.graph))) == dumps(result.graph)
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_flows(decisions=True))
+def test_random_flows_with_decisions_survive_the_round_trip_through_their_bundle(graph):
+    # Hours, Split and Set steps and a Transfer's not-answered path: the bundle keeps them (its manifest's
+    # decisions), so the host serves the imported flow as it served the drawn one
+    compiled = compile_flow(graph)
+    result = import_documents(open_zip(write_zip(compiled, graph)))
+    again = recompiled(compiled, result)
+    assert_same(compiled, again)
+    assert {n: d.to_json() for n, d in again.decisions.items()} == \
+        {n: d.to_json() for n, d in compiled.decisions.items()}
+
+
 @PROPERTY
 @given(valid_flows())
 def test_a_second_round_trip_changes_nothing(graph):

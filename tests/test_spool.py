@@ -134,3 +134,17 @@ def test_a_tampered_record_that_is_not_an_event_is_skipped_and_every_other_event
     assert _ats(store) == [1000.0, 1001.0] and _ats(store, "CA-other") == [1000.0]
     assert list(folder.iterdir()) == []
     assert sum("not a call event" in r.message for r in caplog.records) == len(poison)
+
+
+def test_one_answers_events_in_one_record_move_together_and_a_tampered_list_is_skipped_whole(tmp_path, caplog):
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    answer = [_row(0), _row(1), _row(2)]  # two decisions and the answer's own event
+    bad = [_row(3), (*_row(4)[:7], "not a dict")]  # one row SQLite cannot store: none of the list is taken
+    (folder / f"123-dead-000001{SUFFIX}").write_bytes(encode(answer) + _record(bad) + _record([]) + encode(_row(5)))
+    assert decode(encode(answer)) == (answer, len(encode(answer)), 0)
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    with caplog.at_level(logging.WARNING, logger="flexml.host"):
+        assert drain(str(folder), store) == 4
+    assert _ats(store) == [1000.0, 1001.0, 1002.0, 1005.0]
+    assert sum("not a call event" in r.message for r in caplog.records) == 2

@@ -67,7 +67,7 @@ def add_split(graph) -> None:
 async def test_hours_panel_edits_the_week_and_the_closed_dates(user: User, ctx, panels):
     services.create_from_example(ctx, "main-menu")
     await user.open("/props/main-menu/hours")
-    await user.should_see("Open now — open: Tuesday 09:00-17:00")
+    await user.should_see("Calls now: open: Tuesday 09:00-17:00")
     await user.should_see("Time zone: America/New_York (this step's own)")
     state = panels["main-menu"]
 
@@ -75,6 +75,11 @@ async def test_hours_panel_edits_the_week_and_the_closed_dates(user: User, ctx, 
     assert state.graph.nodes["hours"]["open"]["sun"] == ["00:00-24:00"]
     one(user, "hours-mon-0-to").value = "18:30"
     assert state.graph.nodes["hours"]["open"]["mon"] == ["09:00-18:30"]
+    one(user, "hours-tue-0-midnight").value = True  # a time field cannot hold 24:00
+    assert state.graph.nodes["hours"]["open"]["tue"] == ["09:00-24:00"]
+    assert not [p for p in state.problems if p.node == "hours" and p.is_error]
+    one(user, "hours-tue-0-midnight").value = False
+    assert state.graph.nodes["hours"]["open"]["tue"] == ["09:00-17:00"]
     user.find(marker="hours-mon-add").click()
     assert state.graph.nodes["hours"]["open"]["mon"] == ["09:00-18:30", "13:00-17:00"]
     user.find(marker="hours-copy-monday").click()
@@ -85,7 +90,7 @@ async def test_hours_panel_edits_the_week_and_the_closed_dates(user: User, ctx, 
     one(user, "hours-date-new").value = "2026-12-01"
     user.find(marker="hours-date-add").click()
     assert "2026-12-01" in state.graph.nodes["hours"]["closed_dates"]
-    await user.should_see("Closed now — closed all day: 2026-12-01 is a closed date")  # today, in New York
+    await user.should_see("Calls now: closed all day: 2026-12-01 is a closed date")  # today, in New York
     one(user, "hours-date-new").value = "2026-11-26"
     one(user, "hours-date-yearly").value = True
     user.find(marker="hours-date-add").click()
@@ -98,6 +103,20 @@ async def test_hours_panel_edits_the_week_and_the_closed_dates(user: User, ctx, 
     await asyncio.sleep(0.1)
     saved = services.draft_graph(ctx, "main-menu").nodes["hours"]
     assert saved["open"]["mon"] == ["09:00-18:30", "13:00-17:00"] and "11-26" in saved["closed_dates"]
+
+
+async def test_the_flows_time_zone_is_set_on_the_flow_and_steps_without_their_own_use_it(user, ctx, panels):
+    services.create_from_example(ctx, "main-menu")
+    edit_draft(ctx, "main-menu", lambda g: g.nodes["hours"].pop("timezone"))
+    await user.open("/props/main-menu/-")  # nothing selected: the flow's own form
+    await user.should_see("Time zone of business hours (type to search)")
+    one(user, "field-flow-timezone").value = "Europe/London"
+    assert panels["main-menu"].graph.graph["timezone"] == "Europe/London"
+    await asyncio.sleep(0.1)
+    assert services.draft_graph(ctx, "main-menu").graph["timezone"] == "Europe/London"
+    await user.open("/props/main-menu/hours")
+    await user.should_see("Time zone: Europe/London (the flow's)")
+    await user.should_see("Calls now: open: Tuesday 09:00-17:00 (Tuesday 15:00 Europe/London)")
 
 
 async def test_split_cases_read_as_sentences_and_keep_their_order(user: User, ctx, panels):
@@ -121,6 +140,47 @@ async def test_split_cases_read_as_sentences_and_keep_their_order(user: User, ct
     one(user, "split-value").value = "{{ Digits }}"
     await user.should_see("the keys pressed starts with 1516 or 1631 or 1212")
     assert state.graph.nodes["who"]["value"] == "{{ Digits }}"
+
+
+async def test_renaming_a_cases_output_keeps_its_connection(user: User, ctx, panels):
+    services.create_from_example(ctx, "main-menu")
+    edit_draft(ctx, "main-menu", add_split)
+    await user.open("/props/main-menu/who")
+    state = panels["main-menu"]
+
+    def targets() -> dict[str, str]:
+        return {b: t for _, t, d in state.graph.out_edges("who", data=True) for b in flowfile.edge_branches(d)}
+
+    field = one(user, "split-case-0-branch")
+    for typed in ("vi", "", "v", "gold"):  # typed key by key, cleared on the way: the connection follows
+        field.value = typed
+    assert state.graph.nodes["who"]["cases"][0]["branch"] == "gold"
+    assert targets() == {"gold": "vip-hi", "local": "local-hi", "else": "other-hi"}
+    assert not [p for p in state.problems if p.node == "who"]  # no output left unconnected
+    one(user, "split-case-1-branch").value = "gold"  # another case's name: its connection stays put
+    assert targets() == {"gold": "vip-hi", "local": "local-hi", "else": "other-hi"}
+    assert state.undo()  # the renames typed in a row are one step to undo, connection and all
+    assert targets()["vip"] == "vip-hi" and state.graph.nodes["who"]["cases"][0]["branch"] == "vip"
+
+
+async def test_a_send_text_number_can_be_a_remembered_value_picked_by_name(user: User, ctx, panels):
+    services.create_from_example(ctx, "main-menu")
+
+    def add(graph) -> None:
+        graph.add_node("boss", type="Set", vars={"manager": "+1 555 123 4567"})
+        graph.add_node("tell", type="Sms", text="A caller asked for you.")
+        graph.remove_edges_from(list(graph.out_edges("welcome")))
+        graph.add_edge("welcome", "boss")
+        graph.add_edge("boss", "tell")
+        graph.add_edge("tell", "hours")
+    edit_draft(ctx, "main-menu", add)
+    await user.open("/props/main-menu/tell")
+    to = one(user, "field-attrs.to")
+    assert to.options["manager"] == "The remembered value manager"
+    to.value = "manager"
+    state = panels["main-menu"]
+    assert state.graph.nodes["tell"]["attrs"]["to"] == "{{ manager }}"
+    assert not [p for p in state.problems if p.node in ("tell", "boss") and p.is_error]
 
 
 async def test_split_between_takes_two_numbers(user: User, ctx, panels):
@@ -154,10 +214,10 @@ async def test_flows_page_switch_closes_the_line_for_the_next_call(user: User, c
     services.publish(ctx, "main-menu")
     await user.open("/")
     await user.should_see("Business hours “hours”")
-    await user.should_see("Calls now: open — open: Tuesday 09:00-17:00")
+    await user.should_see("Calls now: open: Tuesday 09:00-17:00")
 
     one(user, "switch-main-menu-hours-state").value = "closed"
-    await user.should_see("Calls now: closed — closed now, switched by the operator")
+    await user.should_see("Calls now: closed, switched by the operator")
     assert services.hours_overrides(ctx, "main-menu")["hours"].state == "closed"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://carrier") as carrier:
         answer = await carrier.post("/flexml/main-menu", json={"CallSid": "CA1", "To": "15162065337"})
@@ -171,7 +231,7 @@ async def test_flows_page_switch_closes_the_line_for_the_next_call(user: User, c
     await user.should_see("until Thu 01 Jan 12:00")
 
     one(user, "switch-main-menu-hours-state").value = "schedule"
-    await user.should_see("Calls now: open — open: Tuesday 09:00-17:00")
+    await user.should_see("Calls now: open: Tuesday 09:00-17:00")
     assert services.hours_overrides(ctx, "main-menu") == {}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://carrier") as carrier:
         answer = await carrier.post("/flexml/main-menu", json={"CallSid": "CA2", "To": "15162065337"})

@@ -170,7 +170,7 @@ async def test_a_text_is_sent_to_the_caller_by_a_plain_choice(user: User, ctx):
     make_flow(ctx, "sms", [{"id": "link", "type": "Sms", "text": "Your link", "x": 0, "y": 0,
                             "attrs": {"to": "not a number"}}], [], start="link")
     await open_editor(user, ctx, "sms")
-    await user.should_see("'not a number' is not a phone number or a call variable holding one")
+    await user.should_see("'not a number' is not a phone number or a value holding one")
     fire(user, "selectionChange", {"nodes": ["link"], "edges": []})
     await user.should_see(marker="problem-attrs.to")  # said next to the field too
     (to,) = user.find(marker="field-attrs.to").elements  # plain choices, not {{ From }} syntax

@@ -24,14 +24,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Mapping
 
-from compiler.catalogue import CALL_VARIABLES, E164, NUMBER_VARIABLES
+from compiler.catalogue import CALL_VARIABLES, E164, NUMBER_VARIABLES, STEPS
+from compiler.phones import read_e164
 from compiler.templating.evaluate import render_tree
 from compiler.templating.filters import FILTERS
 from compiler.templating.syntax import MAX_DEPTH, MAX_TEXT, Part, TemplateError, names
 from compiler.templating.syntax import parse as parse_tree
 
 __all__ = ["CallText", "FILTERS", "MAX_DEPTH", "MAX_RENDERED", "MAX_TEXT", "TEMPLATED_VERBS", "TemplateError",
-           "check", "is_template", "number_problem", "number_variable", "parse", "render", "render_number",
+           "check", "is_template", "number_name", "number_problem", "number_variable", "parse", "render", "render_number",
            "variables", "with_sample_numbers"]
 
 TEMPLATED_VERBS = ("Say", "Sms")  # document elements whose text the host renders per call
@@ -134,32 +135,50 @@ def render(text: str, values: Mapping[str, object], cap: int = MAX_RENDERED) -> 
         return ""
 
 
-_NUMBER_VARIABLE = re.compile(r"\{\{\s*([A-Za-z]+)\s*\}\}")
+_NUMBER_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,31})\s*\}\}")
 SAMPLE_NUMBER = "15550100000"
 
 
-def number_variable(text: str) -> str | None:
-    """The call variable a phone attribute names (``{{ From }}`` → ``From``), or None."""
+def number_variable(text: str, remembered: Iterable[str] = ()) -> str | None:
+    """The call variable a phone attribute names (``{{ From }}`` → ``From``), or None. Names in
+    ``remembered`` (values a Set step gives, ``{{ manager }}``) count too."""
+    name = number_name(text)
+    return name if name is not None and (name in NUMBER_VARIABLES or name in remembered) else None
+
+
+def number_name(text: str) -> str | None:
+    """The one name a phone attribute's ``{{ name }}`` holds, whatever it is (the host's reading: validation
+    checked the name), or None."""
     m = _NUMBER_VARIABLE.fullmatch(text.strip())
-    return m.group(1) if m and m.group(1) in NUMBER_VARIABLES else None
+    return m.group(1) if m else None
 
 
 def number_problem(text: str) -> str:
     """Why a templated phone attribute cannot be used (it must be exactly one number variable)."""
-    return (f"{text!r} is not a phone number or a call variable holding one; use a number in E.164 form, "
-            f"or one of {', '.join('{{ ' + v + ' }}' for v in NUMBER_VARIABLES)}")
+    return (f"{text[:60]!r} is not a phone number or a value holding one; use a number in E.164 form, or "
+            f"one of {', '.join('{{ ' + v + ' }}' for v in NUMBER_VARIABLES)}, or a value a Remember step "
+            "before this one sets ({{ manager }})")
 
 
 def render_number(variable: str, variables: dict[str, str]) -> str | None:
     """A number variable's value on a live call, as E.164 digits; None when the call has no usable number
-    (withheld, empty, or not a phone number)."""
+    (withheld, empty, or not a phone number). A remembered value may be written in any form of a possible
+    number (``+1 555 123 4567``)."""
     value = str(variables.get(variable) or "").strip()
-    return value if E164.fullmatch(value) else None
+    if E164.fullmatch(value):
+        return value
+    if not value or len(value) > 40:
+        return None
+    e164, _ = read_e164(value)
+    digits = e164.lstrip("+") if e164 is not None else None
+    return digits if digits is not None and E164.fullmatch(digits) else None
 
 
-_SAMPLE_ATTRS = re.compile(rb'="\{\{\s*(?:' + "|".join(NUMBER_VARIABLES).encode() + rb')\s*\}\}"')
+# a phone attribute that may hold {{ name }} (as the catalogue marks them), holding one
+_SAMPLE_ATTRS = re.compile(rb' (' + "|".join(sorted({a.name for s in STEPS.values() for a in s.attrs if a.call_number})
+                                              ).encode() + rb')="\{\{\s*[A-Za-z_][A-Za-z0-9_]{0,31}\s*\}\}"')
 
 
 def with_sample_numbers(data: bytes) -> bytes:
     """A compiled document with each ``="{{ From }}"`` attribute filled with a sample number (to check its grammar)."""
-    return _SAMPLE_ATTRS.sub(b'="' + SAMPLE_NUMBER.encode() + b'"', data)
+    return _SAMPLE_ATTRS.sub(b' \\1="' + SAMPLE_NUMBER.encode() + b'"', data)

@@ -112,6 +112,9 @@ def _length(n: int) -> bytes:
     return value
 DOC_HEADER = b"x-flexml-document"  # which document a router answered with
 DECISIONS_HEADER = b"x-flexml-decisions"  # decisions taken in the answer, for the simulator's transcript
+# the request header that asks for those two (the simulator sends it; the carrier does not, so its answers
+# carry no header it would not read)
+EXPLAIN_HEADER = b"x-flexml-explain"
 
 
 def ends_call(body: bytes) -> bool:
@@ -152,20 +155,30 @@ class HostHandler:
         if event is not None:
             if event.call_sid and event.kind != "status" and ends_call(body):
                 event.params[END_PARAM] = "1"  # the call list shows it ended, with or without a status callback
-            if event.kind == "router" and event.params.get("answer", "").isascii():
-                headers.append((DOC_HEADER, event.params["answer"].encode()))  # the simulator shows it
             if taken:
-                headers.append((DECISIONS_HEADER, header_value(taken)))
                 spliced = next((t for t in reversed(taken) if t.type in _SPLICED), None)
                 if spliced is not None:  # where the answer ended up: the traffic overlay reads it per call
                     event.params[DECIDED] = f"{spliced.node} {spliced.branch}"
+            if (taken or event.kind == "router") and _header(scope, EXPLAIN_HEADER):  # the simulator shows them
+                if event.kind == "router" and event.params.get("answer", "").isascii():
+                    headers.append((DOC_HEADER, event.params["answer"].encode()))
+                if taken:
+                    headers.append((DECISIONS_HEADER, header_value(taken)))
             if self.on_event is not None:
                 try:
-                    for t in taken:  # the decisions taken while answering, then the request's own event
-                        self.on_event(CallEvent(event.call_sid, event.flow_id, event.rev, "decision", t.node, None,
-                                                event.at, {"step": t.type, "branch": t.branch,
-                                                           "reason": t.reason[:MAX_PARAM_CHARS]}))
-                    self.on_event(event)  # a queue append: the answer does not wait on storage
+                    if not taken:
+                        self.on_event(event)  # a queue append: the answer does not wait on storage
+                    else:  # the decisions taken while answering, then the request's own event
+                        events = [CallEvent(event.call_sid, event.flow_id, event.rev, "decision", t.node, None,
+                                            event.at, {"step": t.type, "branch": t.branch,
+                                                       "reason": t.reason[:MAX_PARAM_CHARS]}) for t in taken]
+                        events.append(event)
+                        together = getattr(self.on_event, "record_all", None)  # one record for them all
+                        if together is not None:
+                            together(events)
+                        else:
+                            for one in events:
+                                self.on_event(one)
                 except Exception:  # noqa: BLE001 - recording never breaks a call
                     log.exception("on_event failed")
         await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -259,7 +272,7 @@ class HostHandler:
         ends = served.decisions.ends_of.get(doc)
         if ends is not None:
             body = chain(body, ends, served.decisions, served.body, params, self.table.now,
-                         lambda node: self.table.override(served.flow, node), remembered, taken)
+                         lambda node: self.table.override(served.flow, node), remembered, taken, doc)
         return with_remembered(body, served.prefix, remembered) if remembered else body
 
     def _decide(self, snap: Snapshot, params: dict[str, str], scope: dict, flow: str, rev: str, node: str,
@@ -288,7 +301,7 @@ class HostHandler:
         ends = served.decisions.ends_of.get(doc)
         if ends is not None:
             body = chain(body, ends, served.decisions, served.body, params, self.table.now,
-                         lambda n: self.table.override(served.flow, n), remembered, taken)
+                         lambda n: self.table.override(served.flow, n), remembered, taken, doc)
         if remembered:
             body = with_remembered(body, served.prefix, remembered)
         return body, self._event(params, flow, rev, "router", node, None, later=True, answer=doc)

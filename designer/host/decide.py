@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
 
@@ -53,6 +53,7 @@ class Decider:
     values: tuple[tuple[str, CallText | str], ...] = ()
     hours: Hours | None = None
     split: Split | None = None
+    name: str | None = None  # a Split's value is one call field or remembered value ({{ From }}): its name
 
     @classmethod
     def prepare(cls, decision: Decision) -> "Decider":
@@ -64,7 +65,9 @@ class Decider:
             value = _text(str(decision.spec.get("value") or ""))
             names = value.names if isinstance(value, CallText) else frozenset()
             phone = bool(names) and names <= _NUMBERS
-            return cls(decision, kind, value=value, phone=phone, split=Split.of(decision.spec, phone=phone))
+            one = _ONE_NAME.match(value.source) if isinstance(value, CallText) else None
+            return cls(decision, kind, value=value, phone=phone, split=Split.of(decision.spec, phone=phone),
+                       name=one.group(1) if one else None)
         if kind == "set":
             raw = decision.spec.get("vars") if isinstance(decision.spec.get("vars"), dict) else {}
             values = tuple((str(k), _text(str(v))) for k, v in list(raw.items())[:MAX_VARS]
@@ -79,7 +82,7 @@ class Decider:
         if self.kind == "hours":
             branch, reason = self.hours.state(now, override)  # type: ignore[union-attr]
         elif self.kind == "split":
-            value = _render(self.value, variables)
+            value = _value(self.name, variables) if self.name is not None else _render(self.value, variables)
             branch, reason = self.split.branch(value)  # type: ignore[union-attr]
         elif self.kind == "set":
             for name, text in self.values:
@@ -109,8 +112,16 @@ def _render(text: CallText | str | None, variables: dict[str, str]) -> str:
         return text
     one = _ONE_NAME.match(text.source)  # the usual {{ From }}: the value itself, without the renderer
     if one is not None:
-        return _NOT_XML.sub("", str(variables.get(one.group(1)) or ""))[:MAX_VALUE_CHARS]
+        return _value(one.group(1), variables)
     return text.render(variables, MAX_VALUE_CHARS)
+
+
+def _value(name: str, variables: dict[str, str]) -> str:
+    """``{{ name }}`` rendered: the value itself, without the renderer (as it renders it)."""
+    value = str(variables.get(name) or "")
+    if not (value.isascii() and value.isprintable()):
+        value = _NOT_XML.sub("", value)
+    return value[:MAX_VALUE_CHARS]
 
 
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -185,47 +196,94 @@ DocBody = Callable[[str, dict[str, str]], "bytes | None"]
 
 @dataclass(frozen=True)
 class Decisions:
-    """A served revision's decisions, prepared: what ``chain`` needs besides the request."""
+    """A served revision's decisions, prepared: what ``chain`` needs besides the request.
+
+    ``openings`` and ``verbs`` are the plain (not templated) documents' parts, cut once when the revision is
+    served, so a decision costs the answer a dictionary lookup, not a search through the bytes.
+    """
 
     deciders: dict[str, Decider]  # node → its decision
     tails: dict[str, bytes]  # node → the Redirect a document ending at it ends with
     ends_of: dict[str, str]  # document name → the decision node it ends at
+    openings: dict[str, bytes] = field(default_factory=dict)  # plain document ending at a decision → its
+    # bytes before that Redirect (how an answer starts)
+    verbs: dict[str, bytes] = field(default_factory=dict)  # plain document a branch leads to → its verbs as
+    # appended to an answer (without the Redirect of a decision it ends at)
+    prefix: str = ""  # the revision's URLs start with it: a document already in an answer is a Redirect to it
 
     @classmethod
-    def prepare(cls, decisions: dict[str, Decision], ends_of: dict[str, str], urls: Urls) -> "Decisions":
-        return cls({n: Decider.prepare(d) for n, d in decisions.items()},
-                   {n: redirect_tail(urls, n) for n in decisions}, dict(ends_of))
+    def prepare(cls, decisions: dict[str, Decision], ends_of: dict[str, str], urls: Urls,
+                plain: dict[str, bytes] | None = None) -> "Decisions":
+        """``plain``: the revision's documents served as they are (name → bytes), cut here once."""
+        tails = {n: redirect_tail(urls, n) for n in decisions}
+        targets = {doc for d in decisions.values() for doc in d.branches.values() if doc is not None}
+        openings: dict[str, bytes] = {}
+        verbs: dict[str, bytes] = {}
+        for name, data in (plain or {}).items():
+            node = ends_of.get(name)
+            if node is None:
+                if name in targets:
+                    verbs[name] = inner(data)
+                continue
+            tail = tails.get(node, b"")
+            if not tail or not data.endswith(tail):
+                continue  # not as the compiler writes it: chain looks at it per request (and serves it whole)
+            openings[name] = data[:-len(tail)]
+            if name in targets:
+                verbs[name] = inner(openings[name] + _CLOSE)
+        return cls({n: Decider.prepare(d) for n, d in decisions.items()}, tails, dict(ends_of), openings, verbs,
+                   urls.prefix)
 
 
 def chain(first: bytes, ends: str | None, table: Decisions, body_of: DocBody, variables: dict[str, str],
           now: Callable[[], datetime], override_of: Callable[[str], Override | None],
-          remembered: dict[str, str], taken: list[Taken]) -> bytes:
-    """``first`` (a document's bytes) with every decision it ends at taken and the chosen verbs appended.
+          remembered: dict[str, str], taken: list[Taken], doc: str | None = None) -> bytes:
+    """``first`` (document ``doc``'s bytes) with every decision it ends at taken and the chosen verbs appended.
 
     ``ends`` is the decision node the document ends at (None: it ends at none); ``taken`` receives the
     decisions. A branch to no document, a missing document or too many decisions in a row end the answer
-    there: the result is always one whole ``<Response>``.
+    there: the result is always one whole ``<Response>``. A branch back to a document already in the answer
+    (through a Go to) ends it with a Redirect to that document: its verbs are not repeated (an Override
+    first in it would be misplaced), the carrier fetches it anew.
     """
     if ends is None:
         return first
     parts: list[bytes] = []
-    body, node = first, ends
+    body: bytes | None = first  # None: the document ``name`` is plain and its parts are prepared
+    name, node = doc, ends
+    seen = {doc}  # the documents in this answer
     at: datetime | None = None
     while node is not None and len(taken) < MAX_CHAIN:
-        tail = table.tails.get(node, b"")
         decider = table.deciders.get(node)
-        if decider is None or not tail or not body.endswith(tail):
-            break  # not the document the compiler wrote: serve it as it is
-        head = body[:-len(tail)]
-        parts.append(head if not parts else inner(head + _CLOSE))
+        if decider is None:
+            break
+        part = None if name is None else (table.verbs if parts else table.openings).get(name)
+        if part is None:
+            tail = table.tails.get(node, b"")
+            if body is None or not tail or not body.endswith(tail):
+                break  # not the document the compiler wrote: serve it as it is
+            part = body[:-len(tail)] if not parts else inner(body[:-len(tail)] + _CLOSE)
+        parts.append(part)
         if decider.kind == "hours" and at is None:
             at = now()
         step = decider.take(variables, at, override_of(node), remembered)  # type: ignore[arg-type]
         taken.append(step)
-        doc = decider.decision.branches.get(step.branch)
-        nxt = body_of(doc, variables) if doc is not None else None
-        if nxt is None:
+        name = decider.decision.branches.get(step.branch)
+        if name is None:
             return b"".join(parts) + _CLOSE
-        body, node = nxt, table.ends_of.get(doc)  # type: ignore[arg-type]
-    parts.append(inner(body) + _CLOSE if parts else body)
-    return b"".join(parts)
+        if name in seen:
+            return b"".join(parts) + b"  <Redirect>" + f"{table.prefix}/{name}".encode() + b"</Redirect>\n" + _CLOSE
+        seen.add(name)
+        body = None if name in table.verbs else body_of(name, variables)
+        if body is None and name not in table.verbs:
+            return b"".join(parts) + _CLOSE  # a missing document: the answer ends here
+        node = table.ends_of.get(name)
+    if not parts:
+        return first
+    if body is None and node is None:
+        return b"".join(parts) + table.verbs[name] + _CLOSE  # type: ignore[index]
+    if body is None:  # stopped at a decision: that document is served whole, with its Redirect
+        body = body_of(name, variables)  # type: ignore[arg-type]
+        if body is None:
+            return b"".join(parts) + _CLOSE
+    return b"".join(parts) + inner(body) + _CLOSE

@@ -103,22 +103,30 @@ class ProcessRecorder:
     # --- on the answer path ---------------------------------------------------------------
 
     def __call__(self, event: CallEvent) -> None:
+        self._append(event.row(), 1)
+
+    def record_all(self, events: list[CallEvent]) -> None:
+        """Several events of one answer (its decisions, then its own event) as one spool record: one copy, and
+        all of them or none reach the database."""
+        self._append([e.row() for e in events], len(events))
+
+    def _append(self, payload: tuple | list[tuple], count: int) -> None:
         spool = self._spool or self._open_spool()
         if spool is None:
-            self.failed += 1
+            self.failed += count
         elif self._bytes - self._written_bytes > self.max_spool:
-            self.dropped += 1
-            if self.dropped == 1:
+            self.dropped += count
+            if self.dropped == count:
                 log.error("call events are arriving faster than they can be written; dropping some")
         else:
             try:
-                self._bytes += spool.append(event.row())
+                self._bytes += spool.append(payload)
             except OSError as exc:
-                self.failed += 1
-                if self.failed == 1:
+                self.failed += count
+                if self.failed == count:
                     log.error("cannot write call events to %s: %s", spool.path, exc.strerror or exc)
             else:
-                self.appended += 1
+                self.appended += count
         if self._timer is None:
             try:
                 self._timer = asyncio.get_running_loop().call_later(self.check_every, self._on_timer)

@@ -6,7 +6,8 @@ and holds an exclusive ``flock`` on that file while it may still append to it. A
 on is finished: its writer rotated past it, stopped, or was killed.
 
 A record is a 4-byte little-endian payload length, the payload's Adler-32 checksum, then the payload:
-the event's tuple (``CallEvent.row()``) in ``marshal`` format (version 2: no back-references, a fifth
+the event's tuple (``CallEvent.row()``), or a list of the tuples of one answer's events (its decisions
+and its own event: all or none of them are recorded), in ``marshal`` format (version 2: no back-references, a fifth
 cheaper). A file is ``ROTATE_BYTES`` long from the start (its blocks reserved with ``posix_fallocate``, so
 a full disk cannot fault the writer later), mapped into the writer's memory (``MAP_SHARED``), and records
 are copied into the mapping one after the other, the payload before its length; the zeros after the last
@@ -92,6 +93,8 @@ def decode(data: bytes) -> tuple[list[tuple], int, int]:
             row = None
         if _is_event(row):
             rows.append(row)
+        elif type(row) is list and row and all(_is_event(r) for r in row):  # one answer's events together
+            rows.extend(row)
         else:  # whole and checksummed, so its length holds: skip this one record, not the rest of the file
             log.warning("a spool record of %d bytes is not a call event; skipped", size)
         at = end
@@ -147,8 +150,9 @@ class SpoolWriter:
         self._finish()
         self.fd, self._map, self.size = fd, mapping, 0
 
-    def append(self, row: tuple) -> int:
-        """Copy one event into the spool; returns the bytes it took. OSError when no new file can be made."""
+    def append(self, row: tuple | list[tuple]) -> int:
+        """Copy one event (or a list of one answer's events) into the spool; returns the bytes it took.
+        OSError when no new file can be made."""
         if self._map is None:
             raise OSError(errno.EBADF, "the spool file is closed")
         payload = marshal.dumps(row, _MARSHAL_VERSION)

@@ -30,7 +30,7 @@ from compiler import CompiledFlow, Router
 from compiler.catalogue import CALL_VARIABLES, SAY, STEPS
 from compiler.decisions import Override, at_time
 from compiler.emit import XML_HEAD, Urls
-from compiler.templating import MAX_RENDERED, CallText, TemplateError, check, is_template, number_variable, parse, \
+from compiler.templating import MAX_RENDERED, CallText, TemplateError, check, is_template, number_name, parse, \
     render_number, variables
 from designer.host.decide import Decisions
 from designer.host.trust import CarrierTrust
@@ -127,7 +127,7 @@ class Template:
         slots: list[tuple[str, Any, Any]] = []
         for el in root.iter(*{*TEMPLATED_TAGS, *NUMBER_ATTRS}):
             for name in [n for n in el.keys() if n in NUMBER_ATTRS.get(el.tag, ())]:  # in the element's order
-                variable = number_variable(el.get(name, ""))
+                variable = number_name(el.get(name, ""))  # a call field or a remembered value
                 if variable is not None:
                     slots.append(("number", name, variable))
                     el.set(name, f"{marker}{len(slots) - 1}{marker}")
@@ -194,7 +194,8 @@ class ServedRevision:
         urls = Urls(compiled.flow, compiled.revision, compiled.base_url)
         ends_of = {name: compiled.steps[name][-1] for name in compiled.documents if compiled.ends_at(name)}
         return cls(compiled=compiled, static=static, templates=templates,
-                   decisions=Decisions.prepare(compiled.decisions, ends_of, urls), prefix=urls.prefix)
+                   decisions=Decisions.prepare(compiled.decisions, ends_of, urls, static),
+                   prefix=urls.prefix)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ RECORDINGS_URL = "https://recordings.simulator.invalid"  # where simulated recor
 SHOWN_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingDuration")  # in transcript lines
 DOC_HEADER = "X-FlexML-Document"  # a host may name the document it answered with (router answers)
 DECISIONS_HEADER = "X-FlexML-Decisions"  # the built-in host's decisions in that answer: step=branch=reason, …
+EXPLAIN_HEADER = "X-FlexML-Explain"  # asks the built-in host for the two headers above (the carrier never does)
 
 EventHook = Callable[[SimEvent], Any]
 
@@ -528,7 +529,7 @@ async def simulate_call(url: str, *, caller: Caller | None = None, from_: str = 
         raise ValueError("max_fetches must be 1 or more")
     caller = caller if caller is not None else ScriptedCaller()
     async with httpx.AsyncClient(transport=transport, timeout=fetch_timeout, follow_redirects=True,
-                                 headers={"User-Agent": "flexml-designer-simulator"}) as client:
+                                 headers={"User-Agent": "flexml-designer-simulator", EXPLAIN_HEADER: "1"}) as client:
         sim = CallSimulator(url, caller=caller, client=client, from_=from_, to=to, method=method,
                             max_fetches=max_fetches, fetch_timeout=fetch_timeout, on_event=on_event,
                             status_callback_url=status_callback_url,

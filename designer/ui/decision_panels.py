@@ -17,7 +17,7 @@ from nicegui import ui
 
 from compiler import compile_flow
 from compiler.catalogue import Step, branches_of, step_of
-from compiler.decisions import (DAY_NAMES, DAYS, ELSE, SPLIT_TEST_LABELS, SPLIT_TESTS, case_test, describe_case,
+from compiler.decisions import (DAY_NAMES, DAYS, ELSE, SPLIT_TEST_LABELS, SPLIT_TESTS, case_test, describe_case, remembered_names,
                                 machine_zone, timezones)
 
 from designer import services
@@ -25,6 +25,7 @@ from designer.ui.canvas import branch_label
 from designer.ui.editor_state import EditorState
 
 ALL_DAY = "00:00-24:00"
+MIDNIGHT = "24:00"  # the end of a range that runs until the day ends
 DAY_MODES = {"closed": "Closed", "all": "All day", "hours": "Hours"}
 WEEKDAYS = DAYS[:5]
 # the call details a Split tests or a Set remembers, in plain words
@@ -97,7 +98,7 @@ class HoursPanel(_Panel):
         decided, reason = services.hours_now(self.state.ctx, self.state.flow_id, self.node, self.data,
                                              zone if isinstance(zone, str) else None)
         colour = "text-positive" if decided == "open" else "text-negative"
-        ui.label(f"{decided.capitalize()} now — {reason}").classes(f"text-sm font-medium {colour} mt-1") \
+        ui.label(f"Calls now: {reason}").classes(f"text-sm font-medium {colour} mt-1") \
             .mark("hours-now")
 
     def _zone_picker(self) -> None:
@@ -130,17 +131,19 @@ class HoursPanel(_Panel):
 
     def _day_row(self, day: str, week: dict[str, list[str]], store: Callable[..., None]) -> None:
         ranges = week[day]
-        with ui.row().classes("w-full items-start no-wrap gap-1 border-b border-gray-100 pb-1"):
-            ui.label(DAY_NAMES[day][:3]).classes("w-9 text-sm font-medium pt-2")
+        # the day and its mode on one line, its hours below (a narrow panel keeps them readable)
+        with ui.column().classes("w-full gap-0 border-b border-gray-100 pb-1"):
+            with ui.row().classes("w-full items-center no-wrap gap-1"):
+                ui.label(DAY_NAMES[day][:3]).classes("w-9 text-sm font-medium")
 
-            def set_mode(e: Any) -> None:
-                week[day] = {"closed": [], "all": [ALL_DAY]}.get(e.value, ["09:00-17:00"])
-                store()
-            ui.select(DAY_MODES, value=day_mode(ranges), on_change=set_mode) \
-                .classes("w-24").props(f"dense options-dense data-field=hours-{day}").mark(f"hours-{day}")
+                def set_mode(e: Any) -> None:
+                    week[day] = {"closed": [], "all": [ALL_DAY]}.get(e.value, ["09:00-17:00"])
+                    store()
+                ui.select(DAY_MODES, value=day_mode(ranges), on_change=set_mode) \
+                    .classes("w-24").props(f"dense options-dense data-field=hours-{day}").mark(f"hours-{day}")
             if day_mode(ranges) != "hours":
                 return
-            with ui.column().classes("gap-0 grow"):
+            with ui.column().classes("gap-0 w-full pl-9"):
                 for i, text in enumerate(ranges):
                     self._range_row(day, i, text, week, store)
                 ui.button("Add hours", icon="add",
@@ -150,19 +153,30 @@ class HoursPanel(_Panel):
     def _range_row(self, day: str, i: int, text: str, week: dict[str, list[str]],
                    store: Callable[..., None]) -> None:
         start, end = _split_range(text)
-        with ui.row().classes("items-center no-wrap gap-1"):
+        with ui.row().classes("items-center gap-x-1 gap-y-0"):  # wraps in a narrow panel
             def changed(which: int, value: str | None) -> None:
                 parts = list(_split_range(week[day][i]))
                 parts[which] = (value or "").strip()
                 week[day][i] = f"{parts[0]}-{parts[1]}"
                 store(redraw=False)
             ui.input(value=start, on_change=lambda e: changed(0, e.value)) \
-                .props(f"dense type=time data-field=hours-{day}-{i}-from").classes("w-[6.5rem]") \
+                .props(f"dense type=time data-field=hours-{day}-{i}-from").classes("w-[6.25rem]") \
                 .mark(f"hours-{day}-{i}-from")
             ui.label("to").classes("text-xs text-gray-500")
-            ui.input(value=end, on_change=lambda e: changed(1, e.value)) \
-                .props(f"dense type=time data-field=hours-{day}-{i}-to").classes("w-[6.5rem]") \
+            # a time field cannot hold 24:00, so "midnight" is a box of its own: the range ends as the day does
+            until = ui.input(value="" if end == MIDNIGHT else end, on_change=lambda e: changed(1, e.value)) \
+                .props(f"dense type=time data-field=hours-{day}-{i}-to").classes("w-[6.25rem]") \
                 .mark(f"hours-{day}-{i}-to")
+            until.set_visibility(end != MIDNIGHT)
+
+            def to_midnight(e: Any) -> None:
+                until.set_visibility(not e.value)
+                if not e.value:
+                    until.value = "17:00"  # back to a time of day, to change as needed
+                changed(1, MIDNIGHT if e.value else "17:00")
+            ui.checkbox("midnight", value=end == MIDNIGHT, on_change=to_midnight) \
+                .props(f"dense size=xs data-field=hours-{day}-{i}-midnight").classes("text-xs") \
+                .tooltip("The hours run until the end of the day (24:00)").mark(f"hours-{day}-{i}-midnight")
 
             def remove() -> None:
                 del week[day][i]
@@ -210,10 +224,8 @@ class HoursPanel(_Panel):
 def value_choices(state: EditorState) -> dict[str, str]:
     """What a Split can test, in plain words: call details, then values Set steps remember."""
     choices = {text: label for label, text in CALL_DETAILS}
-    for _, data in state.graph.nodes(data=True):
-        names = data.get("vars") if isinstance(data.get("vars"), dict) else {}
-        for name in names:
-            choices[f"{{{{ {name} }}}}"] = f"the remembered value {name}"
+    for name in remembered_names(data for _, data in state.graph.nodes(data=True)):
+        choices[f"{{{{ {name} }}}}"] = f"the remembered value {name}"
     return choices
 
 
@@ -304,9 +316,12 @@ class SplitPanel(_Panel):
                     .classes("w-full").props(f"dense data-field=split-case-{i}-values") \
                     .mark(f"split-case-{i}-values")
 
+            connected = [str(case.get("branch") or "")]  # the name its connection is under
+
             def set_branch(e: Any) -> None:
                 case["branch"] = (e.value or "").strip().lower()
-                self._store(cases, redraw=False)
+                if self.state.set_cases(self.node, [dict(c) for c in cases], (connected[0], case["branch"])):
+                    connected[0] = case["branch"]
             ui.input("Then take the output", value=str(case.get("branch") or ""), on_change=set_branch) \
                 .classes("w-full").props(f"dense data-field=split-case-{i}-branch") \
                 .mark(f"split-case-{i}-branch")

@@ -500,6 +500,25 @@ class EditorState:
                     add_branch(g, node, target, added[i])  # an option typed over: same connection
         self.change("Change menu options", edit, coalesce=f"{node}:options", touched=[node])
 
+    def set_cases(self, node: str, cases: list[dict], renamed: tuple[str, str] | None = None) -> bool:
+        """A Split's cases; ``renamed`` (old, new): one case's output was renamed, and its connection follows
+        (unless the new name is empty or another output's connection already uses it). True when it moved."""
+        if node not in self.graph:
+            return False
+
+        def edit(g: nx.DiGraph) -> bool:
+            g.nodes[node]["cases"] = copy.deepcopy(cases)
+            if renamed is None or not renamed[1] or renamed[0] == renamed[1]:
+                return False
+            old, new = renamed
+            targets = {b: t for _, t, d in g.out_edges(node, data=True) for b in edge_branches(d)}
+            if old not in targets or new in targets:
+                return False
+            remove_branch(g, node, old)
+            add_branch(g, node, targets[old], new)
+            return True
+        return bool(self.change("Change cases", edit, coalesce=f"{node}:cases", touched=[node]))
+
     def rename_step(self, old: str, new: str) -> str | None:
         """Give a step a new id (it names the step's document in the host's URLs).
 
@@ -535,6 +554,16 @@ class EditorState:
         def edit(g: nx.DiGraph) -> None:
             g.graph["start"] = node if node in g else None
         self.change("Change start step", edit)
+
+    def set_timezone(self, zone: str | None) -> None:
+        """The flow's time zone: what its business-hours steps without their own decide in (None: the
+        machine's)."""
+        def edit(g: nx.DiGraph) -> None:
+            if zone:
+                g.graph["timezone"] = zone
+            else:
+                g.graph.pop("timezone", None)
+        self.change("Change time zone", edit)
 
     def rename(self, name: str) -> None:
         name = name.strip()

@@ -51,15 +51,18 @@ class HoursSwitch:
         with ui.row().classes("w-full items-center gap-3").mark(self.mark):
             ui.icon("schedule", size="20px").classes("text-slate-500")
             ui.label(f"Business hours “{self.node}”").classes("text-sm font-medium text-slate-700")
+            # a button group: the choice in force is filled, the others outlined
             self.toggle = ui.toggle(CHOICES, value=current.state if current else SCHEDULE,
                                     on_change=lambda _: self.apply()) \
-                .props("dense no-caps unelevated toggle-color=primary").mark(f"{self.mark}-state")
-            self.until = ui.input("until (leave empty: until switched back)",
+                .props("dense no-caps unelevated color=white text-color=grey-9 toggle-color=primary "
+                       "toggle-text-color=white padding='4px 14px'") \
+                .classes("border border-slate-300 rounded-md overflow-hidden divide-x divide-slate-300") \
+                .mark(f"{self.mark}-state")
+            self.until = ui.input(f"until, {self.zone} time (empty: until switched back)",
                                   value=self._shown(current.until) if current and current.until else "",
                                   on_change=lambda _: self.toggle.value != SCHEDULE and self.apply()) \
                 .props(f"dense type=datetime-local stack-label clearable") \
                 .classes("w-72").mark(f"{self.mark}-until")
-            ui.label(f"({self.zone})").classes("text-xs text-slate-500")
         self.status = ui.label("").classes("text-xs text-slate-600 ml-8").mark(f"{self.mark}-now")
         self.show()
 
@@ -81,4 +84,5 @@ class HoursSwitch:
 
     def show(self) -> None:
         decided, reason = services.hours_now(self.ctx, self.flow_id, self.node, self.data, self.flow_zone)
-        self.status.text = f"Calls now: {decided} — {reason}. Takes effect on the next call."
+        self.status.text = f"Calls now: {reason}. A switch takes effect on the next call."  # the reason
+        # starts with the path taken: "closed: outside opening hours (…)"

@@ -16,6 +16,7 @@ from nicegui import events, ui
 from compiler.catalogue import CALL_DETAIL_LABELS, DTMF_KEYS, NUMBER_LABELS, SAY, STEPS, Attr, Step, is_jump, step_of
 from compiler.flow import edge_branches
 from compiler.phones import formatted, read_e164
+from compiler.decisions import machine_zone, remembered_names, timezones
 from compiler.templating import number_variable
 from compiler.validate import DIGIT_BRANCH, Problem
 
@@ -102,6 +103,15 @@ class PropertiesPanel:
         ui.select(options, label="Start step (where calls begin)", value=start if start in options else None,
                   on_change=lambda e: state.set_start(e.value)).classes("w-full") \
             .props("data-field=start").mark("field-start")
+        zone = graph.graph.get("timezone") if isinstance(graph.graph.get("timezone"), str) else ""
+        zones = {"": f"This machine's ({machine_zone()})", **{z: z for z in sorted(timezones())}}
+        if zone and zone not in zones:
+            zones[zone] = f"{zone} (not a time zone)"
+        ui.select(zones, value=zone, with_input=True, label="Time zone of business hours (type to search)",
+                  on_change=lambda e: state.set_timezone(e.value or None)).classes("w-full") \
+            .props("dense options-dense data-field=flow-timezone").mark("field-flow-timezone")
+        ui.label("Business-hours steps without a time zone of their own decide in it.") \
+            .classes("text-xs text-gray-500")
         ui.label(f"{graph.number_of_nodes()} steps, {graph.number_of_edges()} connections").classes(
             "text-xs text-gray-500")
         with ui.column().classes("gap-1 mt-4 text-sm text-gray-600"):
@@ -448,8 +458,10 @@ class PropertiesPanel:
         if not attr.call_number:
             self._phone_input(key, current, save, "(516) 206-5340", key, attr.label)
             return
-        variable = number_variable(current)
+        remembered = remembered_names(data for _, data in state.graph.nodes(data=True))
+        variable = number_variable(current, remembered)
         choices = {v: words.capitalize() for v, words in NUMBER_LABELS.items()}
+        choices.update({name: f"The remembered value {name}" for name in remembered})
         if attr.empty_means in NUMBER_LABELS:
             choices[""] = f"{NUMBER_LABELS[attr.empty_means].capitalize()} (when left empty)"
         choices[ANOTHER_NUMBER] = "Another number"

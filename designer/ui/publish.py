@@ -216,8 +216,8 @@ class PublishPanel:
                 bundle.disable()
                 bundle.tooltip("Publish first: a bundle holds a published revision")
         if services.needs_host(self.ctx, self.flow_id):
-            ui.label("This flow decides while calls run (business hours, splits, remembered values): serve its "
-                     "bundle with “flexml-designer host BUNDLE.zip”. A static web server cannot serve it.") \
+            ui.label("This flow needs the host: serve its bundle with “flexml-designer host BUNDLE.zip”, "
+                     "not a static web server.") \
                 .classes("text-xs text-amber-800 bg-amber-50 rounded p-2").mark("needs-host")
         ui.label("Revisions").classes("text-sm font-medium text-slate-800")
         if not revisions:

@@ -263,7 +263,8 @@ class Server:
 
             routed = httpx.post(self.url + TARGETS["router"][0], json=TARGETS["router"][1]).content
             assert routed == compiled.documents["sales"], routed[:200]
-            decided = httpx.post(self.url + TARGETS["decide"][0], json=TARGETS["decide"][1])
+            decided = httpx.post(self.url + TARGETS["decide"][0], json=TARGETS["decide"][1],
+                                 headers={"X-FlexML-Explain": "1"})
             assert b"<Gather" in decided.content and "who" in decided.headers["x-flexml-decisions"], decided.text
             kept = httpx.post(self.url + TARGETS["recorded"][0], json={**TARGETS["recorded"][1], "CallSid": "check"})
             assert kept.content == compiled.documents["vm-thanks"], kept.text
