@@ -71,6 +71,13 @@ def apply_layout(graph: nx.DiGraph, start: str | None = None) -> None:
         graph.nodes[node]["y"] = y
 
 
+def layout_moves(graph: nx.DiGraph, start: str | None = None) -> dict[str, tuple[int, int]]:
+    """The layered positions of the steps that are not there yet (a step with no data, a connection's
+    missing end, gets none): what "Tidy up" changes, and all it changes."""
+    return {node: (x, y) for node, (x, y) in layered_positions(graph, start).items()
+            if graph.nodes[node] and (graph.nodes[node].get("x"), graph.nodes[node].get("y")) != (x, y)}
+
+
 def overlapping(graph: nx.DiGraph) -> bool:
     """True when two steps' boxes (estimated) overlap, or a step has no position: the drawing would hide steps."""
     boxes = []

@@ -122,6 +122,14 @@ class Validation:
                 self._nodes[n] = self._check(graph, n)
         return self._assemble(graph)
 
+    def moved(self, graph: nx.DiGraph, changed: set[str]) -> list[Problem]:
+        """The problems after an edit that changed only the ``changed`` steps' canvas positions (``x``, ``y``):
+        the same as before, as no check reads a position (another graph, or steps added or removed: all)."""
+        if graph is not self._graph or graph._node.keys() != self._nodes.keys() or not changed <= self._nodes.keys() \
+                or graph.graph != self._flow_fields:
+            return self.recheck(graph)
+        return self.problems
+
     def _check(self, graph: nx.DiGraph, node: str) -> list[Problem]:
         return _check_node(graph, node, graph._node[node], self._known.get(node, CALL_VARIABLES), self._before)
 

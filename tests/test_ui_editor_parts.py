@@ -16,7 +16,7 @@ from designer.ui.canvas import (NPM_DISTS, branch_label, canvas_esm, edge_views,
                                 node_view, search_label, snippet)
 from designer.ui.editor_state import EditorState, FlowNotFound, badges_of, new_step
 from designer.ui.history import History
-from compiler.layout import COLUMN_GAP, layered_positions, overlapping
+from compiler.layout import COLUMN_GAP, layered_positions, layout_moves, overlapping
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "compiler" / "examples"
 
@@ -61,6 +61,44 @@ def test_layout_survives_loops_and_empty_flows():
     pos = layered_positions(g)
     assert pos["a"][1] == pos["b"][1] and pos["a"][0] != pos["b"][0]  # a loop's steps share a row
     assert layered_positions(nx.DiGraph()) == {}
+
+
+def test_layout_moves_name_only_the_steps_tidy_up_moves():
+    g = nx.DiGraph()
+    g.add_node("a", type="Say", text="A")
+    g.add_node("b", type="Say", text="B")
+    g.add_edge("a", "b")
+    g.add_edge("b", "gone")  # a connection to a step that is not there: validation reports it, layout skips it
+    moves = layout_moves(g, "a")
+    assert set(moves) == {"a", "b"}
+    for node, (x, y) in moves.items():
+        g.nodes[node].update(x=x, y=y)
+    assert layout_moves(g, "a") == {}  # tidy already
+    assert g.nodes["gone"] == {}
+
+
+def test_tidy_up_moves_the_steps_in_place_and_fits_once(ctx):
+    state = example_state(ctx)
+    for n in state.graph.nodes:  # every step in one spot: Tidy up moves them all
+        state.graph.nodes[n].update(x=0, y=0)
+    state.change("Pile up", lambda g: None)
+    canvas = RecordingCanvas()
+    state.attach(canvas)
+    state.canvas_is_ready(fit=False)
+    problems = list(state.problems)
+    canvas.calls.clear()
+    state.auto_layout()
+    assert [c[0] for c in canvas.calls] == ["move_nodes"]  # no redraw of the steps, no second fit
+    _, positions, fit = canvas.calls[0]
+    assert fit and set(positions) == set(state.graph.nodes)
+    saved = loads(ctx.store.get_flow("main-menu").graph_json)
+    assert {n: (d["x"], d["y"]) for n, d in saved.nodes(data=True)} == layered_positions(saved)
+    assert state.problems == problems
+    canvas.calls.clear()
+    state.undo()  # back to the pile: drawn there again
+    assert all(p == {"x": 0.0, "y": 0.0} for c in canvas.calls if c[0] == "patch" for p in
+               [n["position"] for n in c[1]])
+    assert loads(ctx.store.get_flow("main-menu").graph_json).nodes["menu"]["x"] == 0
 
 
 def test_overlapping_spots_hidden_steps_and_missing_positions():

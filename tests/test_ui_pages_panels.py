@@ -214,3 +214,21 @@ async def test_a_failing_recording_takes_the_error_path(user: User, ctx, editors
     await user.should_see("Sorry, we could not record your message.")
     await user.should_see("Call ended")
     assert "vm-failed" in editors["main-menu"].path
+
+
+async def test_a_publish_panel_off_screen_lists_the_changes_only_once_shown(user: User, ctx):
+    build(ctx)
+    services.create_from_example(ctx, "main-menu")
+    on_screen = [False]
+    panels = []
+
+    @ui.page("/hidden-publish")
+    def page() -> None:
+        panels.append(publish_panel(ctx, EditorState(ctx, "main-menu"), is_shown=lambda: on_screen[0]))
+
+    await user.open("/hidden-publish")
+    await user.should_not_see(marker="published-status")  # a large flow's diff is not worked out on opening
+    on_screen[0] = True
+    panels[0].shown()
+    await user.should_see("Not published yet: the host does not answer for this flow.")
+    await user.should_see(marker="publish")

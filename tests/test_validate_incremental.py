@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from compiler.catalogue import STEPS
 from compiler.examples import example
 from compiler.flow import FlowText, add_branch, dumps, remove_branch
+from compiler.layout import layout_moves
 from compiler.validate import Validation, validate
 from tests.strategies import make_flow, valid_flows
 
@@ -128,3 +129,21 @@ def test_a_record_step_turned_into_a_say_empties_the_recording_downstream() -> N
     kept, full = edited(graph, "rec", lambda g: g.nodes["rec"].update(type="Say", text="Hello"))
     assert kept == full
     assert any(p.node == "hi" and "always empty" in p.message for p in kept)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_flows(min_steps=2, max_steps=12, decisions=True))
+def test_steps_only_moved_keep_the_problems_a_full_check_finds(graph) -> None:
+    checker = Validation(graph)
+    moves = layout_moves(graph)  # what Tidy up changes
+    for node, (x, y) in moves.items():
+        graph.nodes[node]["x"], graph.nodes[node]["y"] = x, y
+    assert checker.moved(graph, set(moves)) == validate(graph)
+
+
+def test_a_step_added_is_checked_even_when_called_a_move() -> None:
+    graph = example("main-menu")
+    checker = Validation(graph)
+    graph.add_node("lost", type="Say", text="Nobody reaches me.", x=0, y=0)
+    assert checker.moved(graph, {"lost"}) == validate(graph)
+    assert any(p.node == "lost" for p in checker.problems)

@@ -97,7 +97,9 @@ class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js", esm=canvas
         ``readonly``: steps cannot be moved, connected, deleted or dropped (a revision shown as it was)."""
         super().__init__()
         self._props["flow-key"] = flow_key
-        self._props["initial"] = initial
+        # as JSON text: NiceGUI would copy a dict into observable dicts and lists, step by step (a large
+        # flow's page took most of its build time so), and the browser parses one string faster
+        self._props["initial"] = None if initial is None else json.dumps(initial, separators=(",", ":"))
         self._props["readonly"] = readonly
         self.classes("w-full h-full")
 
@@ -127,6 +129,10 @@ class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js", esm=canvas
 
     def select_nodes(self, node_ids: list[str]) -> None:
         self.run_method("selectNodes", node_ids)
+
+    def move_nodes(self, positions: dict[str, dict], fit: bool = False) -> None:
+        """Move steps to {id: {x, y}} in place (nothing else about them changed), then fit if asked."""
+        self.run_method("moveNodes", positions, fit)
 
     def fit_view(self) -> None:
         """The whole flow if it is readable so; else the selection or the start step, readable."""
@@ -197,7 +203,7 @@ def node_view(graph: nx.DiGraph, node: str) -> dict:
     return {
         "id": node,
         "type": "step",
-        "position": {"x": _number(data.get("x")), "y": _number(data.get("y"))},
+        "position": position_of(data),
         # an estimate until the browser measures it: lets the canvas skip drawing steps out of view
         "dimensions": {"width": NODE_WIDTH, "height": NODE_BASE_HEIGHT + OUTPUT_HEIGHT * len(outputs)},
         "data": {
@@ -210,6 +216,11 @@ def node_view(graph: nx.DiGraph, node: str) -> dict:
             "jump": is_jump(data),  # a hidden output for the dashed "goes to" line
         },
     }
+
+
+def position_of(data: dict) -> dict:
+    """Where the canvas draws a step: its x and y (0 for what is not a number)."""
+    return {"x": _number(data.get("x")), "y": _number(data.get("y"))}
 
 
 def edge_id(source: str, branch: str) -> str:

@@ -252,9 +252,8 @@ class Editor:
                     self.preview_message = ui.label("").classes("text-sm")
                     self.preview_cases = ui.column().classes("w-full gap-0")
                 with ui.tab_panel("publish").classes("overflow-y-auto"):
-                    self.publish = self._mount(publish_panel)
-                    if self.publish is not None:
-                        self.publish.is_shown = lambda: self.tabs.value == "publish" and self.side.visible
+                    self.publish = self._mount(lambda ctx, state: publish_panel(
+                        ctx, state, is_shown=lambda: self.tabs.value == "publish" and self.side.visible))
                 with ui.tab_panel("testcall").classes("overflow-y-auto"):
                     self._mount(test_call_panel)
         self.side.set_visibility(app.storage.user.get(SIDE_OPEN_KEY, True) is not False)

@@ -21,14 +21,14 @@ from compiler import compile_flow
 from compiler.catalogue import STEPS, branches_of, is_jump
 from compiler.compile import CompileError
 from compiler.flow import FlowError, FlowText, add_branch, edge_branches, loads, remove_branch
-from compiler.layout import apply_layout, overlapping
+from compiler.layout import apply_layout, layout_moves, overlapping
 from compiler.validate import DIGIT_BRANCH, NODE_ID, Problem, Validation
 
 from designer import services
 from designer.context import AppContext
 from designer.errors import DesignerError
 from designer.services import StaleFlow, StoreError
-from designer.ui.canvas import graph_view
+from designer.ui.canvas import graph_view, position_of
 from designer.ui.history import History
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class CanvasView(Protocol):
     def set_path(self, node_ids: list[str]) -> None: ...
     def select_nodes(self, node_ids: list[str]) -> None: ...
     def fit_view(self) -> None: ...
+    def move_nodes(self, positions: dict[str, dict], fit: bool = False) -> None: ...
 
 
 def new_step(type_: str) -> dict:
@@ -79,11 +80,14 @@ class Checker:
     def __init__(self) -> None:
         self._validation: Validation | None = None
 
-    def check(self, graph: nx.DiGraph, changed: set[str] | None = None) -> list[Problem]:
+    def check(self, graph: nx.DiGraph, changed: set[str] | None = None, moved_only: bool = False) -> list[Problem]:
+        """``moved_only``: the ``changed`` steps were only moved on the canvas."""
         try:
             if self._validation is None:
                 self._validation = Validation(graph)
                 return self._validation.problems
+            if moved_only and changed is not None:
+                return self._validation.moved(graph, changed)
             return self._validation.update(graph, changed)
         except Exception as exc:  # noqa: BLE001 - RecursionError from unforeseen input, or a bug
             log.exception("validating a flow failed")
@@ -232,14 +236,27 @@ class EditorState:
         if self.canvas is not None and self.canvas_ready and (changed or gone or changed_edges or gone_edges):
             self.canvas.patch(changed, gone, changed_edges, gone_edges)
 
+    def _push_positions(self, moved: set[str], fit: bool = False) -> None:
+        """Send the canvas the new positions of the ``moved`` steps (only positions changed), then fit if asked."""
+        positions = {}
+        for node in moved:
+            view = self._pushed_nodes.get(node)
+            where = position_of(self.graph.nodes[node])
+            if view is not None and view["position"] != where:
+                view["position"] = where
+                positions[node] = where
+        if self.canvas is not None and self.canvas_ready and (positions or fit):
+            self.canvas.move_nodes(positions, fit)
+
     # --- the one way to change the flow ---------------------------------------------------
 
     def change(self, label: str, edit: Callable[[nx.DiGraph], Any], coalesce: str | None = None,
-               reason: str = "edit", touched: Iterable[str] | None = None) -> Any:
+               reason: str = "edit", touched: Iterable[str] | None = None, moved_only: bool = False) -> Any:
         """Apply ``edit`` to the graph as one undoable step, then redraw, save and validate.
 
         ``touched`` names the only steps whose drawing (or outgoing connections) the edit can
-        change; None redraws by comparing everything.
+        change; None redraws by comparing everything. ``moved_only``: the edit changed nothing but the
+        ``touched`` steps' positions (no check again; the canvas is sent only the positions).
         """
         before = self._text
         touched = None if touched is None else set(touched)
@@ -257,17 +274,20 @@ class EditorState:
                 self._save()
             return result
         self.history.record(label, before, coalesce)
-        self._committed(after, reason, touched=touched)
+        self._committed(after, reason, touched=touched, moved_only=moved_only and touched is not None)
         return result
 
-    def _committed(self, text: str, reason: str, full: bool = False, touched: set[str] | None = None) -> None:
+    def _committed(self, text: str, reason: str, full: bool = False, touched: set[str] | None = None,
+                   moved_only: bool = False) -> None:
         self._text = text
         gone = [n for n in self.selection if n not in self.graph]
         if gone:
             self.selection = [n for n in self.selection if n in self.graph]
-        self.problems = self._checker.check(self.graph, touched)
+        self.problems = self._checker.check(self.graph, touched, moved_only)
         if full:
             self._push_all()
+        elif moved_only and touched is not None:
+            self._push_positions(touched, fit=reason == "layout")
         else:
             self._push_diff(touched)
             self._push_badges()
@@ -433,7 +453,7 @@ class EditorState:
             for p in moved:
                 g.nodes[p["id"]]["x"] = round(p["x"])
                 g.nodes[p["id"]]["y"] = round(p["y"])
-        self.change("Move", edit, touched=[p["id"] for p in moved])
+        self.change("Move", edit, touched=[p["id"] for p in moved], moved_only=True)
 
     def delete(self, nodes: Iterable[str] = (), edges: Iterable[tuple[str, str]] = ()) -> None:
         nodes = [n for n in nodes if n in self.graph]
@@ -575,8 +595,14 @@ class EditorState:
         self.change("Rename flow", edit, coalesce="flow:name")
 
     def auto_layout(self) -> None:
-        self.change("Auto-layout", apply_layout, reason="layout")
-        if self.canvas is not None and self.canvas_ready:
+        """Tidy up: the layered layout; the canvas moves the steps in place and fits once."""
+        moves = layout_moves(self.graph)
+
+        def edit(g: nx.DiGraph) -> None:
+            for node, (x, y) in moves.items():
+                g.nodes[node]["x"], g.nodes[node]["y"] = x, y
+        self.change("Auto-layout", edit, reason="layout", touched=moves, moved_only=True)
+        if not moves and self.canvas is not None and self.canvas_ready:
             self.canvas.fit_view()
 
     # --- copy and paste --------------------------------------------------------------------------

@@ -90,6 +90,10 @@ class PropertiesPanel:
 
     # --- nothing selected: the flow itself --------------------------------------------------
 
+    def _start_options(self, nodes: Any) -> dict[str, str]:
+        graph = self.state.graph
+        return {n: f"{n} — {_step_label(graph.nodes[n])}" for n in nodes if n in graph and graph.nodes[n]}
+
     def _flow_form(self) -> None:
         state = self.state
         graph = state.graph
@@ -98,11 +102,13 @@ class PropertiesPanel:
                  on_change=lambda e: state.rename(e.value or "")).classes("w-full") \
             .props("data-field=name").mark("field-name")
         ui.label(f"Id: {state.flow_id} (used in the host's URLs)").classes("text-xs text-gray-500")
-        options = {n: f"{n} — {_step_label(graph.nodes[n])}" for n in graph.nodes if graph.nodes[n]}
         start = graph.graph.get("start")
-        ui.select(options, label="Start step (where calls begin)", value=start if start in options else None,
-                  on_change=lambda e: state.set_start(e.value)).classes("w-full") \
+        # only the start step until the list is opened: a large flow's page stays small (like the search box)
+        start = start if isinstance(start, str) and start in graph and graph.nodes[start] else None
+        select = ui.select(self._start_options([start] if start else []), label="Start step (where calls begin)",
+                           value=start, on_change=lambda e: state.set_start(e.value)).classes("w-full") \
             .props("data-field=start").mark("field-start")
+        select.on("focus", lambda: select.set_options(self._start_options(graph.nodes), value=select.value))
         zone = graph.graph.get("timezone") if isinstance(graph.graph.get("timezone"), str) else ""
         zones = {"": f"This machine's ({machine_zone()})", **{z: z for z in sorted(timezones())}}
         if zone and zone not in zones:

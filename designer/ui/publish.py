@@ -42,8 +42,11 @@ def current_errors(ctx: AppContext, editor: Any) -> list[Problem]:
     return only_errors(list(found))
 
 
-def publish_panel(ctx: AppContext, editor: Any) -> "PublishPanel":
+def publish_panel(ctx: AppContext, editor: Any, is_shown: Callable[[], bool] | None = None) -> "PublishPanel":
+    """The panel; ``is_shown`` says whether it is on screen (it starts stale when not: see ``shown``)."""
     panel = PublishPanel(ctx, editor)
+    if is_shown is not None:
+        panel.is_shown = is_shown
     panel.build()
     return panel
 
@@ -60,6 +63,7 @@ class PublishPanel:
         self._stale = False
 
     def build(self) -> None:
+        self._stale = not self.is_shown()  # off screen: the draft's diff waits until the panel is shown
         with ui.column().classes("w-full gap-4").mark("publish-panel"):
             self.status_area()
             self.urls_area()

@@ -203,3 +203,19 @@ def test_keyboard_delete_undo_copy_paste_and_a_new_menu_option(serve, page, tmp_
         return g.nodes["hello"]["y"] < g.nodes["menu"]["y"] < g.nodes["goodbye"]["y"]
     eventually(laid_out)
     screenshot(page, "editor-07-keyboard-and-layout")
+
+
+def test_the_start_step_list_fills_when_opened_and_a_pick_is_saved(serve, page, tmp_path):  # noqa: F811
+    server = serve()
+    store = blank_flow(server.db, nodes=[
+        {"id": "hello", "type": "Say", "text": "Hello.", "x": 40, "y": 40},
+        {"id": "night", "type": "Say", "text": "We are closed.", "x": 320, "y": 40},
+    ], start="hello")
+    open_editor(page, f"{server.url}/flows/demo")
+    start = page.locator("[data-field=start]")
+    expect(start).to_contain_text("hello — Speak text")  # the page carries only the start step, not every step
+    start.click()
+    page.get_by_role("option", name="night — Speak text").click()
+    eventually(lambda: stored(store).graph["start"] == "night")
+    expect(start).to_contain_text("night — Speak text")
+    screenshot(page, "editor-start-step-picked")
