@@ -27,11 +27,11 @@ from designer.store import open_store
 # name: (the index's columns on SQLite, on PostgreSQL); None: no traffic index at all
 CANDIDATES = {
     "none": None,
-    "(flow_id, rev, at)": ("(flow_id, rev, at)", "(flow_id, rev, at)"),
+    "(flow_id, rev, at): schema 6": ("(flow_id, rev, at)", "(flow_id, rev, at)"),
     "(flow_id, rev, at, kind, call_sid)": ("(flow_id, rev, at, kind, call_sid)",
                                            "(flow_id, rev, at, kind, call_sid) INCLUDE (id)"),
-    "7 columns (schema 6 as built)": ("(flow_id, rev, at, kind, call_sid, target, digits)",
-                                      "(flow_id, rev, at, kind, call_sid, target, digits) INCLUDE (id)"),
+    "7 columns (schema 6 as first built)": ("(flow_id, rev, at, kind, call_sid, target, digits)",
+                                            "(flow_id, rev, at, kind, call_sid, target, digits) INCLUDE (id)"),
 }
 
 
