@@ -6,8 +6,13 @@ The store is filled with realistic calls: three flows with three revisions each 
 callers (menus, wrong keys, silence, transfers answered and not, texts, voicemail) call every revision through
 the designer's own host, and the events the host recorded are copied with fresh call ids over 90 days until
 the table holds ``--events`` rows. Prints the time to answer one call's timeline and the traffic of one
-revision over 30 days (the first answer, and the best of five), each against a plain ``SELECT count(*) FROM
-events`` measured in the same run on the same database. Target: each under 300 ms.
+revision over 30 days (the first answer, and the best of five; then the first answers again on the store opened
+afresh: a new connection, or a new pool), each against a plain ``SELECT count(*) FROM events`` measured in the
+same run on the same database. Target: each under 300 ms.
+
+``--candidates`` compares the traffic index candidates instead (tests/bench/index_candidates.py): what each
+costs the event writer per event and what the timeline and traffic answers take with it, on SQLite and
+PostgreSQL in one run.
 """
 
 from __future__ import annotations
@@ -192,9 +197,13 @@ def run(args) -> None:
               f"best {tr:7.1f} ms ({tr / base:.2f}× baseline)")
         if args.explain:
             _explain(store, args.postgres)
-        verdict = "under" if max(tl_first, tr_first) < 300 else "OVER"
-        print(f"target: each under 300 ms — {verdict}")
         store.close()
+        import index_candidates  # the first answers again, each on a store opened afresh (a new connection or pool)
+
+        (tl_cold, _), (tr_cold, _), _ = index_candidates.answers(args.postgres or store.path, sid, timed)
+        print(f"after reopening the store: timeline first {tl_cold:7.1f} ms, traffic first {tr_cold:7.1f} ms")
+        verdict = "under" if max(tl_first, tr_first, tl_cold, tr_cold) < 300 else "OVER"
+        print(f"target: each under 300 ms — {verdict}")
 
 
 def _explain(store, url: str | None) -> None:
