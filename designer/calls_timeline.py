@@ -89,15 +89,15 @@ def answers(steps_of: dict[str, list[str]], events: list[tuple],
 
 def ended_at(facts: RevisionFacts, steps: list[str]) -> int:
     """Where, in the steps of a call's last answer, the call ended: the first menu when what follows it would
-    have sent the caller on (the answer ends in a Redirect, yet no request came: the caller hung up while the
-    menu waited), else the last step. Returns an index into ``steps`` (-1 when there are none)."""
+    have sent the caller on (the answer ends in a Redirect, or a Record or Dial with an action, yet no request
+    came: the caller hung up while the menu waited), else the last step. Returns an index into ``steps`` (-1 when there are none)."""
     if not steps:
         return -1
     return next((i for i, s in enumerate(steps[:-1]) if s in facts.routers), len(steps) - 1)
 
 
 def last_answer_goes_on(facts: RevisionFacts, answer: Answer, events: list[tuple]) -> bool:
-    """Whether the last document played in ``answer`` ends by sending the caller on (a Redirect)."""
+    """Whether the last document played in ``answer`` ends by sending the caller on (``RevisionFacts.goes_on``)."""
     doc = _last_document(facts, answer, events)
     return doc is not None and doc in facts.goes_on
 

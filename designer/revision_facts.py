@@ -35,7 +35,8 @@ class RevisionFacts:
     routers: dict[str, Router]  # menu step → how its router answers
     decision_types: dict[str, str]  # decision step → its step type (Hours, Split, Set, Dial)
     branches: dict[str, dict[str, str | None]]  # decision step → branch → the document that plays it
-    goes_on: frozenset[str]  # documents whose last verb sends the caller on (a Redirect, a Record's action)
+    # documents whose last verb sends the caller on (a Redirect, or a Record or Dial with an action): not left there
+    goes_on: frozenset[str]
     created_at: float = 0.0
     note: str = ""
 
@@ -84,7 +85,7 @@ def _read(store: Store, flow_id: str, rev: str) -> RevisionFacts | None:
         documents = manifest.get("documents") or {}
         steps_of = {str(name): [str(s) for s in info.get("steps", [])] for name, info in documents.items()}
         goes_on = frozenset(name for name, info in documents.items()
-                            if _ends_in_redirect(entries.get(str(info.get("path", "")), b"")))
+                            if _sends_on(entries.get(str(info.get("path", "")), b"")))
         routers = {str(k): Router.from_json(v) for k, v in (manifest.get("routers") or {}).items()}
         decisions = manifest.get("decisions") or {}
         types = {str(k): str(v.get("type", "")) for k, v in decisions.items()}
@@ -96,12 +97,16 @@ def _read(store: Store, flow_id: str, rev: str) -> RevisionFacts | None:
                          revision.note)
 
 
-def _ends_in_redirect(document: bytes) -> bool:
+def _sends_on(document: bytes) -> bool:
+    """Whether the document's last verb makes the carrier request another URL whatever the caller does: a
+    Redirect, or a verb with an action requested once it is over (Record, Dial). A Gather's action is only
+    requested with keys: without them the call goes on past it, to the end of the document."""
     try:
         root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
         return False
     verbs = [el for el in root if isinstance(el.tag, str)]
     spec = STEPS.get(verbs[-1].tag) if verbs else None
-    # a Redirect, or a step whose action the carrier requests when it is done (a Record's recording)
-    return spec is not None and (spec.redirects or (not spec.is_menu and bool(verbs[-1].get("action"))))
+    if spec is None:
+        return False
+    return spec.redirects or (bool(verbs[-1].get("action")) and not spec.digit_branches)

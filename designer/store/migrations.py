@@ -28,11 +28,12 @@ PURPOSE = {
     6: "an index of call events by flow, revision and time (traffic on the canvas)",
 }
 
-# the traffic overlay counts one revision's events of a period (designer/traffic.py, base.traffic_queries): the
-# columns it groups by are in the index, so most events are counted without reading their rows
-_TRAFFIC_INDEX = ("CREATE INDEX IF NOT EXISTS events_traffic ON events "
-                  "(flow_id, rev, at, kind, call_sid, target, digits)")  # SQLite's rows carry their id
-_TRAFFIC_INDEX_PG = _TRAFFIC_INDEX + " INCLUDE (id)"  # each call's last request found from the index alone
+# the traffic overlay counts one revision's events of a period (designer/traffic.py, base.traffic_queries). The
+# index finds them; their rows are read from the table, where the event writer put them in time order, so a
+# period's rows sit together. Wider indexes that answer more from the index alone were dearer on both counts:
+# each column costs every event written, and the wider index is slower to read (tests/bench/bench_traffic.py
+# --candidates; docs/benchmarks.md)
+_TRAFFIC_INDEX = "CREATE INDEX IF NOT EXISTS events_traffic ON events (flow_id, rev, at)"
 
 SQLITE: dict[int, list[str]] = {
     1: [
@@ -213,7 +214,7 @@ POSTGRES: dict[int, list[str]] = {
         "CREATE INDEX voicemails_flow ON voicemails (flow_id, at)",
         "CREATE INDEX voicemails_new ON voicemails (heard_at)",
     ],
-    6: [_TRAFFIC_INDEX_PG],
+    6: [_TRAFFIC_INDEX],
 }
 
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
