@@ -70,23 +70,18 @@ def make_plan(graph: nx.DiGraph) -> Plan:
     for node, nbrs in succ.items():
         data = node_data[node]
         type_ = data.get("type")
-        if type_ in _DECIDES or type_ in _OUTCOMES:
+        # a decision the host takes, or a Record whose recorded route answers with what follows: the step ends
+        # its document and each branch starts one
+        records = type_ in _RECORDS and records_for_host(data)
+        if records or type_ in _DECIDES or type_ in _OUTCOMES:
             table = {b: t for t, d in nbrs.items() for b in edge_branches(d)} if nbrs else _NO_BRANCHES
-            if ends_at_decision(data, table):
+            if records or ends_at_decision(data, table):
                 branches[node] = table
                 cont[node] = None
                 roots.update(table.values())
                 if len(pred[node]) >= 2:
                     roots.add(node)
                 continue
-        if type_ in _RECORDS and records_for_host(data):  # the recorded route answers with what follows
-            table = {b: t for t, d in nbrs.items() for b in edge_branches(d)} if nbrs else _NO_BRANCHES
-            branches[node] = table
-            cont[node] = None
-            roots.update(table.values())
-            if len(pred[node]) >= 2:
-                roots.add(node)
-            continue
         if len(nbrs) == 1 and type_ not in _MENUS:
             ((target, edata),) = nbrs.items()
             if not edata.get("also") and edata.get("branch") in (None, "", "next"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from designer.cli import UserError
+from designer.commands.publish import add_store_option
 
 HELP = ("The operator's switch of a flow's business-hours step: closed now, open now (until a time or until "
         "cleared), back to the schedule, or what calls get now. Every host serving the store follows within "
@@ -13,8 +14,7 @@ def add_arguments(p) -> None:
     p.add_argument("flow", metavar="FLOW", help="the flow's id, as on the Flows page")
     p.add_argument("step", metavar="STEP", nargs="?", default=None,
                    help="the business-hours step's id (needed only when the flow has more than one)")
-    p.add_argument("--db", default=None, metavar="URL",
-                   help="the store: postgresql://user:pass@host:5432/name or a SQLite path (default $FLEXML_DB)")
+    add_store_option(p)
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--closed", dest="switch", action="store_const", const="closed",
                       help="calls take the 'closed' path from now on")

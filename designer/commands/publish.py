@@ -14,13 +14,18 @@ MAX_FILE_BYTES = 32 << 20
 
 def add_arguments(p) -> None:
     p.add_argument("source", metavar="FLOW.json|BUNDLE.zip", help="a flow file or an exported bundle")
-    p.add_argument("--db", default=None, metavar="URL",
-                   help="the store: postgresql://user:pass@host:5432/name or a SQLite path (default $FLEXML_DB)")
+    add_store_option(p)
     p.add_argument("--did", action="append", default=[], metavar="NUMBER",
                    help="a phone number (E.164, e.g. +15162065337) to ring this flow (may repeat)")
     p.add_argument("--note", default="", metavar="TEXT", help="kept with the revision (e.g. the commit id)")
     p.add_argument("--id", default=None, metavar="FLOW_ID",
                    help="publish as this flow id (default: the id in the file, else the file's name)")
+
+
+def add_store_option(p) -> None:
+    """``--db URL``: the store a command of the CI/CD kind (publish, unbind, rollback, hours) works on."""
+    p.add_argument("--db", default=None, metavar="URL",
+                   help="the store: postgresql://user:pass@host:5432/name or a SQLite path (default $FLEXML_DB)")
 
 
 def store_from(db: str | None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from designer.cli import UserError
+from designer.commands.publish import add_store_option
 
 HELP = ("List a flow's revisions in a store, or make an earlier one the revision new calls get (a rollback "
         "without the designer); every host serving it follows. The draft is left as it is.")
@@ -14,8 +15,7 @@ def add_arguments(p) -> None:
     p.add_argument("flow", metavar="FLOW_ID", help="the flow's id, e.g. main-menu")
     p.add_argument("rev", metavar="REV", nargs="?", default=None,
                    help="the revision to serve to new calls (leave out to list the revisions)")
-    p.add_argument("--db", default=None, metavar="URL",
-                   help="the store: postgresql://user:pass@host:5432/name or a SQLite path (default $FLEXML_DB)")
+    add_store_option(p)
 
 
 def _revision_number(text: str) -> int:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from designer.cli import UserError
+from designer.commands.publish import add_store_option
 
 HELP = "Stop ringing a flow for a phone number in a store; every host serving it follows."
 
 
 def add_arguments(p) -> None:
     p.add_argument("number", metavar="NUMBER", help="the bound number, e.g. +15162065337")
-    p.add_argument("--db", default=None, metavar="URL",
-                   help="the store: postgresql://user:pass@host:5432/name or a SQLite path (default $FLEXML_DB)")
+    add_store_option(p)
 
 
 def run(args) -> int:
