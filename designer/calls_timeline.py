@@ -87,6 +87,11 @@ def answers(steps_of: dict[str, list[str]], events: list[tuple],
     return out
 
 
+def event_rows(events: list[CallEvent]) -> list[tuple]:
+    """A call's events as ``answers`` reads them: (kind, target, the answer document or a decision's branch)."""
+    return [(e.kind, e.target, e.params.get("branch" if e.kind == "decision" else "answer")) for e in events]
+
+
 def ended_at(facts: RevisionFacts, steps: list[str]) -> int:
     """Where, in the steps of a call's last answer, the call ended: the first menu when what follows it would
     have sent the caller on (the answer ends in a Redirect, or a Record or Dial with an action, yet no request
@@ -196,7 +201,7 @@ def _entries(facts: RevisionFacts | None, events: list[CallEvent], values: dict[
     used: set[int] = set()
     played: list[Answer] = []
     if facts is not None:
-        rows = [(e.kind, e.target, e.params.get("branch" if e.kind == "decision" else "answer")) for e in events]
+        rows = event_rows(events)
         played = answers(facts.steps_of, rows, facts.branches)
         if played and over and last_answer_goes_on(facts, played[-1], rows):
             last = played[-1].steps

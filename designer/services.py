@@ -24,7 +24,7 @@ import networkx as nx
 from compiler import (BundleError, CompiledFlow, CompileError, FlowError, GrammarError, Problem, compile_flow,
                       only_errors, validate, write_zip)
 from compiler import flow as flowfile
-from compiler.bundle import flow_from_zip, open_zip, read_manifest
+from compiler.bundle import flow_from_zip
 from compiler.catalogue import step_of
 from compiler.decisions import Override, hours_state
 from compiler.diff import call_changes, describe_changes
@@ -33,7 +33,7 @@ from compiler.importer import ImportRefused, import_document
 from compiler.phones import DEFAULT_REGION, read_e164, region_choices
 from compiler.validate import FLOW_ID, RESERVED_FLOW_IDS
 
-from designer.calls_timeline import CallTimeline, answers, call_timeline as _call_timeline
+from designer.calls_timeline import CallTimeline, answers, call_timeline as _call_timeline, event_rows
 from designer.context import AppContext
 from designer.revision_facts import revision_facts
 from designer.traffic import Traffic, traffic as _traffic
@@ -510,42 +510,22 @@ def format_number(digits: str) -> str:
 
 # --- calls -----------------------------------------------------------------------------
 
-def _manifest(ctx: AppContext, flow_id: str, rev: str, cache: dict | None = None) -> dict | None:
-    """The manifest of a stored revision (revisions are immutable, so ``cache`` may keep it)."""
-    if cache is not None and (flow_id, rev) in cache:
-        return cache[(flow_id, rev)]
-    manifest = None
-    revision = ctx.store.get_revision(flow_id, int(rev)) if rev.isdigit() else None
-    if revision is not None:
-        try:
-            manifest = read_manifest(open_zip(revision.bundle, f"{flow_id} r{rev}")["manifest.json"])
-        except (BundleError, KeyError):
-            manifest = None
-    if cache is not None:
-        cache[(flow_id, rev)] = manifest
-    return manifest
-
-
 def path_from_documents(steps_of: dict[str, list[str]], events: list[tuple],
                         decisions: dict[str, dict[str, str | None]] | None = None) -> list[str]:
     """The steps a call played, from its events in order (``designer.calls_timeline.answers``)."""
     return [step for answer in answers(steps_of, events, decisions) for step in answer.steps]
 
 
-def call_path(ctx: AppContext, call_sid: str, cache: dict | None = None) -> list[str]:
+def call_path(ctx: AppContext, call_sid: str) -> list[str]:
     """The step ids a stored call went through, in order (repeats kept)."""
     events = ctx.store.call_events(call_sid)
     if not events:
         return []
     first = next((e for e in events if e.kind in ("document", "router")), events[0])
-    manifest = _manifest(ctx, first.flow_id, first.rev, cache)
-    if manifest is None:
+    facts = revision_facts(ctx.store, first.flow_id, first.rev)  # read once per revision, kept
+    if facts is None:
         return []
-    steps_of = {name: list(info.get("steps", [])) for name, info in manifest.get("documents", {}).items()}
-    decisions = {node: dict(d.get("branches") or {}) for node, d in (manifest.get("decisions") or {}).items()}
-    return path_from_documents(steps_of, [(e.kind, e.target, e.params.get("branch" if e.kind == "decision"
-                                                                          else "answer")) for e in events],
-                               decisions)
+    return path_from_documents(facts.steps_of, event_rows(events), facts.branches)
 
 
 def flush_call_events(ctx: AppContext, timeout: float = 0.5) -> None:
@@ -560,9 +540,8 @@ def recent_calls(ctx: AppContext, limit: int = 50, flow_id: str | None = None) -
 
 
 def _with_paths(ctx: AppContext, calls: list[dict]) -> list[dict]:
-    manifests: dict = {}
     for call in calls:
-        call["path"] = call_path(ctx, call["call_sid"], manifests)
+        call["path"] = call_path(ctx, call["call_sid"])
     return calls
 
 
