@@ -35,6 +35,31 @@ PURPOSE = {
 # --candidates; docs/benchmarks.md)
 _TRAFFIC_INDEX = "CREATE INDEX IF NOT EXISTS events_traffic ON events (flow_id, rev, at)"
 
+# one row per recording a Record step's action reported (filled by record_rows from "recording" events); a
+# carrier retrying the same request does not add a second row. One text for both backends, as calls.py does
+_VOICEMAILS = """CREATE TABLE IF NOT EXISTS voicemails (
+    id {id},
+    call_sid TEXT NOT NULL,
+    flow_id TEXT NOT NULL,
+    rev TEXT NOT NULL,
+    node TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    called TEXT NOT NULL,
+    at REAL NOT NULL,
+    duration INTEGER,
+    url TEXT NOT NULL,
+    file_sid TEXT NOT NULL,
+    heard_at REAL
+)"""
+_VOICEMAIL_INDEXES = [
+    "CREATE UNIQUE INDEX IF NOT EXISTS voicemails_once ON voicemails (call_sid, node, url)",
+    "CREATE INDEX IF NOT EXISTS voicemails_flow ON voicemails (flow_id, at)",
+    "CREATE INDEX IF NOT EXISTS voicemails_new ON voicemails (heard_at)",
+]
+VOICEMAILS_SQLITE = [_VOICEMAILS.format(id="INTEGER PRIMARY KEY AUTOINCREMENT"), *_VOICEMAIL_INDEXES]
+VOICEMAILS_POSTGRES = [_VOICEMAILS.format(id="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+                       .replace("REAL", "DOUBLE PRECISION"), *_VOICEMAIL_INDEXES]
+
 SQLITE: dict[int, list[str]] = {
     1: [
         """CREATE TABLE IF NOT EXISTS flows (
@@ -112,27 +137,7 @@ SQLITE: dict[int, list[str]] = {
 )""",
     ],
     4: [calls.SQLITE_TABLE, *calls.INDEXES, calls.SQLITE_BACKFILL],
-    5: [
-        # one row per recording a Record step's action reported (filled by record_rows from "recording"
-        # events); a carrier retrying the same request does not add a second row
-        """CREATE TABLE IF NOT EXISTS voicemails (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    call_sid TEXT NOT NULL,
-    flow_id TEXT NOT NULL,
-    rev TEXT NOT NULL,
-    node TEXT NOT NULL,
-    caller TEXT NOT NULL,
-    called TEXT NOT NULL,
-    at REAL NOT NULL,
-    duration INTEGER,
-    url TEXT NOT NULL,
-    file_sid TEXT NOT NULL,
-    heard_at REAL
-)""",
-        "CREATE UNIQUE INDEX IF NOT EXISTS voicemails_once ON voicemails (call_sid, node, url)",
-        "CREATE INDEX IF NOT EXISTS voicemails_flow ON voicemails (flow_id, at)",
-        "CREATE INDEX IF NOT EXISTS voicemails_new ON voicemails (heard_at)",
-    ],
+    5: VOICEMAILS_SQLITE,
     6: [_TRAFFIC_INDEX],
 }
 
@@ -195,25 +200,7 @@ POSTGRES: dict[int, list[str]] = {
 )""",
     ],
     4: [calls.POSTGRES_TABLE, *calls.INDEXES, calls.POSTGRES_BACKFILL],
-    5: [
-        """CREATE TABLE voicemails (
-    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    call_sid TEXT NOT NULL,
-    flow_id TEXT NOT NULL,
-    rev TEXT NOT NULL,
-    node TEXT NOT NULL,
-    caller TEXT NOT NULL,
-    called TEXT NOT NULL,
-    at DOUBLE PRECISION NOT NULL,
-    duration INTEGER,
-    url TEXT NOT NULL,
-    file_sid TEXT NOT NULL,
-    heard_at DOUBLE PRECISION
-)""",
-        "CREATE UNIQUE INDEX voicemails_once ON voicemails (call_sid, node, url)",
-        "CREATE INDEX voicemails_flow ON voicemails (flow_id, at)",
-        "CREATE INDEX voicemails_new ON voicemails (heard_at)",
-    ],
+    5: VOICEMAILS_POSTGRES,
     6: [_TRAFFIC_INDEX],
 }
 
