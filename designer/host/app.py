@@ -110,6 +110,8 @@ def _length(n: int) -> bytes:
         if len(_LENGTHS) < 4096:
             _LENGTHS[n] = value
     return value
+
+
 DOC_HEADER = b"x-flexml-document"  # which document a router answered with
 DECISIONS_HEADER = b"x-flexml-decisions"  # decisions taken in the answer, for the simulator's transcript
 # the request header that asks for those two (the simulator sends it; the carrier does not, so its answers
