@@ -66,6 +66,13 @@ def traffic(facts: RevisionFacts, counts: TrafficCounts, since: float, until: fl
     keyed: Counter[str] = Counter()
     edges: Counter[tuple[str, str]] = Counter()
     menus = {m: MenuTraffic() for m in facts.routers}
+
+    def decided(node: str, branch: str, n: int) -> None:  # a decision's output taken; a branch spliced in played
+        edges[(node, branch)] += n
+        doc = facts.branch_document(node, branch) if facts.host_decides(node) else None
+        if doc in facts.steps_of:
+            served[doc] += n
+
     for c in counts.counts:
         if c.kind == "document":
             served[c.target] += c.count
@@ -81,13 +88,12 @@ def traffic(facts: RevisionFacts, counts: TrafficCounts, since: float, until: fl
             keyed[c.target] += c.count  # (the steps after the Record in the answer before were not played)
             if c.answer in facts.steps_of:
                 served[c.answer] += c.count
-        elif c.kind == "decision":
-            edges[(c.target, str(c.answer))] += c.count
-            doc = facts.branch_document(c.target, c.answer) if facts.host_decides(c.target) else None
-            if doc in facts.steps_of:
-                served[doc] += c.count
+        elif c.kind == "decision":  # recorded before decisions travelled with their request
+            decided(c.target, str(c.answer), c.count)
         elif c.kind == "error":
             out.errors += c.count
+        for node, branch in c.decisions:  # the decisions taken in these answers
+            decided(node, branch, c.count)
     ended, hung_at_menu = _endings(facts, counts)
     visits, entered = _visits(facts, served, keyed, hung_at_menu, edges)
     for node, menu in menus.items():  # those who reached the menu and pressed nothing (then went on, or hung up)
@@ -129,10 +135,11 @@ def _endings(facts: RevisionFacts, counts: TrafficCounts) -> tuple[Counter, Coun
             if e.answer == END_OF_CALL or e.answer is None:
                 ended[e.target] += e.count
             continue
-        if e.decision is not None and facts.host_decides(e.decision):
-            doc = facts.branch_document(e.decision, e.branch)
+        spliced = next(((n, b) for n, b in reversed(e.decisions) if facts.host_decides(n)), None)
+        if spliced is not None:  # the answer went on with the branch of the last decision spliced into it
+            doc = facts.branch_document(*spliced)
             if doc is None:
-                ended[e.decision] += e.count  # its branch leads nowhere: the call ended at the decision
+                ended[spliced[0]] += e.count  # its branch leads nowhere: the call ended at the decision
                 continue
         steps = facts.steps_of.get(doc or "", [])
         if not steps:

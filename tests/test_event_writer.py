@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import time
 
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from designer.host.event_writer import ProcessRecorder
 from designer.host.spool import decode
-from designer.store import CallEvent, SQLiteStore
+from designer.store import DECISIONS, REASONS, CallEvent, SQLiteStore, decisions_param, reasons_param
 
 
 def _event(i: int, sid: str | None = None) -> CallEvent:
@@ -67,19 +68,20 @@ def test_each_event_is_in_the_spool_file_when_the_call_returns(tmp_path):
     assert [e.target for e in SQLiteStore(db).call_events("CA-sync")] == ["menu"]
 
 
-def test_an_answers_events_are_spooled_as_one_record_and_stored_in_order(tmp_path):
+def test_an_answers_decisions_are_one_row_with_its_event_and_read_back_in_order(tmp_path):
     db = tmp_path / "events.sqlite"
     recorder = ProcessRecorder(str(db))
-    events = [CallEvent("CA-d", "main-menu", "1", "decision", node, None, 5.0, {"branch": branch})
-              for node, branch in (("hours", "open"), ("who", "local"))] + [_event(5, "CA-d")]
-    recorder.record_all(events)
-    spooled = [decode(path.read_bytes()) for path in Path(recorder.folder).glob("*.spool")]
-    assert [rows for rows, _, _ in spooled] == [[e.row() for e in events]]
-    assert recorder.appended == 3
-    assert recorder.flush(timeout=30) and recorder.written == 3 and recorder.pending == 0
+    event = _event(5, "CA-d")
+    event.params.update({DECISIONS: decisions_param([("hours", "open"), ("who", "local")]),
+                         REASONS: reasons_param(["open: Mon 09:00-17:00", "'+1516…' starts with\n1516"], 512)})
+    recorder(event)
+    assert recorder.flush(timeout=30) and recorder.written == 1 and recorder.pending == 0
     recorder.close()
-    assert [(e.kind, e.target) for e in SQLiteStore(db).call_events("CA-d")] == \
-        [("decision", "hours"), ("decision", "who"), ("router", "menu")]
+    rows = sqlite3.connect(db).execute("SELECT kind FROM events WHERE call_sid = 'CA-d'").fetchall()
+    assert rows == [("router",)]  # one row for the answer, however many decisions it took
+    assert [(e.kind, e.target, e.params.get("branch"), e.params.get("reason")) for e in SQLiteStore(db).call_events("CA-d")] == [
+        ("decision", "hours", "open", "open: Mon 09:00-17:00"), ("decision", "who", "local", "'+1516…' starts with 1516"),
+        ("router", "menu", None, None)]
 
 
 def test_a_child_killed_mid_way_is_replaced_and_no_event_is_lost_or_recorded_twice(tmp_path):

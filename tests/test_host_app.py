@@ -10,6 +10,7 @@ from compiler.examples import example
 from compiler.grammar import problems as grammar_problems
 from designer.host import FlowTable, create_host_app
 from designer.host.app import MAX_BODY, SORRY, SORRY_KEYS
+from designer.store import DECISIONS, REASONS
 from tests.flowwalk import served
 
 TEMPLATED_FLOW = {
@@ -74,11 +75,11 @@ async def test_entry_document_by_post_json_form_and_get(host):
     assert (await host.request("POST", "/flexml/main-menu", data=CALL)).content == entry
     assert (await host.request("GET", "/flexml/main-menu", params=CALL)).content == entry
     assert (await host.request("POST", "/flexml/main-menu")).content == entry
-    # each answer decided the example's business-hours step first (recorded as a decision event)
-    assert [e.kind for e in host.events] == ["decision", "document"] * 4
-    requests = [e for e in host.events if e.kind == "document"]
+    # one event per request; each answer decided the example's business-hours step first (on that event)
+    assert [(e.kind, e.params[DECISIONS]) for e in host.events] == [("document", "hours open")] * 4
+    requests = host.events
     assert requests[0].params["From"] == "15551230001"
-    assert requests[2].call_sid == "CA100" and host.events[4].call_sid == "CA100"
+    assert requests[2].call_sid == "CA100"
     assert "OriginalFrom" not in requests[0].params  # the same as From: not stored twice
     assert "AccountSid" not in requests[0].params  # empty: not stored
 
@@ -87,8 +88,8 @@ async def test_a_calls_first_event_keeps_who_called_and_later_ones_only_what_cha
     await host.post("/flexml/main-menu", CALL)
     await host.post("/flexml/main-menu/1/menu/gather", {**CALL, "Digits": "2"})
     await host.post("/flexml/main-menu/1/bye", {**CALL, "RecordingUrl": "http://r/1.mp3"})
-    hours, entry, router, saved = host.events
-    assert (hours.kind, hours.target, hours.params["branch"]) == ("decision", "hours", "open")
+    entry, router, saved = host.events
+    assert entry.params[DECISIONS] == "hours open" and entry.params[REASONS].startswith("open: ")
     assert entry.params["From"] == "15551230001" and entry.params["Direction"] == "inbound"
     assert router.params == {"answer": "vm-prompt", "attempt": "1"} and router.digits == "2"
     assert saved.params == {"RecordingUrl": "http://r/1.mp3", "end": "1"}  # "bye" hangs up: the call is over

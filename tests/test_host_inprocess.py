@@ -10,6 +10,7 @@ import pytest
 from compiler import FlowError, compile_flow
 from compiler.examples import example, example_text
 from designer.host import FlowTable, hosted
+from designer.store import DECISIONS
 from tests.flowwalk import served
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +29,8 @@ async def test_serves_flow_files_and_answers_bound_numbers(menu_file):
     welcome = served(compile_flow(example("main-menu")), "welcome")  # open: the menu
     assert (await host.get("/flexml?To=5162065337")).content == welcome
     assert (await host.get(host.url("main-menu").removeprefix(host.base_url))).content == welcome
-    assert [e.kind for e in host.events] == ["decision", "document"] * 2 and host.host_errors() == []
+    assert [(e.kind, e.params[DECISIONS]) for e in host.events] == [("document", "hours open")] * 2
+    assert host.host_errors() == []
 
 
 async def test_compiled_flows_and_their_revision_urls():
@@ -53,7 +55,7 @@ async def test_an_existing_table_and_recorder_are_used_as_they_are():
     host = hosted(table=table, on_event=seen.append)
     assert host.table is table
     await host.get("/flexml/main-menu")
-    assert [(e.flow_id, e.kind) for e in seen] == [("main-menu", "decision"), ("main-menu", "document")]
+    assert [(e.flow_id, e.kind, e.params[DECISIONS]) for e in seen] == [("main-menu", "document", "hours open")]
     assert host.events == []
 
 

@@ -11,7 +11,7 @@ from call_scripts import FRONT_DESK, VIP, call, serve
 
 from designer import services
 from designer.services import ServiceError
-from designer.store import CallEvent
+from designer.store import DECISIONS, REASONS, CallEvent, decisions_param, reasons_param
 from compiler.examples import example
 import networkx as nx
 
@@ -102,34 +102,50 @@ def test_traffic_is_per_revision_and_period_and_counts_errors(ctx):
 
 
 def test_the_store_counts_in_sql_on_both_backends(any_store):
-    rows = [("CA1", "f", "1", "document", "welcome", None, 10.0, {}),
+    rows = [("CA1", "f", "1", "document", "welcome", None, 10.0, {}),  # decisions as events before this version
             ("CA1", "f", "1", "decision", "hours", None, 11.0, {"branch": "open"}),
             ("CA1", "f", "1", "router", "menu", "2", 11.0, {"answer": "vm", "decided": "hours open"}),
             ("CA2", "f", "1", "document", "welcome", None, 12.0, {}),
             ("CA2", "f", "1", "router", "menu", "2", 13.0, {"answer": "vm"}),
             ("CA2", "f", "1", "status", "completed", None, 14.0, {"CallStatus": "completed"}),
             ("CA3", "f", "2", "document", "welcome", None, 12.0, {}),
-            ("CA4", "f", "1", "document", "welcome", None, 99.0, {})]
+            ("CA4", "f", "1", "document", "welcome", None, 99.0, {}),
+            # decisions travelling with the request they were taken in
+            ("CA5", "f", "1", "document", "welcome", None, 20.0, {DECISIONS: "hours closed", REASONS: "closed"}),
+            ("CA6", "f", "1", "document", "welcome", None, 21.0, {DECISIONS: "hours open\nwho vip",
+                                                                  REASONS: "open\n'+1555' is one of 1555"})]
     any_store.record_rows(rows)
     counts = any_store.traffic("f", "1", 0.0, 50.0)
-    assert counts.calls == 2
-    assert sorted((c.kind, c.target, c.digits, c.answer, c.count) for c in counts.counts) == [
-        ("decision", "hours", None, "open", 1), ("document", "welcome", None, None, 2), ("router", "menu", "2", "vm", 2)]
-    # each call's last request, with the last decision the host spliced into that answer
-    assert sorted(((e.kind, e.target, e.answer, e.decision, e.branch, e.count) for e in counts.endings), key=str) == [
-        ("router", "menu", "vm", "hours", "open", 1), ("router", "menu", "vm", None, None, 1)]
+    assert counts.calls == 4
+    assert sorted((c.kind, c.target, c.digits, c.answer, c.decisions, c.count) for c in counts.counts) == [
+        ("decision", "hours", None, "open", (), 1), ("document", "welcome", None, None, (), 2),
+        ("document", "welcome", None, None, (("hours", "closed"),), 1),
+        ("document", "welcome", None, None, (("hours", "open"), ("who", "vip")), 1),
+        ("router", "menu", "2", "vm", (), 2)]
+    # each call's last request, with the decisions taken in that answer (before: the last one spliced in)
+    assert sorted(((e.kind, e.target, e.answer, e.decisions, e.count) for e in counts.endings), key=str) == [
+        ("document", "welcome", None, (("hours", "closed"),), 1),
+        ("document", "welcome", None, (("hours", "open"), ("who", "vip")), 1),
+        ("router", "menu", "vm", (("hours", "open"),), 1), ("router", "menu", "vm", (), 1)]
+    assert [(e.kind, e.target, e.params.get("branch")) for e in any_store.call_events("CA6")] == [
+        ("decision", "hours", "open"), ("decision", "who", "vip"), ("document", "welcome", None)]
 
 
-def test_a_recording_that_answers_with_the_rest_of_the_flow_counts_like_a_router(ctx):
+@pytest.mark.parametrize("recorded", ["with the request", "as events (before this version)"])
+def test_a_recording_that_answers_with_the_rest_of_the_flow_counts_like_a_router(ctx, recorded):
     """The voicemail route records a "recording" event naming the document it answered with."""
     flow = serve(ctx)
     now = time.time() - 60
+    taken = [("hours", "open"), ("lang", "next"), ("who", "else")]
+    if recorded == "with the request":
+        first = [CallEvent("CA-vm", flow, "1", "document", "welcome", None, now, {
+            "From": "15550001111", DECISIONS: decisions_param(taken), REASONS: reasons_param(["a", "b", "c"], 512)})]
+    else:
+        first = [CallEvent("CA-vm", flow, "1", "decision", node, None, now, {"branch": branch}) for node, branch in taken]
+        first.append(CallEvent("CA-vm", flow, "1", "document", "welcome", None, now, {"From": "15550001111",
+                                                                                     "decided": "who else"}))
     ctx.store.record_events([
-        CallEvent("CA-vm", flow, "1", "decision", "hours", None, now, {"branch": "open", "step": "Hours"}),
-        CallEvent("CA-vm", flow, "1", "decision", "lang", None, now, {"branch": "next", "step": "Set"}),
-        CallEvent("CA-vm", flow, "1", "decision", "who", None, now, {"branch": "else", "step": "Split"}),
-        CallEvent("CA-vm", flow, "1", "document", "welcome", None, now, {"From": "15550001111",
-                                                                         "decided": "who else"}),
+        *first,
         CallEvent("CA-vm", flow, "1", "router", "menu", "2", now + 5, {"answer": "vm"}),
         CallEvent("CA-vm", flow, "1", "recording", "vm", None, now + 30,
                   {"answer": "thanks", "RecordingUrl": "https://api.carrier.example/r/1.mp3", "RecordingDuration": "20"}),

@@ -44,13 +44,13 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
-from compiler.catalogue import REQUEST_FIELDS, STEPS
+from compiler.catalogue import REQUEST_FIELDS
 from compiler.decisions import DIAL_STATUS_FIELDS
 from designer.errors import DesignerError
 from designer.host.decide import Taken, chain, header_value, remembered_of, with_remembered
 from designer.host.table import FlowTable, ServedRevision, Snapshot, xml_text
 from designer.host.trust import MAX_TOKEN_CHARS, TOKEN_MARK, with_token
-from designer.store import CallEvent
+from designer.store import DECISIONS, REASONS, CallEvent, decisions_param, reasons_param
 from designer.store.calls import END_PARAM
 
 log = logging.getLogger("flexml.host")
@@ -80,9 +80,6 @@ _KEPT_LATER = frozenset(("CallStatus", "RecordingUrl", "RecordingFileSid", "Reco
 RECORDING_FIELDS = ("RecordingUrl", "RecordingFileSid", "RecordingDuration")
 _DURATION = re.compile(r"\s*(\d{1,9})(?:\.\d*)?\s*")
 _DIGITS = re.compile(r"[0-9*#]*")
-# a request's event names the last decision whose branch the host spliced into its answer ("node branch")
-DECIDED = "decided"
-_SPLICED = frozenset(t for t, spec in STEPS.items() if spec.host_decides)
 _JSON = json.JSONDecoder()
 
 OnEvent = Callable[[CallEvent], None]
@@ -157,10 +154,9 @@ class HostHandler:
         if event is not None:
             if event.call_sid and event.kind != "status" and ends_call(body):
                 event.params[END_PARAM] = "1"  # the call list shows it ended, with or without a status callback
-            if taken:
-                spliced = next((t for t in reversed(taken) if t.type in _SPLICED), None)
-                if spliced is not None:  # where the answer ended up: the traffic overlay reads it per call
-                    event.params[DECIDED] = f"{spliced.node} {spliced.branch}"
+            if taken:  # the decisions taken travel with the request's event: one row written, not one each
+                event.params[DECISIONS] = decisions_param([(t.node, t.branch) for t in taken])
+                event.params[REASONS] = reasons_param([t.reason for t in taken], MAX_PARAM_CHARS)
             if (taken or event.kind == "router") and _header(scope, EXPLAIN_HEADER):  # the simulator shows them
                 if event.kind == "router" and event.params.get("answer", "").isascii():
                     headers.append((DOC_HEADER, event.params["answer"].encode()))
@@ -168,19 +164,7 @@ class HostHandler:
                     headers.append((DECISIONS_HEADER, header_value(taken)))
             if self.on_event is not None:
                 try:
-                    if not taken:
-                        self.on_event(event)  # a queue append: the answer does not wait on storage
-                    else:  # the decisions taken while answering, then the request's own event
-                        events = [CallEvent(event.call_sid, event.flow_id, event.rev, "decision", t.node, None,
-                                            event.at, {"step": t.type, "branch": t.branch,
-                                                       "reason": t.reason[:MAX_PARAM_CHARS]}) for t in taken]
-                        events.append(event)
-                        together = getattr(self.on_event, "record_all", None)  # one record for them all
-                        if together is not None:
-                            together(events)
-                        else:
-                            for one in events:
-                                self.on_event(one)
+                    self.on_event(event)  # a queue append: the answer does not wait on storage
                 except Exception:  # noqa: BLE001 - recording never breaks a call
                     log.exception("on_event failed")
         await send({"type": "http.response.start", "status": 200, "headers": headers})

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 from urllib.parse import quote
 
 from compiler.catalogue import CALL_VARIABLES, NUMBER_VARIABLES, STEPS
@@ -32,9 +33,9 @@ _NUMBERS = frozenset(NUMBER_VARIABLES)
 _CLOSE = b"</Response>\n"
 
 
-@dataclass(frozen=True)
-class Taken:
-    """One decision taken in an answer: which step, the branch and the reason a person reads."""
+class Taken(NamedTuple):
+    """One decision taken in an answer: which step, the branch and the reason a person reads (a tuple: made
+    per request, cheaply)."""
 
     node: str
     type: str

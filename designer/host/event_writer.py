@@ -105,12 +105,7 @@ class ProcessRecorder:
     def __call__(self, event: CallEvent) -> None:
         self._append(event.row(), 1)
 
-    def record_all(self, events: list[CallEvent]) -> None:
-        """Several events of one answer (its decisions, then its own event) as one spool record: one copy, and
-        all of them or none reach the database."""
-        self._append([e.row() for e in events], len(events))
-
-    def _append(self, payload: tuple | list[tuple], count: int) -> None:
+    def _append(self, payload: tuple, count: int) -> None:
         spool = self._spool or self._open_spool()
         if spool is None:
             self.failed += count

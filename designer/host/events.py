@@ -35,10 +35,8 @@ Sink = Callable[[list[CallEvent]], None]
 
 
 class Recorder(Protocol):
-    """What the host hands its call events to: ``EventRecorder`` here, ``event_writer.ProcessRecorder``.
-
-    A recorder may also have ``record_all(events)``, which the host then uses for an answer's events when it
-    took decisions (their events, then the answer's own), instead of one call per event."""
+    """What the host hands its call events to (one per request): ``EventRecorder`` here,
+    ``event_writer.ProcessRecorder``."""
 
     def __call__(self, event: CallEvent) -> None: ...
     def flush(self, timeout: float = 10.0) -> bool: ...

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -68,6 +69,57 @@ class CallEvent:
     def row(self) -> tuple:
         """The event as a plain tuple in field order (what ``record_rows`` and the event spool's records hold)."""
         return (self.call_sid, self.flow_id, self.rev, self.kind, self.target, self.digits, self.at, self.params)
+
+
+# The decisions the host took while answering a request travel on that request's event, not as events of their
+# own (one row written per request, however many decisions it took): ``decisions`` holds "step branch" per
+# line, in the order taken, ``reasons`` why, one line each. Events recorded before this were one "decision"
+# event per decision; readers take both (``decision_events``).
+DECISIONS = "decisions"
+REASONS = "reasons"
+
+
+def decisions_param(pairs: list[tuple[str, str]]) -> str:
+    """``decisions`` for (step, branch) pairs: "step branch" per line (line breaks in either made spaces)."""
+    return _lines([f"{node} {branch}" for node, branch in pairs])
+
+
+def reasons_param(reasons: list[str], cap: int) -> str:
+    """``reasons``: one line each, each cut to ``cap`` characters."""
+    return _lines([r[:cap] for r in reasons])
+
+
+def _lines(items: list[str]) -> str:
+    text = "\n".join(items)
+    if text.count("\n") == len(items) - 1 and "\r" not in text:  # the usual case: no item breaks a line
+        return text
+    return "\n".join(i.replace("\r", " ").replace("\n", " ") for i in items)
+
+
+def decision_pairs(text: str | None) -> list[tuple[str, str]]:
+    """(step, branch) pairs of a ``decisions`` text (or of an older event's ``decided``: one pair)."""
+    out = []
+    for line in str(text or "").split("\n"):
+        node, _, branch = line.rpartition(" ")
+        if node:
+            out.append((node, branch))
+    return out
+
+
+def decision_events(events: Iterable[CallEvent]) -> list[CallEvent]:
+    """A call's events with the decisions each answer took as ``decision`` events before it (target: the
+    step; params ``branch`` and ``reason``), as events recorded before decisions travelled with their
+    request were stored."""
+    out: list[CallEvent] = []
+    for event in events:
+        pairs = decision_pairs(event.params.get(DECISIONS)) if DECISIONS in event.params else ()
+        if pairs:
+            reasons = str(event.params.get(REASONS, "")).split("\n")
+            out.extend(CallEvent(event.call_sid, event.flow_id, event.rev, "decision", node, None, event.at,
+                                 {"branch": branch, "reason": reasons[i] if i < len(reasons) else ""})
+                       for i, (node, branch) in enumerate(pairs))
+        out.append(event)
+    return out
 
 
 @dataclass(frozen=True)
@@ -154,18 +206,19 @@ class TrafficCount:
     digits: str | None
     answer: str | None
     count: int
+    decisions: tuple[tuple[str, str], ...] = ()  # (step, branch) the host took in those answers, in order
 
 
 @dataclass(frozen=True)
 class TrafficEnding:
-    """How many calls' last request was this one: its kind, target and answer, and the last decision whose
-    branch the host spliced into that answer (``decision`` node and its ``branch``, or None)."""
+    """How many calls' last request was this one: its kind, target and answer, and the decisions the host took
+    in that answer (step, branch), in order (an event recorded before decisions travelled with their request:
+    the last one whose branch it spliced in)."""
 
     kind: str
     target: str
     answer: str | None
-    decision: str | None
-    branch: str | None
+    decisions: tuple[tuple[str, str], ...]
     count: int
 
 
@@ -187,32 +240,27 @@ def traffic_queries(mark: str, field: "Callable[[str, str], str]") -> tuple[str,
     """The two aggregate queries of ``Store.traffic`` in one SQL dialect: ``mark`` is its parameter mark,
     ``field(column, name)`` reads a string field of the JSON text in ``column``.
 
-    Each takes (flow, rev, since, until). The first counts events by kind, target, digits and answer (a
-    router's answer, a decision's branch); the second counts calls by their last request (and the last
-    decision taken in that answer), so its counts add up to the calls.
+    Each takes (flow, rev, since, until). The first counts events by kind, target, digits, answer (a
+    router's answer, an older decision event's branch) and the decisions taken in the answer; the second
+    counts calls by their last request (and the decisions taken in that answer), so its counts add up to the
+    calls. ``decided`` is what events recorded before decisions travelled with their request named.
     """
     where = f"flow_id = {mark} AND rev = {mark} AND at >= {mark} AND at < {mark}"
     answer = (f"CASE WHEN kind IN ('router', 'recording') THEN {field('params', 'answer')} "
               f"WHEN kind = 'decision' THEN {field('params', 'branch')} END")
     # an error's target is its reason, and junk digits come with it: errors are only counted
     counts = (f"SELECT kind, CASE WHEN kind = 'error' THEN '' ELSE target END AS target, "
-              f"CASE WHEN kind = 'router' THEN digits END AS digits, {answer} AS answer, COUNT(*) AS n FROM events "
-              f"WHERE {where} AND kind IN {tuple(TRAFFIC_KINDS)} GROUP BY 1, 2, 3, 4")
-    # the host names, on a request's event, the last decision it spliced into that answer ("node branch")
+              f"CASE WHEN kind = 'router' THEN digits END AS digits, {answer} AS answer, "
+              f"{field('params', DECISIONS)} AS decisions, COUNT(*) AS n FROM events "
+              f"WHERE {where} AND kind IN {tuple(TRAFFIC_KINDS)} GROUP BY 1, 2, 3, 4, 5")
     endings = (
         f"SELECT e.kind, CASE WHEN e.kind = 'error' THEN '' ELSE e.target END AS target, "
         f"CASE WHEN e.kind IN ('router', 'recording') THEN {field('e.params', 'answer')} END AS answer, "
-        f"{field('e.params', 'decided')} AS decision, COUNT(*) AS n FROM events e "
+        f"COALESCE({field('e.params', DECISIONS)}, {field('e.params', 'decided')}) AS decisions, "
+        f"COUNT(*) AS n FROM events e "
         f"WHERE e.id IN (SELECT MAX(id) FROM events WHERE {where} AND kind IN {_REQUESTS} GROUP BY call_sid) "
         f"GROUP BY 1, 2, 3, 4")
     return counts, endings
-
-
-def _node_branch(text: str | None) -> tuple[str | None, str | None]:
-    if not text:
-        return None, None
-    node, _, branch = str(text).partition(" ")
-    return node, branch or None
 
 
 def traffic_counts(counts: list, endings: list) -> TrafficCounts:
@@ -220,9 +268,11 @@ def traffic_counts(counts: list, endings: list) -> TrafficCounts:
     def values(row) -> tuple:
         return tuple(row.values()) if isinstance(row, dict) else tuple(row)
 
-    last = [TrafficEnding(str(k), str(t), a, *_node_branch(d), int(n)) for k, t, a, d, n in map(values, endings)]
+    last = [TrafficEnding(str(k), str(t), a, tuple(decision_pairs(d)), int(n))
+            for k, t, a, d, n in map(values, endings)]
     return TrafficCounts(calls=sum(e.count for e in last),
-                         counts=[TrafficCount(str(k), str(t), d, a, int(n)) for k, t, d, a, n in map(values, counts)],
+                         counts=[TrafficCount(str(k), str(t), d, a, int(n), tuple(decision_pairs(p)))
+                                 for k, t, d, a, p, n in map(values, counts)],
                          endings=last)
 
 

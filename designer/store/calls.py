@@ -87,7 +87,7 @@ SELECT e.call_sid,
                     + " = '(end of call)') THEN 'hangup' ELSE '' END",
                     request, "at DESC, id DESC")}, ''),
     0,
-    COUNT(*)
+    SUM(CASE WHEN e.kind <> 'decision' THEN 1 ELSE 0 END)
 FROM events e WHERE e.call_sid <> '' GROUP BY e.call_sid"""
 
 
@@ -142,7 +142,8 @@ def summarise(rows: list[tuple]) -> list[tuple]:
         call = calls.get(sid)
         if call is None:
             call = calls[sid] = CallSummary(sid, started=at, last_at=at)
-        call.events += 1
+        if kind != "decision":  # requests and callbacks (events from before decisions travelled with them)
+            call.events += 1
         if at < call.started:
             call.started = at
         if at > call.last_at:

@@ -23,7 +23,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from designer.store.base import (
-    OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark, SpoolPosition,
+    OVERRIDE_STATES, CallEvent, decision_events, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark, SpoolPosition,
     StaleFlow, StoreError, TrafficCounts, Voicemail, _token_hash, params_json, safe_url, traffic_counts,
     traffic_queries, voicemail_values,
 )
@@ -362,8 +362,8 @@ class PostgresStore:
 
     def call_events(self, call_sid: str) -> list[CallEvent]:
         rows = self._all("SELECT * FROM events WHERE call_sid = %s ORDER BY at, id", (call_sid,))
-        return [CallEvent(r["call_sid"], r["flow_id"], r["rev"], r["kind"], r["target"], r["digits"], r["at"],
-                          json.loads(r["params"])) for r in rows]
+        return decision_events(CallEvent(r["call_sid"], r["flow_id"], r["rev"], r["kind"], r["target"], r["digits"],
+                                         r["at"], json.loads(r["params"])) for r in rows)
 
     # --- the voicemail inbox ----------------------------------------------------------
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from designer.store.base import (
-    EVENT_ROWS, OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark,
+    EVENT_ROWS, OVERRIDE_STATES, CallEvent, decision_events, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark,
     SpoolPosition, StaleFlow, StoreError, TrafficCounts, Voicemail, _token_hash, params_json, traffic_counts,
     traffic_queries, voicemail_values,
 )
@@ -402,8 +402,8 @@ class SQLiteStore:
 
     def call_events(self, call_sid: str) -> list[CallEvent]:
         rows = self._conn().execute("SELECT * FROM events WHERE call_sid = ? ORDER BY at, id", (call_sid,))
-        return [CallEvent(r["call_sid"], r["flow_id"], r["rev"], r["kind"], r["target"], r["digits"], r["at"],
-                          json.loads(r["params"])) for r in rows]
+        return decision_events(CallEvent(r["call_sid"], r["flow_id"], r["rev"], r["kind"], r["target"], r["digits"],
+                                         r["at"], json.loads(r["params"])) for r in rows)
 
     # --- the voicemail inbox ----------------------------------------------------------
 
