@@ -4,6 +4,7 @@ values that travel with the call, and a Transfer's outcome. Every answer is chec
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
@@ -17,7 +18,7 @@ from compiler import compile_flow
 from compiler.decisions import Override
 from compiler.grammar import check_document
 from designer.host import FlowTable, create_host_app
-from designer.store import CallEvent, decision_events
+from designer.store import DECISIONS, REASONS, CallEvent, decision_events
 from tests.strategies import make_flow
 
 NY = ZoneInfo("America/New_York")
@@ -227,6 +228,41 @@ def test_a_value_set_in_one_answer_is_read_after_a_menu_on_another_host_process(
     assert [(e.target, e.params["branch"]) for e in decision_events(second.events) if e.kind == "decision"] == [("by-lang", "es")]
     # without the values in the URL (a call that skipped the Set) the split takes 'else'
     assert spoken(second.post(urlsplit(action).path, Digits="1")) == ["Hello."]
+
+
+def test_answers_kept_for_the_same_inputs_are_the_answers_the_host_would_work_out_again():
+    """The host keeps a decided answer for the next request with the same inputs (the minute and the switches
+    for an Hours step, the values a Split or Set reads); every answer is the one worked out afresh."""
+    graph = make_flow({
+        "welcome": {"type": "Say", "text": "Welcome."},
+        "hours": {"type": "Hours", "timezone": "America/New_York", "open": WEEK},
+        "mark": {"type": "Set", "vars": {"seen": "yes", "who": "{{ From }}"}},
+        "who": {"type": "Split", "value": "{{ From }}", "cases": [{"branch": "local", "starts_with": ["1516"]}]},
+        "menu": {"type": "Gather", "attrs": {"numDigits": 1}, "options": ["1"],
+                 "prompt": [{"type": "Say", "text": "Press 1."}]},
+        "far": {"type": "Say", "text": "Calling from afar."},
+        "closed": {"type": "Say", "text": "We are closed."},
+    }, [("welcome", "hours"), ("hours", "mark", "open"), ("hours", "closed", "closed"), ("mark", "who"),
+        ("who", "menu", "local"), ("who", "far", "else")], flow_id="kept")
+    kept, fresh = Host(graph), Host(graph)
+    served = [h.table.snapshot.revision("kept", None) for h in (kept, fresh)]
+    assert served[0].decisions.plans  # the entry document's answer can be kept
+    rng = random.Random(3)
+    for i in range(120):
+        at = datetime(2026, 12, 1, 16, 58, tzinfo=NY) + timedelta(seconds=rng.randrange(0, 240))  # 17:00 closes
+        switch = rng.choice([None, Override("closed"), Override("open", (at + timedelta(seconds=30)).timestamp())])
+        caller = rng.choice(["15162065340", "+1 516 206 5340", "12125550100", "anonymous"])
+        query = rng.choice(["", "?v.seen=no&v.who=x"])  # values the call carries, which the Set overwrites
+        answers = []
+        for host in (kept, fresh):
+            host.at = at
+            host.table.set_override("kept", "hours", switch)
+            served[1].decisions.answers.clear()  # worked out afresh every time
+            answers.append(host.post("/flexml/kept/1/welcome" + query, From=caller, CallSid=f"CA{i}"))
+        assert answers[0].content == answers[1].content, (at, switch, caller, query)
+        assert kept.events[-1].params.get(DECISIONS) == fresh.events[-1].params.get(DECISIONS)
+        assert kept.events[-1].params.get(REASONS) == fresh.events[-1].params.get(REASONS)
+    assert len(served[0].decisions.answers) < 120  # some answers were kept and served again
 
 
 def test_values_in_a_url_cannot_overwrite_call_fields_and_are_capped_in_number():

@@ -12,7 +12,7 @@ from compiler import compile_flow, validate
 from compiler.emit import Urls
 from compiler.flow import branch_targets
 from compiler.grammar import check_document
-from designer.host.decide import MAX_CHAIN, Taken, chain
+from designer.host.decide import MAX_CHAIN, Taken, decide
 from designer.host.table import ServedRevision
 from tests.flowwalk import served, walk_urls
 from tests.strategies import valid_flows
@@ -82,8 +82,8 @@ def test_the_hosts_answer_is_valid_flexml_for_every_combination_of_branches(grap
             table = replace(revision.decisions,
                             deciders={n: Scripted(d, choice) for n, d in compiled.decisions.items()})
             taken: list[Taken] = []
-            body = chain(revision.body(doc, {}), revision.decisions.ends_of[doc], table, revision.body, {},
-                         lambda: None, lambda node: None, {}, taken, doc)
+            body = decide(revision.body(doc, {}), revision.decisions.ends_of[doc], table, revision.body, {},
+                          lambda: None, lambda node: None, {}, taken, doc)
             check_document(body, f"{doc} with {choice}")
             assert body == served(compiled, doc, choice), (doc, choice)  # the same as lxml builds it
             # no decision reaches the carrier as markup, unless a branch leads back through a Go to and the host

@@ -21,8 +21,8 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from compiler.catalogue import CALL_VARIABLES, NUMBER_VARIABLES, STEPS
-from compiler.decisions import (MAX_VALUE_CHARS, MAX_VARS, VAR_NAME, Decision, Hours, Override, Split,
-                                dial_outcome)
+from compiler.decisions import (DIAL_STATUS_FIELDS, MAX_VALUE_CHARS, MAX_VARS, VAR_NAME, Decision, Hours,
+                                Override, Split, dial_outcome)
 from compiler.emit import Urls
 from compiler.templating import CallText, TemplateError, parse
 
@@ -55,6 +55,17 @@ class Decider:
     hours: Hours | None = None
     split: Split | None = None
     name: str | None = None  # a Split's value is one call field or remembered value ({{ From }}): its name
+
+    def reads(self) -> frozenset[str]:
+        """The call fields and remembered values this decision's branch depends on (an Hours step: none, it
+        reads the clock)."""
+        if self.kind == "split":
+            return frozenset((self.name,)) if self.name is not None else _names(self.value)
+        if self.kind == "set":
+            return frozenset().union(*(_names(text) for _, text in self.values))
+        if self.kind == "":
+            return frozenset(DIAL_STATUS_FIELDS)
+        return frozenset()
 
     @classmethod
     def prepare(cls, decision: Decision) -> "Decider":
@@ -94,6 +105,10 @@ class Decider:
         else:
             branch, reason = dial_outcome(variables)
         return Taken(d.node, d.type, branch, reason)
+
+
+def _names(text: CallText | str | None) -> frozenset[str]:
+    return text.names if isinstance(text, CallText) else frozenset()
 
 
 def _text(text: str) -> CallText | str:
@@ -211,6 +226,8 @@ class Decisions:
     verbs: dict[str, bytes] = field(default_factory=dict)  # plain document a branch leads to → its verbs as
     # appended to an answer (without the Redirect of a decision it ends at)
     prefix: str = ""  # the revision's URLs start with it: a document already in an answer is a Redirect to it
+    plans: dict[str, "Plan"] = field(default_factory=dict)  # plain document → what its answer depends on
+    answers: dict[tuple, tuple] = field(default_factory=dict)  # answers kept (``chain``), at most MEMO_SIZE
 
     @classmethod
     def prepare(cls, decisions: dict[str, Decision], ends_of: dict[str, str], urls: Urls,
@@ -232,13 +249,88 @@ class Decisions:
             openings[name] = data[:-len(tail)]
             if name in targets:
                 verbs[name] = inner(openings[name] + _CLOSE)
-        return cls({n: Decider.prepare(d) for n, d in decisions.items()}, tails, dict(ends_of), openings, verbs,
-                   urls.prefix)
+        deciders = {n: Decider.prepare(d) for n, d in decisions.items()}
+        return cls(deciders, tails, dict(ends_of), openings, verbs, urls.prefix,
+                   plans={doc: plan for doc in openings if (plan := _plan(doc, deciders, ends_of, verbs))})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the answer to a plain document ending at a decision depends on, when every document its
+    decisions can lead to is plain too: the clock (to the minute) and the switches of its Hours steps, and
+    the values its Splits, Sets and transfer outcomes read. The same inputs give the same answer."""
+
+    hours: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def _plan(doc: str, deciders: dict[str, Decider], ends_of: dict[str, str], verbs: dict[str, bytes]) -> Plan | None:
+    hours: list[str] = []
+    names: set[str] = set()
+    seen: set[str] = set()
+    todo = [ends_of[doc]]
+    while todo:
+        node = todo.pop()
+        decider = deciders.get(node)
+        if node in seen or decider is None:
+            continue
+        seen.add(node)
+        if decider.kind == "hours":
+            hours.append(node)
+        names |= decider.reads()
+        for target in decider.decision.branches.values():
+            if target is None:
+                continue
+            if target not in verbs:
+                return None  # a templated document (its text reads the call): answered as it comes
+            if target in ends_of:
+                todo.append(ends_of[target])
+    return Plan(tuple(sorted(hours)), tuple(sorted(names)))
+
+
+MEMO_SIZE = 2048  # answers kept per revision (a new caller's number in a Split is a new one); then started anew
 
 
 def chain(first: bytes, ends: str | None, table: Decisions, body_of: DocBody, variables: dict[str, str],
           now: Callable[[], datetime], override_of: Callable[[str], Override | None],
           remembered: dict[str, str], taken: list[Taken], doc: str | None = None) -> bytes:
+    """``first`` (document ``doc``'s bytes) with every decision it ends at taken and the chosen verbs appended
+    (``decide``), kept for the next request with the same inputs when the document has a ``Plan``: an
+    Hours step's answer holds for its minute, a Split's for the value it reads."""
+    plan = table.plans.get(doc) if ends is not None and doc is not None else None
+    if plan is None:
+        return decide(first, ends, table, body_of, variables, now, override_of, remembered, taken, doc)
+    at = now() if plan.hours else None
+    if at is not None:
+        stamp = at.timestamp()
+        switches = tuple((o.state, o.until) if (o := override_of(n)) is not None and o.active(stamp) else None
+                         for n in plan.hours)  # the switch's end is in the reason
+        key: tuple = (doc, len(taken), int(stamp // 60), switches, *map(variables.get, plan.names))
+    else:
+        key = (doc, len(taken), *map(variables.get, plan.names))
+    kept = table.answers.get(key)
+    if kept is not None:
+        body, steps, values = kept
+        taken.extend(steps)
+        if values:
+            remembered.update(values)
+            variables.update(values)
+        return body
+    before = len(taken)
+    body = decide(first, ends, table, body_of, variables, (lambda: at) if at is not None else now, override_of,
+                  remembered, taken, doc)
+    steps = tuple(taken[before:])
+    written = {name: remembered[name] for step in steps if (d := table.deciders.get(step.node)) is not None
+               and d.kind == "set" for name, _ in d.values if name in remembered}  # what its Sets remembered
+    if len(table.answers) >= MEMO_SIZE:
+        table.answers.clear()
+    table.answers[key] = (body, steps, written)
+    return body
+
+
+def decide(first: bytes, ends: str | None, table: Decisions, body_of: DocBody, variables: dict[str, str],
+           now: Callable[[], datetime], override_of: Callable[[str], Override | None],
+           remembered: dict[str, str], taken: list[Taken], doc: str | None = None) -> bytes:
     """``first`` (document ``doc``'s bytes) with every decision it ends at taken and the chosen verbs appended.
 
     ``ends`` is the decision node the document ends at (None: it ends at none); ``taken`` receives the
