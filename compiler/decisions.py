@@ -32,7 +32,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from compiler.catalogue import STEPS
-from compiler.phones import WITHHELD, national_digits, phone_digits
+from compiler.phones import WITHHELD, phone_digits, phone_forms
 
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES: dict[str, str] = {
@@ -437,8 +437,7 @@ def case_holds(case: dict, value: str, *, phone: bool, region: str = "US") -> bo
         n, low, high = _number(value), *(map(_number, operand) if len(operand) == 2 else (None, None))
         return n is not None and low is not None and high is not None and low <= n <= high
     if phone:
-        full = phone_digits(value, region)
-        forms = {full, national_digits(full, region)} if full else set()
+        forms = set(phone_forms(value, region))
         wanted = [phone_digits(v, region) if test == "equals" else re.sub(r"[^0-9]", "", v) for v in operand]
     else:
         forms = {value.casefold()}
@@ -509,11 +508,8 @@ class Split:
         Per call, so written for speed: the forms of the value are one or two, and plain loops over them
         cost less than generator expressions."""
         value = value.strip()[:MAX_VALUE_CHARS]
-        full = phone_digits(value, self.region) if self.phone else ""
-        if self.phone:
-            forms: tuple[str, ...] = (full, national_digits(full, self.region)) if full else ()
-        else:
-            forms = (value.casefold(),)
+        forms = phone_forms(value, self.region) if self.phone else (value.casefold(),)
+        full = forms[0] if self.phone and forms else ""
         for case, test, operand, told in self.cases:
             holds = False
             if test == "starts_with":  # str.startswith takes the tuple of values: one call per form

@@ -33,6 +33,21 @@ def phone_digits(text: str, region: str = DEFAULT_REGION) -> str:
 
 
 @lru_cache(maxsize=CACHED)
+def phone_forms(text: str, region: str = DEFAULT_REGION) -> tuple[str, ...]:
+    """The forms a Split compares a number in: ``(E.164 digits, national digits)`` (``"+1 516 206 5340"`` →
+    ``("15162065340", "5162065340")``); the digits alone for text that is no phone number; ``()`` for a
+    withheld caller. One reading of the number (a caller not seen before costs one parse)."""
+    text = str(text or "").strip()[:MAX_CHARS]
+    if text.lower() in WITHHELD:
+        return ()
+    e164, _, parsed = _read(text, region)
+    if e164 is None or parsed is None:
+        digits = re.sub(r"[^0-9]", "", text)
+        return (digits, national_digits(digits, region)) if digits else ()
+    return e164[1:], str(parsed.national_number)
+
+
+@lru_cache(maxsize=CACHED)
 def national_digits(digits: str, region: str = DEFAULT_REGION) -> str:
     """The national part of E.164 digits (``15162065337`` → ``5162065337``); the digits when unknown."""
     try:
@@ -59,11 +74,16 @@ def read_e164(text: str, region: str | None = DEFAULT_REGION) -> tuple[str | Non
     with a leading 0 must also be a number in use in ``region`` (so ``0123456789`` is refused rather
     than read as something else).
     """
+    e164, why, _ = _read(text, region)
+    return e164, why
+
+
+def _read(text: str, region: str | None) -> tuple[str | None, str | None, phonenumbers.PhoneNumber | None]:
     raw = str(text or "").strip()[:MAX_CHARS]
     if not raw:
-        return None, "enter a phone number"
+        return None, "enter a phone number", None
     if not _PHONE_LIKE.match(raw):
-        return None, f"{raw!r} is not a phone number: use digits, like +1 516 206 5340 or (516) 206-5340"
+        return None, f"{raw!r} is not a phone number: use digits, like +1 516 206 5340 or (516) 206-5340", None
     digits = re.sub(r"[^0-9]", "", raw)
     try:
         international = raw.startswith("+") or region is None  # no region: the digits are E.164's
@@ -72,7 +92,7 @@ def read_e164(text: str, region: str | None = DEFAULT_REGION) -> tuple[str | Non
         if not raw.startswith("+") and not phonenumbers.is_possible_number(parsed) and len(digits) > 10:
             parsed = phonenumbers.parse("+" + digits, None)  # E.164 digits written without their +
     except phonenumbers.NumberParseException:
-        return None, f"{raw} has no valid country code: start with + and the country code"
+        return None, f"{raw} has no valid country code: start with + and the country code", None
     result = phonenumbers.is_possible_number_with_reason(parsed)
     if result != phonenumbers.ValidationResult.IS_POSSIBLE:  # a local-only number cannot be dialled from afar
         where = phonenumbers.region_code_for_country_code(parsed.country_code)
@@ -81,12 +101,12 @@ def read_e164(text: str, region: str | None = DEFAULT_REGION) -> tuple[str | Non
         why = _REASONS.get(result, "is only a local number: add the area code"
                            if result == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY
                            else "is not a possible phone number")
-        return None, f"{raw} {why}{place}"
+        return None, f"{raw} {why}{place}", parsed
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if not raw.startswith("+") and digits.startswith("0") and not phonenumbers.is_valid_number(parsed):
         return None, (f"{raw} is not a number in use in {region}; if it is right, type it with its "
-                      f"country code (+{parsed.country_code} …)")
-    return e164, None
+                      f"country code (+{parsed.country_code} …)"), parsed
+    return e164, None, parsed
 
 
 def formatted(e164: str) -> str:

@@ -79,8 +79,12 @@ RECORDING = {"RecordingUrl": "https://storage.carrierx.com/files/bench.mp3", "Re
              "RecordingDuration": "12"}
 TARGETS = {"entry": ("/flexml/main-menu", CALL), "router": ("/flexml/main-menu/1/menu/gather", {**CALL, "Digits": "1"}),
            "decide": ("/flexml/decisions", CALL),
+           # the same, each request a new call from a new number: the Split reads a number it has not seen
+           # (parsed with phonenumbers), and the host's kept answers do not serve it
+           "dec-new": ("/flexml/decisions", {**CALL, "From": "1516CALLERNUM"}),
            "recorded": ("/flexml/main-menu/1/voicemail/recorded", {**CALL, **RECORDING})}
-UNIQUE_CALLS = {"recorded"}  # targets whose every request is another call (each recording a new voicemail)
+UNIQUE_CALLS = {"recorded", "dec-new"}  # targets whose every request is another call (each recording a new
+# voicemail; each caller new)
 MIXED = "entry+rec"  # the entry URL, one request in ten a recording of a new call (LUA_MIXED)
 TARGETS[MIXED] = (TARGETS["entry"][0], CALL)
 FLOWS = Path(tempfile.mkdtemp(prefix="bench-host-"))  # the flow files both servers read
@@ -140,7 +144,8 @@ local prefix = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000)
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format(nil, nil, nil, (string.gsub(template, "CALLSID", prefix .. "-" .. n)))
+  local body = string.gsub(template, "CALLSID", prefix .. "-" .. n)
+  return wrk.format(nil, nil, nil, (string.gsub(body, "CALLERNUM", string.format("%07d", n % 10000000))))
 end
 """
 # the mixed load: nine plain entry documents, then one recording of a new call, over and over; the entry's
@@ -421,6 +426,10 @@ def compare(workers: int, conns_list: list[int], duration: float, rounds: int, t
             lines.append(f"{workers:>7} {conns:>5} decisions entry / plain entry (host): {ratio:.2f}x "
                          f"(target >= 0.85x)")
             print(lines[-1], flush=True)
+            ratio = rates[(conns, "dec-new")] / rates[(conns, "entry")]
+            lines.append(f"{workers:>7} {conns:>5} decisions entry, every request a new caller / plain entry (host): "
+                         f"{ratio:.2f}x")
+            print(lines[-1], flush=True)
             ratio = rates[(conns, "recorded")] / rates[(conns, "entry")]
             lines.append(f"{workers:>7} {conns:>5} recorded route / plain entry (host): {ratio:.2f}x "
                          f"(each a new voicemail: an event and a voicemails row written)")
@@ -453,7 +462,7 @@ def compare_stores(workers: int, conns: int, duration: float, rounds: int, tmp: 
                 assert cli(["publish", str(EXAMPLE), "--db", db, "--did", "+" + NUMBER]) == 0
             finally:
                 sys.stdout = stdout
-    scripts = {name: lua_script(tmp, body) for name, (_, body) in TARGETS.items()}
+    scripts = {name: lua_script(tmp, body, name in UNIQUE_CALLS) for name, (_, body) in TARGETS.items()}
     with Server("bare", workers, None) as bare, Server("store", workers, sqlite_db) as lite, \
             Server("store", workers, pg_url) as pg:
         for server in (bare, lite, pg):
