@@ -403,11 +403,13 @@ def compare(workers: int, conns_list: list[int], duration: float, rounds: int, t
         for server in (bare, host):  # warm up both
             wrk(server.url + TARGETS["entry"][0], scripts["entry"], 64, 1)
         for conns in conns_list:
-            for name, (path, _) in TARGETS.items():
-                b_runs, h_runs = [], []
-                for _ in range(rounds):  # alternate, so both see the same background load
-                    b_runs.append(measured(bare, bare.url + path, scripts[name], conns, duration))
-                    h_runs.append(measured(host, host.url + path, scripts[name], conns, duration))
+            runs: dict[str, tuple[list, list]] = {name: ([], []) for name in TARGETS}
+            for _ in range(rounds):  # every target in each round, bare and host alternating: all of them see the
+                for name, (path, _) in TARGETS.items():  # same background load, so the ratios between them hold
+                    runs[name][0].append(measured(bare, bare.url + path, scripts[name], conns, duration))
+                    runs[name][1].append(measured(host, host.url + path, scripts[name], conns, duration))
+            for name in TARGETS:
+                b_runs, h_runs = runs[name]
                 if name == "recorded":
                     recorded += sum(r["requests"] for r in h_runs)
                 elif name == MIXED:
