@@ -263,6 +263,10 @@ def test_answers_kept_for_the_same_inputs_are_the_answers_the_host_would_work_ou
         assert kept.events[-1].params.get(DECISIONS) == fresh.events[-1].params.get(DECISIONS)
         assert kept.events[-1].params.get(REASONS) == fresh.events[-1].params.get(REASONS)
     assert len(served[0].decisions.answers) < 120  # some answers were kept and served again
+    before = len(served[0].decisions.answers)
+    long = kept.post("/flexml/kept/1/welcome", From="1516" + "5" * 20_000, CallSid="CA-long")
+    assert b"<Gather" in long.content or b"afar" in long.content
+    assert len(served[0].decisions.answers) == before  # a long value is answered, not kept
 
 
 def test_values_in_a_url_cannot_overwrite_call_fields_and_are_capped_in_number():

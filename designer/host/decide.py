@@ -289,6 +289,8 @@ def _plan(doc: str, deciders: dict[str, Decider], ends_of: dict[str, str], verbs
 
 
 MEMO_SIZE = 2048  # answers kept per revision (a new caller's number in a Split is a new one); then started anew
+MAX_KEY_CHARS = 256  # an answer is kept only when the values it depends on are this short together (memory: at
+# most MEMO_SIZE answers of a few KB per revision)
 
 
 def chain(first: bytes, ends: str | None, table: Decisions, body_of: DocBody, variables: dict[str, str],
@@ -300,14 +302,17 @@ def chain(first: bytes, ends: str | None, table: Decisions, body_of: DocBody, va
     plan = table.plans.get(doc) if ends is not None and doc is not None else None
     if plan is None:
         return decide(first, ends, table, body_of, variables, now, override_of, remembered, taken, doc)
+    values = tuple(map(variables.get, plan.names))
+    if sum(len(v) for v in values if v) > MAX_KEY_CHARS:  # a request's long values are not kept
+        return decide(first, ends, table, body_of, variables, now, override_of, remembered, taken, doc)
     at = now() if plan.hours else None
     if at is not None:
         stamp = at.timestamp()
         switches = tuple((o.state, o.until) if (o := override_of(n)) is not None and o.active(stamp) else None
                          for n in plan.hours)  # the switch's end is in the reason
-        key: tuple = (doc, len(taken), int(stamp // 60), switches, *map(variables.get, plan.names))
+        key: tuple = (doc, len(taken), int(stamp // 60), switches, values)
     else:
-        key = (doc, len(taken), *map(variables.get, plan.names))
+        key = (doc, len(taken), values)
     kept = table.answers.get(key)
     if kept is not None:
         body, steps, values = kept
