@@ -264,8 +264,10 @@ def test_answers_kept_for_the_same_inputs_are_the_answers_the_host_would_work_ou
         assert kept.events[-1].params.get(REASONS) == fresh.events[-1].params.get(REASONS)
     assert len(served[0].decisions.answers) < 120  # some answers were kept and served again
     before = len(served[0].decisions.answers)
+    kept.at = datetime(2026, 12, 1, 10, 0, tzinfo=NY)  # open
+    kept.table.set_override("kept", "hours", None)
     long = kept.post("/flexml/kept/1/welcome", From="1516" + "5" * 20_000, CallSid="CA-long")
-    assert b"<Gather" in long.content or b"afar" in long.content
+    assert b"<Gather" in long.content  # the Split read it: it starts with 1516
     assert len(served[0].decisions.answers) == before  # a long value is answered, not kept
 
 
