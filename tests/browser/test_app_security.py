@@ -7,7 +7,7 @@ import re
 
 import httpx
 import pytest
-from app_server import browser, page, serve  # noqa: F401  (fixtures)
+from app_server import Server, browser, page, serve  # noqa: F401  (fixtures)
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -34,6 +34,15 @@ def wrong_password_answer(page, url: str, forwarded_for: str) -> str:  # noqa: F
     said = page.get_by_text(re.compile("Wrong password; try again|Too many wrong passwords"))
     expect(said).to_be_visible()
     return said.inner_text()
+
+
+@pytest.fixture(scope="module")
+def password_server(tmp_path_factory):
+    """One server with a password for the tests that only sign in (each in its own new browser context) and
+    change nothing else the next test could see: started once for them, not once each (~3 s a start)."""
+    server = Server(tmp_path_factory.mktemp("password_server"), "--require-login", env={"FLEXML_PASSWORD": PASSWORD})
+    yield server
+    server.stop()
 
 
 def test_a_stale_set_password_page_cannot_replace_the_owners_password(serve, browser):  # noqa: F811
@@ -65,8 +74,8 @@ def test_a_stale_set_password_page_cannot_replace_the_owners_password(serve, bro
 
 @pytest.mark.parametrize("target", ["/%5C127.0.0.1:{port}/x", "/%255C127.0.0.1:{port}/x", "//127.0.0.1:{port}/x",
                                     "http://127.0.0.1:{port}/x", "/%09/127.0.0.1:{port}/x"])
-def test_sign_in_never_redirects_to_another_site(serve, page, target):  # noqa: F811
-    server = serve("--require-login", env={"FLEXML_PASSWORD": PASSWORD})
+def test_sign_in_never_redirects_to_another_site(password_server, page, target):  # noqa: F811
+    server = password_server
     other = server.port + 1  # (what the attacker would send the browser to; nothing needs to listen there)
     page.goto(server.url + "/login?redirect_to=" + target.format(port=other))
     sign_in(page, page.url)
@@ -74,8 +83,8 @@ def test_sign_in_never_redirects_to_another_site(serve, page, target):  # noqa: 
     assert page.url == server.url + "/"
 
 
-def test_sign_in_still_returns_to_the_page_the_visit_started_on(serve, page):  # noqa: F811
-    server = serve("--require-login", env={"FLEXML_PASSWORD": PASSWORD})
+def test_sign_in_still_returns_to_the_page_the_visit_started_on(password_server, page):  # noqa: F811
+    server = password_server
     page.goto(server.url + "/numbers")
     sign_in(page, page.url)
     expect(page.get_by_text("Bind a number")).to_be_visible()
