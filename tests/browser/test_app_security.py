@@ -173,8 +173,9 @@ def test_pages_refuse_framing_and_work_under_their_content_policy(serve, page, t
     # another site framing a page: the browser refuses to show it
     frame_page = tmp_path / "frame.html"
     frame_page.write_text(f'<iframe id="f" src="{server.url}/login"></iframe>')
-    page.goto(frame_page.as_uri())
-    page.wait_for_timeout(1500)
+    page.goto(frame_page.as_uri())  # (waits for the load event, which waits for the frame's navigation too)
+    frame_urls = [f.url for f in page.frames if f != page.main_frame]
+    assert frame_urls and server.url + "/login" not in frame_urls  # refused: it never became the login page
     frame = page.frame_locator("#f")
     expect(frame.get_by_role("button", name="Sign in")).to_have_count(0)
 
