@@ -22,14 +22,10 @@ _PHONE_LIKE = re.compile(r"^\+?[0-9(][0-9 ().-]{1,30}\Z")
 CACHED = 8192  # readings kept: a split's own numbers and recent callers cost a dict lookup, not a parse
 
 
-@lru_cache(maxsize=CACHED)
 def phone_digits(text: str, region: str = DEFAULT_REGION) -> str:
-    """A phone number as E.164 digits without ``+`` (``read_e164``); else the digits it has."""
-    text = str(text or "").strip()[:MAX_CHARS]
-    if text.lower() in WITHHELD:
-        return ""
-    e164, _ = read_e164(text, region)
-    return e164[1:] if e164 else re.sub(r"[^0-9]", "", text)
+    """A phone number as E.164 digits without ``+`` (``read_e164``); else the digits it has ("" when withheld)."""
+    forms = phone_forms(text, region)
+    return forms[0] if forms else ""
 
 
 @lru_cache(maxsize=CACHED)

@@ -315,11 +315,11 @@ def chain(first: bytes, ends: str | None, table: Decisions, body_of: DocBody, va
         key = (doc, len(taken), values)
     kept = table.answers.get(key)
     if kept is not None:
-        body, steps, values = kept
+        body, steps, written = kept
         taken.extend(steps)
-        if values:
-            remembered.update(values)
-            variables.update(values)
+        if written:  # what its Sets remembered, as taking them would
+            remembered.update(written)
+            variables.update(written)
         return body
     before = len(taken)
     body = decide(first, ends, table, body_of, variables, (lambda: at) if at is not None else now, override_of,

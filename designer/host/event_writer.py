@@ -103,25 +103,22 @@ class ProcessRecorder:
     # --- on the answer path ---------------------------------------------------------------
 
     def __call__(self, event: CallEvent) -> None:
-        self._append(event.row(), 1)
-
-    def _append(self, payload: tuple, count: int) -> None:
         spool = self._spool or self._open_spool()
         if spool is None:
-            self.failed += count
+            self.failed += 1
         elif self._bytes - self._written_bytes > self.max_spool:
-            self.dropped += count
-            if self.dropped == count:
+            self.dropped += 1
+            if self.dropped == 1:
                 log.error("call events are arriving faster than they can be written; dropping some")
         else:
             try:
-                self._bytes += spool.append(payload)
+                self._bytes += spool.append(event.row())
             except OSError as exc:
-                self.failed += count
-                if self.failed == count:
+                self.failed += 1
+                if self.failed == 1:
                     log.error("cannot write call events to %s: %s", spool.path, exc.strerror or exc)
             else:
-                self.appended += count
+                self.appended += 1
         if self._timer is None:
             try:
                 self._timer = asyncio.get_running_loop().call_later(self.check_every, self._on_timer)

@@ -6,9 +6,9 @@ and holds an exclusive ``flock`` on that file while it may still append to it. A
 on is finished: its writer rotated past it, stopped, or was killed.
 
 A record is a 4-byte little-endian payload length, the payload's Adler-32 checksum, then the payload:
-the event's tuple (``CallEvent.row()``), or a list of the tuples of one answer's events (its decisions
-and its own event: all or none of them are recorded), in ``marshal`` format (version 2: no back-references, a fifth
-cheaper). A file is ``ROTATE_BYTES`` long from the start (its blocks reserved with ``posix_fallocate``, so
+the event's tuple (``CallEvent.row()``), or a list of the tuples of one answer's events (all or none of
+them are recorded; what the host wrote while an answer's decisions were events of their own), in
+``marshal`` format (version 2: no back-references, a fifth cheaper). A file is ``ROTATE_BYTES`` long from the start (its blocks reserved with ``posix_fallocate``, so
 a full disk cannot fault the writer later), mapped into the writer's memory (``MAP_SHARED``), and records
 are copied into the mapping one after the other, the payload before its length; the zeros after the last
 record mark where it ends. A mapped file's pages are

@@ -11,15 +11,16 @@ Both keep schema versions (``migrations``), brought up to date when opened.
 from __future__ import annotations
 
 from designer.store.base import (
-    DECISIONS, EVENT_ROWS, OVERRIDE_STATES, REASONS, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark,
-    SpoolPosition, StaleFlow, Store, StoreError, TrafficCount, TrafficCounts, TrafficEnding, Voicemail, decision_events,
-    decisions_param, params_json, reasons_param, safe_url,
+    DECISIONS, EVENT_ROWS, OVERRIDE_STATES, REASONS, CallEvent, FlowRecord, HoursOverride, Revision,
+    SpoolConflict, SpoolMark, SpoolPosition, StaleFlow, Store, StoreError, TrafficCount, TrafficCounts,
+    TrafficEnding, Voicemail, decision_events, decisions_param, params_json, reasons_param, safe_url,
 )
 from designer.store.calls import OUTCOMES, CallFilter
 from designer.store.sqlite import PRIVATE_MODE, PRIVATE_SUFFIXES, SQLiteStore, make_private
 
 __all__ = [
-    "DECISIONS", "EVENT_ROWS", "OUTCOMES", "REASONS", "OVERRIDE_STATES", "CallEvent", "CallFilter", "FlowRecord", "HoursOverride", "PRIVATE_MODE", "PRIVATE_SUFFIXES", "Revision", "SQLiteStore",
+    "DECISIONS", "EVENT_ROWS", "OUTCOMES", "OVERRIDE_STATES", "REASONS", "CallEvent", "CallFilter", "FlowRecord",
+    "HoursOverride", "PRIVATE_MODE", "PRIVATE_SUFFIXES", "Revision", "SQLiteStore",
     "SpoolConflict", "SpoolMark", "SpoolPosition", "StaleFlow", "Store", "StoreError", "TrafficCount", "TrafficCounts",
     "TrafficEnding", "Voicemail", "decision_events", "decisions_param", "is_postgres", "reasons_param",
     "make_private", "open_store", "params_json", "safe_url", "sqlite_path",

@@ -23,9 +23,9 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from designer.store.base import (
-    OVERRIDE_STATES, CallEvent, decision_events, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark, SpoolPosition,
-    StaleFlow, StoreError, TrafficCounts, Voicemail, _token_hash, params_json, safe_url, traffic_counts,
-    traffic_queries, voicemail_values,
+    OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark, SpoolPosition,
+    StaleFlow, StoreError, TrafficCounts, Voicemail, _token_hash, decision_events, params_json,
+    safe_url, traffic_counts, traffic_queries, voicemail_values,
 )
 from designer.store.calls import CallFilter, call_dict, count_sql, hourly_sql, list_sql, quiet_from, summarise, \
     upsert_sql

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 from designer.store.base import (
-    EVENT_ROWS, OVERRIDE_STATES, CallEvent, decision_events, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark,
-    SpoolPosition, StaleFlow, StoreError, TrafficCounts, Voicemail, _token_hash, params_json, traffic_counts,
-    traffic_queries, voicemail_values,
+    EVENT_ROWS, OVERRIDE_STATES, CallEvent, FlowRecord, HoursOverride, Revision, SpoolConflict, SpoolMark,
+    SpoolPosition, StaleFlow, StoreError, TrafficCounts, Voicemail, _token_hash, decision_events, params_json,
+    traffic_counts, traffic_queries, voicemail_values,
 )
 from designer.store.calls import CallFilter, call_dict, count_sql, hourly_sql, list_sql, quiet_from, summarise, \
     upsert_sql
