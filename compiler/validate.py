@@ -591,19 +591,25 @@ def _names_known(graph: nx.DiGraph) -> dict[str, tuple[str, ...]]:
     return {n: (*CALL_VARIABLES, *sorted(names - set(CALL_VARIABLES))) for n, names in extra.items()}
 
 
+# per step type, its fields that hold a phone number and may name a call variable
+_PHONE_FIELDS = {kind: tuple(a.name for a in spec.attrs if a.call_number) for kind, spec in STEPS.items()}
+
+
 def _check_remembered_numbers(graph: nx.DiGraph) -> list[Problem]:
     """A phone field that names a remembered value (``to="{{ manager }}"``) gets a number: each Set step
     before it that gives the name a literal value must give a possible phone number. (A value from a call
     field, ``{{ From }}``, is read per call; the host leaves the field out when it is not a number.)"""
     readers: dict[str, list[tuple[str, str]]] = {}  # name → (step, field) of phone fields reading it
-    for node, data in graph.nodes(data=True):
-        spec = STEPS.get(data.get("type")) if isinstance(data.get("type"), str) else None
+    for node, data in graph._node.items():  # runs on every edit: most steps have no phone field at all
+        fields = _PHONE_FIELDS.get(data.get("type")) if isinstance(data.get("type"), str) else None
+        if not fields:
+            continue
         attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
-        for attr in spec.attrs if spec is not None else ():
-            value = attrs.get(attr.name)
-            name = templating.number_name(value) if attr.call_number and isinstance(value, str) else None
+        for field in fields:
+            value = attrs.get(field)
+            name = templating.number_name(value) if isinstance(value, str) else None
             if name is not None and name not in CALL_VARIABLES:
-                readers.setdefault(name, []).append((node, attr.name))
+                readers.setdefault(name, []).append((node, field))
     out: list[Problem] = []
     if not readers:
         return out

@@ -4,20 +4,17 @@ import { inject, markRaw, nextTick, provide, reactive, toRaw, watch } from "vue"
 
 // Vue Flow's unbundled build reads process.env.NODE_ENV; define it before the module loads.
 globalThis.process ??= { env: { NODE_ENV: "production" } };
-const { VueFlow, Handle, Position, MarkerType, ConnectionMode, useVueFlow, getRectOfNodes } = await import(
+const { VueFlow, Handle, Panel, Position, MarkerType, ConnectionMode, useVueFlow, getRectOfNodes } = await import(
   "vue-flow-dist/vue-flow-core.mjs"
 );
-// the minimap imports "@vue-flow/core", which static/esm/vue-flow-core/index.js maps to the module above
-const { MiniMap } = await import("vue-flow-minimap/vue-flow-minimap.mjs");
+const { default: FlowMiniMap } = await import("flexml-static/flow_minimap.js");
 
 const READABLE_ZOOM = 0.6; // below this a step's text cannot be read: Fit never goes lower
 const FOCUS_ZOOM = 0.9;
 const LARGE_FLOW = 300; // steps; more and the view jumps instead of gliding
-const MINIMAP_DELAY = 400; // ms after the last badge change before the minimap's red dots follow
 const NEW_STEP = { width: 210, height: 100 }; // room a step dropped by a palette click needs // the zoom a step found by search is shown at (unless already closer)
 
-for (const css of ["vue-flow-dist/style.css", "vue-flow-dist/theme-default.css", "vue-flow-minimap/style.css",
-                   "flexml-static/flow_canvas.css"]) {
+for (const css of ["vue-flow-dist/style.css", "vue-flow-dist/theme-default.css", "flexml-static/flow_canvas.css"]) {
   const href = import.meta.resolve(css);
   if (!document.querySelector(`link[href="${href}"]`)) {
     const link = document.createElement("link");
@@ -88,16 +85,18 @@ const StepNode = {
 };
 
 export default {
-  components: { VueFlow, MiniMap },
+  components: { VueFlow, Panel, FlowMiniMap },
   props: { flowKey: String, initial: String, readonly: Boolean }, // initial: {nodes, edges, badges} as JSON
   emits: ["ready", "node-drop", "edge-added", "nodes-moved", "delete-selected", "selection-change",
           "copy", "paste", "undo", "redo"],
   setup(props, { emit }) {
     const flow = useVueFlow(props.flowKey);
-    const marks = reactive({ badges: {}, highlight: {}, path: {}, traffic: {}, edgeUse: {}, start: null, miniTick: 0 });
+    const marks = reactive({ badges: {}, highlight: {}, path: {}, traffic: {}, edgeUse: {}, start: null });
     provide("flexmlMarks", marks);
     const selectedKey = () =>
       JSON.stringify([flow.getSelectedNodes.value.map((n) => n.id), flow.getSelectedEdges.value.map((e) => e.id)]);
+    let minimap = null; // the FlowMiniMap, once mounted
+    const minimapSoon = () => minimap && minimap.soon();
     const showJumps = () => {
       // a Go to's dashed jump line shows while the Go to (or the step it jumps to) is selected
       const chosen = new Set(flow.getSelectedNodes.value.map((n) => n.id));
@@ -109,6 +108,7 @@ export default {
     };
     watch(selectedKey, () => {
       showJumps();
+      minimapSoon();
       emit("selection-change", {
         nodes: flow.getSelectedNodes.value.map((n) => n.id),
         edges: flow.getSelectedEdges.value.map((e) => e.data),
@@ -118,15 +118,16 @@ export default {
       flow,
       marks,
       showJumps,
+      minimapSoon,
+      setMinimap: (m) => (minimap = m),
       nodeTypes: { step: markRaw(StepNode) },
       connectionMode: ConnectionMode.Strict,
     };
   },
   data() {
-    return { pointer: null, readyCount: null, patched: 0, showMiniMap: false };
+    return { pointer: null, readyCount: null, patched: 0 };
   },
   mounted() {
-    this.miniErrors = new Set(); // steps with errors, as the minimap shows them (not reactive: see miniColour)
     this.onKey = (e) => this.handleKey(e);
     this.autoFit = false;
     this.resizer = new ResizeObserver(() => {
@@ -144,7 +145,6 @@ export default {
     this.$emit("ready", { initial: !!first });
   },
   unmounted() {
-    clearTimeout(this.miniTimer);
     document.removeEventListener("keydown", this.onKey);
     this.resizer.disconnect();
   },
@@ -163,9 +163,8 @@ export default {
       this.whenDrawn(() => {
         this.readyCount = nodes.length;
         performance.mark("fc-drawn"); // the steps on screen are drawn and measured (the benchmark reads it)
-        // the minimap draws every step: it comes once the steps on screen are usable, not before
-        if (!this.showMiniMap) setTimeout(() => (this.showMiniMap = true), 50);
       });
+      this.minimapSoon();
     },
     whenDrawn(done) {
       // Only steps in view are rendered (onlyRenderVisibleElements); each has an input handle once measured.
@@ -207,6 +206,7 @@ export default {
         this.showJumps();
         this.repaintPath();
         this.whenDrawn(() => this.patched++); // data-patched: the benchmark waits for it
+        this.minimapSoon();
       };
       if (reshaped.length) {
         nextTick(() => {
@@ -226,6 +226,7 @@ export default {
         if (node) this.place(node, position);
       }
       if (fit) this.fitReadable();
+      this.minimapSoon();
       performance.mark("fc-moved");
       this.whenDrawn(() => {
         performance.mark("fc-move-drawn");
@@ -254,19 +255,12 @@ export default {
         if (!old || old.errors !== b.errors || old.warnings !== b.warnings || old.title !== b.title)
           this.marks.badges[id] = b;
       }
-      this.minimapErrorsSoon(0);
+      this.minimapSoon();
     },
     patchBadges(badges, removed) {
       for (const id of removed) delete this.marks.badges[id];
       Object.assign(this.marks.badges, badges);
-      this.minimapErrorsSoon();
-    },
-    minimapErrorsSoon(delay = MINIMAP_DELAY) {
-      clearTimeout(this.miniTimer);
-      this.miniTimer = setTimeout(() => {
-        this.miniErrors = new Set(Object.keys(this.marks.badges).filter((id) => this.marks.badges[id].errors));
-        this.marks.miniTick++;
-      }, delay);
+      this.minimapSoon();
     },
     setHighlight(ids) {
       this.marks.highlight = Object.fromEntries(ids.map((i) => [i, true]));
@@ -360,6 +354,9 @@ export default {
     onMoveStart(e) {
       if (e && e.event && e.event.sourceEvent) this.autoFit = false;
     },
+    onMiniMoved() {
+      this.autoFit = false; // the user moved the view: a resized pane no longer fits the flow again
+    },
     dropAtCentre(type) {
       // a palette click: the new step goes in free space nearest the middle of the view
       const box = this.$el.getBoundingClientRect();
@@ -389,9 +386,9 @@ export default {
     },
     // --- helpers ---------------------------------------------------------------------------
     miniColour(node) {
-      // reads neither a step's data nor its badge: typing must not redraw the whole minimap (a large flow's
-      // minimap takes tens of ms); its red dots follow the badges a moment later (minimapErrorsSoon)
-      if (this.marks.miniTick >= 0 && this.miniErrors.has(node.id)) return "#d32f2f";
+      // a step on the minimap: red with errors, blue when selected, green at the start, else grey
+      const badge = toRaw(this.marks.badges)[node.id];
+      if (badge && badge.errors) return "#d32f2f";
       return node.selected ? "#1976d2" : this.marks.start === node.id ? "#2e7d32" : "#9aa5b1";
     },
     markStart(nodes) {
@@ -530,8 +527,9 @@ export default {
                :select-nodes-on-drag="false" :elevate-edges-on-select="true" :only-render-visible-elements="true"
                :nodes-draggable="!readonly" :nodes-connectable="!readonly" :edges-updatable="!readonly"
                @connect="onConnect" @move-start="onMoveStart" @node-drag-stop="onDragStop" @selection-drag-stop="onDragStop">
-        <MiniMap v-if="showMiniMap && flow.nodes.value.length" pannable zoomable :node-color="miniColour" :node-stroke-width="0" :mask-color="'rgba(96, 125, 139, 0.18)'"
-                 position="bottom-left" aria-label="Minimap: drag to move the view" />
+        <Panel v-if="flow.nodes.value.length" position="bottom-left">
+          <FlowMiniMap :ref="setMinimap" :flow="flow" :colour-of="miniColour" @moved="onMiniMoved" />
+        </Panel>
       </VueFlow>
     </div>`,
 };

@@ -90,8 +90,6 @@ def test_the_installed_package_is_the_wheel_not_this_checkout(venv, tmp_path):
     vendor = Path(where.split()[1]).parent / "vendor"
     assert sorted(p.name for p in (vendor / "vue-flow-dist").iterdir()) == [
         "LICENSE", "style.css", "theme-default.css", "vue-flow-core.mjs"]
-    assert sorted(p.name for p in (vendor / "vue-flow-minimap").iterdir()) == [
-        "LICENSE", "style.css", "vue-flow-minimap.mjs"]
 
 
 def test_version_comes_from_the_project_metadata(venv, tmp_path):

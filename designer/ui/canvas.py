@@ -43,8 +43,6 @@ NPM_DISTS: dict[str, dict] = {name: spec for name, spec in
                               json.loads((STATIC_DIR / "npm.json").read_text(encoding="utf-8")).items()
                               if not name.startswith("_")}
 VENDOR_DIR = STATIC_DIR / "vendor"
-# "@vue-flow/core" as the minimap imports it: a one-line module re-exporting vue-flow-dist's
-VUE_FLOW_CORE_SHIM = STATIC_DIR / "esm" / "vue-flow-core"
 
 
 class CanvasSetupError(DesignerError, RuntimeError):
@@ -82,9 +80,8 @@ def find_vue_flow_dist() -> Path:
 
 
 def canvas_esm() -> dict[str, str]:
-    """The import map the canvas's JavaScript needs: every npm folder, the shim and static/."""
+    """The import map the canvas's JavaScript needs: every npm folder and static/ (its minimap, its CSS)."""
     esm = {name: str(find_npm_dist(name)) for name in NPM_DISTS}
-    esm["@vue-flow/core"] = str(VUE_FLOW_CORE_SHIM)
     esm["flexml-static"] = str(STATIC_DIR)
     return esm
 

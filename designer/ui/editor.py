@@ -28,6 +28,7 @@ from designer.ui.decision_panels import show_decision_previews
 from designer.ui.editor_state import EditorState, FlowNotFound
 from designer.ui.properties import PropertiesPanel
 from designer.ui.import_notes import ImportNotes
+from designer.ui.island import Island
 from designer.ui.publish import publish_panel
 from designer.ui.revision_view import RevisionView
 from designer.ui.unpublished import draft_changes
@@ -118,21 +119,26 @@ class Editor:
 
     def _toolbar(self) -> None:
         state = self.state
-        with ui.row().classes("w-full items-center gap-1 px-2 py-1 border-b bg-white no-wrap"):
+        with Island().classes("w-full"), \
+                ui.row().classes("w-full items-center gap-1 px-2 py-1 border-b bg-white no-wrap"):
             ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props("flat round dense") \
                 .tooltip("All flows")
-            self.title = ui.label(state.name).classes("text-lg font-semibold mr-2 truncate")
-            self.saved = ui.label("").classes("text-xs").props("data-testid=saved")
-            self.unpublished = ui.badge("Unpublished changes", color="warning") \
-                .props("outline data-testid=unpublished").classes("ml-2").mark("unpublished") \
-                .tooltip("The draft differs from what the host serves; the Publish tab lists the changes")
+            # what changes as the user types (the name, "Saved", the markers, undo and redo) is in islands:
+            # redrawn without the toolbar's other buttons
+            with Island().classes("min-w-0"), ui.row().classes("items-center gap-0 no-wrap"):
+                self.title = ui.label(state.name).classes("text-lg font-semibold mr-2 truncate")
+                self.saved = ui.label("").classes("text-xs").props("data-testid=saved")
+                self.unpublished = ui.badge("Unpublished changes", color="warning") \
+                    .props("outline data-testid=unpublished").classes("ml-2").mark("unpublished") \
+                    .tooltip("The draft differs from what the host serves; the Publish tab lists the changes")
             self.unpublished.set_visibility(False)
             ui.timer(UNPUBLISHED_CHECK, self._show_unpublished)
             ui.space()
-            self.undo_button = ui.button(icon="undo", on_click=self.undo).props("flat dense").mark("undo") \
-                .tooltip("Undo (Ctrl+Z)")
-            self.redo_button = ui.button(icon="redo", on_click=self.redo).props("flat dense").mark("redo") \
-                .tooltip("Redo (Ctrl+Shift+Z)")
+            with Island(), ui.row().classes("items-center gap-1 no-wrap"):
+                self.undo_button = ui.button(icon="undo", on_click=self.undo).props("flat dense").mark("undo") \
+                    .tooltip("Undo (Ctrl+Z)")
+                self.redo_button = ui.button(icon="redo", on_click=self.redo).props("flat dense").mark("redo") \
+                    .tooltip("Redo (Ctrl+Shift+Z)")
             ui.separator().props("vertical")
             ui.button(icon="content_copy", on_click=self.copy).props("flat dense").tooltip("Copy (Ctrl+C)")
             ui.button(icon="content_paste", on_click=lambda: self.paste()).props("flat dense") \

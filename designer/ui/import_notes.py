@@ -13,6 +13,7 @@ from nicegui import ui
 
 from designer.services import IMPORT_NOTES
 from designer.ui.editor_state import EditorState
+from designer.ui.island import Island
 
 
 def notes_of(graph: nx.DiGraph) -> list[dict[str, Any]]:
@@ -28,12 +29,17 @@ class ImportNotes:
 
     def __init__(self, state: EditorState) -> None:
         self.state = state
-        self.box = ui.column().classes("w-full gap-0 border-b bg-amber-50").mark("import-notes-panel")
+        self.shown: list[dict[str, Any]] | None = None
+        with Island().classes("w-full"):  # drawn again on its own, and only when the notes change
+            self.box = ui.column().classes("w-full gap-0 border-b bg-amber-50").mark("import-notes-panel")
         state.on_change.append(lambda: self.render())
         self.render()
 
     def render(self) -> None:
         notes = notes_of(self.state.graph)
+        if notes == self.shown:
+            return
+        self.shown = [dict(n) for n in notes]
         self.box.clear()
         self.box.set_visibility(bool(notes))
         if not notes:

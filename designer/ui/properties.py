@@ -24,6 +24,7 @@ from designer import services
 from designer.ui.canvas import branch_label
 from designer.ui.decision_panels import decision_panel
 from designer.ui.editor_state import EditorState
+from designer.ui.island import Island
 
 ANOTHER_NUMBER = "another"  # the "another number" choice of a call-number field
 
@@ -65,8 +66,9 @@ class PropertiesPanel:
 
     def _slot(self, key: str) -> ui.label:
         """The line under a field where its problem is shown (empty, and hidden by CSS, while it has none)."""
-        slot = ui.label("").classes("text-xs -mt-1 text-negative hidden").props(f'data-problem="{key}"') \
-            .mark(f"problem-{key}")
+        with Island().classes("w-full"):  # its message changes as the user types: redrawn alone
+            slot = ui.label("").classes("text-xs -mt-1 text-negative hidden").props(f'data-problem="{key}"') \
+                .mark(f"problem-{key}")
         self.slots[key] = slot
         return slot
 
@@ -242,13 +244,14 @@ class PropertiesPanel:
             text = e.value or ""
             counter.text = _count(len(text), spec.text_max)
             over = spec.text_max is not None and len(text) > spec.text_max
-            counter.classes(replace="text-xs self-end -mt-1 " + ("text-negative" if over else "text-gray-500"))
+            counter.classes(replace="text-xs " + ("text-negative" if over else "text-gray-500"))
             state.set_field(node, "text", text)
 
         area = ui.textarea(label, value=value, on_change=changed).classes("w-full") \
             .props("rows=4 data-field=text").mark("field-text")
-        counter = ui.label(_count(len(value), spec.text_max)).classes("text-xs self-end -mt-1 text-gray-500") \
-            .props("data-field=text-count").mark("text-count")
+        with Island().classes("self-end -mt-1"):  # typing redraws the count alone, not the panel
+            counter = ui.label(_count(len(value), spec.text_max)).classes("text-xs text-gray-500") \
+                .props("data-field=text-count").mark("text-count")
         self._slot("text")
         if spec.can_template:
             self._call_detail_menu(area)
