@@ -125,7 +125,14 @@ export default {
     };
   },
   data() {
-    return { pointer: null, readyCount: null, patched: 0 };
+    return { pointer: null };
+  },
+  computed: {
+    noSteps() {
+      // a computed true/false: this template (and Vue Flow in it, every step) is drawn again only when
+      // the canvas becomes empty or stops being empty, not each time a step is added or removed
+      return this.flow.nodes.value.length === 0;
+    },
   },
   mounted() {
     this.onKey = (e) => this.handleKey(e);
@@ -161,7 +168,7 @@ export default {
       this.repaintPath();
       if (fit && nodes.length) this.fitWhenSized();
       this.whenDrawn(() => {
-        this.readyCount = nodes.length;
+        this.$el.dataset.ready = String(nodes.length);
         performance.mark("fc-drawn"); // the steps on screen are drawn and measured (the benchmark reads it)
       });
       this.minimapSoon();
@@ -205,7 +212,7 @@ export default {
         if (known.length) this.flow.addEdges(known);
         this.showJumps();
         this.repaintPath();
-        this.whenDrawn(() => this.patched++); // data-patched: the benchmark waits for it
+        this.whenDrawn(() => this.countPatch());
         this.minimapSoon();
       };
       if (reshaped.length) {
@@ -230,7 +237,7 @@ export default {
       performance.mark("fc-moved");
       this.whenDrawn(() => {
         performance.mark("fc-move-drawn");
-        this.patched++; // data-patched: the benchmark waits for it
+        this.countPatch();
       });
     },
     place(node, position) {
@@ -239,6 +246,11 @@ export default {
       if (node.position.x === position.x && node.position.y === position.y) return;
       node.position = { ...position };
       node.computedPosition = { ...node.computedPosition, x: position.x, y: position.y };
+    },
+    countPatch() {
+      // data-ready and data-patched (what tests and the benchmark wait for) are set on the element itself:
+      // reactive data in this template would redraw Vue Flow, every step of it, each time they change
+      this.$el.dataset.patched = String(Number(this.$el.dataset.patched || 0) + 1);
     },
     dropEdges(ids) {
       // removeEdges skips edges marked not deletable (a Go to's jump line): those go too when Python says so
@@ -515,9 +527,9 @@ export default {
     },
   },
   template: `
-    <div class="fc-root" :class="{ 'fc-readonly': readonly }" :data-readonly="readonly ? 'true' : null" :data-ready="readyCount" :data-patched="patched" @dragover="onDragOver" @drop="onDrop"
+    <div class="fc-root" :class="{ 'fc-readonly': readonly }" :data-readonly="readonly ? 'true' : null" data-patched="0" @dragover="onDragOver" @drop="onDrop"
          @pointermove="onPointerMove">
-      <div v-if="!flow.nodes.value.length && !readonly" class="fc-empty">
+      <div v-if="noSteps && !readonly" class="fc-empty">
         <i class="q-icon material-icons" aria-hidden="true">south_west</i>
         <div>Drag a step from the list on the left and drop it here.</div>
         <div>A call begins at the first step; connect steps by dragging from an output dot to the next step.</div>
@@ -527,7 +539,7 @@ export default {
                :select-nodes-on-drag="false" :elevate-edges-on-select="true" :only-render-visible-elements="true"
                :nodes-draggable="!readonly" :nodes-connectable="!readonly" :edges-updatable="!readonly"
                @connect="onConnect" @move-start="onMoveStart" @node-drag-stop="onDragStop" @selection-drag-stop="onDragStop">
-        <Panel v-if="flow.nodes.value.length" position="bottom-left">
+        <Panel v-if="!noSteps" position="bottom-left">
           <FlowMiniMap :ref="setMinimap" :flow="flow" :colour-of="miniColour" @moved="onMiniMoved" />
         </Panel>
       </VueFlow>
