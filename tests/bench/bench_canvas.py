@@ -9,7 +9,8 @@ Prints, each against a baseline measured in the same run:
   * edit → badge: from a property edit in the browser to its problem badge appearing
     (and disappearing when fixed) on the 300-step flow, and on a 3-step flow (baseline).
   * large flow (issue 13): a --large-step flow (1,000 by default) opened until interactive, against
-    the empty flow; edit → badge on it, against the 3-step flow; Tidy up on it (click until the moved steps are drawn), against Tidy up on 3 steps;
+    the empty flow, each open in a new browser context (nothing cached) and again in one context that
+    keeps its cache (a returning user), both against the empty flow opened the same way; edit → badge on it, against the 3-step flow; Tidy up on it (click until the moved steps are drawn), against Tidy up on 3 steps;
     panning it with the mouse (frame times while dragging the canvas), against panning the empty flow.
 Targets (issue 5): open under 2 s, edit to badge under 200 ms. Issue 13, on the large flow: open under
 1.5 s and at most 2x the empty flow; edit to badge under 50 ms and at most 1.3x the 3-step flow's; Tidy
@@ -89,9 +90,12 @@ PHASES = """() => {
 }"""
 
 
-def open_time(browser, url: str, count: int, phases: list[dict] | None = None) -> float:
-    """Seconds from navigation until the steps in view are drawn and measured and two frames have painted."""
-    page = browser.new_page(viewport={"width": 1400, "height": 860})
+def open_time(browser, url: str, count: int, phases: list[dict] | None = None, context=None) -> float:
+    """Seconds from navigation until the steps in view are drawn and measured and two frames have painted.
+
+    In a new browser context each time (nothing cached: a first visit), or in ``context`` (its cache
+    kept: a user coming back to the editor, or opening a flow from the Flows list)."""
+    page = (context or browser).new_page(**({} if context else {"viewport": {"width": 1400, "height": 860}}))
     t0 = time.perf_counter()
     page.goto(url)
     page.wait_for_selector(f'.fc-root[data-ready="{count}"]', timeout=60000)
@@ -208,6 +212,13 @@ def main() -> int:
                                                     "say-0", n_big, args.edits)
                 open_time(browser, f"{url}/flows/large", n_large)  # warm-up
                 large_open = [open_time(browser, f"{url}/flows/large", n_large) for _ in range(args.runs)]
+                cached = browser.new_context(viewport={"width": 1400, "height": 860})
+                open_time(browser, f"{url}/flows/empty", 0, context=cached)  # fills the cache
+                warm_empty, warm_large = [], []
+                for _ in range(args.runs):  # alternating, so both see the same load
+                    warm_empty.append(open_time(browser, f"{url}/flows/empty", 0, context=cached))
+                    warm_large.append(open_time(browser, f"{url}/flows/large", n_large, context=cached))
+                cached.close()
                 large_appear, large_vanish = edit_times(browser, f"{url}/flows/large", "say-0", n_large, args.edits)
                 small_tidy, large_tidy = [], []
                 for _ in range(args.runs):  # each run lays out a fresh copy: Tidy up must really move steps
@@ -241,6 +252,11 @@ def main() -> int:
     lo = statistics.median(large_open)
     print(f"open, {n_large}-step flow          median {lo * 1000:7.0f} ms  min {min(large_open) * 1000:6.0f} ms"
           f"  = {lo / e:.2f}x the empty flow   (target < 1500 ms, <= 2x)")
+    we, wl = statistics.median(warm_empty), statistics.median(warm_large)
+    print(f"open, cached, empty flow        median {we * 1000:7.0f} ms  min {min(warm_empty) * 1000:6.0f} ms"
+          "   (browser cache kept: a returning user)")
+    print(f"open, cached, {n_large}-step flow  median {wl * 1000:7.0f} ms  min {min(warm_large) * 1000:6.0f} ms"
+          f"  = {wl / we:.2f}x the cached empty flow   (target < 1500 ms, <= 2x)")
     print(f"edit → badge, {n_large}-step         {ms(large_appear)}"
           f"  = {statistics.median(large_appear) / statistics.median(small_appear):.2f}x   (target < 50 ms, <= 1.3x)")
     print(f"fix → badge gone, {n_large}-step     {ms(large_vanish)}"
