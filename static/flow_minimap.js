@@ -92,8 +92,9 @@ export default {
       for (const b of boxes) {
         const colour = this.colourOf(b.node);
         if (!byColour.has(colour)) byColour.set(colour, new Path2D());
-        byColour.get(colour).rect((b.x - x) * scale, (b.y - y) * scale,
-                                  Math.max(b.width * scale, 1), Math.max(b.height * scale, 1));
+        // whole pixels, at least one: a step of a large flow stays a crisp dot, never a blur
+        byColour.get(colour).rect(Math.floor((b.x - x) * scale), Math.floor((b.y - y) * scale),
+                                  Math.max(Math.round(b.width * scale), 1), Math.max(Math.round(b.height * scale), 1));
       }
       for (const [colour, path] of byColour) {
         ctx.fillStyle = colour;

@@ -49,18 +49,20 @@ def drawn_ids(page: Page) -> list[str]:
     return page.eval_on_selector_all(".vue-flow__node", "nodes => nodes.map(n => n.dataset.id)")
 
 
-def minimap_colour_at_view_edge(page: Page) -> str:
-    """What the minimap draws at the left edge of the view's frame ("view" for its line)."""
-    return page.evaluate("""() => {
+def minimap_pixels(page: Page, rgb: tuple[int, int, int]) -> int:
+    """How many of the minimap's pixels are (about) this colour, solid."""
+    return page.evaluate("""([r0, g0, b0]) => {
       const c = document.querySelector('.fc-minimap');
-      const ctx = c.getContext('2d');
-      const ratio = c.width / 180;
-      for (let x = 0; x < 180; x++) for (let y = 0; y < 120; y++) {
-        const [r, g, b, a] = ctx.getImageData(x * ratio, y * ratio, 1, 1).data;
-        if (a > 200 && Math.abs(r - 0x60) < 12 && Math.abs(g - 0x7d) < 12 && Math.abs(b - 0x8b) < 12) return 'view';
-      }
-      return 'none';
-    }""")
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4)
+        if (data[i + 3] > 200 && Math.abs(data[i] - r0) < 16 && Math.abs(data[i + 1] - g0) < 16
+            && Math.abs(data[i + 2] - b0) < 16) n++;
+      return n;
+    }""", list(rgb))
+
+
+VIEW_FRAME, ERROR_RED = (0x60, 0x7D, 0x8B), (0xD3, 0x2F, 0x2F)  # as static/flow_minimap.js and miniColour draw them
 
 
 def drawn_steps_on_screen(page: Page) -> int:
@@ -159,7 +161,7 @@ def test_a_large_flow_opens_readable_with_a_minimap_and_a_search(serve, page):  
     expect(minimap).to_be_visible()
     expect(minimap).to_have_attribute("data-steps", "304")
     screenshot(page, "canvas-03-big-minimap")
-    assert minimap_colour_at_view_edge(page) == "view"
+    assert minimap_pixels(page, VIEW_FRAME) > 0  # the frame of the view
     before, shown = transform(page), set(drawn_ids(page))
     mini = minimap.bounding_box()
     page.mouse.click(mini["x"] + mini["width"] - 8, mini["y"] + mini["height"] - 8)  # the far corner
@@ -196,6 +198,19 @@ def test_a_large_flow_opens_readable_with_a_minimap_and_a_search(serve, page):  
     wait_idle(page)
     assert zoom(page) >= READABLE_ZOOM
     expect(node(page, "dial-12")).to_be_in_viewport()
+
+    # a step with an error turns red on the minimap, and back when it is fixed
+    red_before = minimap_pixels(page, ERROR_RED)
+    search.click()
+    search.fill("department 47")
+    page.get_by_role("option", name=re.compile("department 47")).click()
+    text = page.locator("textarea[data-field=text]")
+    text.fill("")
+    expect(node(page, "say-47").locator(".fc-badge-error")).to_be_visible()
+    eventually(lambda: minimap_pixels(page, ERROR_RED) > red_before)
+    text.fill("Welcome back to department 47.")
+    expect(node(page, "say-47").locator(".fc-badge-error")).to_have_count(0)
+    eventually(lambda: minimap_pixels(page, ERROR_RED) == red_before)
 
 
 def test_restore_is_undoable_and_undo_history_survives_a_reload(serve, page, tmp_path):  # noqa: F811
