@@ -96,7 +96,8 @@ export default {
     const selectedKey = () =>
       JSON.stringify([flow.getSelectedNodes.value.map((n) => n.id), flow.getSelectedEdges.value.map((e) => e.id)]);
     let minimap = null; // the FlowMiniMap, once mounted
-    const minimapSoon = () => minimap && minimap.soon();
+    const minimapSoon = () => minimap && minimap.soon(); // steps or the view moved: the next frame
+    const minimapLater = () => minimap && minimap.later(); // only colours changed: once typing pauses
     const showJumps = () => {
       // a Go to's dashed jump line shows while the Go to (or the step it jumps to) is selected
       const chosen = new Set(flow.getSelectedNodes.value.map((n) => n.id));
@@ -119,6 +120,7 @@ export default {
       marks,
       showJumps,
       minimapSoon,
+      minimapLater,
       setMinimap: (m) => (minimap = m),
       nodeTypes: { step: markRaw(StepNode) },
       connectionMode: ConnectionMode.Strict,
@@ -193,6 +195,7 @@ export default {
       if (removedNodes.length) this.flow.removeNodes(removedNodes, false);
       const fresh = [];
       const reshaped = [];
+      let moved = false;
       for (const n of nodes) {
         const existing = this.flow.findNode(n.id);
         if (!existing) {
@@ -202,10 +205,13 @@ export default {
         const had = toRaw(existing.data); // compared unproxied: Tidy up compares a thousand steps
         if (JSON.stringify(had.outputs) !== JSON.stringify(n.data.outputs)) reshaped.push(n.id);
         if (JSON.stringify(had) !== JSON.stringify(n.data)) existing.data = n.data; // a move keeps it
-        this.place(existing, n.position);
+        if (this.place(existing, n.position)) moved = true;
       }
       if (fresh.length) this.flow.addNodes(fresh);
+      const start = this.marks.start;
       this.markStart(nodes);
+      if (fresh.length || removedNodes.length || moved) this.minimapSoon();
+      else if (this.marks.start !== start) this.minimapLater();
       const newEdges = edges.map((e) => this.edgeStyle(e));
       const addEdges = () => {
         const known = newEdges.filter((e) => this.flow.findNode(e.source) && this.flow.findNode(e.target));
@@ -213,7 +219,6 @@ export default {
         this.showJumps();
         this.repaintPath();
         this.whenDrawn(() => this.countPatch());
-        this.minimapSoon();
       };
       if (reshaped.length) {
         nextTick(() => {
@@ -243,9 +248,10 @@ export default {
     place(node, position) {
       // Vue Flow recomputes computedPosition only for steps on screen (onlyRenderVisibleElements):
       // set it here too, or steps moved while off screen (Tidy up) are looked for at their old spot.
-      if (node.position.x === position.x && node.position.y === position.y) return;
+      if (node.position.x === position.x && node.position.y === position.y) return false;
       node.position = { ...position };
       node.computedPosition = { ...node.computedPosition, x: position.x, y: position.y };
+      return true;
     },
     countPatch() {
       // data-ready and data-patched (what tests and the benchmark wait for) are set on the element itself:
@@ -267,12 +273,15 @@ export default {
         if (!old || old.errors !== b.errors || old.warnings !== b.warnings || old.title !== b.title)
           this.marks.badges[id] = b;
       }
-      this.minimapSoon();
+      this.minimapLater();
     },
     patchBadges(badges, removed) {
+      const had = toRaw(this.marks.badges);
+      const redder = removed.some((id) => had[id]?.errors) ||
+        Object.entries(badges).some(([id, b]) => !b.errors !== !had[id]?.errors);
       for (const id of removed) delete this.marks.badges[id];
       Object.assign(this.marks.badges, badges);
-      this.minimapSoon();
+      if (redder) this.minimapLater(); // a step gained or lost its red dot
     },
     setHighlight(ids) {
       this.marks.highlight = Object.fromEntries(ids.map((i) => [i, true]));

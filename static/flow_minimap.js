@@ -9,6 +9,7 @@ const UNMEASURED = { width: 210, height: 100 }; // a step never on screen has no
 const MASK = "rgba(96, 125, 139, 0.18)";
 const VIEW_EDGE = "#607d8b";
 const ZOOM_STEP = 1.2;
+const LATER = 250; // ms: how long red dots may lag behind the badges (typing is not slowed by redrawing)
 
 export default {
   props: {
@@ -32,6 +33,7 @@ export default {
   },
   unmounted() {
     cancelAnimationFrame(this.frame);
+    clearTimeout(this.timer);
     this.stopWatch();
     this.stopChanges?.();
   },
@@ -42,6 +44,11 @@ export default {
         this.frame = 0;
         this.draw();
       });
+    },
+    later() {
+      // a redraw that may wait until typing pauses (a badge changed): one draw for a burst of changes
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.soon(), LATER);
     },
     view() {
       // the part of the flow in view, in flow coordinates
