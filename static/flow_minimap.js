@@ -1,5 +1,5 @@
 // The minimap: every step as a small box on one <canvas>, and the part of the flow in view.
-// One drawing per change, at most one a frame: a thousand steps cost about a millisecond, where a
+// One drawing per change, at most one a frame: a thousand steps cost a few milliseconds, where a
 // component (an SVG element) per step took hundreds of milliseconds to mount on a large flow.
 // Click or drag on it to move the view there; the wheel zooms.
 import { toRaw } from "vue";
