@@ -3,8 +3,6 @@ a fresh database per test), and ``any_store`` over both. Random flows: tests/str
 
 import os
 
-import os
-
 import pytest
 
 from tests import pgcluster
@@ -35,16 +33,21 @@ def ctx(tmp_path):
 
 @pytest.fixture(autouse=True)
 def patient_should_see(monkeypatch):
-    """NiceGUI's User.should_see gives up after 0.3 s; pages that wait on a server (the sandbox, the host,
-    the simulator) can take longer on a loaded 2-core machine. Allow up to 5 s; a passing check is as fast."""
+    """NiceGUI's User.should_see gives up after 0.3 s, should_not_see after 0.15 s; pages that wait on a
+    server (the sandbox, the host, the simulator) can take longer on a loaded 2-core machine, the more so
+    with the test files run in parallel. Allow up to 5 s for both; a passing check is as fast as before."""
     from nicegui.testing import User
 
-    original = User.should_see
+    see, not_see = User.should_see, User.should_not_see
 
     async def should_see(self, *args, retries: int = 3, **kwargs):
-        return await original(self, *args, retries=max(retries, 50), **kwargs)
+        return await see(self, *args, retries=max(retries, 50), **kwargs)  # 0.1 s apart
+
+    async def should_not_see(self, *args, retries: int = 3, **kwargs):
+        return await not_see(self, *args, retries=max(retries, 100), **kwargs)  # 0.05 s apart
 
     monkeypatch.setattr(User, "should_see", should_see)
+    monkeypatch.setattr(User, "should_not_see", should_not_see)
 
 
 @pytest.fixture(scope="session")
