@@ -2,4 +2,4 @@
 
 from pathlib import Path
 
-STATIC_DIR = Path(__file__).parent
+STATIC_DIR = Path(__file__).resolve().parent  # what the designer serves the canvas from

@@ -10,9 +10,9 @@ const { VueFlow, Handle, Panel, Position, MarkerType, ConnectionMode, useVueFlow
 const { default: FlowMiniMap } = await import("flexml-static/flow_minimap.js");
 
 const READABLE_ZOOM = 0.6; // below this a step's text cannot be read: Fit never goes lower
-const FOCUS_ZOOM = 0.9;
+const FOCUS_ZOOM = 0.9; // the zoom a step found by search is shown at (unless already closer)
 const LARGE_FLOW = 300; // steps; more and the view jumps instead of gliding
-const NEW_STEP = { width: 210, height: 100 }; // room a step dropped by a palette click needs // the zoom a step found by search is shown at (unless already closer)
+const NEW_STEP = { width: 210, height: 100 }; // room a step dropped by a palette click needs
 
 for (const css of ["vue-flow-dist/style.css", "vue-flow-dist/theme-default.css", "flexml-static/flow_canvas.css"]) {
   const href = import.meta.resolve(css);

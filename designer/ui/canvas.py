@@ -25,14 +25,13 @@ from typing import Any
 import networkx as nx
 from nicegui import ui
 
-import static
 from compiler.catalogue import STEPS, branches_of, is_jump, step_of
 from compiler.validate import DIGIT_BRANCH
 from compiler.flow import edge_branches
 from compiler.layout import NODE_BASE_HEIGHT, NODE_WIDTH, OUTPUT_HEIGHT
 from designer.errors import DesignerError
+from static import STATIC_DIR
 
-STATIC_DIR = Path(static.__file__).resolve().parent
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SNIPPET_MAX = 60
 SEARCH_TEXT_MAX = 120

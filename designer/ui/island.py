@@ -8,13 +8,9 @@ Chromium). Parts that change while the user types sit in an island.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from nicegui import ui
 
-import static
-
-STATIC_DIR = Path(static.__file__).resolve().parent
+from static import STATIC_DIR
 
 
 class Island(ui.element, component=STATIC_DIR / "island.js"):
