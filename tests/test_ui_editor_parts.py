@@ -101,6 +101,16 @@ def test_tidy_up_moves_the_steps_in_place_and_fits_once(ctx):
     assert loads(ctx.store.get_flow("main-menu").graph_json).nodes["menu"]["x"] == 0
 
 
+def test_positions_that_are_not_finite_numbers_are_drawn_at_0_and_the_view_is_strict_json():
+    g = nx.DiGraph(id="f", start="a")
+    g.add_node("a", type="Hangup", x="nan", y="1e999")
+    g.add_node("b", type="Hangup", x="-inf", y="12.5")
+    nodes, _ = graph_view(g)
+    assert nodes["a"]["position"] == {"x": 0.0, "y": 0.0}
+    assert nodes["b"]["position"] == {"x": 0.0, "y": 12.5}
+    json.dumps(nodes, allow_nan=False)  # what the browser's JSON.parse can read
+
+
 def test_overlapping_spots_hidden_steps_and_missing_positions():
     g = nx.DiGraph()
     g.add_node("a", type="Say", x=0, y=0)

@@ -17,6 +17,7 @@ Events (NiceGUI camel-cases them: trigger ``nodeDrop`` in User tests):
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -261,7 +262,10 @@ def graph_view(graph: nx.DiGraph, only: Iterable[str] | None = None) -> tuple[di
 
 
 def _number(value: Any) -> float:
+    """A coordinate: 0 for what is not a finite number ("nan", "1e999" in a hand-made file would reach the
+    browser as NaN or Infinity, which its JSON cannot read: the whole canvas would stay blank)."""
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return 0.0
+    return number if math.isfinite(number) else 0.0
