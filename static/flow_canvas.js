@@ -4,25 +4,16 @@ import { inject, markRaw, nextTick, provide, reactive, toRaw, watch } from "vue"
 
 // Vue Flow's unbundled build reads process.env.NODE_ENV; define it before the module loads.
 globalThis.process ??= { env: { NODE_ENV: "production" } };
-const { VueFlow, Handle, Panel, Position, MarkerType, ConnectionMode, useVueFlow, getRectOfNodes } = await import(
-  "vue-flow-dist/vue-flow-core.mjs"
-);
-const { default: FlowMiniMap } = await import("flexml-static/flow_minimap.js");
+// both at once (the page's head has asked for them already: canvas.py CANVAS_MODULES)
+const [{ VueFlow, Handle, Panel, Position, MarkerType, ConnectionMode, useVueFlow, getRectOfNodes }, { default: FlowMiniMap }] =
+  await Promise.all([import("vue-flow-dist/vue-flow-core.mjs"), import("flexml-static/flow_minimap.js")]);
 
 const READABLE_ZOOM = 0.6; // below this a step's text cannot be read: Fit never goes lower
 const FOCUS_ZOOM = 0.9; // the zoom a step found by search is shown at (unless already closer)
 const LARGE_FLOW = 300; // steps; more and the view jumps instead of gliding
 const NEW_STEP = { width: 210, height: 100 }; // room a step dropped by a palette click needs
 
-for (const css of ["vue-flow-dist/style.css", "vue-flow-dist/theme-default.css", "flexml-static/flow_canvas.css"]) {
-  const href = import.meta.resolve(css);
-  if (!document.querySelector(`link[href="${href}"]`)) {
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = href;
-    document.head.appendChild(link);
-  }
-}
+// its style sheets are linked in the page's head (canvas.py CANVAS_STYLES)
 
 const STEP_MIME = "application/x-flexml-step";
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from designer.ui.canvas import (NPM_DISTS, branch_label, canvas_esm, edge_views,
                                 node_view, search_label, snippet)
 from designer.ui.editor_state import EditorState, FlowNotFound, badges_of, new_step
 from designer.ui.history import History
+from static import STATIC_DIR
 from compiler.layout import COLUMN_GAP, layered_positions, layout_moves, overlapping
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "compiler" / "examples"
@@ -412,3 +414,17 @@ def test_edits_keep_the_text_and_problems_of_a_full_save_and_check(ctx):
         step()
         assert state.text == dumps(state.graph)
         assert state.problems == validate(state.graph)
+
+
+def test_the_page_head_asks_for_what_the_canvas_imports_and_the_fonts_every_page_draws_with():
+    from designer.ui.canvas import CANVAS_MODULES
+    from designer.ui.preload import NICEGUI_FONTS_CSS, font_files, script
+    imported = re.findall(r'import\("([^"]+)"\)', (STATIC_DIR / "flow_canvas.js").read_text(encoding="utf-8"))
+    assert imported and sorted(imported) == sorted(CANVAS_MODULES)  # nothing the canvas imports is found late
+    fonts = font_files()
+    css = NICEGUI_FONTS_CSS.read_text(encoding="utf-8")
+    icons = css[css.index('"Material Icons"'):]
+    assert len(fonts) == 2 and fonts[0] == re.search(r"url\(([^)]+)\)", icons)[1]  # the icons, then Roboto
+    assert all((NICEGUI_FONTS_CSS.parent / f).is_file() for f in fonts)
+    head = script(CANVAS_MODULES, ("flexml-static/flow_canvas.css",))
+    assert all(json.dumps(f) in head for f in fonts) and json.dumps(list(CANVAS_MODULES)) in head

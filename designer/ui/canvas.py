@@ -31,6 +31,7 @@ from compiler.validate import DIGIT_BRANCH
 from compiler.flow import edge_branches
 from compiler.layout import NODE_BASE_HEIGHT, NODE_WIDTH, OUTPUT_HEIGHT
 from designer.errors import DesignerError
+from designer.ui.preload import preload
 from static import STATIC_DIR
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +44,10 @@ NPM_DISTS: dict[str, dict] = {name: spec for name, spec in
                               json.loads((STATIC_DIR / "npm.json").read_text(encoding="utf-8")).items()
                               if not name.startswith("_")}
 VENDOR_DIR = STATIC_DIR / "vendor"
+# what flow_canvas.js imports (by import-map name) and the style sheets it is drawn with, in their order
+# (ours last: it overrides Vue Flow's theme); the page's head asks for all of them at the start
+CANVAS_MODULES = ("vue-flow-dist/vue-flow-core.mjs", "flexml-static/flow_minimap.js")
+CANVAS_STYLES = ("vue-flow-dist/style.css", "vue-flow-dist/theme-default.css", "flexml-static/flow_canvas.css")
 
 
 class CanvasSetupError(DesignerError, RuntimeError):
@@ -93,6 +98,7 @@ class FlowCanvas(ui.element, component=STATIC_DIR / "flow_canvas.js", esm=canvas
         """``initial``: {nodes, edges, badges} drawn as soon as the canvas mounts (then ``ready`` says so);
         ``readonly``: steps cannot be moved, connected, deleted or dropped (a revision shown as it was)."""
         super().__init__()
+        preload(CANVAS_MODULES, CANVAS_STYLES)
         self._props["flow-key"] = flow_key
         # as JSON text: NiceGUI would copy a dict into observable dicts and lists, step by step (a large
         # flow's page took most of its build time so), and the browser parses one string faster

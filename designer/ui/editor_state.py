@@ -124,6 +124,8 @@ class EditorState:
         self._pushed_badges: dict[str, dict] = {}
         self._checker = Checker()
         self._flow_text = FlowText()  # writes again only the steps an edit touched
+        self._changes = 0  # counts the flow's changes (loads, edits)
+        self._initial_view: int | None = None  # _changes when initial_view was drawn
         self._load()
 
     # --- loading -------------------------------------------------------------------------
@@ -142,7 +144,10 @@ class EditorState:
         self.graph = graph
         if overlapping(graph):
             apply_layout(graph)  # steps without positions, or hidden under others: drawn laid out
-        self._text = self._flow_text.dumps(graph)
+        # the flow's text is written when first needed (an edit, undo): opening a large flow does not wait
+        # for it; canvas_is_ready writes it while the browser is idle
+        self._text: str | None = None
+        self._changes += 1  # what the canvas was sent first (initial_view) is out of date
         self._saved_text = record.graph_json  # differs from _text when the drawing was laid out on opening
         self.problems: list[Problem] = self._checker.check(graph)
         self.stale = False
@@ -153,9 +158,9 @@ class EditorState:
         With ``undo_label`` the switch is one undoable step (undoing it saves this tab's text back as
         the newest draft); without, the history is cleared.
         """
-        before = self._text
+        before = self.text
         self._load()
-        if undo_label is not None and self._text != before:
+        if undo_label is not None and self.text != before:
             self.history.record(undo_label, before)
         elif undo_label is None:
             self.history.clear()
@@ -169,6 +174,8 @@ class EditorState:
     @property
     def text(self) -> str:
         """The flow file's text as this tab has it now (what undo snapshots are compared with)."""
+        if self._text is None:
+            self._text = self._flow_text.dumps(self.graph)
         return self._text
 
     # --- canvas --------------------------------------------------------------------------
@@ -180,16 +187,17 @@ class EditorState:
         """Everything the canvas draws first, sent with the page (saves a round trip on opening)."""
         nodes, edges = graph_view(self.graph)
         self._pushed_nodes, self._pushed_edges = nodes, edges
-        self._initial_text = self._text
+        self._initial_view = self._changes
         self._pushed_badges = badges_of(self.problems)
         return {"nodes": list(nodes.values()), "edges": list(edges.values()), "badges": self._pushed_badges}
 
     def canvas_is_ready(self, fit: bool = True, drew_initial: bool = False) -> None:
         """The browser's canvas mounted (or re-mounted): draw everything it does not have yet."""
         self.canvas_ready = True
-        if not (drew_initial and getattr(self, "_initial_text", None) == self._text):
+        if not (drew_initial and self._initial_view == self._changes):
             self._push_all(fit=fit)
-        self._initial_text = None
+        self._initial_view = None
+        _ = self.text  # written now, while the user looks, not on the first edit
         if self.highlighted:
             self.canvas.set_highlight(self.highlighted)
         if self.path:
@@ -258,7 +266,7 @@ class EditorState:
         change; None redraws by comparing everything. ``moved_only``: the edit changed nothing but the
         ``touched`` steps' positions (no check again; the canvas is sent only the positions).
         """
-        before = self._text
+        before = self.text
         touched = None if touched is None else set(touched)
         result = edit(self.graph)
         try:
@@ -280,6 +288,7 @@ class EditorState:
     def _committed(self, text: str, reason: str, full: bool = False, touched: set[str] | None = None,
                    moved_only: bool = False) -> None:
         self._text = text
+        self._changes += 1
         gone = [n for n in self.selection if n not in self.graph]
         if gone:
             self.selection = [n for n in self.selection if n in self.graph]
@@ -302,10 +311,10 @@ class EditorState:
             return
         name = self.graph.graph.get("name")
         try:
-            self.version = services.save_draft(self.ctx, self.flow_id, self._text, self.version,
+            self.version = services.save_draft(self.ctx, self.flow_id, self.text, self.version,
                                                name=str(name) if name else None)
             self.saves += 1
-            self._saved_text = self._text
+            self._saved_text = self.text
             self.save_error = None
             if name:
                 self.name = str(name)
@@ -654,10 +663,10 @@ class EditorState:
     # --- undo and redo ---------------------------------------------------------------------------
 
     def undo(self) -> bool:
-        return self._restore(self.history.undo(self._text), "undo")
+        return self._restore(self.history.undo(self.text), "undo")
 
     def redo(self) -> bool:
-        return self._restore(self.history.redo(self._text), "redo")
+        return self._restore(self.history.redo(self.text), "redo")
 
     def _restore(self, text: str | None, reason: str) -> bool:
         if text is None:

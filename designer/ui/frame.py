@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from nicegui import Client, ui
 
+from designer.ui.preload import preload
 from designer.ui.signin_state import login_required, sign_out, signed_in
 
 APP_NAME = "FlexML Designer"
@@ -61,6 +62,7 @@ COLORS = {"primary": "#3056d3", "secondary": "#64748b", "accent": "#0ea5e9", "po
 
 
 def header(active: str = "") -> None:
+    preload()  # the fonts every page draws with, asked for before the scripts have run
     ui.colors(**COLORS)
     with ui.header().classes("items-center gap-2 px-4 py-2 bg-white text-slate-800 border-b border-slate-200"):
         with ui.link(target="/").classes("flex items-center gap-2 no-underline text-slate-900 mr-4"):

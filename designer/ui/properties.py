@@ -112,12 +112,12 @@ class PropertiesPanel:
             .props("data-field=start").mark("field-start")
         select.on("focus", lambda: select.set_options(self._start_options(graph.nodes), value=select.value))
         zone = graph.graph.get("timezone") if isinstance(graph.graph.get("timezone"), str) else ""
-        zones = {"": f"This machine's ({machine_zone()})", **{z: z for z in sorted(timezones())}}
-        if zone and zone not in zones:
-            zones[zone] = f"{zone} (not a time zone)"
-        ui.select(zones, value=zone, with_input=True, label="Time zone of business hours (type to search)",
-                  on_change=lambda e: state.set_timezone(e.value or None)).classes("w-full") \
+        # the 600 zones are listed when the box is focused (like the start step): every page stays small
+        zones = ui.select(_zone_options(zone, every=False), value=zone, with_input=True,
+                          label="Time zone of business hours (type to search)",
+                          on_change=lambda e: state.set_timezone(e.value or None)).classes("w-full") \
             .props("dense options-dense data-field=flow-timezone").mark("field-flow-timezone")
+        zones.on("focus", lambda: zones.set_options(_zone_options(zones.value or "", every=True), value=zones.value))
         ui.label("Business-hours steps without a time zone of their own decide in it.") \
             .classes("text-xs text-gray-500")
         ui.label(f"{graph.number_of_nodes()} steps, {graph.number_of_edges()} connections").classes(
@@ -507,3 +507,14 @@ def _int_or_none(value: Any) -> int | None:
 def _step_label(data: dict) -> str:
     spec = STEPS.get(data.get("type", ""))
     return spec.label if spec else str(data.get("type"))
+
+
+def _zone_options(zone: str, every: bool) -> dict[str, str]:
+    """The flow's time-zone choices: the machine's, then ``every`` IANA zone (else only ``zone``);
+    a ``zone`` that is not one is kept, and says so."""
+    options = {"": f"This machine's ({machine_zone()})"}
+    known = timezones()
+    options.update({z: z for z in sorted(known)} if every else {})
+    if zone:
+        options.setdefault(zone, zone if zone in known else f"{zone} (not a time zone)")
+    return options
