@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from nicegui import app, ui
+from nicegui import app, background_tasks, ui
 
 from compiler.catalogue import STEPS
 
@@ -328,6 +328,12 @@ class Editor:
 
         async def adopt() -> None:
             await client.connected()
+            if client.is_deleted:
+                return
+            with client:  # the tab's storage is found through the page being served
+                adopt_now()
+
+        def adopt_now() -> None:
             tab = app.storage.tab
             kept = tab.get(key)
             if isinstance(kept, dict) and kept.get("text") == state.text \
@@ -337,7 +343,8 @@ class Editor:
             state.on_change.append(lambda: keep(tab))
             client.on_disconnect(lambda: forget_later(tab))
             keep(tab)
-        ui.timer(0, adopt, once=True)
+        # a task, not a ui.timer: a timer is an element, and its going after it fired redrew the whole page
+        background_tasks.create(adopt(), name=f"adopt history {self.flow_id}")
 
     # --- canvas events ------------------------------------------------------------------------
 
@@ -360,7 +367,9 @@ class Editor:
 
     def _canvas_ready(self, drew_initial: bool) -> None:
         self.state.canvas_is_ready(fit=True, drew_initial=drew_initial)
-        self.canvas.props.pop("initial", None)  # drawn: no need to keep (or ever resend) it
+        # drawn: never resend it. Quietly (dict.pop, not the props' own pop): a change of props is an update,
+        # which sent the whole canvas element again and made the browser redraw it, just after opening
+        dict.pop(self.canvas.props, "initial", None)
 
     def _drop(self, args: dict) -> None:
         args = args if isinstance(args, dict) else {}
