@@ -27,9 +27,9 @@ from nicegui import Client, app, core, ui
 from nicegui import __version__ as nicegui_version
 from nicegui.storage import RequestTrackingMiddleware
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from designer import sessions
 from designer.context import AppContext
@@ -130,15 +130,23 @@ async def complete_sign_in(request: Request) -> RedirectResponse:
     return RedirectResponse(ticket.redirect_to, status_code=303)
 
 
-class LoginMiddleware(BaseHTTPMiddleware):
-    """Send anyone not signed in to /login, except on open paths (the host, NiceGUI's assets)."""
+class LoginMiddleware:
+    """Send anyone not signed in to /login, except on open paths (the host, NiceGUI's assets).
 
-    async def dispatch(self, request: Request, call_next):
-        path = request.url.path
-        if config.required and not any(path == p or path.startswith(p + "/") for p in OPEN_PATHS) \
-                and not session_alive(request.session):
-            return RedirectResponse(login_url(path), status_code=303)
-        return await call_next(request)
+    Plain ASGI (see headers.SecurityHeaders); the session is the one NiceGUI's session middleware,
+    around this one, put in the request's scope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and config.required:
+            path = scope.get("path", "")
+            if not any(path == p or path.startswith(p + "/") for p in OPEN_PATHS) \
+                    and not session_alive(scope.get("session")):
+                await RedirectResponse(login_url(path), status_code=303)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _add_inside_session(cls) -> None:

@@ -14,8 +14,8 @@ import functools
 import re
 from collections.abc import Callable
 
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
@@ -56,20 +56,31 @@ def content_security_policy(media_hosts: tuple[str, ...] = ()) -> str:
     return CONTENT_SECURITY_POLICY.replace("media-src 'self' blob:", "media-src 'self' blob: " + " ".join(sources))
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
+class SecurityHeaders:
     """Add ``HEADERS`` to every answer except the host's (``/flexml``); ``media_hosts()`` gives the hosts audio
-    may come from besides this server."""
+    may come from besides this server.
 
-    def __init__(self, app, media_hosts: Callable[[], tuple[str, ...]] | None = None):
-        super().__init__(app)
+    A plain ASGI middleware, not Starlette's BaseHTTPMiddleware: that one runs every request (each of a
+    page's 30 scripts, styles and fonts, and each of the carrier's) through a task and a stream of its own."""
+
+    def __init__(self, app: ASGIApp, media_hosts: Callable[[], tuple[str, ...]] | None = None):
+        self.app = app
         self.media_hosts = media_hosts
 
-    async def dispatch(self, request: Request, call_next):
-        response = await call_next(request)
-        path = request.url.path
-        if not (path == HOST_PATH or path.startswith(HOST_PATH + "/")):
-            for name, value in HEADERS.items():
-                response.headers.setdefault(name, value)
-            if self.media_hosts is not None:
-                response.headers["Content-Security-Policy"] = content_security_policy(tuple(self.media_hosts()))
-        return response
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path == HOST_PATH or path.startswith(HOST_PATH + "/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                if self.media_hosts is not None:
+                    headers["Content-Security-Policy"] = content_security_policy(tuple(self.media_hosts()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -231,6 +231,9 @@ def main() -> int:
                 empty_pan = pan_frames(browser, f"{url}/flows/empty", 0)
                 large_pan = pan_frames(browser, f"{url}/flows/large", n_large)
                 browser.close()
+        except Exception:
+            print("the server's log ends:\n" + "\n".join((Path(tmp) / "serve.log").read_text().splitlines()[-40:]))
+            raise
         finally:
             proc.terminate()
             proc.wait(10)
