@@ -92,10 +92,12 @@ export default {
     const showJumps = () => {
       // a Go to's dashed jump line shows while the Go to (or the step it jumps to) is selected
       const chosen = new Set(flow.getSelectedNodes.value.map((n) => n.id));
-      for (const e of flow.edges.value) {
-        if (e.sourceHandle !== "jump") continue;
-        const show = chosen.has(e.source) || chosen.has(e.target);
-        if (e.hidden === show) e.hidden = !show;
+      const edges = flow.edges.value;
+      const raw = toRaw(edges); // looked through unproxied: this runs after every edit, on every edge
+      for (let i = 0; i < raw.length; i++) {
+        if (raw[i].sourceHandle !== "jump") continue;
+        const show = chosen.has(raw[i].source) || chosen.has(raw[i].target);
+        if (raw[i].hidden === show) edges[i].hidden = !show;
       }
     };
     watch(selectedKey, () => {
@@ -136,10 +138,11 @@ export default {
     this.resizer.observe(this.$el);
     document.addEventListener("keydown", this.onKey);
     this.pendingFit = false;
+    this.reserved = []; // spots of palette clicks not drawn yet: {x, y, until}
     performance.mark("fc-mounted");
     const first = this.initial ? JSON.parse(this.initial) : null; // plain objects: Vue Flow copies them fast
     if (first) {
-      this.setGraph(first.nodes, first.edges, true);
+      this.drawGraph(first.nodes, first.edges, true);
       this.setBadges(first.badges || {});
     }
     this.$emit("ready", { initial: !!first });
@@ -151,6 +154,11 @@ export default {
   methods: {
     // --- pushed from Python ---------------------------------------------------------------
     setGraph(nodes, edges, fit) {
+      // everything drawn again (undo, a reload, or what was done before the page was connected): a patch too
+      this.drawGraph(nodes, edges, fit);
+      this.whenDrawn(() => this.countPatch());
+    },
+    drawGraph(nodes, edges, fit) {
       this.flow.setEdges([]); // never, even for a moment, an edge whose step is gone
       this.marks.start = null;
       this.markStart(nodes);
@@ -198,7 +206,12 @@ export default {
         if (JSON.stringify(had) !== JSON.stringify(n.data)) existing.data = n.data; // a move keeps it
         if (this.place(existing, n.position)) moved = true;
       }
-      if (fresh.length) this.flow.addNodes(fresh);
+      if (fresh.length) {
+        this.flow.addNodes(fresh);
+        // drawn now: the spots they were dropped on are taken by the steps themselves
+        const at = (r, n) => Math.abs(r.x - n.position.x) < 2 && Math.abs(r.y - n.position.y) < 2;
+        this.reserved = this.reserved.filter((r) => !fresh.some((n) => at(r, n)));
+      }
       const start = this.marks.start;
       this.markStart(nodes);
       if (fresh.length || removedNodes.length || moved) this.minimapSoon();
@@ -374,15 +387,21 @@ export default {
       const box = this.$el.getBoundingClientRect();
       const c = this.flow.screenToFlowCoordinate({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
       const spot = this.freeSpot(c.x - NEW_STEP.width / 2, c.y - NEW_STEP.height / 2);
+      // kept free until the step is drawn there: quick clicks (or clicks before the page is connected)
+      // would all find the same spot
+      this.reserved.push({ x: spot.x, y: spot.y, until: performance.now() + 5000 });
       this.$emit("node-drop", { type, x: Math.round(spot.x), y: Math.round(spot.y) });
     },
     freeSpot(x, y) {
       // rings of candidate spots around (x, y), nearest first; the first that overlaps no step wins
       const gap = 20;
+      const now = performance.now();
+      this.reserved = this.reserved.filter((r) => r.until > now);
       const taken = this.flow.nodes.value.map((n) => ({
         x: n.computedPosition.x - gap, y: n.computedPosition.y - gap,
         w: (n.dimensions?.width || NEW_STEP.width) + 2 * gap, h: (n.dimensions?.height || NEW_STEP.height) + 2 * gap,
-      }));
+      })).concat(this.reserved.map((r) => ({
+        x: r.x - gap, y: r.y - gap, w: NEW_STEP.width + 2 * gap, h: NEW_STEP.height + 2 * gap })));
       const free = (px, py) => !taken.some((t) =>
         px < t.x + t.w && t.x < px + NEW_STEP.width && py < t.y + t.h && t.y < py + NEW_STEP.height);
       const dx = NEW_STEP.width + gap, dy = NEW_STEP.height + gap;

@@ -7,7 +7,8 @@ Prints, each against a baseline measured in the same run:
     (Vue Flow draws only the steps in view; the rest as they scroll in) and two frames
     painted — for a 300-step flow and for an empty flow (baseline);
   * edit → badge: from a property edit in the browser to its problem badge appearing
-    (and disappearing when fixed) on the 300-step flow, and on a 3-step flow (baseline).
+    (and disappearing when fixed) on the 300-step flow, and on a 3-step flow (baseline), the edits
+    taking turns between the flows (and the large flow below);
   * large flow (issue 13): a --large-step flow (1,000 by default) opened until interactive, against
     the empty flow, each open in a new browser context (nothing cached) and again in one context that
     keeps its cache (a returning user), both against the empty flow opened the same way; edit → badge on it, against the 3-step flow; Tidy up on it (click until the moved steps are drawn), against Tidy up on 3 steps;
@@ -107,18 +108,28 @@ def open_time(browser, url: str, count: int, phases: list[dict] | None = None, c
     return elapsed
 
 
-def edit_times(browser, url: str, node_id: str, count: int, edits: int) -> tuple[list[float], list[float]]:
-    page = browser.new_page(viewport={"width": 1400, "height": 860})
-    page.goto(url)
-    page.wait_for_selector(f'.fc-root[data-ready="{count}"]', timeout=60000)
-    page.locator(f'.vue-flow__node[data-id="{node_id}"] .fc-title').click()
-    page.wait_for_selector("textarea[data-field=text]")
-    appear, vanish = [], []
+def edit_times(browser, flows: list[tuple[str, str, int]], edits: int) -> list[tuple[list[float], list[float]]]:
+    """(appear, vanish) times of the badge for each of ``flows`` (url, step, step count), each open in its
+    own page; the edits take turns between the flows, so that each sees the same machine (the 3-step
+    baseline and the large flow measured minutes apart differed by 2x on this 2-core machine)."""
+    pages = []
+    for url, node_id, count in flows:
+        page = browser.new_page(viewport={"width": 1400, "height": 860})
+        page.goto(url)
+        page.wait_for_selector(f'.fc-root[data-ready="{count}"]', timeout=60000)
+        page.locator(f'.vue-flow__node[data-id="{node_id}"] .fc-title').click()
+        page.wait_for_selector("textarea[data-field=text]")
+        page.evaluate(EDIT_TO_BADGE, ["", node_id, True])  # a first edit each: warm
+        page.evaluate(EDIT_TO_BADGE, ["Welcome.", node_id, False])
+        pages.append((page, node_id))
+    times: list[tuple[list[float], list[float]]] = [([], []) for _ in flows]
     for i in range(edits):
-        appear.append(page.evaluate(EDIT_TO_BADGE, ["", node_id, True]))
-        vanish.append(page.evaluate(EDIT_TO_BADGE, [f"Welcome, edit {i}.", node_id, False]))
-    page.close()
-    return appear, vanish
+        for (page, node_id), (appear, vanish) in zip(pages, times):
+            appear.append(page.evaluate(EDIT_TO_BADGE, ["", node_id, True]))
+            vanish.append(page.evaluate(EDIT_TO_BADGE, [f"Welcome, edit {i}.", node_id, False]))
+    for page, _ in pages:
+        page.close()
+    return times
 
 
 # Runs in the page: drag the empty canvas across, recording the time between painted frames.
@@ -207,9 +218,9 @@ def main() -> int:
                 empty = [open_time(browser, f"{url}/flows/empty", 0) for _ in range(args.runs)]
                 phases: list[dict] = []
                 full = [open_time(browser, f"{url}/flows/big", n_big, phases) for _ in range(args.runs)]
-                small_appear, small_vanish = edit_times(browser, f"{url}/flows/small", "say-1", 3, args.edits)
-                big_appear, big_vanish = edit_times(browser, f"{url}/flows/big",
-                                                    "say-0", n_big, args.edits)
+                (small_appear, small_vanish), (big_appear, big_vanish), (large_appear, large_vanish) = edit_times(
+                    browser, [(f"{url}/flows/small", "say-1", 3), (f"{url}/flows/big", "say-0", n_big),
+                              (f"{url}/flows/large", "say-0", n_large)], args.edits)
                 open_time(browser, f"{url}/flows/large", n_large)  # warm-up
                 large_open = [open_time(browser, f"{url}/flows/large", n_large) for _ in range(args.runs)]
                 cached = browser.new_context(viewport={"width": 1400, "height": 860})
@@ -219,7 +230,6 @@ def main() -> int:
                     warm_empty.append(open_time(browser, f"{url}/flows/empty", 0, context=cached))
                     warm_large.append(open_time(browser, f"{url}/flows/large", n_large, context=cached))
                 cached.close()
-                large_appear, large_vanish = edit_times(browser, f"{url}/flows/large", "say-0", n_large, args.edits)
                 small_tidy, large_tidy = [], []
                 for _ in range(args.runs):  # each run lays out a fresh copy: Tidy up must really move steps
                     again = SQLiteStore(db)

@@ -199,6 +199,46 @@ def test_tidy_up_on_a_304_step_flow_keeps_the_canvas_drawn(serve, page):  # noqa
     assert not errors, errors
 
 
+def test_a_tidy_up_the_server_hears_before_the_canvas_said_it_was_ready_is_drawn(serve, page):  # noqa: F811
+    # the canvas draws before the page's socket is connected; a click then can reach the server before the
+    # canvas's "ready" (each waits for the connection on a timer of its own). Here it always does: the
+    # ready is held back until the click has gone
+    server = serve()
+    store = SQLiteStore(server.db)
+    grid = big_flow("grid", 30, laid_out=False)
+    store.create_flow("grid", "Imported line", dumps(grid))
+    held: list = []
+    to_server: list = []
+
+    def route(ws):
+        to_server.append(ws.connect_to_server())
+        ws.on_message(lambda m: held.append(m) if '{\\"initial\\":true}' in str(m) and not to_server[1:]
+                      else to_server[0].send(m))
+    page.route_web_socket(re.compile("_nicegui_ws"), route)
+    open_editor(page, f"{server.url}/flows/grid")
+    for _ in range(400):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert held, "the canvas's ready was not seen"
+    page.get_by_role("button", name="Tidy up").click()
+    moved: list[str] = []
+    for _ in range(400):  # the server has tidied the flow up and saved it; the canvas has not been told
+        tidied = stored(store, "grid")
+        moved = [n for n in grid if (tidied.nodes[n]["x"], tidied.nodes[n]["y"]) != (grid.nodes[n]["x"], grid.nodes[n]["y"])]
+        if moved:
+            break
+        page.wait_for_timeout(25)
+    assert moved and page.locator(".fc-root").get_attribute("data-patched") == "0"
+    to_server.append("released")
+    for message in held:
+        to_server[0].send(message)
+    page.locator(".fc-root[data-patched='1']").wait_for()  # drawn again, tidied
+    step = moved[0]
+    expect(node(page, step)).to_have_attribute("style", re.compile(
+        rf"translate\({tidied.nodes[step]['x']}px, {tidied.nodes[step]['y']}px\)"))
+
+
 def test_a_large_flow_opens_readable_with_a_minimap_and_a_search(serve, page):  # noqa: F811
     server = serve()
     store = SQLiteStore(server.db)
@@ -314,9 +354,27 @@ def test_palette_clicks_land_in_free_space_and_tooltips_go_after_a_drag(serve, p
     server = serve()
     store = blank_flow(server.db, nodes=[
         {"id": "welcome", "type": "Say", "text": "Hello", "x": 0, "y": 0}], start="welcome")
+    # the four clicks all reach the server after the last of them (as quick clicks on a slow line, or
+    # clicks before the page is connected, do): each must still find a spot of its own
+    held: list = []
+    to_server: list = []
+
+    def route(ws):
+        to_server.append(ws.connect_to_server())
+        ws.on_message(lambda m: held.append(m) if '\\"type\\":\\"Say\\"' in str(m) and len(to_server) == 1
+                      else to_server[0].send(m))
+    page.route_web_socket(re.compile("_nicegui_ws"), route)
     open_editor(page, f"{server.url}/flows/demo")
     for _ in range(4):
         page.locator('[data-step="Say"]').click()
+    for _ in range(200):
+        if len(held) == 4:
+            break
+        page.wait_for_timeout(25)
+    assert len(held) == 4, held
+    to_server.append("released")
+    for message in held:
+        to_server[0].send(message)
     eventually(lambda: len(stored(store)) == 5)
     expect(page.locator(".vue-flow__node")).to_have_count(5)
     wait_idle(page)
