@@ -186,3 +186,23 @@ def test_the_session_cookie_is_secure_when_the_public_address_is_https(serve, pu
     cookie = httpx.get(server.url + "/login").headers["set-cookie"]
     assert cookie.startswith("session=") and "httponly" in cookie.lower()
     assert ("secure" in cookie.lower().split("; ")) is secure
+
+
+def test_nicegui_files_are_answered_from_memory_whole_and_with_no_other_visitors_cookie(serve):  # noqa: F811
+    # the server keeps NiceGUI's versioned files gzipped (designer.ui.asset_cache): what it gives again
+    # must be the file, with its headers, and never the first visitor's session
+    from nicegui import __version__ as nicegui_version
+    from designer.ui.preload import NICEGUI_FONTS_CSS
+    server = serve("--require-login", env={"FLEXML_PASSWORD": PASSWORD})
+    url = f"{server.url}/_nicegui/{nicegui_version}/static/quasar.umd.prod.js"
+    on_disk = (NICEGUI_FONTS_CSS.parent / "quasar.umd.prod.js").read_bytes()
+    first_visitor, second_visitor = httpx.Client(), httpx.Client()
+    first = first_visitor.get(url)
+    again = second_visitor.get(url)
+    for answer in (first, again):
+        assert answer.status_code == 200 and answer.content == on_disk  # (httpx un-gzips it)
+        assert answer.headers["content-encoding"] == "gzip" and "immutable" in answer.headers["cache-control"]
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    mine, theirs = first_visitor.cookies.get("session"), second_visitor.cookies.get("session")
+    assert mine and mine != theirs  # each visitor has a session of its own, never the first one's
+    assert first_visitor.get(url + "x").status_code == 404  # no such file: not made up from the cache
