@@ -33,7 +33,7 @@ class AssetCache:
         if not self._keepable(scope):
             await self.app(scope, receive, send)
             return
-        key = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
+        key = scope["path"]  # not its query, which NiceGUI's files do not read: "?1", "?2" … cannot fill memory
         kept = self.kept.get(key)
         if kept is not None:
             headers, body = kept
