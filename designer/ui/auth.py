@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
-from nicegui import Client, app, core, ui
+from nicegui import Client, app, core, events, ui
 from nicegui import __version__ as nicegui_version
 from nicegui.storage import RequestTrackingMiddleware
 from starlette.middleware import Middleware
@@ -226,17 +226,24 @@ def install(ctx: AppContext, required: bool) -> None:
                     if first else None
                 error = ui.label("").classes("text-sm text-negative").mark("login-error")
 
-                def submit() -> None:
+                def submit(e: events.GenericEventArguments) -> None:
+                    # what was typed comes with the click (or Enter): before the page is connected, a quick
+                    # click could reach the server before the fields' own updates, and a right password
+                    # was then judged wrong (and counted as a wrong try)
+                    typed = e.args if isinstance(e.args, dict) else {}
+                    given = typed.get("password") if isinstance(typed.get("password"), str) else password.value
+                    again = typed.get("confirm") if isinstance(typed.get("confirm"), str) else \
+                        (confirm.value if confirm is not None else "")
                     who = _address()
                     try:
                         if first:
-                            set_first_password(ctx, password.value or "", confirm.value or "")
+                            set_first_password(ctx, given or "", again or "")
                         else:
                             wait = config.throttle.wait(who)
                             if wait > 0:
                                 raise ServiceError(f"too many wrong passwords; try again in {math.ceil(wait)} "
                                                    "seconds")
-                            if not is_password(ctx, password.value or ""):
+                            if not is_password(ctx, given or ""):
                                 config.throttle.failed(who)
                                 raise ServiceError("wrong password; try again")
                     except PasswordAlreadySet:
@@ -249,8 +256,14 @@ def install(ctx: AppContext, required: bool) -> None:
                     session_id = str(getattr(ui.context.client.request, "session", {}).get("id", ""))
                     ui.navigate.to(f"/login/complete?ticket={_issue_ticket(session_id, redirect_to)}")
 
-                password.on("keydown.enter", submit)
+                # the field's element is its native input (Quasar gives it the id) or holds it
+                value_of = "((el) => (el?.matches('input') ? el : el?.querySelector('input'))?.value ?? null)" \
+                    "(getHtmlElement({}))"
+                send_typed = "() => emit({password: %s, confirm: %s})" % (
+                    value_of.format(password.id), value_of.format(confirm.id) if confirm is not None else "null")
+                password.on("keydown.enter", submit, js_handler=send_typed)
                 if confirm is not None:
-                    confirm.on("keydown.enter", submit)
-                ui.button("Set password and sign in" if first else "Sign in", on_click=submit) \
+                    confirm.on("keydown.enter", submit, js_handler=send_typed)
+                ui.button("Set password and sign in" if first else "Sign in") \
+                    .on("click", submit, js_handler=send_typed) \
                     .classes("w-full").props("unelevated no-caps color=primary").mark("sign-in")

@@ -206,3 +206,30 @@ def test_nicegui_files_are_answered_from_memory_whole_and_with_no_other_visitors
     mine, theirs = first_visitor.cookies.get("session"), second_visitor.cookies.get("session")
     assert mine and mine != theirs  # each visitor has a session of its own, never the first one's
     assert first_visitor.get(url + "x").status_code == 404  # no such file: not made up from the cache
+
+
+def test_a_quick_sign_in_is_judged_on_what_was_typed_whatever_reaches_the_server_first(password_server, page):  # noqa: F811
+    # before the page's socket is connected, each event waits on a timer of its own: the click could
+    # reach the server before the password field's update, and the right password was "wrong" (and
+    # counted as a wrong try). Here the click always goes first: the socket's messages are held, then
+    # sent in reverse
+    server = password_server
+    held: list = []
+    to_server: list = []
+
+    def route(ws):
+        to_server.append(ws.connect_to_server())
+        ws.on_message(lambda m: held.append(m) if '"event"' in str(m) and len(to_server) == 1
+                      else to_server[0].send(m))
+    page.route_web_socket(re.compile("_nicegui_ws"), route)
+    page.goto(server.url + "/login")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    for _ in range(200):  # the field's update and the click, both held
+        if len(held) >= 2:
+            break
+        page.wait_for_timeout(25)
+    to_server.append("released")
+    for message in reversed(held):
+        to_server[0].send(message)
+    expect(page.get_by_text("Start from an example")).to_be_visible()
