@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -82,3 +83,40 @@ def page(browser):
 def screenshot(page, name: str) -> None:
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+
+
+class HeldSocket:
+    """The page's socket with the messages ``hold(text)`` picks held back on their way to the server,
+    until ``release`` sends them (in order, or reversed): to make one order of events happen that
+    otherwise depends on timers (what reaches the server before the page is connected)."""
+
+    def __init__(self, page, hold: Callable[[str], bool]) -> None:
+        self.held: list = []
+        self._hold = hold
+        self._server = None
+        self._released = False
+        page.route_web_socket(re.compile("_nicegui_ws"), self._route)
+        self._page = page
+
+    def _route(self, ws) -> None:
+        self._server = ws.connect_to_server()
+        ws.on_message(self._message)
+
+    def _message(self, message) -> None:
+        if not self._released and self._hold(str(message)):
+            self.held.append(message)
+        else:
+            self._server.send(message)
+
+    def wait_for(self, count: int = 1) -> None:
+        """Until ``count`` messages are held (events arrive while Playwright waits, not while Python sleeps)."""
+        for _ in range(400):
+            if len(self.held) >= count:
+                return
+            self._page.wait_for_timeout(25)
+        raise AssertionError(f"{len(self.held)} messages held, not {count}: {self.held}")
+
+    def release(self, reverse: bool = False) -> None:
+        self._released = True
+        for message in reversed(self.held) if reverse else self.held:
+            self._server.send(message)

@@ -7,7 +7,7 @@ import re
 
 import httpx
 import pytest
-from app_server import Server, browser, page, serve  # noqa: F401  (fixtures)
+from app_server import HeldSocket, Server, browser, page, serve  # noqa: F401  (fixtures)
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -214,22 +214,10 @@ def test_a_quick_sign_in_is_judged_on_what_was_typed_whatever_reaches_the_server
     # counted as a wrong try). Here the click always goes first: the socket's messages are held, then
     # sent in reverse
     server = password_server
-    held: list = []
-    to_server: list = []
-
-    def route(ws):
-        to_server.append(ws.connect_to_server())
-        ws.on_message(lambda m: held.append(m) if '"event"' in str(m) and len(to_server) == 1
-                      else to_server[0].send(m))
-    page.route_web_socket(re.compile("_nicegui_ws"), route)
+    socket = HeldSocket(page, lambda m: '"event"' in m)
     page.goto(server.url + "/login")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    for _ in range(200):  # the field's update and the click, both held
-        if len(held) >= 2:
-            break
-        page.wait_for_timeout(25)
-    to_server.append("released")
-    for message in reversed(held):
-        to_server[0].send(message)
+    socket.wait_for(2)  # the field's update and the click
+    socket.release(reverse=True)
     expect(page.get_by_text("Start from an example")).to_be_visible()

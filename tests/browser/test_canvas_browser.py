@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from app_server import browser, page, screenshot, serve  # noqa: F401  (fixtures)
+from app_server import HeldSocket, browser, page, screenshot, serve  # noqa: F401  (fixtures)
 from bigflow import big_flow
 from playwright.sync_api import Page, expect
 
@@ -207,20 +207,9 @@ def test_a_tidy_up_the_server_hears_before_the_canvas_said_it_was_ready_is_drawn
     store = SQLiteStore(server.db)
     grid = big_flow("grid", 30, laid_out=False)
     store.create_flow("grid", "Imported line", dumps(grid))
-    held: list = []
-    to_server: list = []
-
-    def route(ws):
-        to_server.append(ws.connect_to_server())
-        ws.on_message(lambda m: held.append(m) if '{\\"initial\\":true}' in str(m) and not to_server[1:]
-                      else to_server[0].send(m))
-    page.route_web_socket(re.compile("_nicegui_ws"), route)
+    socket = HeldSocket(page, lambda m: '{\\"initial\\":true}' in m)
     open_editor(page, f"{server.url}/flows/grid")
-    for _ in range(400):
-        if held:
-            break
-        page.wait_for_timeout(25)
-    assert held, "the canvas's ready was not seen"
+    socket.wait_for()  # the canvas's ready
     page.get_by_role("button", name="Tidy up").click()
     moved: list[str] = []
     for _ in range(400):  # the server has tidied the flow up and saved it; the canvas has not been told
@@ -230,9 +219,7 @@ def test_a_tidy_up_the_server_hears_before_the_canvas_said_it_was_ready_is_drawn
             break
         page.wait_for_timeout(25)
     assert moved and page.locator(".fc-root").get_attribute("data-patched") == "0"
-    to_server.append("released")
-    for message in held:
-        to_server[0].send(message)
+    socket.release()
     page.locator(".fc-root[data-patched='1']").wait_for()  # drawn again, tidied
     step = moved[0]
     expect(node(page, step)).to_have_attribute("style", re.compile(
@@ -356,25 +343,12 @@ def test_palette_clicks_land_in_free_space_and_tooltips_go_after_a_drag(serve, p
         {"id": "welcome", "type": "Say", "text": "Hello", "x": 0, "y": 0}], start="welcome")
     # the four clicks all reach the server after the last of them (as quick clicks on a slow line, or
     # clicks before the page is connected, do): each must still find a spot of its own
-    held: list = []
-    to_server: list = []
-
-    def route(ws):
-        to_server.append(ws.connect_to_server())
-        ws.on_message(lambda m: held.append(m) if '\\"type\\":\\"Say\\"' in str(m) and len(to_server) == 1
-                      else to_server[0].send(m))
-    page.route_web_socket(re.compile("_nicegui_ws"), route)
+    socket = HeldSocket(page, lambda m: '\\"type\\":\\"Say\\"' in m)
     open_editor(page, f"{server.url}/flows/demo")
     for _ in range(4):
         page.locator('[data-step="Say"]').click()
-    for _ in range(200):
-        if len(held) == 4:
-            break
-        page.wait_for_timeout(25)
-    assert len(held) == 4, held
-    to_server.append("released")
-    for message in held:
-        to_server[0].send(message)
+    socket.wait_for(4)
+    socket.release()
     eventually(lambda: len(stored(store)) == 5)
     expect(page.locator(".vue-flow__node")).to_have_count(5)
     wait_idle(page)
