@@ -426,5 +426,5 @@ def test_the_page_head_asks_for_what_the_canvas_imports_and_the_fonts_every_page
     icons = css[css.index('"Material Icons"'):]
     assert len(fonts) == 2 and fonts[0] == re.search(r"url\(([^)]+)\)", icons)[1]  # the icons, then Roboto
     assert all((NICEGUI_FONTS_CSS.parent / f).is_file() for f in fonts)
-    head = script(CANVAS_MODULES, ("flexml-static/flow_canvas.css",))
+    head = script(CANVAS_MODULES, ("flexml-static/flow_canvas.css",), fonts=True)
     assert all(json.dumps(f) in head for f in fonts) and json.dumps(list(CANVAS_MODULES)) in head

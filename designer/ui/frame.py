@@ -62,7 +62,7 @@ COLORS = {"primary": "#3056d3", "secondary": "#64748b", "accent": "#0ea5e9", "po
 
 
 def header(active: str = "") -> None:
-    preload()  # the fonts every page draws with, asked for before the scripts have run
+    preload(fonts=True)  # the fonts every page draws with, asked for before the scripts have run
     ui.colors(**COLORS)
     with ui.header().classes("items-center gap-2 px-4 py-2 bg-white text-slate-800 border-b border-slate-200"):
         with ui.link(target="/").classes("flex items-center gap-2 no-underline text-slate-900 mr-4"):

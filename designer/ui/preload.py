@@ -58,12 +58,12 @@ def font_files() -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def script(modules: tuple[str, ...] = (), styles: tuple[str, ...] = ()) -> str:
-    """The head script: NiceGUI's fonts, then these ES modules (import-map names) and style sheets."""
-    return _SCRIPT % {"fonts": json.dumps(list(font_files())), "modules": json.dumps(list(modules)),
+def script(modules: tuple[str, ...] = (), styles: tuple[str, ...] = (), *, fonts: bool = False) -> str:
+    """The head script: NiceGUI's fonts (``fonts``), these ES modules (import-map names), these style sheets."""
+    return _SCRIPT % {"fonts": json.dumps(list(font_files()) if fonts else []), "modules": json.dumps(list(modules)),
                       "styles": json.dumps(list(styles))}
 
 
-def preload(modules: tuple[str, ...] = (), styles: tuple[str, ...] = ()) -> None:
-    """Add the head script to the page being built."""
-    ui.add_head_html(script(modules, styles))
+def preload(modules: tuple[str, ...] = (), styles: tuple[str, ...] = (), *, fonts: bool = False) -> None:
+    """Add the head script to the page being built (the fonts once a page: the header asks for them)."""
+    ui.add_head_html(script(modules, styles, fonts=fonts))
